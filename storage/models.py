@@ -1,0 +1,332 @@
+"""The data model for the whole product, as typed SQLAlchemy 2.0 tables.
+
+Privacy shapes it: a person exists only after they consented; what partners write
+(appreciations, invitation lines) lives in its own tables, owned by the writer and erased
+with them; therapists reach couples only through links that each partner agreed to, and
+nothing a therapist can query joins to those text columns. Every timestamp is aware and
+stored in UTC (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime stored as UTC; naive values are refused, not guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        # SQLite has no time zone type: store the UTC wall time, so string order is time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime(), dt.time: Time()}
+
+
+# Kinds of scheduled nudge. Kept as strings (not a DB enum) so adding one needs no migration.
+NIGHTLY_APPRECIATION = "nightly_appreciation"
+WEEKLY_CHECKIN = "weekly_checkin"
+TIMING_TIP = "timing_tip"
+SCHEDULE_KINDS = (NIGHTLY_APPRECIATION, WEEKLY_CHECKIN, TIMING_TIP)
+
+
+class Person(Base):
+    """Someone who consented to use the bot. Nothing about a person exists before that."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # Private chats share the user's id, but Telegram may migrate a chat; keep both.
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    consented_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime]
+    # Paused: no nudges. paused_at without paused_until means "until /resume".
+    paused_at: Mapped[dt.datetime | None]
+    paused_until: Mapped[dt.datetime | None]
+    # Stopped: no message of any kind until /start.
+    stopped_at: Mapped[dt.datetime | None]
+    # Telegram answered 403: the person blocked the bot. /start clears it.
+    blocked_at: Mapped[dt.datetime | None]
+    quiet_start: Mapped[dt.time | None]
+    quiet_end: Mapped[dt.time | None]
+    # Which free-text answer the bot is waiting for ("name", "timezone", ...), if any.
+    awaiting: Mapped[str | None] = mapped_column(String(32))
+    awaiting_ref: Mapped[int | None]
+
+    schedules: Mapped[list[Schedule]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+    membership: Mapped[CoupleMember | None] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Couple(Base):
+    """Two people who each chose to pair."""
+
+    __tablename__ = "couples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime]
+    # "Reveal when both have written": each sees the other's appreciation after writing theirs.
+    reveal_together: Mapped[bool] = mapped_column(Boolean, default=False)
+    checkins_completed: Mapped[int] = mapped_column(Integer, default=0)
+
+    members: Mapped[list[CoupleMember]] = relationship(
+        back_populates="couple", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CoupleMember(Base):
+    """One partner's own consent to a couple; a person is in at most one couple."""
+
+    __tablename__ = "couple_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
+    joined_at: Mapped[dt.datetime]
+    # Set when this partner privately paused relays to the other.
+    relay_paused_at: Mapped[dt.datetime | None]
+
+    couple: Mapped[Couple] = relationship(back_populates="members")
+    person: Mapped[Person] = relationship(back_populates="membership")
+
+
+class Schedule(Base):
+    """A recurring nudge as data: a rule in local wall-clock time and the next UTC instant."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        CheckConstraint("(person_id IS NULL) <> (couple_id IS NULL)", name="one_owner"),
+        CheckConstraint("weekdays > 0 AND weekdays < 128", name="weekdays_mask"),
+        CheckConstraint("window_minutes >= 0 AND window_minutes <= 180", name="window"),
+        Index("ix_schedules_due", "next_fire_at"),
+        UniqueConstraint("person_id", "kind"),
+        UniqueConstraint("couple_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    couple_id: Mapped[int | None] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    local_time: Mapped[dt.time]
+    # Bit i set = weekday i (0 = Monday) is on.
+    weekdays: Mapped[int] = mapped_column(SmallInteger, default=127)
+    window_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    zone: Mapped[str] = mapped_column(String(64))
+    # When the dispatcher should next fire it; NULL = off.
+    next_fire_at: Mapped[dt.datetime | None]
+    set_by: Mapped[str] = mapped_column(String(16), default="person")
+    therapist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("therapists.id", ondelete="SET NULL")
+    )
+    # A therapist's own wording, rendered in the sandbox.
+    custom_template: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    person: Mapped[Person | None] = relationship(back_populates="schedules")
+
+
+class Delivery(Base):
+    """One nudge to one person: claimed, then sent, with its outcome. Holds no message text."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # The idempotency key: one delivery per schedule, person and due instant.
+        UniqueConstraint("schedule_id", "person_id", "due_at"),
+        Index("ix_deliveries_pending", "status", "send_after"),
+        Index("ix_deliveries_person_kind", "person_id", "kind", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[dt.datetime]
+    # When it may go: the due time, or a later slot inside the delivery window.
+    send_after: Mapped[dt.datetime]
+    # The end of the window, after which it is missed rather than sent late.
+    deadline: Mapped[dt.datetime]
+    # claimed -> sending -> sent | failed | blocked | ambiguous; or missed, skipped.
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    claimed_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    # A short error class name, never message text.
+    error: Mapped[str | None] = mapped_column(String(64))
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Which wording was used, so prompts do not repeat within 14 days.
+    variant: Mapped[str | None] = mapped_column(String(64))
+    silent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the person did with it: snoozed, done, skipped (a week), replied.
+    response: Mapped[str | None] = mapped_column(String(16))
+    responded_at: Mapped[dt.datetime | None]
+
+
+class Appreciation(Base):
+    """What a person wrote in reply to a nightly prompt; private unless they share it."""
+
+    __tablename__ = "appreciations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    couple_id: Mapped[int | None] = mapped_column(ForeignKey("couples.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[dt.datetime]
+    # The local evening it belongs to, for "reveal when both have written".
+    local_date: Mapped[dt.date]
+    shared_at: Mapped[dt.datetime | None]
+    delivered_at: Mapped[dt.datetime | None]
+    thanked_at: Mapped[dt.datetime | None]
+
+
+class OneTimeToken(Base):
+    """A secret in a deep link or login link; only its hash is stored."""
+
+    __tablename__ = "one_time_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # pair, invite, therapist_register, therapist_link, dashboard_login
+    purpose: Mapped[str] = mapped_column(String(24))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    therapist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("therapists.id", ondelete="CASCADE")
+    )
+    ref_id: Mapped[int | None]
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class Invitation(Base):
+    """A "just one session" invitation from an initiator to their partner."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # draft, scheduled, sent, seen, answered, cancelled, expired
+    status: Mapped[str] = mapped_column(String(16))
+    # The initiator's choices (framing, offer, hopes, variant); never shown to anyone else.
+    choices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    personal_line: Mapped[str | None] = mapped_column(Text)
+    send_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    seen_at: Mapped[dt.datetime | None]
+    answered_at: Mapped[dt.datetime | None]
+    # yes, more, not_now, never
+    answer: Mapped[str | None] = mapped_column(String(16))
+    reminder_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class InviteOptOut(Base):
+    """'Please don't ask me through this bot again', kept even after /delete.
+
+    Holds only a keyed hash of the Telegram user id, so it cannot be turned back into a
+    person without the server's secret.
+    """
+
+    __tablename__ = "invite_opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+
+
+class Therapist(Base):
+    """A therapist account, created only by the operator."""
+
+    __tablename__ = "therapists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    registered_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class TherapistLink(Base):
+    """A therapist's link to a couple; active for a partner only while their consent stands."""
+
+    __tablename__ = "therapist_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    # A practice plan over weeks: [{"from_week": 1, "kinds": {...}}, ...]
+    plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    plan_starts_on: Mapped[dt.date | None]
+
+
+class TherapistConsent(Base):
+    """One partner's agreement to a therapist link."""
+
+    __tablename__ = "therapist_consents"
+    __table_args__ = (UniqueConstraint("link_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("therapist_links.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    agreed_at: Mapped[dt.datetime]
+    withdrawn_at: Mapped[dt.datetime | None]
