@@ -1,0 +1,173 @@
+"""The composition root: one function builds the whole Application."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext, Services
+from bot.handlers import account, conversation, onboarding, practice
+from bot.handlers.common import reply
+from scheduler.dispatcher import Dispatcher
+from scheduler.ratelimit import TelegramRateLimiter
+
+log = logging.getLogger(__name__)
+
+# The `/` menu, in order. Descriptions come from labels.j2 (`cmd_<name>`).
+MENU = (
+    "help",
+    "settings",
+    "nightly",
+    "checkin",
+    "tips",
+    "quiet",
+    "timezone",
+    "name",
+    "pause",
+    "resume",
+    "stop",
+    "mydata",
+    "delete",
+    "start",
+)
+
+
+def build_application(services: Services) -> Application[Any, BotContext, Any, Any, Any, Any]:
+    """Build the bot: handlers, error handler, start-up I/O, and the dispatcher's clock."""
+    settings = services.settings
+    app = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.telegram_api_base_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        )
+        .get_updates_read_timeout(settings.poll_timeout_seconds + 10)
+        .rate_limiter(
+            TelegramRateLimiter(
+                settings.rate_limit_per_second, settings.rate_limit_per_chat_per_second
+            )
+        )
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["services"] = services
+    app.bot_data["dispatcher"] = Dispatcher(
+        services.db,
+        services.renderer,
+        app.bot,
+        grace=settings.grace_seconds,
+        clock=services.clock,
+        batch_size=settings.dispatch_batch_size,
+        rate_per_second=settings.rate_limit_per_second,
+    )
+    app.bot_data["text_flows"] = dict(conversation.DEFAULT_TEXT_FLOWS)
+    app.bot_data["deep_link_flows"] = {}
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    commands: dict[str, Any] = {
+        "start": onboarding.start,
+        "timezone": onboarding.timezone_command,
+        "name": onboarding.name_command,
+        "help": account.help_command,
+        "settings": account.settings_command,
+        "pause": account.pause_command,
+        "resume": account.resume_command,
+        "stop": account.stop_command,
+        "delete": account.delete_command,
+        "mydata": account.mydata_command,
+        "nightly": practice.nightly_command,
+        "checkin": practice.checkin_command,
+        "tips": practice.tips_command,
+        "quiet": practice.quiet_command,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
+    app.add_handler(CallbackQueryHandler(onboarding.on_consent, pattern=r"^consent:"))
+    app.add_handler(CallbackQueryHandler(onboarding.on_keep_name, pattern=r"^name:"))
+    app.add_handler(CallbackQueryHandler(onboarding.on_zone_button, pattern=r"^tz:"))
+    app.add_handler(CallbackQueryHandler(account.on_delete_button, pattern=r"^delete:"))
+    app.add_handler(CallbackQueryHandler(practice.on_snooze, pattern=r"^snooze:"))
+    app.add_handler(CallbackQueryHandler(_on_unknown_button))
+    app.add_handler(MessageHandler(private & filters.LOCATION, onboarding.on_location))
+    app.add_handler(MessageHandler(private & filters.COMMAND, conversation.on_unknown_command))
+    app.add_handler(MessageHandler(private & filters.TEXT, conversation.on_text))
+    app.add_handler(
+        MessageHandler(private & ~filters.StatusUpdate.ALL, conversation.on_other_message)
+    )
+    app.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, conversation.on_group_message)
+    )
+    app.add_error_handler(on_error)
+
+
+async def _on_unknown_button(update: Update, context: BotContext) -> None:
+    """A button whose data no flow recognises: forged, or from an older version."""
+    if update.callback_query is not None:
+        text = context.services.renderer.render("errors/button_stale", "en")
+        await update.callback_query.answer(text)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure (no message text) and tell the person kindly, if there is one."""
+    log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await reply(update, context, "errors/something_went_wrong")
+        except Exception:
+            log.warning("could not tell the person about the failure", exc_info=True)
+
+
+async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Start-up I/O: learn our username and register the `/` menu."""
+    services: Services = app.bot_data["services"]
+    services.bot_username = app.bot.username or ""
+    renderer = services.renderer
+    locale = services.settings.default_language
+    await app.bot.set_my_commands(
+        [BotCommand(name, renderer.label(f"cmd_{name}", locale)) for name in MENU]
+    )
+    dispatcher: Dispatcher = app.bot_data["dispatcher"]
+    await dispatcher.start()
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            dispatcher.tick,
+            interval=services.settings.dispatch_interval_seconds,
+            first=0,
+            name="dispatcher",
+            # The tick only starts a drain; never skip one for being late.
+            job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+    log.info("commands registered; polling for updates")
+
+
+async def _post_stop(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    dispatcher: Dispatcher = app.bot_data["dispatcher"]
+    await dispatcher.stop()
+
+
+async def _post_shutdown(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    services: Services = app.bot_data["services"]
+    services.db.close()
+    log.info("stopped cleanly")

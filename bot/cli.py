@@ -1,0 +1,138 @@
+"""The `nudgebot` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import NoReturn
+
+import click
+
+from bot import logs
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("nudgebot")
+
+EXIT_CONFIG = 2
+
+
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    click.echo(f"nudgebot: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """A Telegram bot that helps couples practise between therapy sessions."""
+
+
+@main.command()
+def run() -> None:
+    """Start the bot (long polling), upgrading the database first.
+
+    Stops cleanly on Ctrl-C (SIGINT) or SIGTERM. Reads its configuration from the
+    environment and from a .env file in the working directory.
+    """
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+    from bot.context import Services
+    from bot.render import Renderer
+    from storage.db import Database, describe_url, upgrade
+
+    settings = _settings()
+    try:
+        token = settings.token
+    except SettingsError as exc:
+        _fail(str(exc))
+    logs.configure(settings.log_level_number, secrets=(token,))
+    upgrade(settings.database_url)
+    log.info(
+        "nudgebot starting: database %s, Telegram API %s",
+        describe_url(settings.database_url),
+        settings.telegram_api_base_url,
+    )
+    services = Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        renderer=Renderer(settings.templates_dir, settings.default_language),
+    )
+    app = build_application(services)
+    try:
+        app.run_polling(
+            timeout=settings.poll_timeout_seconds,
+            allowed_updates=["message", "callback_query"],
+            bootstrap_retries=-1,
+        )
+    except InvalidToken:
+        _fail("Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather (/token).")
+    except NetworkError as exc:
+        _fail(
+            f"could not reach Telegram at {settings.telegram_api_base_url}: {type(exc).__name__}",
+            code=1,
+        )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every database migration (safe to run again)."""
+    from storage.db import describe_url, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo(f"database is up to date: {describe_url(settings.database_url)}")
+
+
+@main.command()
+@click.argument("template")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a template variable (repeatable); overrides the sample data.",
+)
+@click.option("--locale", default="en", show_default=True, help="Language of the template.")
+def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
+    """Print a message TEMPLATE rendered with sample data.
+
+    TEMPLATE is a name such as onboarding/welcome; run with `list` to see them all.
+    """
+    from jinja2 import TemplateError, TemplateNotFound
+
+    from bot.render import Renderer
+    from bot.samples import sample_context
+
+    settings = _settings()
+    renderer = Renderer(settings.templates_dir, settings.default_language)
+    if template == "list":
+        click.echo("\n".join(renderer.names(locale)))
+        return
+    values = sample_context(template)
+    for item in variables:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            _fail(f"--var takes KEY=VALUE, got {item!r}")
+        values[key] = value
+    try:
+        click.echo(renderer.render(template, locale, **values))
+    except TemplateNotFound:
+        _fail(f"no template named {template!r}; `nudgebot preview list` shows them")
+    except TemplateError as exc:
+        _fail(f"{template} needs more data: {exc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""A person's control over their own record: see it, pause, stop, export, erase."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.context import BotContext
+from bot.handlers.common import checked_query, close_buttons, for_people, label, reply
+from bot.keyboards import buttons, data
+from bot.render import local_time
+from scheduler.schedules import view
+from storage import people
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+DATE_FORMAT = "%d %b %Y"
+
+
+@for_people(allow_stopped=True)
+async def help_command(update: Update, context: BotContext, person: Person) -> None:
+    """/help: what the bot can do."""
+    await reply(update, context, "account/help", person, name=person.display_name)
+
+
+@for_people(allow_stopped=True)
+async def settings_command(update: Update, context: BotContext, person: Person) -> None:
+    """/settings: everything held about the person, in plain words."""
+    services = context.services
+    now = services.clock()
+    s = await services.db.run(people.summary, person.id)
+    zone = s.person.timezone or "UTC"
+    quiet = None
+    if s.person.quiet_start is not None and s.person.quiet_end is not None:
+        quiet = f"{s.person.quiet_start:%H:%M}-{s.person.quiet_end:%H:%M}"
+    await reply(
+        update,
+        context,
+        "account/settings",
+        person,
+        s=s,
+        local_now=local_time(now, zone, "%H:%M"),
+        consented=local_time(s.person.consented_at, zone, DATE_FORMAT),
+        stopped=s.person.stopped_at is not None,
+        paused=people.is_paused(s.person, now),
+        paused_until=(
+            local_time(s.person.paused_until, zone, "%a %d %b %H:%M")
+            if s.person.paused_until and people.is_paused(s.person, now)
+            else None
+        ),
+        quiet=quiet,
+        schedules=[view(schedule) for schedule in s.schedules],
+    )
+
+
+@for_people()
+async def pause_command(update: Update, context: BotContext, person: Person) -> None:
+    """/pause [days]: hold all nudges, for some days or until /resume."""
+    services = context.services
+    days: int | None = None
+    if context.args:
+        arg = context.args[0]
+        if len(context.args) > 1 or not arg.isascii() or not arg.isdigit():
+            await reply(
+                update, context, "account/pause_usage", person, max_days=people.MAX_PAUSE_DAYS
+            )
+            return
+        days = int(arg[:6])
+    try:
+        person = await services.db.run(people.pause, person.id, days, services.clock())
+    except people.InputError as exc:
+        await reply(
+            update, context, "errors/input", person, code=exc.code, max_days=people.MAX_PAUSE_DAYS
+        )
+        return
+    until = None
+    if person.paused_until is not None:
+        until = local_time(person.paused_until, person.timezone or "UTC", "%a %d %b %H:%M")
+    await reply(update, context, "account/paused", person, until=until)
+
+
+@for_people()
+async def resume_command(update: Update, context: BotContext, person: Person) -> None:
+    """/resume: lift a pause."""
+    person, was_paused = await context.services.db.run(people.resume, person.id)
+    await reply(update, context, "account/resumed", person, was_paused=was_paused)
+
+
+@for_people(allow_stopped=True)
+async def stop_command(update: Update, context: BotContext, person: Person) -> None:
+    """/stop: no messages of any kind until /start."""
+    services = context.services
+    person = await services.db.run(people.stop, person.id, services.clock())
+    await reply(update, context, "account/stopped", person)
+
+
+@for_people(allow_stopped=True)
+async def delete_command(update: Update, context: BotContext, person: Person) -> None:
+    """/delete: ask for confirmation before erasing everything."""
+    partner = await context.services.db.run(people.partner_of, person.id)
+    markup = buttons(
+        [(label(context, update, "delete_yes", person), data("delete", "yes"))],
+        [(label(context, update, "delete_no", person), data("delete", "no"))],
+    )
+    await reply(
+        update, context, "account/delete_confirm", person, markup=markup, paired=partner is not None
+    )
+
+
+async def on_delete_button(update: Update, context: BotContext) -> None:
+    """Erase on confirmation; tell a partner only, neutrally, that the pairing ended."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, answer = checked
+    services = context.services
+    renderer = services.renderer
+    await close_buttons(query)
+    person = await services.db.run(people.find, query.from_user.id)
+    if person is None:
+        # Pressed twice, or on an old message after an earlier erasure.
+        await query.answer(renderer.render("errors/button_done", "en"))
+        return
+    await query.answer()
+    if answer != "yes":
+        await reply(update, context, "account/delete_kept", person)
+        return
+    erased = await services.db.run(people.erase, person.id)
+    context.user_data.clear()
+    log.info("person erased on request")
+    await reply(update, context, "account/deleted", person)
+    if erased.partner_chat_id is not None:
+        text = renderer.render("account/partner_left", erased.partner_language)
+        await context.bot.send_message(erased.partner_chat_id, text, parse_mode=ParseMode.HTML)
+
+
+@for_people(allow_stopped=True)
+async def mydata_command(update: Update, context: BotContext, person: Person) -> None:
+    """/mydata: send everything stored about the person as a JSON file."""
+    exported = await context.services.db.run(people.export, person.id)
+    payload = json.dumps(exported, ensure_ascii=False, indent=2).encode("utf-8")
+    caption = context.services.renderer.render("account/mydata", person.language)
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_document(
+            chat.id,
+            io.BytesIO(payload),
+            filename="nudgebot-my-data.json",
+            caption=caption,
+            parse_mode=ParseMode.HTML,
+        )

@@ -1,0 +1,129 @@
+"""Small helpers every handler uses: who is this, and say something from a template."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, TypeAlias
+
+from telegram import CallbackQuery, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from bot.keyboards import parse
+from storage import people
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+Markup: TypeAlias = Any  # InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Handler: TypeAlias = Callable[[Update, BotContext], Awaitable[None]]
+PersonHandler: TypeAlias = Callable[[Update, BotContext, Person], Awaitable[None]]
+
+
+def locale_of(update: Update, person: Person | None = None) -> str:
+    """The language to answer in: the person's, else Telegram's hint."""
+    if person is not None:
+        return person.language
+    user = update.effective_user
+    return people.language_for(user.language_code if user else None)
+
+
+async def reply(
+    update: Update,
+    context: BotContext,
+    template: str,
+    person: Person | None = None,
+    *,
+    markup: Markup | None = None,
+    **values: Any,
+) -> Message | None:
+    """Send a rendered template to the chat this update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    text = context.services.renderer.render(template, locale_of(update, person), **values)
+    return await context.bot.send_message(
+        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
+def label(
+    context: BotContext, update: Update, key: str, person: Person | None = None, **values: Any
+) -> str:
+    """A button label in the person's language."""
+    return context.services.renderer.label(key, locale_of(update, person), **values)
+
+
+async def load_person(update: Update, context: BotContext) -> Person | None:
+    """The person behind this update, if they consented."""
+    user = update.effective_user
+    if user is None:
+        return None
+    return await context.services.db.run(people.find, user.id)
+
+
+def for_people(*, allow_stopped: bool = False) -> Callable[[PersonHandler], Handler]:
+    """Run the handler only for people who consented; others are asked to /start.
+
+    A stopped person gets a short reminder instead, unless the command is one they may
+    still use (settings, data export, erasure, help).
+    """
+
+    def decorate(handler: PersonHandler) -> Handler:
+        @wraps(handler)
+        async def wrapper(update: Update, context: BotContext) -> None:
+            person = await load_person(update, context)
+            if person is None:
+                await reply(update, context, "onboarding/need_start")
+                return
+            if person.stopped_at is not None and not allow_stopped:
+                await reply(update, context, "account/stopped_reminder", person)
+                return
+            await handler(update, context, person)
+
+        return wrapper
+
+    return decorate
+
+
+async def checked_query(
+    update: Update, context: BotContext
+) -> tuple[CallbackQuery, str, str] | None:
+    """The button press if it is well-formed and pressed by the chat's own person.
+
+    Anything else (a forged payload, a press from someone else, a message too old to
+    touch) is answered kindly and goes no further.
+    """
+    query = update.callback_query
+    if query is None:
+        return None
+    renderer = context.services.renderer
+    locale = locale_of(update)
+    parsed = parse(query.data)
+    message = query.message
+    if message is None or not message.is_accessible or parsed is None:
+        await query.answer(renderer.render("errors/button_stale", locale))
+        return None
+    if message.chat.id != query.from_user.id:
+        await query.answer(renderer.render("errors/button_not_yours", locale), show_alert=True)
+        return None
+    return query, parsed[0], parsed[1]
+
+
+async def close_buttons(query: CallbackQuery) -> None:
+    """Remove the buttons from a message whose question has been answered."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        # Already removed (a second press), or the message is too old to edit.
+        log.debug("could not remove buttons: %s", type(exc).__name__)
+
+
+def reply_keyboard(rows: list[list[Any]]) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+REMOVE_KEYBOARD = ReplyKeyboardRemove()

@@ -1,0 +1,64 @@
+"""Free text, unknown commands and everything else nobody asked for.
+
+Free text is read only when a question is open (the person's `awaiting` field), and goes
+to the flow that asked it. Otherwise it is neither stored nor logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.handlers import onboarding
+from bot.handlers.common import load_person, reply
+from storage.models import Person
+
+TextFlow = Callable[[Update, BotContext, Person, str], Awaitable[None]]
+
+
+def text_flows(context: BotContext) -> dict[str, TextFlow]:
+    """Flows waiting for a typed answer, by the person's `awaiting` value."""
+    flows = context.bot_data.setdefault("text_flows", {})
+    assert isinstance(flows, dict)
+    return flows
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """Route typed text to the open question, or say kindly that none is open."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    person = await load_person(update, context)
+    if person is None:
+        await reply(update, context, "onboarding/consent_first")
+        return
+    if person.stopped_at is not None:
+        await reply(update, context, "account/stopped_reminder", person)
+        return
+    flow = text_flows(context).get(person.awaiting or "")
+    if flow is None:
+        await reply(update, context, "errors/no_question_open", person)
+        return
+    await flow(update, context, person, message.text)
+
+
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    await reply(update, context, "errors/unknown_command", await load_person(update, context))
+
+
+async def on_other_message(update: Update, context: BotContext) -> None:
+    """Stickers, photos, voice notes...: say what the bot can read."""
+    await reply(update, context, "errors/not_text", await load_person(update, context))
+
+
+async def on_group_message(update: Update, context: BotContext) -> None:
+    """The bot works in private chats only; answer commands there once, briefly."""
+    await reply(update, context, "errors/group_chat")
+
+
+DEFAULT_TEXT_FLOWS: dict[str, TextFlow] = {
+    "name": onboarding.on_name_text,
+    "timezone": onboarding.on_zone_text,
+}

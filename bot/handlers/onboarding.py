@@ -1,0 +1,286 @@
+"""Consent first: /start, the consent buttons, the chosen name and the time zone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from telegram import KeyboardButton, Update
+
+from bot import timezones
+from bot.context import BotContext
+from bot.handlers.common import (
+    REMOVE_KEYBOARD,
+    checked_query,
+    close_buttons,
+    for_people,
+    label,
+    load_person,
+    reply,
+    reply_keyboard,
+)
+from bot.keyboards import buttons, data
+from bot.render import local_time
+from storage import people
+from storage.models import Person
+
+# Telegram's rule for /start parameters: 1-64 characters of A-Z a-z 0-9 _ -.
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PENDING_PAYLOAD = "start_payload"
+
+DeepLinkFlow = Callable[[Update, BotContext, Person | None, str], Awaitable[bool]]
+
+
+def deep_link_flows(context: BotContext) -> dict[str, DeepLinkFlow]:
+    """Flows a /start payload can name, by prefix (`p_...` pairs, `i_...` invites)."""
+    flows = context.bot_data.setdefault("deep_link_flows", {})
+    assert isinstance(flows, dict)
+    return flows
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Welcome a newcomer and ask for consent; welcome back someone who stopped."""
+    payload = context.args[0] if context.args else None
+    if payload is not None and not _PAYLOAD.fullmatch(payload):
+        await reply(update, context, "deeplink/unknown")
+        return
+    person = await load_person(update, context)
+    if person is None:
+        if payload is not None:
+            flow = deep_link_flows(context).get(payload.split("_", 1)[0])
+            # Some links (an invitation) show their content before any sign-up.
+            if flow is not None and await flow(update, context, None, payload):
+                return
+            # Kept in memory only, until consent; nothing is stored before that.
+            context.user_data[PENDING_PAYLOAD] = payload
+        await ask_consent(update, context)
+        return
+    services = context.services
+    person, was_off = await services.db.run(people.restart, person.id)
+    if payload is not None:
+        await route_payload(update, context, person, payload)
+    elif was_off:
+        paused = people.is_paused(person, services.clock())
+        await reply(
+            update,
+            context,
+            "onboarding/welcome_back",
+            person,
+            name=person.display_name,
+            paused=paused,
+        )
+    elif person.awaiting in ("name", "timezone"):
+        await continue_onboarding(update, context, person)
+    else:
+        await reply(update, context, "onboarding/already_here", person, name=person.display_name)
+
+
+async def ask_consent(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    markup = buttons(
+        [(label(context, update, "consent_yes"), data("consent", "yes"))],
+        [(label(context, update, "consent_no"), data("consent", "no"))],
+    )
+    await reply(
+        update,
+        context,
+        "onboarding/welcome",
+        markup=markup,
+        first_name=user.first_name if user else "",
+    )
+
+
+async def route_payload(update: Update, context: BotContext, person: Person, payload: str) -> None:
+    """Send a deep link to the flow its prefix names, or explain kindly that it is unknown."""
+    flow = deep_link_flows(context).get(payload.split("_", 1)[0])
+    if flow is None or not await flow(update, context, person, payload):
+        await reply(update, context, "deeplink/unknown", person)
+
+
+async def on_consent(update: Update, context: BotContext) -> None:
+    """The consent buttons: create the record on yes, keep nothing on no."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, answer = checked
+    await query.answer()
+    await close_buttons(query)
+    if answer != "yes":
+        context.user_data.pop(PENDING_PAYLOAD, None)
+        await reply(update, context, "onboarding/declined")
+        return
+    user = query.from_user
+    services = context.services
+    person, created = await services.db.run(
+        people.give_consent,
+        user.id,
+        query.message.chat.id if query.message else user.id,
+        user.first_name or "",
+        user.language_code,
+        services.clock(),
+    )
+    if not created and person.awaiting not in ("name", "timezone"):
+        await reply(update, context, "onboarding/already_here", person, name=person.display_name)
+        return
+    await continue_onboarding(update, context, person)
+
+
+async def continue_onboarding(update: Update, context: BotContext, person: Person) -> None:
+    """Ask the next open onboarding question, or finish with a pending deep link."""
+    if person.awaiting == "name":
+        markup = buttons([(person.display_name, data("name", "keep"))])
+        await reply(
+            update,
+            context,
+            "onboarding/ask_name",
+            person,
+            markup=markup,
+            suggested=person.display_name,
+        )
+    elif person.timezone is None:
+        await ask_timezone(update, context, person, greet=True)
+    else:
+        payload = context.user_data.pop(PENDING_PAYLOAD, None)
+        if payload:
+            await route_payload(update, context, person, payload)
+
+
+async def on_keep_name(update: Update, context: BotContext) -> None:
+    """The button that keeps the suggested name."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query = checked[0]
+    person = await load_person(update, context)
+    if person is None or person.awaiting != "name":
+        await query.answer(context.services.renderer.render("errors/button_done", "en"))
+        await close_buttons(query)
+        return
+    await query.answer()
+    await close_buttons(query)
+    person = await context.services.db.run(people.set_name, person.id, person.display_name)
+    await continue_onboarding(update, context, person)
+
+
+async def on_name_text(update: Update, context: BotContext, person: Person, text: str) -> None:
+    """A typed name, during onboarding or after /name."""
+    try:
+        person = await context.services.db.run(people.set_name, person.id, text)
+    except people.InputError as exc:
+        await reply(
+            update, context, "errors/input", person, code=exc.code, max_name=people.MAX_NAME_LENGTH
+        )
+        return
+    if person.timezone is None:
+        await continue_onboarding(update, context, person)
+    else:
+        await reply(update, context, "account/name_set", person, name=person.display_name)
+
+
+@for_people()
+async def name_command(update: Update, context: BotContext, person: Person) -> None:
+    """/name NEW: change the name the bot uses."""
+    if not context.args:
+        await context.services.db.run(people.set_awaiting, person.id, "name")
+        await reply(update, context, "account/name_usage", person)
+        return
+    await on_name_text(update, context, person, " ".join(context.args))
+
+
+async def ask_timezone(
+    update: Update, context: BotContext, person: Person, *, greet: bool = False
+) -> None:
+    await context.services.db.run(people.set_awaiting, person.id, "timezone")
+    zones = list(timezones.COMMON_ZONES)
+    rows: list[list[KeyboardButton | str]] = [
+        [KeyboardButton(label(context, update, "share_location", person), request_location=True)]
+    ]
+    rows += [zones[i : i + 2] for i in range(0, len(zones), 2)]
+    await reply(
+        update,
+        context,
+        "onboarding/ask_timezone",
+        person,
+        markup=reply_keyboard(rows),
+        name=person.display_name if greet else "",
+    )
+
+
+@for_people()
+async def timezone_command(update: Update, context: BotContext, person: Person) -> None:
+    """/timezone Area/City: set the zone; without an argument, ask for it."""
+    if not context.args:
+        await ask_timezone(update, context, person)
+        return
+    await on_zone_text(update, context, person, " ".join(context.args))
+
+
+async def on_zone_text(update: Update, context: BotContext, person: Person, text: str) -> None:
+    """A typed zone or city: set it, or suggest near misses as buttons."""
+    answer = timezones.resolve_zone(text)
+    if answer.zone is not None:
+        await set_zone(update, context, person, answer.zone)
+        return
+    markup = None
+    if answer.suggestions:
+        markup = buttons(
+            *[
+                [(label(context, update, "use_zone", person, zone=z), data("tz", z))]
+                for z in answer.suggestions
+            ]
+        )
+    await context.services.db.run(people.set_awaiting, person.id, "timezone")
+    await reply(
+        update,
+        context,
+        "onboarding/timezone_unknown",
+        person,
+        markup=markup,
+        suggestions=answer.suggestions,
+    )
+
+
+async def on_zone_button(update: Update, context: BotContext) -> None:
+    """A suggested-zone button."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, zone = checked
+    person = await load_person(update, context)
+    if person is None or timezones.resolve_zone(zone).zone != zone:
+        await query.answer(context.services.renderer.render("errors/button_stale", "en"))
+        return
+    await query.answer()
+    await close_buttons(query)
+    await set_zone(update, context, person, zone)
+
+
+@for_people()
+async def on_location(update: Update, context: BotContext, person: Person) -> None:
+    """A shared location: map it to a zone offline, and keep nothing else of it."""
+    location = update.effective_message.location if update.effective_message else None
+    zone = timezones.zone_for_location(location.latitude, location.longitude) if location else None
+    if zone is None:
+        await reply(update, context, "onboarding/location_unknown", person, markup=REMOVE_KEYBOARD)
+        return
+    await set_zone(update, context, person, zone)
+
+
+async def set_zone(update: Update, context: BotContext, person: Person, zone: str) -> None:
+    services = context.services
+    first_time = person.timezone is None
+    now = services.clock()
+    person = await services.db.run(people.set_timezone, person.id, zone, now)
+    await reply(
+        update,
+        context,
+        "onboarding/timezone_set",
+        person,
+        markup=REMOVE_KEYBOARD,
+        zone=zone,
+        local_now=local_time(now, zone, "%H:%M"),
+        first_time=first_time,
+        name=person.display_name,
+    )
+    if first_time:
+        await continue_onboarding(update, context, person)

@@ -1,0 +1,177 @@
+"""What a person controls about their nudges: times, days, tips, quiet hours, snoozes.
+
+Every answer shows the next times the nudge will fire, in the person's own zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.handlers.common import checked_query, close_buttons, for_people, reply
+from bot.handlers.onboarding import ask_timezone
+from bot.render import local_time
+from scheduler import deliveries
+from scheduler.rules import EVERY_DAY, parse_hhmm, parse_time_range, parse_weekday
+from scheduler.schedules import NeedsTimezone, set_quiet_hours, set_schedule, turn_off, view
+from storage import people
+from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person
+
+DEFAULT_TIP_TIME = dt.time(18, 0)
+DEFAULT_TIP_WEEKDAY = 2  # Wednesday: mid-week, away from weekend plans
+
+
+def _is_off(args: list[str]) -> bool:
+    return len(args) == 1 and args[0].lower() in {"off", "stop", "no", "none"}
+
+
+async def _schedule(
+    update: Update,
+    context: BotContext,
+    person: Person,
+    kind: str,
+    at: dt.time,
+    days: frozenset[int],
+) -> None:
+    services = context.services
+    try:
+        schedule = await services.db.run(set_schedule, person.id, kind, at, days, services.clock())
+    except NeedsTimezone:
+        await ask_timezone(update, context, person)
+        return
+    await reply(update, context, "practice/scheduled", person, v=view(schedule, count=3))
+
+
+async def _off(update: Update, context: BotContext, person: Person, kind: str) -> None:
+    services = context.services
+    was_on = await services.db.run(turn_off, person.id, kind, services.clock())
+    await reply(update, context, "practice/turned_off", person, kind=kind, was_on=was_on)
+
+
+async def _usage(
+    update: Update, context: BotContext, person: Person, kind: str, error: str | None = None
+) -> None:
+    await reply(update, context, "practice/usage", person, kind=kind, error=error)
+
+
+@for_people()
+async def nightly_command(update: Update, context: BotContext, person: Person) -> None:
+    """/nightly HH:MM or /nightly off: the nightly appreciation prompt."""
+    args = context.args or []
+    if _is_off(args):
+        await _off(update, context, person, NIGHTLY_APPRECIATION)
+        return
+    if len(args) != 1:
+        await _usage(update, context, person, NIGHTLY_APPRECIATION)
+        return
+    try:
+        at = parse_hhmm(args[0])
+    except ValueError as exc:
+        await _usage(update, context, person, NIGHTLY_APPRECIATION, str(exc))
+        return
+    await _schedule(update, context, person, NIGHTLY_APPRECIATION, at, EVERY_DAY)
+
+
+@for_people()
+async def checkin_command(update: Update, context: BotContext, person: Person) -> None:
+    """/checkin DAY HH:MM or /checkin off: the weekly check-in reminder."""
+    args = context.args or []
+    if _is_off(args):
+        await _off(update, context, person, WEEKLY_CHECKIN)
+        return
+    if len(args) != 2:
+        await _usage(update, context, person, WEEKLY_CHECKIN)
+        return
+    try:
+        day = parse_weekday(args[0])
+        at = parse_hhmm(args[1])
+    except ValueError as exc:
+        await _usage(update, context, person, WEEKLY_CHECKIN, str(exc))
+        return
+    await _schedule(update, context, person, WEEKLY_CHECKIN, at, frozenset({day}))
+
+
+@for_people()
+async def tips_command(update: Update, context: BotContext, person: Person) -> None:
+    """/tips daily|weekly|off [HH:MM]: conversation-timing tips."""
+    args = [a.lower() for a in (context.args or [])]
+    if _is_off(args):
+        await _off(update, context, person, TIMING_TIP)
+        return
+    if not 1 <= len(args) <= 2 or args[0] not in {"daily", "weekly"}:
+        await _usage(update, context, person, TIMING_TIP)
+        return
+    at = DEFAULT_TIP_TIME
+    if len(args) == 2:
+        try:
+            at = parse_hhmm(args[1])
+        except ValueError as exc:
+            await _usage(update, context, person, TIMING_TIP, str(exc))
+            return
+    days = EVERY_DAY if args[0] == "daily" else frozenset({DEFAULT_TIP_WEEKDAY})
+    await _schedule(update, context, person, TIMING_TIP, at, days)
+
+
+@for_people()
+async def quiet_command(update: Update, context: BotContext, person: Person) -> None:
+    """/quiet HH:MM-HH:MM or /quiet off: hours when nothing is delivered."""
+    args = context.args or []
+    services = context.services
+    if _is_off(args):
+        await services.db.run(set_quiet_hours, person.id, None)
+        await reply(update, context, "practice/quiet", person, quiet=None)
+        return
+    try:
+        if not args:
+            raise ValueError("")
+        start, end = parse_time_range(" ".join(args))
+        person = await services.db.run(set_quiet_hours, person.id, (start, end))
+    except ValueError as exc:
+        await reply(update, context, "practice/quiet_usage", person, error=str(exc) or None)
+        return
+    await reply(
+        update,
+        context,
+        "practice/quiet",
+        person,
+        quiet=f"{start:%H:%M}-{end:%H:%M}",
+        zone=person.timezone,
+    )
+
+
+async def on_snooze(update: Update, context: BotContext) -> None:
+    """Snooze buttons on a delivered nudge: move that one nudge, never the recurrence."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    services = context.services
+    renderer = services.renderer
+    delivery_id, _, option = argument.partition(".")
+    person = await services.db.run(people.find, query.from_user.id)
+    if person is None or not delivery_id.isdigit():
+        await query.answer(renderer.render("errors/button_stale", "en"))
+        return
+    result = await services.db.run(
+        deliveries.snooze,
+        person.id,
+        int(delivery_id),
+        option,
+        services.clock(),
+        grace=services.settings.grace_seconds,
+    )
+    when = local_time(result.until, result.zone, "%a %H:%M") if result.until else None
+    if result.result != "ok":
+        await query.answer(
+            renderer.render(
+                "practice/snooze_answer", person.language, result=result.result, when=when
+            )
+        )
+        if result.result == "already":
+            await close_buttons(query)
+        return
+    await query.answer()
+    await close_buttons(query)
+    await reply(update, context, "practice/snoozed", person, when=when)

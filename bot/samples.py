@@ -1,0 +1,79 @@
+"""Sample data for every message template, for `nudgebot preview` and the template tests.
+
+Names include characters that must be escaped, so a preview shows escaping at work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from scheduler.schedules import ScheduleView
+
+NOW = dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC)
+
+_PERSON = SimpleNamespace(
+    display_name="Sam <3",
+    timezone="Europe/Berlin",
+    language="en",
+    consented_at=NOW,
+    stopped_at=None,
+    paused_until=None,
+)
+
+_NIGHTLY = ScheduleView(
+    kind="nightly_appreciation",
+    local_time="21:00",
+    weekdays=tuple(range(7)),
+    zone="Europe/Berlin",
+    window_minutes=0,
+    on=True,
+    next_times=("Tue 21:00", "Wed 21:00", "Thu 21:00"),
+    set_by="person",
+)
+
+COMMON: dict[str, Any] = {
+    "name": "Sam <3",
+    "first_name": "Sam",
+    "suggested": "Sam",
+    "zone": "Europe/Berlin",
+    "local_now": "21:04",
+    "first_time": True,
+    "suggestions": ("Europe/Berlin", "Europe/Brussels"),
+    "paused": False,
+    "until": "Tue 01 Dec 21:00",
+    "was_paused": True,
+    "code": "name_long",
+    "max_name": 32,
+    "max_days": 365,
+    "paired": True,
+    "s": SimpleNamespace(
+        person=_PERSON,
+        schedules=[],
+        partner_name="Alex",
+        appreciations=4,
+        deliveries=12,
+        invitations=0,
+        therapist_links=0,
+    ),
+    "consented": "22 Nov 2026",
+    "stopped": False,
+    "paused_until": None,
+    "quiet": "22:30-07:00",
+    "schedules": [_NIGHTLY],
+    "v": _NIGHTLY,
+    "was_on": True,
+    "kind": "nightly_appreciation",
+    "error": None,
+    "result": "already",
+    "when": "Tue 21:00",
+}
+
+# Where one template wants something other than the common sample.
+OVERRIDES: dict[str, dict[str, Any]] = {}
+
+
+def sample_context(template: str) -> dict[str, Any]:
+    """A fresh dict of sample values for `template`."""
+    return {**COMMON, **OVERRIDES.get(template, {})}
