@@ -1,0 +1,476 @@
+"""Claim, then send: the database half of the dispatcher.
+
+Every function is synchronous, takes a `Session` and an explicit `now`, and is meant to
+run in its own short transaction (`Database.run`). The life of a delivery:
+
+    claimed --(taken for sending)--> sending --> sent | failed | blocked | ambiguous
+       |                                 \\--(429, connection refused)--> claimed again
+       \\--> missed (its grace ran out) | skipped (paused, stopped, quiet hours)
+
+A schedule is claimed by moving its `next_fire_at` forward with a conditional UPDATE
+(`WHERE next_fire_at = <the due value we read>`), in the same transaction that inserts its
+deliveries under the unique key (schedule, person, due time). Two workers can never claim
+the same occurrence, and a crash before commit leaves nothing behind. A delivery is marked
+`sending` before its request goes out; one found still `sending` at start-up may or may
+not have reached the person, so it is recorded as `ambiguous` and never sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
+from scheduler.schedules import rule_of
+from storage.models import CoupleMember, Delivery, Person, Schedule
+
+CLAIMED, SENDING, SENT = "claimed", "sending", "sent"
+FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED = "failed", "blocked", "ambiguous", "missed", "skipped"
+FINAL = (SENT, FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED)
+
+# Quiet hours silence everything; in the hour either side of them nudges still arrive,
+# but without a notification sound.
+SOFT_HOURS = dt.timedelta(hours=1)
+
+
+@dataclass
+class Slotter:
+    """Spreads a crowded minute over the delivery windows at the global send rate.
+
+    Each claimed delivery gets the next free slot at or after its due time; a slot past
+    the end of the delivery's window is counted as a window that cannot be met.
+    """
+
+    interval: float  # seconds between slots; 0 = no spreading
+    cursor: dt.datetime | None = None
+    unmet_windows: int = 0
+
+    def slot(self, due: dt.datetime, window_end: dt.datetime, now: dt.datetime) -> dt.datetime:
+        start = max(due, now)
+        if not self.interval:
+            return start
+        if self.cursor is None or self.cursor < start:
+            self.cursor = start
+        slot = self.cursor
+        self.cursor = slot + dt.timedelta(seconds=self.interval)
+        if slot > window_end:
+            self.unmet_windows += 1
+        return slot
+
+
+@dataclass
+class ClaimReport:
+    schedules: int = 0
+    claimed: int = 0
+    missed: int = 0
+    skipped: int = 0
+
+
+class ClaimConflict(RuntimeError):
+    """Another worker claimed some of the same schedules first; nothing was written."""
+
+
+def _quiet(person: Person) -> QuietHours | None:
+    if person.quiet_start is None or person.quiet_end is None:
+        return None
+    return QuietHours(person.quiet_start, person.quiet_end)
+
+
+def placement(
+    person: Person, due: dt.datetime, deadline: dt.datetime, now: dt.datetime
+) -> tuple[str, dt.datetime, bool]:
+    """Where a delivery goes for this person: (status, send_after, silent).
+
+    Paused, stopped or blocked people are skipped; quiet hours move the delivery to their
+    end, or skip it if that is past its deadline; soft hours make it silent.
+    """
+    if person.stopped_at is not None or person.blocked_at is not None:
+        return SKIPPED, due, False
+    if person.paused_at is not None and (person.paused_until is None or person.paused_until > due):
+        return SKIPPED, due, False
+    if now > deadline:
+        return MISSED, due, False
+    send_after = max(due, now)
+    quiet = _quiet(person)
+    silent = False
+    if quiet is not None and person.timezone:
+        end = quiet_until(quiet, person.timezone, send_after)
+        if end is not None:
+            if end > deadline:
+                return SKIPPED, due, False
+            send_after = end
+        silent = (
+            quiet_until(quiet, person.timezone, send_after + SOFT_HOURS) is not None
+            or quiet_until(quiet, person.timezone, send_after - SOFT_HOURS) is not None
+        )
+    return CLAIMED, send_after, silent
+
+
+def _insert(session: Session) -> Callable[..., object]:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def claim_due(
+    session: Session,
+    now: dt.datetime,
+    *,
+    limit: int,
+    grace: Callable[[str], float],
+    slotter: Slotter,
+) -> ClaimReport:
+    """Claim up to `limit` due schedules, record their deliveries and advance them."""
+    report = ClaimReport()
+    query = (
+        select(Schedule)
+        .where(Schedule.next_fire_at <= now)
+        .order_by(Schedule.next_fire_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    schedules = list(session.scalars(query))
+    if not schedules:
+        return report
+    report.schedules = len(schedules)
+    owners = _owners(session, schedules)
+    advances = []
+    rows = []
+    for schedule in schedules:
+        due = schedule.next_fire_at
+        assert due is not None
+        rule = rule_of(schedule)
+        _, window_end = occurrence_window(rule, due)
+        deadline = window_end + dt.timedelta(seconds=grace(schedule.kind))
+        # From `now`, not from `due`: after downtime the rule resumes, with no stale burst.
+        advances.append(
+            {"b_id": schedule.id, "b_due": due, "b_next": next_fire_at(rule, max(now, due))}
+        )
+        for person in owners.get(schedule.id, []):
+            status, send_after, silent = placement(person, due, deadline, now)
+            if status == CLAIMED:
+                send_after = max(send_after, slotter.slot(send_after, window_end, now))
+                report.claimed += 1
+            elif status == MISSED:
+                report.missed += 1
+            else:
+                report.skipped += 1
+            rows.append(
+                {
+                    "schedule_id": schedule.id,
+                    "person_id": person.id,
+                    "kind": schedule.kind,
+                    "due_at": due,
+                    "send_after": send_after,
+                    "deadline": deadline,
+                    "status": status,
+                    "attempts": 0,
+                    "claimed_at": now,
+                    "silent": silent,
+                }
+            )
+    table = Schedule.__table__
+    result = session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.next_fire_at == bindparam("b_due"))
+        .values(next_fire_at=bindparam("b_next")),
+        advances,
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != len(advances):
+        # Another worker moved some of these first: roll back ours; the next tick retries.
+        raise ClaimConflict(len(advances) - max(result.rowcount, 0))
+    if rows:
+        insert = _insert(session)
+        session.execute(
+            insert(Delivery).on_conflict_do_nothing(  # type: ignore[attr-defined]
+                index_elements=["schedule_id", "person_id", "due_at"]
+            ),
+            rows,
+        )
+    return report
+
+
+def _owners(session: Session, schedules: Sequence[Schedule]) -> dict[int, list[Person]]:
+    """The people each schedule reaches: its person, or both members of its couple."""
+    owners: dict[int, list[Person]] = {}
+    by_person = {s.person_id: s.id for s in schedules if s.person_id is not None}
+    if by_person:
+        for person in session.scalars(select(Person).where(Person.id.in_(by_person))):
+            owners.setdefault(by_person[person.id], []).append(person)
+    by_couple: dict[int, list[int]] = {}
+    for s in schedules:
+        if s.couple_id is not None:
+            by_couple.setdefault(s.couple_id, []).append(s.id)
+    if by_couple:
+        members = session.execute(
+            select(CoupleMember.couple_id, Person)
+            .join(Person, Person.id == CoupleMember.person_id)
+            .where(CoupleMember.couple_id.in_(by_couple))
+        )
+        for couple_id, person in members:
+            for schedule_id in by_couple[couple_id]:
+                owners.setdefault(schedule_id, []).append(person)
+    return owners
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A delivery taken for sending, with what rendering and sending need."""
+
+    delivery_id: int
+    person_id: int
+    schedule_id: int | None
+    chat_id: int
+    kind: str
+    due_at: dt.datetime
+    deadline: dt.datetime
+    display_name: str
+    language: str
+    zone: str
+    silent: bool
+    attempts: int
+    recent_variants: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class TakeReport:
+    ready: list[Ready] = field(default_factory=list)
+    missed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+
+
+def take_ready(
+    session: Session,
+    now: dt.datetime,
+    *,
+    limit: int,
+    variant_memory: dt.timedelta = dt.timedelta(days=14),
+) -> TakeReport:
+    """Mark up to `limit` claimed deliveries whose time has come as `sending`.
+
+    The person's state is read again here, so /pause and /stop hold from the very next
+    tick even for deliveries claimed earlier.
+    """
+    report = TakeReport()
+    rows = session.execute(
+        select(Delivery, Person)
+        .join(Person, Person.id == Delivery.person_id)
+        .where(Delivery.status == CLAIMED, Delivery.send_after <= now)
+        .order_by(Delivery.send_after)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return report
+    sending: list[Delivery] = []
+    for delivery, person in rows:
+        status, send_after, silent = placement(person, delivery.due_at, delivery.deadline, now)
+        if status != CLAIMED:
+            delivery.status = status
+            report.missed += status == MISSED
+            report.skipped += status == SKIPPED
+        elif send_after > now:
+            # Quiet hours began since it was claimed: wait for them to end.
+            delivery.send_after = send_after
+            report.deferred += 1
+        else:
+            delivery.status = SENDING
+            delivery.attempts += 1
+            delivery.silent = delivery.silent or silent
+            sending.append(delivery)
+    people = {p.id: p for _, p in rows}
+    recent = _recent_variants(session, sending, now - variant_memory)
+    for delivery in sending:
+        person = people[delivery.person_id]
+        report.ready.append(
+            Ready(
+                delivery_id=delivery.id,
+                person_id=person.id,
+                schedule_id=delivery.schedule_id,
+                chat_id=person.chat_id,
+                kind=delivery.kind,
+                due_at=delivery.due_at,
+                deadline=delivery.deadline,
+                display_name=person.display_name,
+                language=person.language,
+                zone=person.timezone or "UTC",
+                silent=delivery.silent,
+                attempts=delivery.attempts,
+                recent_variants=tuple(recent.get((person.id, delivery.kind), ())),
+            )
+        )
+    return report
+
+
+def _recent_variants(
+    session: Session, deliveries: Iterable[Delivery], since: dt.datetime
+) -> dict[tuple[int, str], list[str]]:
+    """Variants each person saw lately, newest first, so wording does not repeat."""
+    person_ids = {d.person_id for d in deliveries}
+    if not person_ids:
+        return {}
+    found: dict[tuple[int, str], list[str]] = {}
+    for person_id, kind, variant in session.execute(
+        select(Delivery.person_id, Delivery.kind, Delivery.variant)
+        .where(
+            Delivery.person_id.in_(person_ids),
+            Delivery.due_at >= since,
+            Delivery.variant.is_not(None),
+            Delivery.status == SENT,
+        )
+        .order_by(Delivery.due_at.desc())
+    ):
+        found.setdefault((person_id, kind), []).append(variant)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one send."""
+
+    delivery_id: int
+    status: str  # sent, failed, blocked, ambiguous, or claimed (try again at retry_at)
+    sent_at: dt.datetime | None = None
+    message_id: int | None = None
+    variant: str | None = None
+    error: str | None = None
+    retry_at: dt.datetime | None = None
+    new_chat_id: int | None = None
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
+    """Write back what each send did; a block pauses that person until /start."""
+    for outcome in outcomes:
+        delivery = session.get_one(Delivery, outcome.delivery_id)
+        delivery.status = outcome.status
+        delivery.error = outcome.error
+        if outcome.status == SENT:
+            delivery.sent_at = outcome.sent_at
+            delivery.telegram_message_id = outcome.message_id
+            delivery.variant = outcome.variant
+        elif outcome.status == CLAIMED and outcome.retry_at is not None:
+            if outcome.retry_at > delivery.deadline:
+                delivery.status = FAILED
+            else:
+                delivery.send_after = outcome.retry_at
+        person = session.get_one(Person, delivery.person_id)
+        if outcome.status == BLOCKED and person.blocked_at is None:
+            person.blocked_at = now
+        if outcome.new_chat_id is not None:
+            person.chat_id = outcome.new_chat_id
+
+
+def recover_in_flight(session: Session) -> int:
+    """At start-up: deliveries left `sending` by a crash are ambiguous; never resend them."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.status == SENDING)
+        .values(status=AMBIGUOUS, error="crash_in_flight"),
+        execution_options={"synchronize_session": False},
+    )
+    return max(result.rowcount, 0)
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    """How many deliveries are in each state (for the benchmark and operators)."""
+    return dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Delivery.status, func.count()).group_by(Delivery.status)
+        ).all()
+    )
+
+
+def due_backlog(session: Session, now: dt.datetime) -> int:
+    """How many schedules or deliveries are waiting at `now` (for tests and benchmarks)."""
+    schedules = (
+        session.scalar(
+            select(func.count()).select_from(Schedule).where(Schedule.next_fire_at <= now)
+        )
+        or 0
+    )
+    deliveries = (
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status == CLAIMED, Delivery.send_after <= now)
+        )
+        or 0
+    )
+    return int(schedules) + int(deliveries)
+
+
+SNOOZE_HOUR, SNOOZE_TOMORROW = "h", "t"
+
+
+@dataclass(frozen=True, slots=True)
+class Snoozed:
+    """What a snooze press did: `ok`, `already` (pressed before), `not_yours` or `gone`."""
+
+    result: str
+    until: dt.datetime | None = None
+    zone: str = "UTC"
+
+
+def snooze(
+    session: Session,
+    person_id: int,
+    delivery_id: int,
+    option: str,
+    now: dt.datetime,
+    *,
+    grace: Callable[[str], float],
+) -> Snoozed:
+    """Move one delivered nudge later, as a one-off; the recurrence is untouched."""
+    from scheduler.rules import EVERY_DAY, Rule
+
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        return Snoozed("gone")
+    if delivery.person_id != person_id:
+        return Snoozed("not_yours")
+    person = session.get_one(Person, person_id)
+    zone = person.timezone or "UTC"
+    if delivery.response == "snoozed":
+        later = session.scalar(
+            select(Delivery.due_at).where(
+                Delivery.person_id == person_id,
+                Delivery.kind == delivery.kind,
+                Delivery.claimed_at == delivery.responded_at,
+            )
+        )
+        return Snoozed("already", later, zone)
+    if delivery.response is not None:
+        return Snoozed("already", None, zone)
+    if option == SNOOZE_TOMORROW:
+        wall = delivery.due_at.astimezone(ZoneInfo(zone)).time().replace(second=0, microsecond=0)
+        target = next_fire_at(
+            Rule(local_time=wall, weekdays=EVERY_DAY, zone=zone), now + dt.timedelta(hours=1)
+        )
+    elif option == SNOOZE_HOUR:
+        target = (now + dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+    else:
+        return Snoozed("gone")
+    delivery.response = "snoozed"
+    delivery.responded_at = now
+    session.add(
+        Delivery(
+            schedule_id=delivery.schedule_id,
+            person_id=person_id,
+            kind=delivery.kind,
+            due_at=target,
+            send_after=target,
+            deadline=target + dt.timedelta(seconds=grace(delivery.kind)),
+            status=CLAIMED,
+            attempts=0,
+            claimed_at=now,
+            silent=False,
+        )
+    )
+    return Snoozed("ok", target, zone)

@@ -1,0 +1,141 @@
+"""One rate limiter for every request the bot makes to Telegram.
+
+Telegram documents about 30 messages a second overall and 1 a second per chat. The
+limiter reserves evenly spaced send slots (a virtual-clock scheduler, like GCRA) on both
+counters at once, so no burst ever exceeds either limit, and memory holds only chats
+seen in the last few seconds. A small safety margin keeps network jitter from pushing
+two slots into one of Telegram's seconds.
+
+A 429 is honoured: the whole limiter waits out `retry_after`, the answer is counted, and
+the request is retried up to `max_retries` times (the dispatcher passes 0 and reschedules
+the delivery itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+# Endpoints that do not send anything to a chat and are not rate limited by Telegram.
+_FREE = frozenset(
+    {
+        "getUpdates",
+        "getMe",
+        "answerCallbackQuery",
+        "setMyCommands",
+        "deleteWebhook",
+        "getWebhookInfo",
+        "close",
+        "logOut",
+        "getMyCommands",
+    }
+)
+SAFETY_MARGIN = 0.97
+
+
+class Limits:
+    """The slot arithmetic, separate from asyncio so it can be tested with a fake clock."""
+
+    def __init__(
+        self, per_second: float, per_chat_per_second: float, margin: float = SAFETY_MARGIN
+    ) -> None:
+        self.global_interval = 1 / (per_second * margin) if per_second > 0 else 0.0
+        self.chat_interval = 1 / (per_chat_per_second * margin) if per_chat_per_second > 0 else 0.0
+        self._next_global = 0.0
+        self._next_chat: dict[int | str, float] = {}
+        self._pruned_at = 0.0
+        self.blocked_until = 0.0
+
+    def reserve(self, chat_id: int | str | None, now: float) -> float:
+        """Reserve the earliest slot allowed for this chat; returns its time."""
+        slot = max(now, self._next_global, self.blocked_until)
+        if chat_id is not None and self.chat_interval:
+            slot = max(slot, self._next_chat.get(chat_id, 0.0))
+            self._next_chat[chat_id] = slot + self.chat_interval
+        self._next_global = slot + self.global_interval
+        if now - self._pruned_at > 5:
+            self._prune(now)
+        return slot
+
+    def back_off(self, seconds: float, now: float) -> None:
+        """Telegram said 429: hold every slot until it allows sending again."""
+        self.blocked_until = max(self.blocked_until, now + seconds)
+
+    def _prune(self, now: float) -> None:
+        self._pruned_at = now
+        self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+
+    @property
+    def chats_tracked(self) -> int:
+        return len(self._next_chat)
+
+
+class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """python-telegram-bot's rate limiter hook, backed by `Limits`."""
+
+    def __init__(
+        self,
+        per_second: float,
+        per_chat_per_second: float,
+        *,
+        max_retries: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.enabled = per_second > 0 or per_chat_per_second > 0
+        self.limits = Limits(per_second, per_chat_per_second)
+        self.max_retries = max_retries
+        self.retry_after_count = 0
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def _wait_for_slot(self, chat_id: int | str | None) -> None:
+        async with self._lock:
+            slot = self.limits.reserve(chat_id, self._clock())
+        delay = slot - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        retries = (rate_limit_args or {}).get("max_retries", self.max_retries)
+        limited = self.enabled and endpoint not in _FREE
+        chat_id = data.get("chat_id") if limited else None
+        attempt = 0
+        while True:
+            if limited:
+                await self._wait_for_slot(chat_id)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.retry_after_count += 1
+                seconds = (
+                    exc.retry_after.total_seconds()
+                    if hasattr(exc.retry_after, "total_seconds")
+                    else float(exc.retry_after)
+                )
+                self.limits.back_off(seconds, self._clock())
+                log.warning("Telegram asked to slow down for %.0f s (429)", seconds)
+                if attempt >= retries:
+                    raise
+                attempt += 1
