@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -14,6 +15,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -46,6 +48,8 @@ MENU = (
 
 def build_application(services: Services) -> Application[Any, BotContext, Any, Any, Any, Any]:
     """Build the bot: handlers, error handler, start-up I/O, and the dispatcher's clock."""
+    # Opt in to python-telegram-bot's coming behaviour: RetryAfter.retry_after as timedelta.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = services.settings
     app = (
         Application.builder()
@@ -86,6 +90,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
 
 def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(Update, _log_update), group=-1)
     commands: dict[str, Any] = {
         "start": onboarding.start,
         "timezone": onboarding.timezone_command,
@@ -120,6 +125,12 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, conversation.on_group_message)
     )
     app.add_error_handler(on_error)
+
+
+async def _log_update(update: Update, _context: BotContext) -> None:
+    """Log that an update arrived: its id and kind only, never its text or sender."""
+    kind = "button" if update.callback_query else "message" if update.message else "other"
+    log.debug("update %s: %s", update.update_id, kind)
 
 
 async def _on_unknown_button(update: Update, context: BotContext) -> None:

@@ -83,6 +83,15 @@ def _quiet(person: Person) -> QuietHours | None:
     return QuietHours(person.quiet_start, person.quiet_end)
 
 
+def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool:
+    """Whether quiet hours touch the hour either side of `instant` (a soft hour)."""
+    step = dt.timedelta(minutes=5)
+    probes = int(SOFT_HOURS / step)
+    return any(
+        quiet_until(quiet, zone, instant + i * step) is not None for i in range(-probes, probes + 1)
+    )
+
+
 def placement(
     person: Person, due: dt.datetime, deadline: dt.datetime, now: dt.datetime
 ) -> tuple[str, dt.datetime, bool]:
@@ -106,10 +115,7 @@ def placement(
             if end > deadline:
                 return SKIPPED, due, False
             send_after = end
-        silent = (
-            quiet_until(quiet, person.timezone, send_after + SOFT_HOURS) is not None
-            or quiet_until(quiet, person.timezone, send_after - SOFT_HOURS) is not None
-        )
+        silent = near_quiet_hours(quiet, person.timezone, send_after)
     return CLAIMED, send_after, silent
 
 
@@ -437,17 +443,8 @@ def snooze(
         return Snoozed("not_yours")
     person = session.get_one(Person, person_id)
     zone = person.timezone or "UTC"
-    if delivery.response == "snoozed":
-        later = session.scalar(
-            select(Delivery.due_at).where(
-                Delivery.person_id == person_id,
-                Delivery.kind == delivery.kind,
-                Delivery.claimed_at == delivery.responded_at,
-            )
-        )
-        return Snoozed("already", later, zone)
     if delivery.response is not None:
-        return Snoozed("already", None, zone)
+        return Snoozed("already", delivery.snoozed_until, zone)
     if option == SNOOZE_TOMORROW:
         wall = delivery.due_at.astimezone(ZoneInfo(zone)).time().replace(second=0, microsecond=0)
         target = next_fire_at(
@@ -459,6 +456,7 @@ def snooze(
         return Snoozed("gone")
     delivery.response = "snoozed"
     delivery.responded_at = now
+    delivery.snoozed_until = target
     session.add(
         Delivery(
             schedule_id=delivery.schedule_id,

@@ -58,17 +58,19 @@ class DispatchStats:
     retried: int = 0
     rate_limited: int = 0
     recovered_ambiguous: int = 0
+    unmet_windows: int = 0
     lateness: collections.deque[float] = field(
         default_factory=lambda: collections.deque(maxlen=100_000)
     )
 
 
 def nudge_variants(renderer: Renderer, kind: str, locale: str) -> list[str]:
-    """The wordings available for a kind of nudge, as template names."""
-    names = [n for n in renderer.names(locale) if n.startswith(f"nudges/{kind}/")]
-    if not names and locale != "en":
-        names = [n for n in renderer.names("en") if n.startswith(f"nudges/{kind}/")]
-    return names
+    """The wordings available for a kind of nudge, by short name ("quality", "moment")."""
+    for loc in (locale, "en"):
+        names = [n for n in renderer.names(loc) if n.startswith(f"nudges/{kind}/")]
+        if names:
+            return [n.rsplit("/", 1)[-1] for n in names]
+    return []
 
 
 def choose_variant(variants: Sequence[str], recent: Sequence[str], seed: int) -> str:
@@ -170,6 +172,7 @@ class Dispatcher:
             log.warning(
                 "%d nudges cannot be sent inside their delivery window", self.slotter.unmet_windows
             )
+            self.stats.unmet_windows += self.slotter.unmet_windows
             self.slotter.unmet_windows = 0
         return report.schedules
 
@@ -191,7 +194,8 @@ class Dispatcher:
         seed = zlib.crc32(f"{ready.person_id}:{ready.due_at.date()}".encode())
         variant = choose_variant(variants, ready.recent_variants, seed)
         text = self.renderer.render(
-            variant, ready.language, name=ready.display_name, zone=ready.zone
+            f"nudges/{ready.kind}/{variant}", ready.language, name=ready.display_name,
+            zone=ready.zone,
         )
         label = self.renderer.label
         markup = buttons(
@@ -203,7 +207,7 @@ class Dispatcher:
                 ),
             ]
         )
-        return text, variant.rsplit("/", 1)[-1], markup
+        return text, variant, markup
 
     async def _send(self, ready: Ready) -> Outcome:
         try:

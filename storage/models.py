@@ -215,6 +215,7 @@ class Delivery(Base):
     # What the person did with it: snoozed, done, skipped (a week), replied.
     response: Mapped[str | None] = mapped_column(String(16))
     responded_at: Mapped[dt.datetime | None]
+    snoozed_until: Mapped[dt.datetime | None]
 
 
 class Appreciation(Base):

@@ -131,7 +131,8 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
         await reply(update, context, "account/delete_kept", person)
         return
     erased = await services.db.run(people.erase, person.id)
-    context.user_data.clear()
+    if context.user_data is not None:
+        context.user_data.clear()
     log.info("person erased on request")
     await reply(update, context, "account/deleted", person)
     if erased.partner_chat_id is not None:

@@ -16,6 +16,7 @@ from bot.handlers.common import (
     for_people,
     label,
     load_person,
+    locale_of,
     reply,
     reply_keyboard,
 )
@@ -29,6 +30,12 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PENDING_PAYLOAD = "start_payload"
 
 DeepLinkFlow = Callable[[Update, BotContext, Person | None, str], Awaitable[bool]]
+
+
+def user_data(context: BotContext) -> dict[str, object]:
+    """This user's in-memory scratch space (never persisted)."""
+    assert context.user_data is not None
+    return context.user_data
 
 
 def deep_link_flows(context: BotContext) -> dict[str, DeepLinkFlow]:
@@ -52,7 +59,7 @@ async def start(update: Update, context: BotContext) -> None:
             if flow is not None and await flow(update, context, None, payload):
                 return
             # Kept in memory only, until consent; nothing is stored before that.
-            context.user_data[PENDING_PAYLOAD] = payload
+            user_data(context)[PENDING_PAYLOAD] = payload
         await ask_consent(update, context)
         return
     services = context.services
@@ -103,25 +110,22 @@ async def on_consent(update: Update, context: BotContext) -> None:
     if checked is None:
         return
     query, _, answer = checked
-    await query.answer()
     await close_buttons(query)
+    services = context.services
+    if await load_person(update, context) is not None:
+        # A second tap, or an old copy of the question: consent was given already.
+        await query.answer(services.renderer.render("errors/button_done", locale_of(update)))
+        return
+    await query.answer()
     if answer != "yes":
-        context.user_data.pop(PENDING_PAYLOAD, None)
+        user_data(context).pop(PENDING_PAYLOAD, None)
         await reply(update, context, "onboarding/declined")
         return
     user = query.from_user
-    services = context.services
-    person, created = await services.db.run(
-        people.give_consent,
-        user.id,
-        query.message.chat.id if query.message else user.id,
-        user.first_name or "",
-        user.language_code,
+    person, _ = await services.db.run(
+        people.give_consent, user.id, user.id, user.first_name or "", user.language_code,
         services.clock(),
     )
-    if not created and person.awaiting not in ("name", "timezone"):
-        await reply(update, context, "onboarding/already_here", person, name=person.display_name)
-        return
     await continue_onboarding(update, context, person)
 
 
@@ -140,7 +144,7 @@ async def continue_onboarding(update: Update, context: BotContext, person: Perso
     elif person.timezone is None:
         await ask_timezone(update, context, person, greet=True)
     else:
-        payload = context.user_data.pop(PENDING_PAYLOAD, None)
+        payload = user_data(context).pop(PENDING_PAYLOAD, None)
         if payload:
             await route_payload(update, context, person, payload)
 

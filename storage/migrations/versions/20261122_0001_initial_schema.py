@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:33:12.079697
+Create Date: 2026-11-22 00:40:00.129983
 """
 
 from __future__ import annotations
@@ -263,6 +263,7 @@ def upgrade() -> None:
         sa.Column("silent", sa.Boolean(), nullable=False),
         sa.Column("response", sa.String(length=16), nullable=True),
         sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("snoozed_until", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["person_id"],
             ["people.id"],

@@ -1,0 +1,354 @@
+"""The dispatcher through the real bot and the fake Bot API, with a driven clock.
+
+Berlin is UTC+1 in November, so a 21:00 Berlin nudge is due at 20:00 UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from telegram.error import BadRequest, NetworkError, TimedOut
+
+from scheduler import deliveries as store
+from scheduler.deliveries import Ready
+from scheduler.dispatcher import Dispatcher, choose_variant
+from storage.models import Delivery, Person, Schedule
+from tests.fakes.telegram_api import FakeUser
+from tests.support.bot import BotHarness
+
+DUE = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)
+
+
+async def person_with_nightly(bot: BotHarness, user_id: int = 1001, at: str = "21:00",
+                              zone: str = "Europe/Berlin") -> FakeUser:
+    user = bot.user(user_id, f"P{user_id}")
+    await bot.onboard(user, zone=zone)
+    await bot.say(user, f"/nightly {at}")
+    return user
+
+
+def deliveries(bot: BotHarness) -> list[Delivery]:
+    with bot.db.session() as session:
+        rows = list(session.scalars(select(Delivery).order_by(Delivery.id)))
+        session.expunge_all()
+        return rows
+
+
+def nudges_to(user: FakeUser) -> list[str]:
+    """The texts of the nudges the bot sent this user (each carries snooze buttons)."""
+    fake = user._fake
+    return [
+        str(call.params["text"]) for call in fake.calls_to("sendMessage")
+        if call.params.get("chat_id") == user.chat_id and call.ok
+        and "snooze:" in str(call.params.get("reply_markup"))
+    ]
+
+
+async def test_a_nudge_arrives_at_local_time_exactly_once(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE - dt.timedelta(seconds=1))
+    await bot.run_dispatcher()
+    assert nudges_to(ana) == []
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    await bot.run_dispatcher()
+    [nudge] = nudges_to(ana)
+    assert "P1001" in nudge
+    [delivery] = deliveries(bot)
+    assert (delivery.status, delivery.due_at, delivery.sent_at) == ("sent", DUE, DUE)
+    assert delivery.telegram_message_id == ana.messages()[-1].message_id
+    with bot.db.session() as session:
+        next_fire = session.scalars(select(Schedule.next_fire_at)).one()
+    assert next_fire == DUE + dt.timedelta(days=1)
+
+
+async def test_a_late_start_within_grace_still_sends(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE + dt.timedelta(minutes=50))  # grace for the nightly prompt: an hour
+    await bot.run_dispatcher()
+    assert len(nudges_to(ana)) == 1
+
+
+async def test_nudges_missed_past_grace_are_recorded_and_never_sent(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    # The bot was down for a day and a half: no burst of stale prompts afterwards.
+    bot.clock.set(DUE + dt.timedelta(hours=36))
+    await bot.run_dispatcher()
+    assert nudges_to(ana) == []
+    [missed] = deliveries(bot)
+    assert missed.status == "missed"
+    with bot.db.session() as session:
+        next_fire = session.scalars(select(Schedule.next_fire_at)).one()
+    assert next_fire == DUE + dt.timedelta(days=2)
+    assert bot.dispatcher.stats.missed == 1
+
+
+async def test_pause_holds_even_deliveries_already_claimed(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()
+    await bot.say(ana, "/pause 2")
+    await bot.dispatcher.send_ready()
+    assert nudges_to(ana) == []
+    assert deliveries(bot)[0].status == "skipped"
+
+
+async def test_stop_takes_effect_on_the_very_next_tick(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    await bot.say(ana, "/stop")
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    assert nudges_to(ana) == []
+
+
+async def test_quiet_hours_hold_a_nudge_until_they_end(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot, at="21:00")
+    await bot.say(ana, "/quiet 20:30-21:20")
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    assert nudges_to(ana) == []
+    [held] = deliveries(bot)
+    assert held.send_after == DUE + dt.timedelta(minutes=20)
+    bot.clock.set(DUE + dt.timedelta(minutes=20))
+    await bot.run_dispatcher()
+    assert len(nudges_to(ana)) == 1
+    # Just after quiet hours end is a soft hour: it arrives without a sound.
+    assert ana.messages()[-1].disable_notification is True
+
+
+async def test_quiet_hours_longer_than_the_grace_skip_the_nudge(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot, at="21:00")
+    await bot.say(ana, "/quiet 20:00-07:00")
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    assert deliveries(bot)[0].status == "skipped"
+    bot.clock.set(DUE + dt.timedelta(hours=11))
+    await bot.run_dispatcher()
+    assert nudges_to(ana) == []
+
+
+async def test_a_block_pauses_the_person_until_start(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.fake.fail_next("sendMessage", chat_id=1001, error_code=403)
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    assert deliveries(bot)[0].status == "blocked"
+    with bot.db.session() as session:
+        assert session.scalars(select(Person.blocked_at)).one() == DUE
+    bot.clock.set(DUE + dt.timedelta(days=1))
+    await bot.run_dispatcher()
+    assert [d.status for d in deliveries(bot)] == ["blocked", "skipped"]
+    await bot.say(ana, "/start")
+    bot.clock.set(DUE + dt.timedelta(days=2))
+    await bot.run_dispatcher()
+    assert deliveries(bot)[-1].status == "sent"
+
+
+async def test_a_429_is_honoured_and_the_nudge_goes_after_retry_after(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.fake.fail_next("sendMessage", chat_id=1001, error_code=429, retry_after=7)
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    [waiting] = deliveries(bot)
+    assert (waiting.status, waiting.send_after) == ("claimed", DUE + dt.timedelta(seconds=7))
+    assert bot.dispatcher.stats.rate_limited == 1
+    bot.clock.set(DUE + dt.timedelta(seconds=7))
+    await bot.run_dispatcher()
+    assert len(nudges_to(ana)) == 1
+    assert deliveries(bot)[0].attempts == 2
+
+
+async def test_one_bad_message_never_stops_the_others(bot: BotHarness) -> None:
+    users = [await person_with_nightly(bot, 1001 + i) for i in range(4)]
+    bot.fake.fail_next("sendMessage", chat_id=1002, error_code=400,
+                       description="Bad Request: chat not found")
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    statuses = {d.person_id: d.status for d in deliveries(bot)}
+    assert sorted(statuses.values()) == ["failed", "sent", "sent", "sent"]
+    assert [len(nudges_to(u)) for u in users] == [1, 0, 1, 1]
+
+
+async def test_a_crash_between_claim_and_send_loses_nothing(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()  # ...and the process dies here
+    restarted = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
+                           clock=bot.clock, rate_per_second=0)
+    await restarted.start()
+    bot.clock.set(DUE + dt.timedelta(seconds=30))
+    await restarted.drain()
+    assert len(nudges_to(ana)) == 1
+    assert deliveries(bot)[0].status == "sent"
+
+
+async def test_a_crash_with_a_send_in_flight_never_sends_it_twice(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()
+    # Taken for sending (status `sending`), then the process dies mid-request.
+    await bot.db.run(store.take_ready, DUE, limit=10)
+    restarted = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
+                           clock=bot.clock, rate_per_second=0)
+    await restarted.start()
+    await restarted.drain()
+    assert nudges_to(ana) == []
+    assert deliveries(bot)[0].status == "ambiguous"
+    assert restarted.stats.recovered_ambiguous == 1
+
+
+async def test_snooze_moves_one_nudge_and_never_the_recurrence(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    bot.clock.set(DUE + dt.timedelta(minutes=2))
+    [answer] = await bot.press(ana, "Snooze an hour")
+    assert "Mon 22:02" in answer.text
+    with bot.db.session() as session:
+        assert session.scalars(select(Schedule.next_fire_at)).one() == DUE + dt.timedelta(days=1)
+    bot.clock.set(DUE + dt.timedelta(minutes=62))
+    await bot.run_dispatcher()
+    assert len(nudges_to(ana)) == 2
+    statuses = [(d.due_at, d.status, d.response) for d in deliveries(bot)]
+    assert statuses == [(DUE, "sent", "snoozed"),
+                        (DUE + dt.timedelta(minutes=62), "sent", None)]
+
+
+async def test_snooze_until_tomorrow_and_a_second_press(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    nudge = ana.messages()[-1]
+    [answer] = await bot.press(ana, "Tomorrow")
+    assert "Tue 21:00" in answer.text
+    ana.press(nudge, nudge.callback_data_for("Snooze an hour") or "", strict=False)
+    await bot.process()
+    assert ana.answered_callbacks()[-1].text == "Already snoozed until Tue 21:00."
+
+
+async def test_someone_elses_snooze_button_is_refused(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    ben = await person_with_nightly(bot, 1002)
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    anas_delivery = deliveries(bot)[0]
+    assert anas_delivery.person_id != deliveries(bot)[1].person_id
+    ben.press(ben.messages()[-1], f"snooze:{anas_delivery.id}.h", strict=False)
+    await bot.process()
+    assert "someone else" in (ben.answered_callbacks()[-1].text or "")
+    assert deliveries(bot)[0].response is None
+    del ana
+
+
+async def test_changing_zone_moves_the_next_nudge_to_the_new_zone(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    [answer] = await bot.say(ana, "/timezone America/New_York")
+    assert "America/New_York" in answer.text
+    with bot.db.session() as session:
+        schedule = session.scalars(select(Schedule)).one()
+    assert schedule.zone == "America/New_York"
+    # 21:00 in New York on Monday is 02:00 UTC on Tuesday.
+    assert schedule.next_fire_at == dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
+
+
+async def test_every_command_answers_with_the_next_times(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana, zone="Asia/Kathmandu")
+    [answer] = await bot.say(ana, "/checkin sun 19:00")
+    assert "every Sunday at 19:00 (Asia/Kathmandu). Next: Sun 19:00, Sun 19:00, Sun 19:00" in (
+        answer.text)
+    [answer] = await bot.say(ana, "/tips weekly")
+    assert "every Wednesday at 18:00" in answer.text
+    [answer] = await bot.say(ana, "/tips daily 12:30")
+    assert "every day at 12:30" in answer.text
+    [answer] = await bot.say(ana, "/tips off")
+    assert "off" in answer.text
+    [answer] = await bot.say(ana, "/tips off")
+    assert "already off" in answer.text
+    [answer] = await bot.say(ana, "/quiet 22:30-07:00")
+    assert "22:30-07:00 (Asia/Kathmandu)" in answer.text
+
+
+async def test_nightly_wording_does_not_repeat_until_all_were_seen(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    texts = []
+    for day in range(3):
+        bot.clock.set(DUE + dt.timedelta(days=day))
+        await bot.run_dispatcher()
+        texts.append(nudges_to(ana)[-1])
+    assert len(set(texts)) == 3
+
+
+def test_choose_variant_prefers_unseen_then_least_recent() -> None:
+    variants = ["a", "b", "c"]
+    assert choose_variant(variants, ["a", "b"], seed=5) == "c"
+    assert choose_variant(variants, ["c", "a", "b"], seed=5) == "b"
+    with pytest.raises(LookupError):
+        choose_variant([], [], seed=0)
+
+
+def _ready() -> Ready:
+    return Ready(delivery_id=1, person_id=1, schedule_id=1, chat_id=1, kind="timing_tip",
+                 due_at=DUE, deadline=DUE, display_name="A", language="en", zone="UTC",
+                 silent=False, attempts=1)
+
+
+def _with_cause(exc: Exception, cause: Exception) -> Exception:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        pytest.param(_with_cause(NetworkError("x"), httpx.ConnectError("refused")), "claimed",
+                     id="connect-refused-retries"),
+        pytest.param(_with_cause(TimedOut(), httpx.ConnectTimeout("slow")), "claimed",
+                     id="connect-timeout-retries"),
+        pytest.param(_with_cause(TimedOut(), httpx.ReadTimeout("slow")), "ambiguous",
+                     id="read-timeout-is-ambiguous"),
+        pytest.param(_with_cause(NetworkError("x"), httpx.RemoteProtocolError("eof")),
+                     "ambiguous", id="dropped-connection-is-ambiguous"),
+        pytest.param(BadRequest("Bad Request: message is too long"), "failed", id="400-final"),
+        pytest.param(RuntimeError("bug"), "failed", id="unexpected-error-final"),
+    ],
+)
+def test_send_errors_map_to_what_happens_next(
+    bot: BotHarness, error: Exception, status: str
+) -> None:
+    outcome = bot.dispatcher._failure(_ready(), error)
+    assert outcome.status == status
+    if status == "claimed":
+        assert outcome.retry_at == bot.clock.now + dt.timedelta(seconds=2)
+
+
+async def test_crowded_minutes_are_spread_and_unmeetable_windows_reported(
+    bot: BotHarness,
+) -> None:
+    for i in range(6):
+        await person_with_nightly(bot, 2000 + i)
+    with bot.db.session() as session:
+        session.execute(update(Schedule).values(window_minutes=0))
+    slow = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
+                      clock=bot.clock, rate_per_second=2)  # two a second: 6 need 3 s
+    bot.clock.set(DUE)
+    await slow.claim()
+    slots = sorted(d.send_after for d in deliveries(bot))
+    assert slots == [DUE + dt.timedelta(seconds=0.5 * i) for i in range(6)]
+    assert slow.stats.claimed == 6
+    assert slow.stats.unmet_windows == 5  # only the first fits a window of zero minutes
+
+
+async def test_a_delivery_window_absorbs_a_crowded_minute(bot: BotHarness) -> None:
+    for i in range(6):
+        await person_with_nightly(bot, 2000 + i)
+    with bot.db.session() as session:
+        session.execute(update(Schedule).values(window_minutes=30))
+    slow = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
+                      clock=bot.clock, rate_per_second=2)
+    bot.clock.set(DUE)
+    await slow.claim()
+    assert slow.stats.unmet_windows == 0
