@@ -3,8 +3,8 @@
 Our own code logs ids, counts and outcomes only. Two libraries would leak at lower levels,
 so they are held higher whatever LOG_LEVEL says: httpx logs every request URL (which
 contains the token) at INFO, and python-telegram-bot logs request parameters and updates
-(which contain message text) at DEBUG. A filter also masks anything shaped like a token,
-as a last line of defence.
+(which contain message text) at DEBUG. The formatter also masks anything shaped like a
+token in every finished line, tracebacks included, as a last line of defence.
 """
 
 from __future__ import annotations
@@ -18,28 +18,28 @@ _HANDLER_NAME = "nudgebot"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-class RedactTokens(logging.Filter):
-    """Mask bot tokens in a record's final message."""
+class RedactingFormatter(logging.Formatter):
+    """Mask bot tokens in the finished line, tracebacks and exception text included."""
 
-    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(fmt)
         self._secrets = tuple(s for s in secrets if s)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = _TOKEN_SHAPE.sub("<token>", message)
-        for secret in self._secrets:
-            masked = masked.replace(secret, "<token>")
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Replace the given secrets and anything shaped like a bot token with <token>."""
+    for secret in secrets:
+        text = text.replace(secret, "<token>")
+    return _TOKEN_SHAPE.sub("<token>", text)
 
 
 def configure(level: int, *, secrets: tuple[str, ...] = ()) -> None:
     """Send logs to stderr at `level`, with the libraries that leak held back."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    handler.addFilter(RedactTokens(secrets))
+    handler.setFormatter(RedactingFormatter(FORMAT, secrets))
     handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:

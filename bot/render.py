@@ -77,10 +77,10 @@ class Renderer:
         raise KeyError(f"no label {key!r}")
 
     def names(self, locale: str = FALLBACK_LOCALE) -> list[str]:
-        """Every message template of a locale, as names `render` accepts."""
+        """Every message template of a locale, as names `render` accepts (not partials)."""
         root = self.templates_dir / locale
         return sorted(
             str(path.relative_to(root).with_suffix("")).replace("\\", "/")
             for path in root.rglob("*.j2")
-            if path.name != "labels.j2"
+            if path.name != "labels.j2" and not path.name.startswith("_")
         )

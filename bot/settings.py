@@ -63,8 +63,6 @@ class Settings(BaseSettings):
     grace_weekly_checkin_seconds: Seconds = 3 * 3600
     grace_timing_tip_seconds: Seconds = 6 * 3600
 
-    pairing_token_ttl_days: Annotated[int, Field(ge=1, le=60)] = 7
-
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

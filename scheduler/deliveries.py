@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -181,13 +182,13 @@ def claim_due(
                     "silent": silent,
                 }
             )
-    table = Schedule.__table__
-    result = session.execute(
+    table = cast(Table, Schedule.__table__)
+    # Core, not ORM: an executemany whose summed rowcount tells whether every claim held.
+    result = session.connection().execute(
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.next_fire_at == bindparam("b_due"))
         .values(next_fire_at=bindparam("b_next")),
         advances,
-        execution_options={"synchronize_session": False},
     )
     if result.rowcount != len(advances):
         # Another worker moved some of these first: roll back ours; the next tick retries.
@@ -333,7 +334,8 @@ def _recent_variants(
         )
         .order_by(Delivery.due_at.desc())
     ):
-        found.setdefault((person_id, kind), []).append(variant)
+        if variant is not None:
+            found.setdefault((person_id, kind), []).append(variant)
     return found
 
 
@@ -375,11 +377,10 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
 
 def recover_in_flight(session: Session) -> int:
     """At start-up: deliveries left `sending` by a crash are ambiguous; never resend them."""
-    result = session.execute(
+    result = session.connection().execute(
         update(Delivery)
         .where(Delivery.status == SENDING)
-        .values(status=AMBIGUOUS, error="crash_in_flight"),
-        execution_options={"synchronize_session": False},
+        .values(status=AMBIGUOUS, error="crash_in_flight")
     )
     return max(result.rowcount, 0)
 
@@ -387,9 +388,7 @@ def recover_in_flight(session: Session) -> int:
 def counts_by_status(session: Session) -> dict[str, int]:
     """How many deliveries are in each state (for the benchmark and operators)."""
     return dict(
-        session.execute(  # type: ignore[arg-type]
-            select(Delivery.status, func.count()).group_by(Delivery.status)
-        ).all()
+        session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).tuples()
     )
 
 

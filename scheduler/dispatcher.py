@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -29,6 +29,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 
 from bot.keyboards import buttons, data
 from bot.render import Renderer
@@ -95,7 +96,7 @@ class Dispatcher:
         self,
         db: Database,
         renderer: Renderer,
-        bot: Bot,
+        bot: ExtBot[Any],
         *,
         grace: Callable[[str], float],
         clock: Callable[[], dt.datetime],
@@ -194,7 +195,9 @@ class Dispatcher:
         seed = zlib.crc32(f"{ready.person_id}:{ready.due_at.date()}".encode())
         variant = choose_variant(variants, ready.recent_variants, seed)
         text = self.renderer.render(
-            f"nudges/{ready.kind}/{variant}", ready.language, name=ready.display_name,
+            f"nudges/{ready.kind}/{variant}",
+            ready.language,
+            name=ready.display_name,
             zone=ready.zone,
         )
         label = self.renderer.label

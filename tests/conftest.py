@@ -43,7 +43,7 @@ def postgres_server() -> Iterator[str | None]:
     except PostgresUnavailable as exc:
         if not ALLOW_NO_POSTGRES:
             pytest.fail(f"PostgreSQL could not be started: {exc}", pytrace=False)
-        print(f"\n!!! PostgreSQL tests SKIPPED: {exc} !!!\n")  # noqa: T201
+        print(f"\n!!! PostgreSQL tests SKIPPED: {exc} !!!\n")
         yield None
 
 
@@ -62,9 +62,7 @@ def _emptied(url: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """A fresh, migrated database: each test using it runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path / "bot.db"

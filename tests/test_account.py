@@ -18,8 +18,9 @@ from storage.models import (
 from tests.support.bot import BotHarness
 
 
-async def onboarded(bot: BotHarness, user_id: int = 1001, name: str = "Ana",
-                    zone: str = "Europe/Berlin"):  # type: ignore[no-untyped-def]
+async def onboarded(
+    bot: BotHarness, user_id: int = 1001, name: str = "Ana", zone: str = "Europe/Berlin"
+):  # type: ignore[no-untyped-def]
     user = bot.user(user_id, name)
     await bot.onboard(user, zone=zone)
     return user
@@ -117,14 +118,28 @@ def seed_couple_with_history(bot: BotHarness) -> None:
         couple = Couple(created_at=now)
         session.add(couple)
         session.flush()
-        session.add_all([
-            CoupleMember(couple_id=couple.id, person_id=ana.id, joined_at=now),
-            CoupleMember(couple_id=couple.id, person_id=ben.id, joined_at=now),
-            Appreciation(person_id=ana.id, couple_id=couple.id, text="your laugh",
-                         written_at=now, local_date=now.date()),
-            Delivery(person_id=ana.id, kind="nightly_appreciation", due_at=now, send_after=now,
-                     deadline=now, status="sent", claimed_at=now),
-        ])
+        session.add_all(
+            [
+                CoupleMember(couple_id=couple.id, person_id=ana.id, joined_at=now),
+                CoupleMember(couple_id=couple.id, person_id=ben.id, joined_at=now),
+                Appreciation(
+                    person_id=ana.id,
+                    couple_id=couple.id,
+                    text="your laugh",
+                    written_at=now,
+                    local_date=now.date(),
+                ),
+                Delivery(
+                    person_id=ana.id,
+                    kind="nightly_appreciation",
+                    due_at=now,
+                    send_after=now,
+                    deadline=now,
+                    status="sent",
+                    claimed_at=now,
+                ),
+            ]
+        )
 
 
 async def test_delete_erases_every_row_and_tells_the_partner_only_that_it_ended(
@@ -143,7 +158,10 @@ async def test_delete_erases_every_row_and_tells_the_partner_only_that_it_ended(
             remaining = session.scalar(select(func.count()).select_from(model))
             assert remaining == 0, model.__name__
     told = ben.messages()[-1]
-    assert told.text == "Your pairing has ended. Your own settings and what you've written are unchanged."
+    assert (
+        told.text
+        == "Your pairing has ended. Your own settings and what you've written are unchanged."
+    )
     assert "Ana" not in told.text
 
 

@@ -73,7 +73,10 @@ async def ana(sqlite_bot: BotHarness):  # type: ignore[no-untyped-def]
     ],
 )
 async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
-    sqlite_bot: BotHarness, ana, text: str, expected: str  # type: ignore[no-untyped-def]
+    sqlite_bot: BotHarness,
+    ana,
+    text: str,
+    expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     before = snapshot(sqlite_bot)
     replies = await sqlite_bot.say(ana, text)
@@ -84,7 +87,8 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
 
 
 async def test_names_are_cleaned_of_invisible_and_control_characters(
-    sqlite_bot: BotHarness, ana  # type: ignore[no-untyped-def]
+    sqlite_bot: BotHarness,
+    ana,  # type: ignore[no-untyped-def]
 ) -> None:
     [answer] = await sqlite_bot.say(ana, "/name \u202eSam\u0000 \u200b")
     assert "I'll call you Sam" in answer.text
@@ -93,7 +97,8 @@ async def test_names_are_cleaned_of_invisible_and_control_characters(
 
 
 async def test_a_name_is_escaped_wherever_it_is_shown(
-    sqlite_bot: BotHarness, ana  # type: ignore[no-untyped-def]
+    sqlite_bot: BotHarness,
+    ana,  # type: ignore[no-untyped-def]
 ) -> None:
     [answer] = await sqlite_bot.say(ana, "/name <b>Sam</b> & co")
     # The fake refuses invalid Telegram HTML, so reaching here means it was escaped.
@@ -114,7 +119,8 @@ async def test_commands_before_consent_ask_for_start_and_store_nothing(
 
 
 async def test_a_button_pressed_by_someone_else_is_refused(
-    sqlite_bot: BotHarness, ana  # type: ignore[no-untyped-def]
+    sqlite_bot: BotHarness,
+    ana,  # type: ignore[no-untyped-def]
 ) -> None:
     await sqlite_bot.say(ana, "/delete")
     mallory = sqlite_bot.user(6666, "Mallory")
@@ -147,15 +153,19 @@ async def test_consent_pressed_twice_creates_one_person(sqlite_bot: BotHarness) 
     ],
 )
 async def test_forged_or_stale_buttons_are_answered_kindly(
-    sqlite_bot: BotHarness, ana, data: str  # type: ignore[no-untyped-def]
+    sqlite_bot: BotHarness,
+    ana,
+    data: str,  # type: ignore[no-untyped-def]
 ) -> None:
     before = snapshot(sqlite_bot)
     message = ana.messages()[-1]
     ana.press(message, data, strict=False)
     await sqlite_bot.process()
     answer = ana.answered_callbacks()[-1].text or ""
-    assert "expired" in answer or "Already done" in answer or "Nothing was erased" in (
-        ana.messages()[-1].text
+    assert (
+        "expired" in answer
+        or "Already done" in answer
+        or "Nothing was erased" in (ana.messages()[-1].text)
     )
     assert snapshot(sqlite_bot) == before
 
@@ -164,11 +174,19 @@ async def test_stickers_and_photos_get_a_text_only_answer(sqlite_bot: BotHarness
     kim = sqlite_bot.user(2002, "Kim")
     update = {
         "message": {
-            "message_id": 99, "date": 1_790_000_000,
+            "message_id": 99,
+            "date": 1_790_000_000,
             "chat": {"id": 2002, "type": "private", "first_name": "Kim"},
             "from": {"id": 2002, "is_bot": False, "first_name": "Kim"},
-            "sticker": {"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1,
-                        "is_animated": False, "is_video": False, "type": "regular"},
+            "sticker": {
+                "file_id": "x",
+                "file_unique_id": "y",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            },
         }
     }
     sqlite_bot.fake.inject_update(update)
@@ -178,14 +196,18 @@ async def test_stickers_and_photos_get_a_text_only_answer(sqlite_bot: BotHarness
 
 async def test_group_chats_are_told_to_use_a_private_chat(sqlite_bot: BotHarness) -> None:
     sqlite_bot.user(2002, "Kim")
-    sqlite_bot.fake.inject_update({
-        "message": {
-            "message_id": 5, "date": 1_790_000_000,
-            "chat": {"id": -100123, "type": "supergroup", "title": "Family"},
-            "from": {"id": 2002, "is_bot": False, "first_name": "Kim"},
-            "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+    sqlite_bot.fake.inject_update(
+        {
+            "message": {
+                "message_id": 5,
+                "date": 1_790_000_000,
+                "chat": {"id": -100123, "type": "supergroup", "title": "Family"},
+                "from": {"id": 2002, "is_bot": False, "first_name": "Kim"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
         }
-    })
+    )
     await sqlite_bot.process()
     # The fake knows no group chats, so it refuses the answer; what matters is what was said.
     call = sqlite_bot.fake.calls_to("sendMessage")[0]

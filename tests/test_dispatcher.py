@@ -22,8 +22,9 @@ from tests.support.bot import BotHarness
 DUE = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)
 
 
-async def person_with_nightly(bot: BotHarness, user_id: int = 1001, at: str = "21:00",
-                              zone: str = "Europe/Berlin") -> FakeUser:
+async def person_with_nightly(
+    bot: BotHarness, user_id: int = 1001, at: str = "21:00", zone: str = "Europe/Berlin"
+) -> FakeUser:
     user = bot.user(user_id, f"P{user_id}")
     await bot.onboard(user, zone=zone)
     await bot.say(user, f"/nightly {at}")
@@ -41,8 +42,10 @@ def nudges_to(user: FakeUser) -> list[str]:
     """The texts of the nudges the bot sent this user (each carries snooze buttons)."""
     fake = user._fake
     return [
-        str(call.params["text"]) for call in fake.calls_to("sendMessage")
-        if call.params.get("chat_id") == user.chat_id and call.ok
+        str(call.params["text"])
+        for call in fake.calls_to("sendMessage")
+        if call.params.get("chat_id") == user.chat_id
+        and call.ok
         and "snooze:" in str(call.params.get("reply_markup"))
     ]
 
@@ -163,8 +166,9 @@ async def test_a_429_is_honoured_and_the_nudge_goes_after_retry_after(bot: BotHa
 
 async def test_one_bad_message_never_stops_the_others(bot: BotHarness) -> None:
     users = [await person_with_nightly(bot, 1001 + i) for i in range(4)]
-    bot.fake.fail_next("sendMessage", chat_id=1002, error_code=400,
-                       description="Bad Request: chat not found")
+    bot.fake.fail_next(
+        "sendMessage", chat_id=1002, error_code=400, description="Bad Request: chat not found"
+    )
     bot.clock.set(DUE)
     await bot.run_dispatcher()
     statuses = {d.person_id: d.status for d in deliveries(bot)}
@@ -176,8 +180,14 @@ async def test_a_crash_between_claim_and_send_loses_nothing(bot: BotHarness) -> 
     ana = await person_with_nightly(bot)
     bot.clock.set(DUE)
     await bot.dispatcher.claim()  # ...and the process dies here
-    restarted = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
-                           clock=bot.clock, rate_per_second=0)
+    restarted = Dispatcher(
+        bot.db,
+        bot.renderer,
+        bot.app.bot,
+        grace=bot.settings.grace_seconds,
+        clock=bot.clock,
+        rate_per_second=0,
+    )
     await restarted.start()
     bot.clock.set(DUE + dt.timedelta(seconds=30))
     await restarted.drain()
@@ -191,8 +201,14 @@ async def test_a_crash_with_a_send_in_flight_never_sends_it_twice(bot: BotHarnes
     await bot.dispatcher.claim()
     # Taken for sending (status `sending`), then the process dies mid-request.
     await bot.db.run(store.take_ready, DUE, limit=10)
-    restarted = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
-                           clock=bot.clock, rate_per_second=0)
+    restarted = Dispatcher(
+        bot.db,
+        bot.renderer,
+        bot.app.bot,
+        grace=bot.settings.grace_seconds,
+        clock=bot.clock,
+        rate_per_second=0,
+    )
     await restarted.start()
     await restarted.drain()
     assert nudges_to(ana) == []
@@ -213,8 +229,7 @@ async def test_snooze_moves_one_nudge_and_never_the_recurrence(bot: BotHarness) 
     await bot.run_dispatcher()
     assert len(nudges_to(ana)) == 2
     statuses = [(d.due_at, d.status, d.response) for d in deliveries(bot)]
-    assert statuses == [(DUE, "sent", "snoozed"),
-                        (DUE + dt.timedelta(minutes=62), "sent", None)]
+    assert statuses == [(DUE, "sent", "snoozed"), (DUE + dt.timedelta(minutes=62), "sent", None)]
 
 
 async def test_snooze_until_tomorrow_and_a_second_press(bot: BotHarness) -> None:
@@ -259,7 +274,8 @@ async def test_every_command_answers_with_the_next_times(bot: BotHarness) -> Non
     await bot.onboard(ana, zone="Asia/Kathmandu")
     [answer] = await bot.say(ana, "/checkin sun 19:00")
     assert "every Sunday at 19:00 (Asia/Kathmandu). Next: Sun 19:00, Sun 19:00, Sun 19:00" in (
-        answer.text)
+        answer.text
+    )
     [answer] = await bot.say(ana, "/tips weekly")
     assert "every Wednesday at 18:00" in answer.text
     [answer] = await bot.say(ana, "/tips daily 12:30")
@@ -291,9 +307,20 @@ def test_choose_variant_prefers_unseen_then_least_recent() -> None:
 
 
 def _ready() -> Ready:
-    return Ready(delivery_id=1, person_id=1, schedule_id=1, chat_id=1, kind="timing_tip",
-                 due_at=DUE, deadline=DUE, display_name="A", language="en", zone="UTC",
-                 silent=False, attempts=1)
+    return Ready(
+        delivery_id=1,
+        person_id=1,
+        schedule_id=1,
+        chat_id=1,
+        kind="timing_tip",
+        due_at=DUE,
+        deadline=DUE,
+        display_name="A",
+        language="en",
+        zone="UTC",
+        silent=False,
+        attempts=1,
+    )
 
 
 def _with_cause(exc: Exception, cause: Exception) -> Exception:
@@ -304,14 +331,26 @@ def _with_cause(exc: Exception, cause: Exception) -> Exception:
 @pytest.mark.parametrize(
     ("error", "status"),
     [
-        pytest.param(_with_cause(NetworkError("x"), httpx.ConnectError("refused")), "claimed",
-                     id="connect-refused-retries"),
-        pytest.param(_with_cause(TimedOut(), httpx.ConnectTimeout("slow")), "claimed",
-                     id="connect-timeout-retries"),
-        pytest.param(_with_cause(TimedOut(), httpx.ReadTimeout("slow")), "ambiguous",
-                     id="read-timeout-is-ambiguous"),
-        pytest.param(_with_cause(NetworkError("x"), httpx.RemoteProtocolError("eof")),
-                     "ambiguous", id="dropped-connection-is-ambiguous"),
+        pytest.param(
+            _with_cause(NetworkError("x"), httpx.ConnectError("refused")),
+            "claimed",
+            id="connect-refused-retries",
+        ),
+        pytest.param(
+            _with_cause(TimedOut(), httpx.ConnectTimeout("slow")),
+            "claimed",
+            id="connect-timeout-retries",
+        ),
+        pytest.param(
+            _with_cause(TimedOut(), httpx.ReadTimeout("slow")),
+            "ambiguous",
+            id="read-timeout-is-ambiguous",
+        ),
+        pytest.param(
+            _with_cause(NetworkError("x"), httpx.RemoteProtocolError("eof")),
+            "ambiguous",
+            id="dropped-connection-is-ambiguous",
+        ),
         pytest.param(BadRequest("Bad Request: message is too long"), "failed", id="400-final"),
         pytest.param(RuntimeError("bug"), "failed", id="unexpected-error-final"),
     ],
@@ -332,8 +371,14 @@ async def test_crowded_minutes_are_spread_and_unmeetable_windows_reported(
         await person_with_nightly(bot, 2000 + i)
     with bot.db.session() as session:
         session.execute(update(Schedule).values(window_minutes=0))
-    slow = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
-                      clock=bot.clock, rate_per_second=2)  # two a second: 6 need 3 s
+    slow = Dispatcher(
+        bot.db,
+        bot.renderer,
+        bot.app.bot,
+        grace=bot.settings.grace_seconds,
+        clock=bot.clock,
+        rate_per_second=2,
+    )  # two a second: 6 need 3 s
     bot.clock.set(DUE)
     await slow.claim()
     slots = sorted(d.send_after for d in deliveries(bot))
@@ -347,8 +392,14 @@ async def test_a_delivery_window_absorbs_a_crowded_minute(bot: BotHarness) -> No
         await person_with_nightly(bot, 2000 + i)
     with bot.db.session() as session:
         session.execute(update(Schedule).values(window_minutes=30))
-    slow = Dispatcher(bot.db, bot.renderer, bot.app.bot, grace=bot.settings.grace_seconds,
-                      clock=bot.clock, rate_per_second=2)
+    slow = Dispatcher(
+        bot.db,
+        bot.renderer,
+        bot.app.bot,
+        grace=bot.settings.grace_seconds,
+        clock=bot.clock,
+        rate_per_second=2,
+    )
     bot.clock.set(DUE)
     await slow.claim()
     assert slow.stats.unmet_windows == 0

@@ -139,6 +139,19 @@ async def test_setmycommands_registers_the_menu(bot: BotHarness) -> None:
 
     await _post_init(bot.app)
     names = [c["command"] for c in bot.fake.commands]
-    assert {"start", "help", "settings", "pause", "resume", "stop", "delete", "mydata",
-            "timezone", "nightly", "checkin", "tips", "quiet"} <= set(names)
+    assert {
+        "start",
+        "help",
+        "settings",
+        "pause",
+        "resume",
+        "stop",
+        "delete",
+        "mydata",
+        "timezone",
+        "nightly",
+        "checkin",
+        "tips",
+        "quiet",
+    } <= set(names)
     assert all(c["description"] for c in bot.fake.commands)

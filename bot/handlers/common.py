@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any, TypeAlias
 
@@ -19,8 +19,8 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 Markup: TypeAlias = Any  # InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
-Handler: TypeAlias = Callable[[Update, BotContext], Awaitable[None]]
-PersonHandler: TypeAlias = Callable[[Update, BotContext, Person], Awaitable[None]]
+Handler: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+PersonHandler: TypeAlias = Callable[[Update, BotContext, Person], Coroutine[Any, Any, None]]
 
 
 def locale_of(update: Update, person: Person | None = None) -> str:

@@ -63,23 +63,23 @@ async def start(update: Update, context: BotContext) -> None:
         await ask_consent(update, context)
         return
     services = context.services
-    person, was_off = await services.db.run(people.restart, person.id)
+    known, was_off = await services.db.run(people.restart, person.id)
     if payload is not None:
-        await route_payload(update, context, person, payload)
+        await route_payload(update, context, known, payload)
     elif was_off:
-        paused = people.is_paused(person, services.clock())
+        paused = people.is_paused(known, services.clock())
         await reply(
             update,
             context,
             "onboarding/welcome_back",
-            person,
-            name=person.display_name,
+            known,
+            name=known.display_name,
             paused=paused,
         )
-    elif person.awaiting in ("name", "timezone"):
-        await continue_onboarding(update, context, person)
+    elif known.awaiting in ("name", "timezone"):
+        await continue_onboarding(update, context, known)
     else:
-        await reply(update, context, "onboarding/already_here", person, name=person.display_name)
+        await reply(update, context, "onboarding/already_here", known, name=known.display_name)
 
 
 async def ask_consent(update: Update, context: BotContext) -> None:
@@ -123,7 +123,11 @@ async def on_consent(update: Update, context: BotContext) -> None:
         return
     user = query.from_user
     person, _ = await services.db.run(
-        people.give_consent, user.id, user.id, user.first_name or "", user.language_code,
+        people.give_consent,
+        user.id,
+        user.id,
+        user.first_name or "",
+        user.language_code,
         services.clock(),
     )
     await continue_onboarding(update, context, person)
@@ -145,7 +149,7 @@ async def continue_onboarding(update: Update, context: BotContext, person: Perso
         await ask_timezone(update, context, person, greet=True)
     else:
         payload = user_data(context).pop(PENDING_PAYLOAD, None)
-        if payload:
+        if isinstance(payload, str):
             await route_payload(update, context, person, payload)
 
 
@@ -199,7 +203,7 @@ async def ask_timezone(
     rows: list[list[KeyboardButton | str]] = [
         [KeyboardButton(label(context, update, "share_location", person), request_location=True)]
     ]
-    rows += [zones[i : i + 2] for i in range(0, len(zones), 2)]
+    rows += [list[KeyboardButton | str](zones[i : i + 2]) for i in range(0, len(zones), 2)]
     await reply(
         update,
         context,

@@ -43,29 +43,65 @@ entities (``&lt; &gt; &amp; &quot;`` or a numeric one, terminated by ``;``) is a
 error, in text and in attribute values.  Telegram itself passes such a ``&`` through
 literally; the fake insists on proper escaping so that escaping bugs show up in tests.
 
+Not implemented (answered 404 / 400 and recorded, so a test notices): webhooks,
+``inline_message_id`` edits, media other than documents, groups and channels.
+
 Usage
 =====
 
 .. code:: python
 
-    from telegram import Bot
+    import pytest
+    from telegram.ext import ApplicationBuilder
     from tests.fakes.telegram_api import FakeTelegram
 
     TOKEN = "123456:TEST-TOKEN"
 
-    async def test_start(fake: FakeTelegram) -> None:      # fake started by a fixture
-        ana = fake.user(1001, first_name="Ana", language_code="en")
-        ...  # start the bot with base_url=fake.base_url (in-process or subprocess)
-        ana.send("/start")
-        welcome = await ana.await_message("Welcome")       # sync tests: wait_for_message
-        ana.press_button("Yes")                            # callback_query update
-        edited = await ana.await_message("Great", include_edits=True)
-        assert ana.answered_callbacks()[-1].text is None
+    @pytest.fixture
+    def fake():
+        with FakeTelegram(token=TOKEN) as server:           # or .start() / .stop()
+            yield server
 
-    def make_fake() -> FakeTelegram:
-        with FakeTelegram(token=TOKEN) as fake:             # or fake.start() / fake.stop()
-            fake.fail_next("sendMessage", error_code=429, retry_after=3)
+    async def test_start_and_button(fake: FakeTelegram) -> None:
+        ana = fake.user(1001, first_name="Ana", language_code="en")
+        app = ApplicationBuilder().token(TOKEN).base_url(fake.base_url).build()
+        ...  # add the real handlers
+        async with app:
+            await app.start()
+            await app.updater.start_polling(poll_interval=0)
+            ana.send("/start")
+            welcome = await ana.await_message("Welcome")   # sync tests: wait_for_message
+            assert welcome.button_texts == ["Yes", "Later"]
+            ana.press_button("Yes")                        # a callback_query update
+            await ana.await_message("See you", include_edits=True)
+            assert ana.answered_callbacks()
+            fake.fail_next("sendMessage", chat_id=ana.chat_id, error_code=403)
             ...
+            await app.updater.stop()
+            await app.stop()
+
+API overview
+============
+
+* :class:`FakeTelegram` -- ``start()``, ``stop()``, context manager; ``base_url``,
+  ``api_url``, ``port``, ``server_address``; ``user()``, ``users()``,
+  ``inject_update()``, ``pending_updates()``; ``calls``, ``calls_to()``,
+  ``reset_calls()``, ``wait_for_call()`` / ``await_call()``; ``messages()``,
+  ``message()``, ``seq``, ``commands``, ``commands_for()``, ``menu_button()``;
+  ``fail_next()``, ``delay_next()``, ``clear_scripts()``, ``errors_served``,
+  ``too_many_requests``, ``unauthorized_requests``; ``bot_user()``.
+* :class:`FakeUser` -- ``send()``, ``share_location()``, ``press()``,
+  ``press_button()``, ``block()`` / ``unblock()``; ``messages()``, ``last_message()``,
+  ``wait_for_message()`` / ``await_message()``, ``mark_read()``, ``cursor``,
+  ``answered_callbacks()``.
+* Records: :class:`RecordedCall`, :class:`SentMessage`, :class:`SentDocument`,
+  :class:`UploadedFile`, :class:`AnsweredCallback`.
+* HTML: :func:`validate_telegram_html`, :func:`parse_telegram_html`, :func:`utf16_len`.
+
+Note that python-telegram-bot turns the description ``"Bad Request: message is not
+modified: ..."`` into ``BadRequest("Message is not modified: ...")``: it strips the
+prefix and applies ``str.capitalize()``, which lower-cases everything after the first
+letter.  Match error messages case-insensitively.
 
 Waiting for messages (the cursor)
 =================================

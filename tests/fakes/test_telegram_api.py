@@ -704,14 +704,17 @@ async def test_rate_limit_enforcement() -> None:
 
 async def test_stop_returns_quickly_during_long_poll() -> None:
     fake = FakeTelegram(token=TOKEN).start()
-    async with Bot(TOKEN, base_url=fake.base_url) as bot:
-        poll = asyncio.create_task(bot.get_updates(timeout=30))
-        await asyncio.sleep(0.2)
-        assert not poll.done()
-        started = time.monotonic()
-        fake.stop()  # called on the loop thread on purpose: must not need the client
-        assert time.monotonic() - started < 1.5
-        assert await asyncio.wait_for(poll, 2) == ()
+    try:
+        async with Bot(TOKEN, base_url=fake.base_url) as bot:
+            poll = asyncio.create_task(bot.get_updates(timeout=30))
+            await asyncio.sleep(0.2)
+            assert not poll.done()
+            started = time.monotonic()
+            fake.stop()  # called on the loop thread on purpose: must not need the client
+            assert time.monotonic() - started < 1.5
+            assert await asyncio.wait_for(poll, 2) == ()  # answered, not cut off
+    finally:
+        fake.stop()  # idempotent; cleans up if an assertion above failed
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", fake.port), timeout=1).close()
 

@@ -44,8 +44,9 @@ class FakeClock:
 class BotHarness:
     """Drive the real Application against the fake, one update at a time."""
 
-    def __init__(self, settings: Settings, db: Database, fake: FakeTelegram,
-                 clock: FakeClock) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, fake: FakeTelegram, clock: FakeClock
+    ) -> None:
         self.settings = settings
         self.db = db
         self.fake = fake
@@ -61,8 +62,12 @@ class BotHarness:
         await self.dispatcher.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.app.shutdown()
 
     @property
@@ -93,8 +98,9 @@ class BotHarness:
         await self.process()
         return user.messages()[before:]
 
-    async def press(self, user: FakeUser, label: str, *,
-                    from_user: FakeUser | None = None) -> list[SentMessage]:
+    async def press(
+        self, user: FakeUser, label: str, *, from_user: FakeUser | None = None
+    ) -> list[SentMessage]:
         """The user taps the newest button with this label; returns new messages."""
         before = len(user.messages())
         user.press_button(label, from_user=from_user)
@@ -107,8 +113,9 @@ class BotHarness:
         await self.process()
         return user.messages()[before:]
 
-    async def onboard(self, user: FakeUser, zone: str = "Europe/Berlin",
-                      name: str | None = None) -> None:
+    async def onboard(
+        self, user: FakeUser, zone: str = "Europe/Berlin", name: str | None = None
+    ) -> None:
         """Walk a person through consent, name and zone."""
         await self.say(user, "/start")
         await self.press(user, "Yes, I agree")
