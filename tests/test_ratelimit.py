@@ -1,0 +1,100 @@
+"""The one rate limiter: evenly spaced slots under both of Telegram's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram.ext import ExtBot
+
+from scheduler.ratelimit import SAFETY_MARGIN, Limits, TelegramRateLimiter
+from tests.conftest import TOKEN
+from tests.fakes.telegram_api import FakeTelegram
+
+
+def test_slots_are_spaced_at_the_global_rate() -> None:
+    limits = Limits(per_second=30, per_chat_per_second=1)
+    slots = [limits.reserve(chat_id=i, now=0.0) for i in range(90)]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
+    assert min(gaps) == pytest.approx(1 / (30 * SAFETY_MARGIN))
+    # In any one-second window, never more than 30 slots.
+    assert max(sum(1 for s in slots if t <= s < t + 1) for t in slots) <= 30
+
+
+def test_one_chat_gets_at_most_one_slot_a_second() -> None:
+    limits = Limits(per_second=30, per_chat_per_second=1)
+    slots = [limits.reserve(chat_id=7, now=0.0) for _ in range(5)]
+    assert [round(b - a, 3) for a, b in itertools.pairwise(slots)] == [
+        round(1 / SAFETY_MARGIN, 3)
+    ] * 4
+
+
+def test_other_chats_are_not_held_back_by_a_busy_one() -> None:
+    limits = Limits(per_second=30, per_chat_per_second=1)
+    for _ in range(3):
+        limits.reserve(chat_id=7, now=0.0)
+    assert limits.reserve(chat_id=8, now=0.0) < 0.2
+
+
+def test_a_429_holds_every_slot_until_retry_after() -> None:
+    limits = Limits(per_second=30, per_chat_per_second=1)
+    limits.back_off(5, now=10.0)
+    assert limits.reserve(chat_id=1, now=10.0) == 15.0
+
+
+def test_memory_holds_only_recent_chats() -> None:
+    limits = Limits(per_second=1000, per_chat_per_second=1)
+    for i in range(10_000):
+        limits.reserve(chat_id=i, now=i / 1000)
+    limits.reserve(chat_id=-1, now=100.0)
+    assert limits.chats_tracked <= 2
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.floats(0, 3, allow_nan=False)), min_size=1, max_size=200
+    )
+)
+def test_no_schedule_of_requests_breaks_either_limit(requests: list[tuple[int, float]]) -> None:
+    limits = Limits(per_second=30, per_chat_per_second=1)
+    reserved: list[tuple[int, float]] = []
+    for chat, at in sorted(requests, key=lambda r: r[1]):
+        slot = limits.reserve(chat, at)
+        assert slot >= at
+        reserved.append((chat, slot))
+    times = sorted(t for _, t in reserved)
+    assert all(b - a >= 1 / 30 - 1e-9 for a, b in itertools.pairwise(times))
+    for chat in {c for c, _ in reserved}:
+        mine = sorted(t for c, t in reserved if c == chat)
+        assert all(b - a >= 1 - 1e-9 for a, b in itertools.pairwise(mine))
+
+
+def test_zero_turns_the_limiter_off() -> None:
+    limiter = TelegramRateLimiter(0, 0)
+    assert limiter.enabled is False
+
+
+async def test_at_the_limit_a_strict_server_never_answers_429() -> None:
+    with FakeTelegram(
+        token=TOKEN, enforce_rate_limits=True, global_per_second=30, per_chat_per_second=1
+    ) as fake:
+        users = [fake.user(100 + i) for i in range(20)]
+        limiter = TelegramRateLimiter(30, 1, max_retries=0)
+        async with ExtBot(TOKEN, base_url=fake.base_url, rate_limiter=limiter) as bot:
+            started = time.monotonic()
+            # 45 messages: 20 chats, a few of them getting three, so both limits bite.
+            chats = (
+                [u.chat_id for u in users]
+                + [u.chat_id for u in users[:12]] * 2
+                + [users[0].chat_id]
+            )
+            await asyncio.gather(*(bot.send_message(c, "hi") for c in chats))
+            elapsed = time.monotonic() - started
+        assert fake.too_many_requests == 0
+        assert len(fake.calls_to("sendMessage")) == len(chats)
+        # Paced, not bursty: 45 messages at 30/s need about 1.5 s at least.
+        assert elapsed >= (len(chats) - 30) / 30
