@@ -411,7 +411,32 @@ def due_backlog(session: Session, now: dt.datetime) -> int:
     return int(schedules) + int(deliveries)
 
 
-SNOOZE_HOUR, SNOOZE_TOMORROW = "h", "t"
+SNOOZE_HOUR, SNOOZE_TONIGHT, SNOOZE_TOMORROW = "h", "n", "t"
+TONIGHT = dt.time(20, 30)
+
+
+def snooze_target(
+    option: str, due_at: dt.datetime, now: dt.datetime, zone: str
+) -> dt.datetime | None:
+    """When a snoozed nudge comes back, or None if that option does not apply now.
+
+    An hour: an hour from now. Tonight: 20:30 local today, if that is at least half an
+    hour away. Tomorrow: the nudge's own local time on the next day.
+    """
+    from scheduler.rules import EVERY_DAY, Rule
+
+    if option == SNOOZE_HOUR:
+        return (now + dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+    if option == SNOOZE_TONIGHT:
+        tonight = next_fire_at(Rule(local_time=TONIGHT, weekdays=EVERY_DAY, zone=zone), now)
+        local = now.astimezone(ZoneInfo(zone))
+        same_day = tonight.astimezone(ZoneInfo(zone)).date() == local.date()
+        return tonight if same_day and tonight - now >= dt.timedelta(minutes=30) else None
+    if option == SNOOZE_TOMORROW:
+        wall = due_at.astimezone(ZoneInfo(zone)).time().replace(second=0, microsecond=0)
+        rule = Rule(local_time=wall, weekdays=EVERY_DAY, zone=zone)
+        return next_fire_at(rule, now + dt.timedelta(hours=1))
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,8 +458,6 @@ def snooze(
     grace: Callable[[str], float],
 ) -> Snoozed:
     """Move one delivered nudge later, as a one-off; the recurrence is untouched."""
-    from scheduler.rules import EVERY_DAY, Rule
-
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         return Snoozed("gone")
@@ -444,14 +467,8 @@ def snooze(
     zone = person.timezone or "UTC"
     if delivery.response is not None:
         return Snoozed("already", delivery.snoozed_until, zone)
-    if option == SNOOZE_TOMORROW:
-        wall = delivery.due_at.astimezone(ZoneInfo(zone)).time().replace(second=0, microsecond=0)
-        target = next_fire_at(
-            Rule(local_time=wall, weekdays=EVERY_DAY, zone=zone), now + dt.timedelta(hours=1)
-        )
-    elif option == SNOOZE_HOUR:
-        target = (now + dt.timedelta(hours=1)).replace(second=0, microsecond=0)
-    else:
+    target = snooze_target(option, delivery.due_at, now, zone)
+    if target is None:
         return Snoozed("gone")
     delivery.response = "snoozed"
     delivery.responded_at = now

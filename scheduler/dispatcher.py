@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 # Errors raised before the request left this machine: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_BACKOFF_SECONDS = 300.0
+SNOOZE_BUTTONS = (
+    ("snooze_hour", store.SNOOZE_HOUR),
+    ("snooze_tonight", store.SNOOZE_TONIGHT),
+    ("snooze_tomorrow", store.SNOOZE_TOMORROW),
+)
 
 
 @dataclass
@@ -201,13 +206,15 @@ class Dispatcher:
             zone=ready.zone,
         )
         label = self.renderer.label
+        options = [
+            (key, option)
+            for key, option in SNOOZE_BUTTONS
+            if store.snooze_target(option, ready.due_at, self.clock(), ready.zone) is not None
+        ]
         markup = buttons(
             [
-                (label("snooze_hour", ready.language), data("snooze", f"{ready.delivery_id}.h")),
-                (
-                    label("snooze_tomorrow", ready.language),
-                    data("snooze", f"{ready.delivery_id}.t"),
-                ),
+                (label(key, ready.language), data("snooze", f"{ready.delivery_id}.{option}"))
+                for key, option in options
             ]
         )
         return text, variant, markup

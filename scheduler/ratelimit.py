@@ -54,9 +54,7 @@ class Limits:
         self, per_second: float, per_chat_per_second: float, margin: float = SAFETY_MARGIN
     ) -> None:
         self.global_interval = 1 / (per_second * margin) if per_second > 0 else 0.0
-        self.chat_interval = (
-            1 / (per_chat_per_second * margin) if per_chat_per_second > 0 else 0.0
-        )
+        self.chat_interval = 1 / (per_chat_per_second * margin) if per_chat_per_second > 0 else 0.0
         self._slots: list[float] = []
         self._next_chat: dict[int | str, float] = {}
         self._pruned_at = 0.0

@@ -403,3 +403,19 @@ async def test_a_delivery_window_absorbs_a_crowded_minute(bot: BotHarness) -> No
     bot.clock.set(DUE)
     await slow.claim()
     assert slow.stats.unmet_windows == 0
+
+
+async def test_tonight_is_offered_only_while_the_evening_is_ahead(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await bot.say(ana, "/tips daily 12:00")
+    noon = dt.datetime(2026, 11, 24, 11, 0, tzinfo=dt.UTC)  # 12:00 in Berlin
+    bot.clock.set(noon)
+    await bot.run_dispatcher()
+    assert ana.messages()[-1].button_texts == ["Snooze an hour", "Tonight", "Tomorrow"]
+    [answer] = await bot.press(ana, "Tonight")
+    assert "Tue 20:30" in answer.text
+    await bot.say(ana, "/nightly 21:00")
+    bot.clock.set(dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC))
+    await bot.run_dispatcher()
+    assert ana.messages()[-1].button_texts == ["Snooze an hour", "Tomorrow"]
