@@ -20,30 +20,20 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, Services
-from bot.handlers import account, conversation, onboarding, practice
+from bot.handlers import account, conversation, couple, onboarding, practice
 from bot.handlers.common import reply
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import TelegramRateLimiter
+from storage import couples
 
 log = logging.getLogger(__name__)
 
 # The `/` menu, in order. Descriptions come from labels.j2 (`cmd_<name>`).
 MENU = (
-    "help",
-    "settings",
-    "nightly",
-    "checkin",
-    "tips",
-    "quiet",
-    "timezone",
-    "name",
-    "pause",
-    "resume",
-    "stop",
-    "mydata",
-    "delete",
-    "start",
-)
+    "help", "settings", "pair", "nightly", "checkin", "tips", "timing", "journal", "quiet",
+    "timezone", "name", "sharing", "reveal", "unpair", "pause", "resume", "stop", "mydata",
+    "delete", "start",
+)  # fmt: skip
 
 
 def build_application(services: Services) -> Application[Any, BotContext, Any, Any, Any, Any]:
@@ -83,7 +73,10 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         rate_per_second=settings.rate_limit_per_second,
     )
     app.bot_data["text_flows"] = dict(conversation.DEFAULT_TEXT_FLOWS)
-    app.bot_data["deep_link_flows"] = {}
+    app.bot_data["deep_link_flows"] = {
+        couples.PAIR_PREFIX: couple.open_pairing_link,
+        couple.JOIN_PREFIX: couple.join_after_onboarding,
+    }
     add_handlers(app)
     return app
 
@@ -106,6 +99,12 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "checkin": practice.checkin_command,
         "tips": practice.tips_command,
         "quiet": practice.quiet_command,
+        "timing": practice.timing_command,
+        "pair": couple.pair_command,
+        "unpair": couple.unpair_command,
+        "journal": couple.journal_command,
+        "sharing": couple.sharing_command,
+        "reveal": couple.reveal_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -114,6 +113,12 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(onboarding.on_zone_button, pattern=r"^tz:"))
     app.add_handler(CallbackQueryHandler(account.on_delete_button, pattern=r"^delete:"))
     app.add_handler(CallbackQueryHandler(practice.on_snooze, pattern=r"^snooze:"))
+    app.add_handler(CallbackQueryHandler(practice.on_timing_button, pattern=r"^timing:"))
+    app.add_handler(CallbackQueryHandler(couple.on_pair_button, pattern=r"^pair:"))
+    app.add_handler(CallbackQueryHandler(couple.on_unpair_button, pattern=r"^unpair:"))
+    app.add_handler(CallbackQueryHandler(couple.on_appreciation_button, pattern=r"^appr:"))
+    app.add_handler(CallbackQueryHandler(couple.on_checkin_proposal_button, pattern=r"^chk:"))
+    app.add_handler(CallbackQueryHandler(couple.on_checkin_button, pattern=r"^checkin:"))
     app.add_handler(CallbackQueryHandler(_on_unknown_button))
     app.add_handler(MessageHandler(private & filters.LOCATION, onboarding.on_location))
     app.add_handler(MessageHandler(private & filters.COMMAND, conversation.on_unknown_command))

@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
 from scheduler.schedules import rule_of
-from storage.models import CoupleMember, Delivery, Person, Schedule
+from storage.appreciations import RelayText, on_relay_sent, relay_contexts
+from storage.models import TIMING_TIP, CoupleMember, Delivery, Person, Schedule
 
 CLAIMED, SENDING, SENT = "claimed", "sending", "sent"
 FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED = "failed", "blocked", "ambiguous", "missed", "skipped"
@@ -244,6 +245,11 @@ class Ready:
     silent: bool
     attempts: int
     recent_variants: tuple[str, ...] = field(default=())
+    # For relays: whose words, and the words (ref_id: the appreciation).
+    relay: RelayText | None = None
+    ref_id: int | None = None
+    # For a couple's shared schedule: the couple (its buttons act for both).
+    couple_id: int | None = None
 
 
 @dataclass
@@ -288,12 +294,22 @@ def take_ready(
             delivery.send_after = send_after
             report.deferred += 1
         else:
-            delivery.status = SENDING
-            delivery.attempts += 1
             delivery.silent = delivery.silent or silent
             sending.append(delivery)
+    relays = relay_contexts(session, sending)
+    if relays.stale:
+        # The couple ended, or sharing was paused, after this relay was queued.
+        report.skipped += len(relays.stale)
+        for delivery in sending:
+            if delivery.id in relays.stale:
+                delivery.status = SKIPPED
+        sending = [d for d in sending if d.id not in relays.stale]
+    for delivery in sending:
+        delivery.status = SENDING
+        delivery.attempts += 1
     people = {p.id: p for _, p in rows}
     recent = _recent_variants(session, sending, now - variant_memory)
+    snoozable = _snoozable(session, sending)
     for delivery in sending:
         person = people[delivery.person_id]
         report.ready.append(
@@ -311,9 +327,32 @@ def take_ready(
                 silent=delivery.silent,
                 attempts=delivery.attempts,
                 recent_variants=tuple(recent.get((person.id, delivery.kind), ())),
+                relay=relays.by_delivery.get(delivery.id),
+                ref_id=delivery.ref_id,
+                couple_id=snoozable.get(delivery.id),
             )
         )
     return report
+
+
+def _snoozable(session: Session, deliveries: Iterable[Delivery]) -> dict[int, int]:
+    """For deliveries of a couple's shared schedule: delivery id -> couple id."""
+    schedule_ids = {d.schedule_id for d in deliveries if d.schedule_id is not None}
+    if not schedule_ids:
+        return {}
+    couples = dict(
+        session.execute(
+            select(Schedule.id, Schedule.couple_id).where(
+                Schedule.id.in_(schedule_ids), Schedule.couple_id.is_not(None)
+            )
+        ).all()
+    )
+    found: dict[int, int] = {}
+    for delivery in deliveries:
+        couple_id = couples.get(delivery.schedule_id) if delivery.schedule_id else None
+        if couple_id is not None:
+            found[delivery.id] = couple_id
+    return found
 
 
 def _recent_variants(
@@ -328,7 +367,8 @@ def _recent_variants(
         select(Delivery.person_id, Delivery.kind, Delivery.variant)
         .where(
             Delivery.person_id.in_(person_ids),
-            Delivery.due_at >= since,
+            # Tips never repeat until the whole library has been seen.
+            or_(Delivery.due_at >= since, Delivery.kind == TIMING_TIP),
             Delivery.variant.is_not(None),
             Delivery.status == SENT,
         )
@@ -363,6 +403,7 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             delivery.sent_at = outcome.sent_at
             delivery.telegram_message_id = outcome.message_id
             delivery.variant = outcome.variant
+            on_relay_sent(session, delivery, now)
         elif outcome.status == CLAIMED and outcome.retry_at is not None:
             if outcome.retry_at > delivery.deadline:
                 delivery.status = FAILED
@@ -387,9 +428,7 @@ def recover_in_flight(session: Session) -> int:
 
 def counts_by_status(session: Session) -> dict[str, int]:
     """How many deliveries are in each state (for the benchmark and operators)."""
-    return dict(
-        session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).tuples()
-    )
+    return dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)))
 
 
 def due_backlog(session: Session, now: dt.datetime) -> int:
@@ -440,12 +479,49 @@ def snooze_target(
 
 
 @dataclass(frozen=True, slots=True)
+class Told:
+    """Someone else who must hear about a change to a shared nudge."""
+
+    chat_id: int
+    language: str
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
 class Snoozed:
     """What a snooze press did: `ok`, `already` (pressed before), `not_yours` or `gone`."""
 
     result: str
     until: dt.datetime | None = None
     zone: str = "UTC"
+    by_name: str = ""
+    others: tuple[Told, ...] = ()
+
+
+def _occurrence(session: Session, delivery: Delivery) -> list[Delivery]:
+    """This delivery, plus its partner's copy when the schedule belongs to a couple."""
+    if delivery.schedule_id is None:
+        return [delivery]
+    schedule = session.get(Schedule, delivery.schedule_id)
+    if schedule is None or schedule.couple_id is None:
+        return [delivery]
+    return list(
+        session.scalars(
+            select(Delivery).where(
+                Delivery.schedule_id == delivery.schedule_id, Delivery.due_at == delivery.due_at
+            )
+        )
+    )
+
+
+def _others(session: Session, copies: list[Delivery], person_id: int) -> tuple[Told, ...]:
+    told = []
+    for copy in copies:
+        if copy.person_id != person_id:
+            other = session.get_one(Person, copy.person_id)
+            if other.stopped_at is None and other.blocked_at is None:
+                told.append(Told(other.chat_id, other.language, other.timezone or "UTC"))
+    return tuple(told)
 
 
 def snooze(
@@ -457,7 +533,10 @@ def snooze(
     *,
     grace: Callable[[str], float],
 ) -> Snoozed:
-    """Move one delivered nudge later, as a one-off; the recurrence is untouched."""
+    """Move one delivered nudge later, as a one-off; the recurrence is untouched.
+
+    A couple's shared nudge (the weekly check-in) moves for both partners.
+    """
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         return Snoozed("gone")
@@ -470,21 +549,65 @@ def snooze(
     target = snooze_target(option, delivery.due_at, now, zone)
     if target is None:
         return Snoozed("gone")
-    delivery.response = "snoozed"
-    delivery.responded_at = now
-    delivery.snoozed_until = target
-    session.add(
-        Delivery(
-            schedule_id=delivery.schedule_id,
-            person_id=person_id,
-            kind=delivery.kind,
-            due_at=target,
-            send_after=target,
-            deadline=target + dt.timedelta(seconds=grace(delivery.kind)),
-            status=CLAIMED,
-            attempts=0,
-            claimed_at=now,
-            silent=False,
+    copies = _occurrence(session, delivery)
+    for copy in copies:
+        if copy.response is not None and copy is not delivery:
+            continue
+        copy.response, copy.responded_at, copy.snoozed_until = "snoozed", now, target
+        session.add(
+            Delivery(
+                schedule_id=copy.schedule_id,
+                person_id=copy.person_id,
+                kind=copy.kind,
+                due_at=target,
+                send_after=target,
+                deadline=target + dt.timedelta(seconds=grace(copy.kind)),
+                status=CLAIMED,
+                attempts=0,
+                claimed_at=now,
+                silent=False,
+            )
         )
-    )
-    return Snoozed("ok", target, zone)
+    return Snoozed("ok", target, zone, person.display_name, _others(session, copies, person_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What a check-in button did: `done`, `skipped`, `already`, `not_yours` or `gone`."""
+
+    result: str
+    by_name: str = ""
+    others: tuple[Told, ...] = ()
+    counted: bool = False
+
+
+def answer_checkin(
+    session: Session, person_id: int, delivery_id: int, action: str, now: dt.datetime
+) -> Answered:
+    """Done, or not this week. Done counts once per occurrence for the couple."""
+    from storage.models import Couple
+
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None or action not in ("done", "skip"):
+        return Answered("gone")
+    if delivery.person_id != person_id:
+        return Answered("not_yours")
+    if delivery.response in ("done", "skipped"):
+        return Answered("already")
+    person = session.get_one(Person, person_id)
+    copies = _occurrence(session, delivery)
+    if action == "skip":
+        for copy in copies:
+            if copy.response is None:
+                copy.response, copy.responded_at = "skipped", now
+        return Answered("skipped", person.display_name, _others(session, copies, person_id))
+    first = not any(c.response == "done" for c in copies)
+    delivery.response, delivery.responded_at = "done", now
+    schedule = session.get(Schedule, delivery.schedule_id) if delivery.schedule_id else None
+    counted = False
+    if first and schedule is not None and schedule.couple_id is not None:
+        couple = session.get(Couple, schedule.couple_id)
+        if couple is not None:
+            couple.checkins_completed += 1
+            counted = True
+    return Answered("done", person.display_name, (), counted)

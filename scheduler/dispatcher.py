@@ -35,7 +35,9 @@ from bot.keyboards import buttons, data
 from bot.render import Renderer
 from scheduler import deliveries as store
 from scheduler.deliveries import Outcome, Ready, Slotter
+from storage.appreciations import RELAY
 from storage.db import Database
+from storage.models import WEEKLY_CHECKIN
 
 log = logging.getLogger(__name__)
 
@@ -194,30 +196,45 @@ class Dispatcher:
         await self.db.run(store.record_outcomes, outcomes, self.clock())
         return len(outcomes)
 
-    def render(self, ready: Ready) -> tuple[str, str, InlineKeyboardMarkup]:
-        """The text, wording name and buttons of one nudge."""
-        variants = nudge_variants(self.renderer, ready.kind, ready.language)
+    def render(self, ready: Ready) -> tuple[str, str | None, InlineKeyboardMarkup | None]:
+        """The text, wording name and buttons of one nudge or relay."""
+        lang = ready.language
+        label = self.renderer.label
+        if ready.relay is not None:
+            text = self.renderer.render(
+                f"relay/{ready.kind}",
+                lang,
+                sender=ready.relay.sender_name,
+                text=ready.relay.text,
+                partner=ready.relay.partner_name,
+            )
+            thanks = None
+            if ready.kind == RELAY:
+                thanks = buttons([(label("thanks", lang), data("appr", f"t{ready.ref_id}"))])
+            return text, None, thanks
+        variants = nudge_variants(self.renderer, ready.kind, lang)
         seed = zlib.crc32(f"{ready.person_id}:{ready.due_at.date()}".encode())
         variant = choose_variant(variants, ready.recent_variants, seed)
         text = self.renderer.render(
-            f"nudges/{ready.kind}/{variant}",
-            ready.language,
-            name=ready.display_name,
-            zone=ready.zone,
+            f"nudges/{ready.kind}/{variant}", lang, name=ready.display_name, zone=ready.zone
         )
-        label = self.renderer.label
-        options = [
-            (key, option)
-            for key, option in SNOOZE_BUTTONS
-            if store.snooze_target(option, ready.due_at, self.clock(), ready.zone) is not None
-        ]
-        markup = buttons(
-            [
-                (label(key, ready.language), data("snooze", f"{ready.delivery_id}.{option}"))
-                for key, option in options
+        ref = ready.delivery_id
+        if ready.kind == WEEKLY_CHECKIN:
+            rows = [
+                [(label("checkin_done", lang), data("checkin", f"{ref}.done"))],
+                [
+                    (label("snooze_hour", lang), data("snooze", f"{ref}.{store.SNOOZE_HOUR}")),
+                    (label("checkin_skip", lang), data("checkin", f"{ref}.skip")),
+                ],
             ]
-        )
-        return text, variant, markup
+            return text, variant, buttons(*rows)
+        now = self.clock()
+        snoozes = [
+            (label(key, lang), data("snooze", f"{ref}.{option}"))
+            for key, option in SNOOZE_BUTTONS
+            if store.snooze_target(option, ready.due_at, now, ready.zone) is not None
+        ]
+        return text, variant, buttons(snoozes)
 
     async def _send(self, ready: Ready) -> Outcome:
         try:

@@ -123,6 +123,11 @@ class Couple(Base):
     # "Reveal when both have written": each sees the other's appreciation after writing theirs.
     reveal_together: Mapped[bool] = mapped_column(Boolean, default=False)
     checkins_completed: Mapped[int] = mapped_column(Integer, default=0)
+    # A proposed weekly check-in, waiting for the other partner to confirm it.
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    proposed_weekday: Mapped[int | None] = mapped_column(SmallInteger)
+    proposed_time: Mapped[dt.time | None]
+    proposed_zone: Mapped[str | None] = mapped_column(String(64))
 
     members: Mapped[list[CoupleMember]] = relationship(
         back_populates="couple", cascade="all, delete-orphan", passive_deletes=True
@@ -175,6 +180,8 @@ class Schedule(Base):
     )
     # A therapist's own wording, rendered in the sandbox.
     custom_template: Mapped[str | None] = mapped_column(Text)
+    # When the bot last asked whether fewer of these would suit better (asked once).
+    care_asked_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -209,6 +216,8 @@ class Delivery(Base):
     # A short error class name, never message text.
     error: Mapped[str | None] = mapped_column(String(64))
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What a relay carries: the appreciation it delivers or acknowledges.
+    ref_id: Mapped[int | None]
     # Which wording was used, so prompts do not repeat within 14 days.
     variant: Mapped[str | None] = mapped_column(String(64))
     silent: Mapped[bool] = mapped_column(Boolean, default=False)

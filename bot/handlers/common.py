@@ -50,6 +50,16 @@ async def reply(
     )
 
 
+async def tell(
+    context: BotContext, chat_id: int | None, language: str, template: str, **values: Any
+) -> None:
+    """Send a short note to someone other than the person acting (partner, inviter)."""
+    if chat_id is None:
+        return
+    text = context.services.renderer.render(template, language, **values)
+    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+
+
 def label(
     context: BotContext, update: Update, key: str, person: Person | None = None, **values: Any
 ) -> str:

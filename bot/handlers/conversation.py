@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import onboarding
+from bot.handlers import couple, onboarding
 from bot.handlers.common import load_person, reply
 from storage.models import Person
 
@@ -61,4 +61,5 @@ async def on_group_message(update: Update, context: BotContext) -> None:
 DEFAULT_TEXT_FLOWS: dict[str, TextFlow] = {
     "name": onboarding.on_name_text,
     "timezone": onboarding.on_zone_text,
+    "appreciation": couple.on_appreciation_text,
 }

@@ -7,15 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.context import BotContext
-from bot.handlers.common import checked_query, close_buttons, for_people, reply
+from bot.handlers.common import (
+    checked_query,
+    close_buttons,
+    for_people,
+    load_person,
+    reply,
+    tell,
+)
+from bot.handlers.couple import propose
 from bot.handlers.onboarding import ask_timezone
+from bot.keyboards import buttons, data
 from bot.render import local_time
 from scheduler import deliveries
 from scheduler.rules import EVERY_DAY, parse_hhmm, parse_time_range, parse_weekday
-from scheduler.schedules import NeedsTimezone, set_quiet_hours, set_schedule, turn_off, view
+from scheduler.schedules import (
+    NeedsTimezone,
+    set_quiet_hours,
+    set_schedule,
+    turn_off,
+    turn_off_couple_checkin,
+    view,
+)
 from storage import people
 from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person
 
@@ -76,9 +94,30 @@ async def nightly_command(update: Update, context: BotContext, person: Person) -
 
 @for_people()
 async def checkin_command(update: Update, context: BotContext, person: Person) -> None:
-    """/checkin DAY HH:MM or /checkin off: the weekly check-in reminder."""
+    """/checkin DAY HH:MM or /checkin off: the weekly check-in (agreed by both, if paired)."""
     args = context.args or []
+    services = context.services
+    paired = await services.db.run(people.partner_of, person.id) is not None
     if _is_off(args):
+        if paired:
+            partner = await services.db.run(turn_off_couple_checkin, person.id, services.clock())
+            await reply(
+                update,
+                context,
+                "practice/turned_off",
+                person,
+                kind=WEEKLY_CHECKIN,
+                was_on=partner is not None,
+            )
+            if partner is not None:
+                await tell(
+                    context,
+                    partner.chat_id,
+                    partner.language,
+                    "checkin/turned_off",
+                    by=person.display_name,
+                )
+            return
         await _off(update, context, person, WEEKLY_CHECKIN)
         return
     if len(args) != 2:
@@ -89,6 +128,8 @@ async def checkin_command(update: Update, context: BotContext, person: Person) -
         at = parse_hhmm(args[1])
     except ValueError as exc:
         await _usage(update, context, person, WEEKLY_CHECKIN, str(exc))
+        return
+    if paired and await propose(update, context, person, args):
         return
     await _schedule(update, context, person, WEEKLY_CHECKIN, at, frozenset({day}))
 
@@ -175,3 +216,75 @@ async def on_snooze(update: Update, context: BotContext) -> None:
     await query.answer()
     await close_buttons(query)
     await reply(update, context, "practice/snoozed", person, when=when)
+    # A shared nudge (the couple's check-in) moved for both: tell the other, without blame.
+    for other in result.others:
+        assert result.until is not None
+        await tell(
+            context,
+            other.chat_id,
+            other.language,
+            "checkin/moved",
+            by=result.by_name,
+            when=local_time(result.until, other.zone, "%a %H:%M"),
+        )
+
+
+TIMING_STEPS = ("rested", "calm", "time", "private")
+
+
+def _timing_markup(context: BotContext, language: str, answers: str) -> InlineKeyboardMarkup:
+    label = context.services.renderer.label
+    return buttons(
+        [
+            (label("timing_yes", language), data("timing", answers + "y")),
+            (label("timing_no", language), data("timing", answers + "n")),
+        ]
+    )
+
+
+@for_people()
+async def timing_command(update: Update, context: BotContext, person: Person) -> None:
+    """/timing: four quick questions, then whether now is a good moment to talk."""
+    await reply(
+        update,
+        context,
+        "timing/question",
+        person,
+        markup=_timing_markup(context, person.language, ""),
+        step=TIMING_STEPS[0],
+        number=1,
+    )
+
+
+async def on_timing_button(update: Update, context: BotContext) -> None:
+    """One answer at a time; the question message becomes the next question, then advice."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, answers = checked
+    renderer = context.services.renderer
+    person = await load_person(update, context)
+    if person is None or not 1 <= len(answers) <= 4 or set(answers) - {"y", "n"}:
+        await query.answer(renderer.render("errors/button_stale", "en"))
+        return
+    await query.answer()
+    if len(answers) < len(TIMING_STEPS):
+        text = renderer.render(
+            "timing/question",
+            person.language,
+            step=TIMING_STEPS[len(answers)],
+            number=len(answers) + 1,
+        )
+        markup: InlineKeyboardMarkup | None = _timing_markup(context, person.language, answers)
+    else:
+        text = renderer.render(
+            "timing/advice",
+            person.language,
+            answers=dict(zip(TIMING_STEPS, (a == "y" for a in answers), strict=True)),
+        )
+        markup = None
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest:
+        # Pressed twice: the message already shows this step.
+        return

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:40:00.129983
+Create Date: 2026-11-22 00:56:45.761290
 """
 
 from __future__ import annotations
@@ -20,14 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
 
-    op.create_table(
-        "couples",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("reveal_together", sa.Boolean(), nullable=False),
-        sa.Column("checkins_completed", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_couples")),
-    )
     op.create_table(
         "invite_opt_outs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,51 +62,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("telegram_user_id", name=op.f("uq_therapists_telegram_user_id")),
     )
     op.create_table(
-        "appreciations",
+        "couples",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("couple_id", sa.Integer(), nullable=True),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("local_date", sa.Date(), nullable=False),
-        sa.Column("shared_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("thanked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reveal_together", sa.Boolean(), nullable=False),
+        sa.Column("checkins_completed", sa.Integer(), nullable=False),
+        sa.Column("proposed_by_id", sa.Integer(), nullable=True),
+        sa.Column("proposed_weekday", sa.SmallInteger(), nullable=True),
+        sa.Column("proposed_time", sa.Time(), nullable=True),
+        sa.Column("proposed_zone", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
-            ["couple_id"],
-            ["couples.id"],
-            name=op.f("fk_appreciations_couple_id_couples"),
+            ["proposed_by_id"],
+            ["people.id"],
+            name=op.f("fk_couples_proposed_by_id_people"),
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_appreciations_person_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_appreciations")),
-    )
-    op.create_table(
-        "couple_members",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("couple_id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("relay_paused_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["couple_id"],
-            ["couples.id"],
-            name=op.f("fk_couple_members_couple_id_couples"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_couple_members_person_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_couple_members")),
-        sa.UniqueConstraint("person_id", name=op.f("uq_couple_members_person_id")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_couples")),
     )
     op.create_table(
         "invitations",
@@ -172,6 +135,53 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_one_time_tokens_token_hash")),
     )
     op.create_table(
+        "appreciations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("couple_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("local_date", sa.Date(), nullable=False),
+        sa.Column("shared_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("thanked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["couple_id"],
+            ["couples.id"],
+            name=op.f("fk_appreciations_couple_id_couples"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_appreciations_person_id_people"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_appreciations")),
+    )
+    op.create_table(
+        "couple_members",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("couple_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("relay_paused_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["couple_id"],
+            ["couples.id"],
+            name=op.f("fk_couple_members_couple_id_couples"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_couple_members_person_id_people"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_couple_members")),
+        sa.UniqueConstraint("person_id", name=op.f("uq_couple_members_person_id")),
+    )
+    op.create_table(
         "schedules",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
@@ -185,6 +195,7 @@ def upgrade() -> None:
         sa.Column("set_by", sa.String(length=16), nullable=False),
         sa.Column("therapist_id", sa.Integer(), nullable=True),
         sa.Column("custom_template", sa.Text(), nullable=True),
+        sa.Column("care_asked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -259,6 +270,7 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.String(length=64), nullable=True),
         sa.Column("telegram_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("ref_id", sa.Integer(), nullable=True),
         sa.Column("variant", sa.String(length=64), nullable=True),
         sa.Column("silent", sa.Boolean(), nullable=False),
         sa.Column("response", sa.String(length=16), nullable=True),
@@ -329,11 +341,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_schedules_due")
 
     op.drop_table("schedules")
-    op.drop_table("one_time_tokens")
-    op.drop_table("invitations")
     op.drop_table("couple_members")
     op.drop_table("appreciations")
+    op.drop_table("one_time_tokens")
+    op.drop_table("invitations")
+    op.drop_table("couples")
     op.drop_table("therapists")
     op.drop_table("people")
     op.drop_table("invite_opt_outs")
-    op.drop_table("couples")

@@ -1,0 +1,456 @@
+"""What two partners share: pairing, appreciations, the weekly check-in, sharing controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.context import BotContext
+from bot.handlers.common import (
+    checked_query,
+    close_buttons,
+    for_people,
+    label,
+    load_person,
+    reply,
+    tell,
+)
+from bot.handlers.onboarding import PENDING_PAYLOAD, ask_consent, user_data
+from bot.keyboards import buttons, data
+from bot.render import local_time
+from scheduler import deliveries
+from scheduler.rules import parse_hhmm, parse_weekday
+from scheduler.schedules import answer_proposal, propose_checkin, view
+from storage import appreciations, couples, people
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+PAIR_LINK_TTL = dt.timedelta(days=7)
+JOIN_PREFIX = "pj"
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# --- pairing -----------------------------------------------------------------------------
+
+
+@for_people()
+async def pair_command(update: Update, context: BotContext, person: Person) -> None:
+    """/pair: a single-use link for the partner, and a warm text to forward."""
+    services = context.services
+    partner = await services.db.run(people.partner_of, person.id)
+    if partner is not None:
+        await reply(update, context, "couple/already_paired", person, partner=partner.display_name)
+        return
+    raw = await services.db.run(
+        couples.create_pairing_link, person.id, services.clock(), PAIR_LINK_TTL
+    )
+    link = f"https://t.me/{services.bot_username}?start={couples.PAIR_PREFIX}_{raw}"
+    await reply(update, context, "couple/link", person, link=link, days=PAIR_LINK_TTL.days)
+    await reply(update, context, "couple/forward", person, name=person.display_name, link=link)
+    log.info("pairing link created")
+
+
+async def open_pairing_link(
+    update: Update, context: BotContext, person: Person | None, payload: str
+) -> bool:
+    """Deep link `p_<token>`: show who invites and what pairing means, before anything else."""
+    raw = payload.split("_", 1)[1] if "_" in payload else ""
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    offer = await services.db.run(couples.look_at_link, raw, user.id, services.clock())
+    if offer.problem is not None:
+        await reply(update, context, "couple/link_problem", person, problem=offer.problem)
+        return True
+    markup = buttons(
+        [(label(context, update, "pair_join", person), data("pair", f"y{raw}"))],
+        [(label(context, update, "pair_decline", person), data("pair", f"n{raw}"))],
+    )
+    await reply(update, context, "couple/offer", person, markup=markup, inviter=offer.inviter_name)
+    return True
+
+
+async def on_pair_button(update: Update, context: BotContext) -> None:
+    """Join or decline from the offer; a newcomer goes through consent and zone first."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    choice, raw = argument[:1], argument[1:]
+    services = context.services
+    await query.answer()
+    await close_buttons(query)
+    if choice == "n":
+        offer = await services.db.run(couples.decline_link, raw, services.clock())
+        await reply(update, context, "couple/declined")
+        if offer.problem is None:
+            await tell(
+                context, offer.inviter_chat_id, offer.inviter_language, "couple/partner_declined"
+            )
+        return
+    person = await load_person(update, context)
+    if person is None or person.timezone is None:
+        user_data(context)[PENDING_PAYLOAD] = f"{JOIN_PREFIX}_{raw}"
+        if person is None:
+            await ask_consent(update, context)
+        else:
+            from bot.handlers.onboarding import continue_onboarding
+
+            await continue_onboarding(update, context, person)
+        return
+    await join(update, context, person, raw)
+
+
+async def join_after_onboarding(
+    update: Update, context: BotContext, person: Person | None, payload: str
+) -> bool:
+    """Deep-link flow `pj_<token>`: the join a newcomer chose before onboarding."""
+    if person is None:
+        return False
+    await join(update, context, person, payload.split("_", 1)[1])
+    return True
+
+
+async def join(update: Update, context: BotContext, person: Person, raw: str) -> None:
+    services = context.services
+    paired = await services.db.run(couples.accept_link, raw, person.id, services.clock())
+    if paired.problem is not None or paired.partner is None:
+        await reply(update, context, "couple/link_problem", person, problem=paired.problem)
+        return
+    inviter = paired.partner
+    await reply(update, context, "couple/joined", person, partner=inviter.display_name)
+    await tell(
+        context,
+        inviter.chat_id,
+        inviter.language,
+        "couple/partner_joined",
+        partner=person.display_name,
+    )
+    log.info("couple formed")
+
+
+@for_people(allow_stopped=True)
+async def unpair_command(update: Update, context: BotContext, person: Person) -> None:
+    """/unpair: end the pairing for both, after a confirmation."""
+    partner = await context.services.db.run(people.partner_of, person.id)
+    if partner is None:
+        await reply(update, context, "couple/unpaired", person, was_paired=False)
+        return
+    markup = buttons(
+        [(label(context, update, "unpair_yes", person), data("unpair", "yes"))],
+        [(label(context, update, "unpair_no", person), data("unpair", "no"))],
+    )
+    await reply(
+        update,
+        context,
+        "couple/unpair_confirm",
+        person,
+        markup=markup,
+        partner=partner.display_name,
+    )
+
+
+async def on_unpair_button(update: Update, context: BotContext) -> None:
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, answer = checked
+    await query.answer()
+    await close_buttons(query)
+    person = await load_person(update, context)
+    if person is None or answer != "yes":
+        return
+    ended = await context.services.db.run(couples.unpair, person.id)
+    await reply(update, context, "couple/unpaired", person, was_paired=ended is not None)
+    if ended is not None:
+        await tell(context, ended.partner_chat_id, ended.partner_language, "account/partner_left")
+
+
+@for_people()
+async def sharing_command(update: Update, context: BotContext, person: Person) -> None:
+    """/sharing pause|resume: hold relays between partners, privately."""
+    args = [a.lower() for a in context.args or []]
+    if args not in (["pause"], ["resume"]):
+        await reply(update, context, "couple/sharing_usage", person)
+        return
+    paused = args == ["pause"]
+    services = context.services
+    partner = await services.db.run(couples.set_relay_paused, person.id, paused, services.clock())
+    await reply(
+        update,
+        context,
+        "couple/sharing",
+        person,
+        paired=partner is not None,
+        paused=paused,
+        partner=partner.display_name if partner else "",
+    )
+    if partner is not None:
+        await tell(
+            context,
+            partner.chat_id,
+            partner.language,
+            "couple/partner_sharing",
+            paused=paused,
+            partner=person.display_name,
+        )
+
+
+@for_people()
+async def reveal_command(update: Update, context: BotContext, person: Person) -> None:
+    """/reveal together|anytime: when shared appreciations arrive."""
+    args = [a.lower() for a in context.args or []]
+    if args not in (["together"], ["anytime"]):
+        await reply(update, context, "couple/reveal_usage", person)
+        return
+    on = args == ["together"]
+    partner = await context.services.db.run(appreciations.set_reveal_together, person.id, on)
+    await reply(update, context, "couple/reveal", person, paired=partner is not None, on=on)
+    if partner is not None:
+        await tell(
+            context,
+            partner.chat_id,
+            partner.language,
+            "couple/partner_reveal",
+            on=on,
+            partner=person.display_name,
+        )
+
+
+# --- appreciations -----------------------------------------------------------------------
+
+
+async def on_appreciation_text(
+    update: Update, context: BotContext, person: Person, text: str
+) -> None:
+    """The reply to a nightly prompt: keep it, then ask whether to share it."""
+    services = context.services
+    try:
+        written = await services.db.run(appreciations.write, person.id, text, services.clock())
+    except appreciations.TooLong:
+        await reply(update, context, "appreciation/too_long", person, max=appreciations.MAX_LENGTH)
+        return
+    markup = None
+    partner = written.partner.display_name if written.partner else None
+    if partner is not None:
+        ref = written.appreciation.id
+        markup = buttons(
+            [
+                (label(context, update, "share", person, partner=partner), data("appr", f"s{ref}")),
+                (label(context, update, "keep", person), data("appr", f"k{ref}")),
+            ]
+        )
+    await reply(
+        update,
+        context,
+        "appreciation/saved",
+        person,
+        markup=markup,
+        name=person.display_name,
+        partner=partner,
+    )
+
+
+async def on_appreciation_button(update: Update, context: BotContext) -> None:
+    """Share or keep private; and the partner's thank-you."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    action, ref = argument[:1], argument[1:]
+    services = context.services
+    person = await load_person(update, context)
+    if person is None or not ref.isdigit() or action not in "skt":
+        await query.answer(services.renderer.render("errors/button_stale", "en"))
+        return
+    now = services.clock()
+    if action == "t":
+        thanked = await services.db.run(appreciations.thank, person.id, int(ref), now)
+        await query.answer(
+            services.renderer.render("appreciation/thanked", person.language, result=thanked.result)
+        )
+        if thanked.result != "gone":
+            await close_buttons(query)
+        return
+    await query.answer()
+    await close_buttons(query)
+    if action == "k":
+        if await services.db.run(appreciations.keep_private, person.id, int(ref)):
+            await reply(update, context, "appreciation/kept", person)
+        return
+    shared = await services.db.run(appreciations.share, person.id, int(ref), now)
+    await reply(
+        update,
+        context,
+        "appreciation/shared",
+        person,
+        result=shared.result,
+        partner=shared.partner_name,
+    )
+
+
+@for_people(allow_stopped=True)
+async def journal_command(update: Update, context: BotContext, person: Person) -> None:
+    """/journal: the person's latest appreciations, theirs alone."""
+    entries = await context.services.db.run(appreciations.journal, person.id)
+    zone = person.timezone or "UTC"
+    await reply(
+        update,
+        context,
+        "appreciation/journal",
+        person,
+        entries=[
+            {
+                "date": local_time(e.written_at, zone, "%a %d %b"),
+                "text": e.text,
+                "shared": e.shared_at is not None,
+            }
+            for e in entries
+        ],
+    )
+
+
+# --- the weekly check-in -----------------------------------------------------------------
+
+
+async def propose(update: Update, context: BotContext, person: Person, args: list[str]) -> bool:
+    """/checkin DAY HH:MM from a paired person: ask the partner to confirm."""
+    try:
+        weekday, at = parse_weekday(args[0]), parse_hhmm(args[1])
+    except (ValueError, IndexError):
+        return False
+    proposal = await context.services.db.run(propose_checkin, person.id, weekday, at)
+    if proposal.result != "proposed":
+        return False
+    await reply(
+        update,
+        context,
+        "checkin/proposed",
+        person,
+        partner=proposal.partner_name,
+        day=DAY_NAMES[weekday],
+        at=f"{at:%H:%M}",
+        zone=proposal.zone,
+    )
+    # The partner sees the time in their own zone.
+    shown = _in_zone(weekday, at, proposal.zone, proposal.partner_zone, context.services.clock())
+    markup = buttons(
+        [
+            (
+                context.services.renderer.label("checkin_yes", proposal.partner_language),
+                data("chk", "y"),
+            ),
+            (
+                context.services.renderer.label("checkin_no", proposal.partner_language),
+                data("chk", "n"),
+            ),
+        ]
+    )
+    text = context.services.renderer.render(
+        "checkin/proposal",
+        proposal.partner_language,
+        proposer=person.display_name,
+        day=DAY_NAMES[shown[0]],
+        at=shown[1],
+        zone=proposal.partner_zone,
+    )
+    if proposal.partner_chat_id is not None:
+        await context.bot.send_message(
+            proposal.partner_chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML
+        )
+    return True
+
+
+def _in_zone(weekday: int, at: dt.time, zone: str, other: str, now: dt.datetime) -> tuple[int, str]:
+    """The weekday and time that `weekday at` in `zone` is, next time, in `other`."""
+    from zoneinfo import ZoneInfo
+
+    from scheduler.rules import Rule, next_fire_at
+
+    instant = next_fire_at(Rule(local_time=at, weekdays=frozenset({weekday}), zone=zone), now)
+    there = instant.astimezone(ZoneInfo(other))
+    return there.weekday(), there.strftime("%H:%M")
+
+
+async def on_checkin_proposal_button(update: Update, context: BotContext) -> None:
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, answer = checked
+    await query.answer()
+    await close_buttons(query)
+    person = await load_person(update, context)
+    if person is None:
+        return
+    services = context.services
+    result = await services.db.run(answer_proposal, person.id, answer == "y", services.clock())
+    if result.result == "confirmed" and result.schedule is not None:
+        await reply(
+            update,
+            context,
+            "checkin/confirmed",
+            person,
+            v=view(result.schedule, zone=person.timezone),
+        )
+        await tell(
+            context,
+            result.partner_chat_id,
+            result.partner_language,
+            "checkin/confirmed",
+            v=view(result.schedule, zone=result.partner_zone),
+        )
+    elif result.result == "declined":
+        await reply(update, context, "checkin/declined_ack", person)
+        await tell(
+            context,
+            result.partner_chat_id,
+            result.partner_language,
+            "checkin/declined",
+            partner=person.display_name,
+        )
+    else:
+        await reply(update, context, "checkin/no_proposal", person)
+
+
+async def on_checkin_button(update: Update, context: BotContext) -> None:
+    """Buttons on a check-in reminder: we did it, or not this week (snooze is shared)."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    delivery_id, _, action = argument.partition(".")
+    services = context.services
+    person = await load_person(update, context)
+    if person is None or not delivery_id.isdigit():
+        await query.answer(services.renderer.render("errors/button_stale", "en"))
+        return
+    answered = await services.db.run(
+        deliveries.answer_checkin, person.id, int(delivery_id), action, services.clock()
+    )
+    if answered.result in ("gone", "not_yours", "already"):
+        await query.answer(
+            services.renderer.render(
+                "practice/snooze_answer", person.language, result=answered.result, when=None
+            )
+        )
+        return
+    await query.answer()
+    await close_buttons(query)
+    if answered.result == "done":
+        couple = await services.db.run(couples.couple_of, person.id)
+        await reply(
+            update,
+            context,
+            "checkin/done",
+            person,
+            counted=answered.counted,
+            total=couple.checkins_completed if couple else 0,
+        )
+        return
+    await reply(update, context, "checkin/skip_ack", person)
+    for other in answered.others:
+        await tell(context, other.chat_id, other.language, "checkin/skipped", by=answered.by_name)
