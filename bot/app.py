@@ -114,6 +114,8 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(account.on_delete_button, pattern=r"^delete:"))
     app.add_handler(CallbackQueryHandler(practice.on_snooze, pattern=r"^snooze:"))
     app.add_handler(CallbackQueryHandler(practice.on_timing_button, pattern=r"^timing:"))
+    app.add_handler(CallbackQueryHandler(practice.on_fewer_button, pattern=r"^fewer:"))
+    app.add_handler(CallbackQueryHandler(conversation.on_pause_everything, pattern=r"^safety:"))
     app.add_handler(CallbackQueryHandler(couple.on_pair_button, pattern=r"^pair:"))
     app.add_handler(CallbackQueryHandler(couple.on_unpair_button, pattern=r"^unpair:"))
     app.add_handler(CallbackQueryHandler(couple.on_appreciation_button, pattern=r"^appr:"))

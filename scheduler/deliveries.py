@@ -31,7 +31,14 @@ from sqlalchemy.orm import Session
 from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
 from scheduler.schedules import rule_of
 from storage.appreciations import RelayText, on_relay_sent, relay_contexts
-from storage.models import TIMING_TIP, CoupleMember, Delivery, Person, Schedule
+from storage.models import (
+    NIGHTLY_APPRECIATION,
+    TIMING_TIP,
+    CoupleMember,
+    Delivery,
+    Person,
+    Schedule,
+)
 
 CLAIMED, SENDING, SENT = "claimed", "sending", "sent"
 FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED = "failed", "blocked", "ambiguous", "missed", "skipped"
@@ -250,6 +257,8 @@ class Ready:
     ref_id: int | None = None
     # For a couple's shared schedule: the couple (its buttons act for both).
     couple_id: int | None = None
+    # Send the once-only "would fewer suit you?" question instead of this prompt.
+    ask_care: bool = False
 
 
 @dataclass
@@ -310,6 +319,7 @@ def take_ready(
     people = {p.id: p for _, p in rows}
     recent = _recent_variants(session, sending, now - variant_memory)
     snoozable = _snoozable(session, sending)
+    ask_care = _ask_about_fewer(session, sending, now)
     for delivery in sending:
         person = people[delivery.person_id]
         report.ready.append(
@@ -329,10 +339,61 @@ def take_ready(
                 recent_variants=tuple(recent.get((person.id, delivery.kind), ())),
                 relay=relays.by_delivery.get(delivery.id),
                 ref_id=delivery.ref_id,
+                ask_care=delivery.id in ask_care,
                 couple_id=snoozable.get(delivery.id),
             )
         )
     return report
+
+
+IGNORED_IN_A_ROW = 3
+CARE_KINDS = (NIGHTLY_APPRECIATION,)
+
+
+def _ask_about_fewer(
+    session: Session, deliveries: Iterable[Delivery], now: dt.datetime
+) -> set[int]:
+    """Deliveries whose person ignored the last few prompts of that kind, never asked yet.
+
+    The question is asked once per schedule (`care_asked_at`); nobody is nagged.
+    """
+    asking: set[int] = set()
+    for delivery in deliveries:
+        if delivery.kind not in CARE_KINDS or delivery.schedule_id is None:
+            continue
+        schedule = session.get(Schedule, delivery.schedule_id)
+        if schedule is None or schedule.care_asked_at is not None:
+            continue
+        last = session.scalars(
+            select(Delivery.response)
+            .where(
+                Delivery.person_id == delivery.person_id,
+                Delivery.kind == delivery.kind,
+                Delivery.status == SENT,
+            )
+            .order_by(Delivery.due_at.desc())
+            .limit(IGNORED_IN_A_ROW)
+        ).all()
+        if len(last) == IGNORED_IN_A_ROW and all(r is None for r in last):
+            schedule.care_asked_at = now
+            asking.add(delivery.id)
+    return asking
+
+
+def set_fewer(
+    session: Session, person_id: int, schedule_id: int, now: dt.datetime
+) -> Schedule | None:
+    """Lower a nightly prompt to every other day (Mon, Wed, Fri, Sun)."""
+    from scheduler.schedules import rule_of
+
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None or schedule.person_id != person_id:
+        return None
+    schedule.weekdays = 0b1010101
+    schedule.updated_at = now
+    if schedule.next_fire_at is not None:
+        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
+    return schedule
 
 
 def _snoozable(session: Session, deliveries: Iterable[Delivery]) -> dict[int, int]:

@@ -212,6 +212,19 @@ class Dispatcher:
             if ready.kind == RELAY:
                 thanks = buttons([(label("thanks", lang), data("appr", f"t{ready.ref_id}"))])
             return text, None, thanks
+        if ready.ask_care and ready.schedule_id is not None:
+            text = self.renderer.render("practice/fewer", lang, name=ready.display_name)
+            ref = ready.schedule_id
+            return (
+                text,
+                None,
+                buttons(
+                    [
+                        (label("fewer_yes", lang), data("fewer", f"{ref}.y")),
+                        (label("fewer_no", lang), data("fewer", f"{ref}.n")),
+                    ]
+                ),
+            )
         variants = nudge_variants(self.renderer, ready.kind, lang)
         seed = zlib.crc32(f"{ready.person_id}:{ready.due_at.date()}".encode())
         variant = choose_variant(variants, ready.recent_variants, seed)

@@ -172,7 +172,8 @@ def thank(session: Session, person_id: int, appreciation_id: int, now: dt.dateti
             Delivery.kind == RELAY,
             Delivery.ref_id == appreciation_id,
             Delivery.person_id == person_id,
-            Delivery.status == "sent",
+            # Whoever holds the button has the message, even if its outcome is not written yet.
+            Delivery.status.in_(("sending", "sent", "ambiguous")),
         )
     )
     appreciation = session.get(Appreciation, appreciation_id)
@@ -181,6 +182,9 @@ def thank(session: Session, person_id: int, appreciation_id: int, now: dt.dateti
     if appreciation.thanked_at is not None:
         return Thanked("already")
     appreciation.thanked_at = now
+    # The thanks says it arrived; a receipt after it would only repeat that.
+    if appreciation.delivered_at is None:
+        appreciation.delivered_at = now
     if appreciation.couple_id is not None:
         relay(session, THANKS, appreciation.person_id, appreciation.id, now)
     return Thanked("ok")
@@ -260,7 +264,8 @@ def on_relay_sent(session: Session, delivery: Delivery, now: dt.datetime) -> Non
         appreciation = session.get(Appreciation, delivery.ref_id)
         if appreciation is not None and appreciation.delivered_at is None:
             appreciation.delivered_at = now
-            relay(session, RECEIPT, appreciation.person_id, appreciation.id, now)
+            if appreciation.thanked_at is None:
+                relay(session, RECEIPT, appreciation.person_id, appreciation.id, now)
     elif delivery.kind == NIGHTLY_APPRECIATION:
         person = session.get_one(Person, delivery.person_id)
         person.awaiting, person.awaiting_ref = "appreciation", delivery.id

@@ -319,3 +319,24 @@ async def test_timing_asks_four_questions_then_advises(bot: BotHarness) -> None:
     advice = ana.messages()[-1]
     assert advice.button_texts == []
     assert "wait" in advice.text.lower()
+
+
+async def test_a_message_that_suggests_danger_is_never_relayed_and_gets_care(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ana, "/nightly 21:00")
+    bot.clock.set(ANA_NIGHTLY)
+    await bot.run_dispatcher()
+    before = len(ben.messages())
+    [care] = await bot.say(ana, "He hit me again last night and I am scared to go home")
+    assert "emergency services" in care.text
+    assert "haven't passed your message on" in care.text
+    assert care.button_texts == ["Pause everything"]
+    assert count(bot, Appreciation) == 0
+    await bot.run_dispatcher()
+    assert len(ben.messages()) == before
+    [paused] = await bot.press(ana, "Pause everything")
+    assert "until you send /resume" in paused.text
+    with bot.db.session() as session:
+        assert session.scalars(select(Person.paused_at).where(Person.display_name == "Ana")).one()

@@ -419,3 +419,22 @@ async def test_tonight_is_offered_only_while_the_evening_is_ahead(bot: BotHarnes
     bot.clock.set(dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC))
     await bot.run_dispatcher()
     assert ana.messages()[-1].button_texts == ["Snooze an hour", "Tomorrow"]
+
+
+async def test_after_three_ignored_prompts_it_asks_once_about_fewer(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    for day in range(3):
+        bot.clock.set(DUE + dt.timedelta(days=day))
+        await bot.run_dispatcher()
+    bot.clock.set(DUE + dt.timedelta(days=3))
+    await bot.run_dispatcher()
+    question = ana.messages()[-1]
+    assert "Would fewer suit you better" in question.text
+    assert question.button_texts == ["Fewer, please", "Keep as it is"]
+    [answer] = await bot.press(ana, "Fewer, please")
+    assert "on Mon, Wed, Fri, Sun at 21:00" in answer.text
+    # Never asked again, however many more go unanswered.
+    for day in range(4, 12):
+        bot.clock.set(DUE + dt.timedelta(days=day))
+        await bot.run_dispatcher()
+    assert sum("Would fewer" in m.text for m in ana.messages()) == 1

@@ -12,7 +12,10 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers import couple, onboarding
-from bot.handlers.common import load_person, reply
+from bot.handlers.common import checked_query, close_buttons, label, load_person, reply
+from bot.keyboards import buttons, data
+from bot.safety import suggests_danger
+from storage import people
 from storage.models import Person
 
 TextFlow = Callable[[Update, BotContext, Person, str], Awaitable[None]]
@@ -31,6 +34,15 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or message.text is None:
         return
     person = await load_person(update, context)
+    if suggests_danger(message.text):
+        # Never stored, never relayed: a caring note, where to get help, and a pause.
+        markup = None
+        if person is not None:
+            markup = buttons(
+                [(label(context, update, "pause_all", person), data("safety", "pause"))]
+            )
+        await reply(update, context, "safety/care", person, markup=markup)
+        return
     if person is None:
         await reply(update, context, "onboarding/consent_first")
         return
@@ -42,6 +54,22 @@ async def on_text(update: Update, context: BotContext) -> None:
         await reply(update, context, "errors/no_question_open", person)
         return
     await flow(update, context, person, message.text)
+
+
+async def on_pause_everything(update: Update, context: BotContext) -> None:
+    """The button under the safety note: pause every nudge until /resume."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query = checked[0]
+    await query.answer()
+    await close_buttons(query)
+    person = await load_person(update, context)
+    if person is None:
+        return
+    services = context.services
+    await services.db.run(people.pause, person.id, None, services.clock())
+    await reply(update, context, "account/paused", person, until=None)
 
 
 async def on_unknown_command(update: Update, context: BotContext) -> None:

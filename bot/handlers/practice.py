@@ -288,3 +288,31 @@ async def on_timing_button(update: Update, context: BotContext) -> None:
     except BadRequest:
         # Pressed twice: the message already shows this step.
         return
+
+
+async def on_fewer_button(update: Update, context: BotContext) -> None:
+    """The once-only question about fewer prompts: lower the frequency, or keep it."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    schedule_id, _, choice = argument.partition(".")
+    services = context.services
+    person = await load_person(update, context)
+    if person is None or not schedule_id.isdigit():
+        await query.answer(services.renderer.render("errors/button_stale", "en"))
+        return
+    await query.answer()
+    await close_buttons(query)
+    schedule = None
+    if choice == "y":
+        schedule = await services.db.run(
+            deliveries.set_fewer, person.id, int(schedule_id), services.clock()
+        )
+    await reply(
+        update,
+        context,
+        "practice/fewer_answer",
+        person,
+        v=view(schedule) if schedule is not None else None,
+    )

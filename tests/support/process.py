@@ -42,16 +42,22 @@ def run_cli(
 class BotProcess:
     """`nudgebot run` in the background, with its log captured to a file."""
 
-    def __init__(self, cwd: Path, **env: str) -> None:
+    def __init__(self, cwd: Path, *, starts_at: str | None = None, **env: str) -> None:
+        """`starts_at`: an ISO instant the process's wall clock starts from (time-machine)."""
         self.cwd = cwd
         self.env = child_env(**env)
+        self.command = [str(NUDGEBOT), "run"]
+        if starts_at is not None:
+            repo = str(Path(__file__).resolve().parents[2])
+            self.env["PYTHONPATH"] = repo
+            self.command = [sys.executable, "-m", "tests.support.timetravel", starts_at, "run"]
         self.log_path = cwd / f"nudgebot-{time.monotonic_ns()}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BotProcess:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [str(NUDGEBOT), "run"],
+            self.command,
             cwd=self.cwd,
             env=self.env,
             stdout=log,

@@ -1,0 +1,444 @@
+"""Does a message suggest that someone may be in danger? A conservative keyword heuristic.
+
+`suggests_danger(text)` is True when what a person wrote contains a phrase that commonly
+means violence against them (or their children), fear for their safety, or thoughts of
+self-harm or suicide. The bot then shows `safety/care`: it says the message was not passed
+on, that the bot is not for emergencies, points to local emergency services, and offers to
+pause every nudge. `check_danger(text)` says which kind of phrase matched.
+
+This is not a classifier and it does not understand language. It matches a hand-written
+list of phrasings, after normalising the text, and it is tuned to leave everyday speech
+alone ("you killed it at dinner", "I'm dying to see you", "she beat me at chess").
+
+Known limits (false negatives are possible; the bot says everywhere that it is not for
+emergencies):
+
+* English only. Other languages, heavy slang, abbreviations ("kms") and deliberate
+  obfuscation ("k i l l", "h1t") are not recognised.
+* Words with several meanings need context. "hit", "beat" and "kick" count only with a
+  person as subject ("he", "she", "they", "my husband", "her ex", ...): "Tom hit me" is
+  missed, "Tom punched me" is caught. A bare "scared of ..." counts for "him", "her" and
+  a partner ("my husband", "my ex"), not for "them" ("spiders? I'm scared of them"), a
+  name, or other family ("I'm scared of my dad" is missed unless it says more, such as
+  "scared my dad will hurt me").
+* Hyperbole that is usually harmless is not flagged: "she's going to kill me when she
+  sees the bill", "I can't go on like this", "it's killing me", "I don't feel safe
+  talking about money". A literal meaning written that way is missed.
+* Simple negation just before a phrase ("he never hit me", "I'm not scared of him")
+  suppresses it; anything more distant ("it's not as if he hit me") does not.
+* Some harmless messages are still flagged ("she threatened to kill me if I ate her
+  leftovers", "I'm scared to go home and tell him I lost my job", "he made me laugh so
+  hard I wanted to die", "he punched me on the arm, playfully"). That costs one kind
+  note, which also says that nothing needs doing if it misread.
+* Danger described without any of these phrases ("he took my phone and locked the door")
+  is not recognised.
+
+The check is linear in the length of the text (a 12,000-character message takes a
+millisecond or two) and never raises, whatever the input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Category = Literal["violence", "fear", "self_harm"]
+
+__all__ = ["Category", "DangerCheck", "check_danger", "normalise", "suggests_danger"]
+
+
+@dataclass(frozen=True, slots=True)
+class DangerCheck:
+    """The result of `check_danger`: the kind of phrase found, if any."""
+
+    category: Category | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return self.category is not None
+
+    def __bool__(self) -> bool:
+        return self.flagged
+
+
+# --- normalising ------------------------------------------------------------------------
+
+# Combining marks (accents left after NFKD) and invisible format characters, removed.
+_MARKS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
+_APOSTROPHES = "\u2018\u2019\u201b\u02bc\u02b9\u02bb\u02bd\u2032\u00b4`\uff07"
+# An ellipsis is a pause, not the end of a clause ("he... hit me").
+_ELLIPSIS = re.compile(r"\.{2,}|\u2026")
+# Punctuation that ends a clause becomes a " . " token, so phrases do not match across it.
+_CLAUSE = re.compile(r"[.!?;:,()\[\]{}\n\r\u0085\u2028\u2029\u3002\uff0e]+")
+_OTHER = re.compile(r"[^\w'. ]+|_+")
+_SPACES = re.compile(r"  +")
+_DOTS = re.compile(r"\.(?: \.)+")
+# "don t", "i m": a contraction whose apostrophe was some other character.
+_SPLIT_CONTRACTION = re.compile(r" (?=(?:t|m|s|ll|re|ve|d)(?![\w']))(?<=\w )")
+_EXPANSIONS = {
+    "i'm": "i am",
+    "im": "i am",
+    "i've": "i have",
+    "ive": "i have",
+    "i'll": "i will",
+    "don't": "do not",
+    "dont": "do not",
+    "doesn't": "does not",
+    "doesnt": "does not",
+    "didn't": "did not",
+    "didnt": "did not",
+    "can't": "can not",
+    "cant": "can not",
+    "cannot": "can not",
+    "couldn't": "could not",
+    "couldnt": "could not",
+    "won't": "will not",
+    "wont": "will not",
+    "wouldn't": "would not",
+    "wouldnt": "would not",
+    "isn't": "is not",
+    "isnt": "is not",
+    "aren't": "are not",
+    "arent": "are not",
+    "wasn't": "was not",
+    "wasnt": "was not",
+    "haven't": "have not",
+    "havent": "have not",
+    "hasn't": "has not",
+    "hasnt": "has not",
+    "he'll": "he will",
+    "she'll": "she will",
+    "they'll": "they will",
+    "hes": "he's",
+    "shes": "she's",
+    "wanna": "want to",
+    "gonna": "going to",
+}
+_SELF = re.compile(r"(?<![\w'])(my|him|her|them|your) self(?![\w'])")
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces, with " . " where a clause ended.
+
+    Accents and invisible characters are dropped, apostrophe look-alikes become "'",
+    common contractions are spelled out ("I’m" -> "i am", "didn't" -> "did not").
+    """
+    s = unicodedata.normalize("NFKD", text).casefold()
+    if not s.isascii():
+        s = _MARKS.sub("", s)
+    for mark in _APOSTROPHES:
+        if mark in s:
+            s = s.replace(mark, "'")
+    s = _ELLIPSIS.sub(" ", s)
+    s = _CLAUSE.sub(" . ", s)
+    s = _OTHER.sub(" ", s)
+    s = _SPACES.sub(" ", s)
+    s = _DOTS.sub(".", s)
+    if "'" in s:
+        # Apostrophes at the edge of a word are quotation marks.
+        s = " ".join(w for w in (w.strip("'") for w in s.split(" ")) if w)
+    s = _SPLIT_CONTRACTION.sub("'", s)
+    s = " ".join([_EXPANSIONS.get(w, w) for w in s.split(" ")])
+    if " self" in s:
+        s = _SELF.sub(r"\1self", s)
+    return s.strip(" .")
+
+
+# --- phrases ----------------------------------------------------------------------------
+# Patterns run on normalised text: single spaces, " . " between clauses. <NAME> stands for
+# a shared piece below. Every pattern starts at a word start and ends at a word end.
+
+_PIECES = {
+    # People whose violence the phrase is about; "my", "the", "her" ... are optional.
+    "REL": r"<RELBASE>(?![\w'])",
+    "RELBASE": (
+        r"(?:(?:my|our|the|his|her|their|your) )?(?:partner|husband|wife|boyfriend|"
+        r"girlfriend|bf|gf|spouse|fiance|fiancee|ex|ex husband|ex wife|ex boyfriend|"
+        r"ex girlfriend|ex partner|other half|hubby|dad|father|stepdad|stepfather|mom|"
+        r"mum|mother|stepmom|stepmum|stepmother|brother|sister|roommate|"
+        r"flatmate|landlord|boss|man|guy|lover)"
+    ),
+    # The people a bare "scared of ..." is about: a partner, not "my boss" or "my mother in law".
+    "PARTNER": r"<PARTNERBASE>(?![\w'])",
+    "PARTNERBASE": (
+        r"(?:(?:my|our|the|his|her|their|your) )?(?:partner|husband|wife|boyfriend|"
+        r"girlfriend|bf|gf|spouse|fiance|fiancee|ex|ex husband|ex wife|ex boyfriend|"
+        r"ex girlfriend|ex partner|other half|hubby|lover)"
+    ),
+    "SUBJ": r"(?:he|she|they|he's|she's|they've|they're|he'd|she'd|they'd|<REL>)",
+    # Words that may stand between a subject and its verb without changing the meaning.
+    "FILL": (
+        r"(?: (?:has|have|had|is|was|were|are|keeps|kept|started|starts|would|will|did|"
+        r"does|just|actually|literally|again|sometimes|often|always|also|even|then|"
+        r"finally|once|twice|repeatedly|really|nearly|almost|still|already|been|used to|"
+        r"tried to|tries to|has started|got|gets|so|physically))"
+    ),
+    # Who was harmed.
+    "OBJ": (
+        r"(?:me|us|(?:my|our|the) (?:kids|children|son|daughter|baby|child|boy|girl))(?![\w'])"
+    ),
+    # "her" as a person, not as "her reaction": followed by a clause end or a small word.
+    "HER": (
+        r"her(?= \.|$| (?:and|when|because|again|so|but|if|or|now|sometimes|lately|"
+        r"anymore|too|in|with|while|after|before|then|every|all|most|since|right|"
+        r"more|even|i|he|she|we|they|a|the|really|honestly|though|already|tonight|today)"
+        r"(?![\w']))"
+    ),
+    # A simple negation just before the phrase ("did not", "never") cancels it.
+    "NEG": r"(?<!not )(?<!never )(?<!no )",
+    "END": r"(?![\w'])",
+    "FEARFUL": r"(?:scared|afraid|frightened|terrified|fearful|petrified)",
+}
+
+
+def _expand(pattern: str) -> str:
+    for _ in range(4):  # pieces refer to pieces
+        pattern = re.sub(r"<([A-Z_]+)>", lambda m: _PIECES[m.group(1)], pattern)
+    return pattern
+
+
+_VIOLENCE = [
+    # Verbs that are often harmless need a person as subject: "he hit me", not "it hit me".
+    r"<SUBJ><FILL>{0,3} (?:"
+    r"<NEG>(?:hit|hits|hitting) <OBJ>"
+    r"(?! up<END>| with (?:(?:the|a|an|his|her|their|some|that|this|more|another|bad|great|"
+    r"good|terrible|awful|cheesy|dad|his best|her best) ){0,3}(?:news|questions?|jokes?|puns?|"
+    r"ideas?|surprises?|compliments?|pillows?|snowballs?|lines?|facts?|truth|reality|bill|"
+    r"logic|charm|requests?|comments?|stor(?:y|ies)|that|this|it)<END>)"
+    r"|<NEG>(?:beat|beats|beating|beaten) <OBJ>"
+    r"(?! (?:at|to|by|home|there|first|fair|easily|hands down|every (?:single )?time|on points|"
+    r"\d|in(?! front))<END>"
+    r"| (?:[\w']+ ){0,4}(?:at|in) (?:chess|cards|tennis|golf|poker|scrabble|monopoly|pool|"
+    r"darts|squash|badminton|table tennis|ping pong|games?|board games|video games|"
+    r"mario kart|fifa|running|swimming|trivia|quiz|wordle|sudoku|crosswords?|football|"
+    r"basketball|arguments|everything|the (?:game|race|quiz))<END>)"
+    r"|<NEG>(?:kick|kicks|kicked|kicking) <OBJ>"
+    r"(?! (?:out|off|under|awake|by accident|accidentally|in (?:his|her|their|my) sleep)<END>)"
+    r"|<NEG>(?:hurt|hurts|hurting|harmed|harms|harming) <OBJ> physically"
+    r"|(?:is |was |gets |got |becomes |became |can be |can get |turns |turned |been )?"
+    r"(?:so |very |really |physically |sexually |emotionally |verbally )?(?:abusive|violent)<END>"
+    r")",
+    # Verbs that are rarely harmless.
+    r"<NEG>(?:punch|punched|punches|punching) <OBJ>",
+    r"<NEG>(?:slap|slapped|slaps|slapping) <OBJ>"
+    r"(?! (?:on the (?:back|shoulder|butt|bum|bottom|ass|arm)|a high five))",
+    r"<NEG>(?:choke|choked|chokes|choking|strangle|strangled|strangles|strangling|"
+    r"throttled|smothered|suffocated) <OBJ>(?! up)",
+    r"(?:beat|beats|beating|beaten) (?:<OBJ> up|up <OBJ>|the (?:shit|crap|hell|living "
+    r"daylights) out of <OBJ>)",
+    r"<NEG>(?:push|pushed|pushes|pushing|shove|shoved|shoves|shoving) <OBJ>"
+    r"(?! (?:to(?! the (?:ground|floor|wall))|towards?|into \w+ing|forward|further|"
+    r"beyond|past|through|away|aside|out of (?:my|our|the) comfort|too|harder|on the swing|"
+    r"over the edge|ahead|along)<END>)",
+    r"(?:stabbed|stabs|stabbing|stab) <OBJ>(?! in the back)",
+    r"(?:shot|shoots|shooting) at <OBJ>",
+    r"(?:physically|sexually) (?:attacked|assaulted|abused|hurt|hurts|harmed|abuses|abusing) "
+    r"<OBJ>",
+    r"<NEG>(?:assaulted|assaults|raped|rapes|raping|molested|molests|molesting|abused|"
+    r"abuses|abusing) <OBJ>",
+    r"domestic (?:violence|abuse)",
+    r"abusive (?:relationship|marriage|husband|wife|partner|boyfriend|girlfriend|ex|home)",
+    r"(?:his|her|their|both) hands? (?:around|round|on) (?:my|our) (?:neck|throat)",
+    r"(?:grabbed|grabs|grabbing|pulled|pulls|dragged|drags|held|holds) (?:<OBJ> )?by (?:the|my) "
+    r"(?:throat|neck|hair)",
+    r"(?:threw|throws|throwing|thrown) (?:things|stuff|objects|plates|glasses|bottles|chairs|"
+    r"mugs|knives|(?:a|the|his|her) (?:plate|glass|bottle|knife|chair|mug|cup|phone|shoe|"
+    r"lamp|vase|remote)) at <OBJ>",
+    r"(?:pulled|pulls|pointed|points|held|holds|waved|aimed|put) (?:a|his|her|their|the) "
+    r"(?:knife|gun|weapon|pistol|rifle|blade) (?:on|at|to) (?:<OBJ>|my|our)",
+    r"(?:knife|gun|blade) (?:to|against) (?:my|our) (?:throat|head|neck|chest)",
+    r"<NEG>(?:threaten|threatens|threatened|threatening) <OBJ>"
+    r"(?! with (?:divorce|leaving|a divorce|a breakup|breaking up|a lawyer)<END>)",
+    r"(?:threaten|threatens|threatened|threatening) (?:<OBJ> )?with (?:a|his|her|the|their) "
+    r"(?:knife|gun|weapon|belt|bat)",
+    r"(?:threaten|threatens|threatened|threatening) to (?:kill|hurt|harm|beat|hit|stab|shoot|"
+    r"murder|strangle|choke|attack)(?! (?:himself|herself|themselves|themself|myself))<END>",
+    r"(?:said|says|told me|tells me|swore|swears|promised|warned me|texted me)(?: that)? "
+    r"(?:he|she|they)(?:'d|'ll|'s going to| would| will| is going to| was going to|"
+    r" are going to| were going to)? (?:kill|hurt|hit|beat|harm|stab|shoot|strangle|choke) "
+    r"<OBJ>",
+    r"(?:tried|tries|trying) to (?:kill|choke|strangle|suffocate|smother|drown|stab|shoot|"
+    r"run over|poison) <OBJ>",
+    r"(?:get|got|gets|getting|was|were|been|being|am|is|are) (?:hit|beaten|beaten up|beat up|"
+    r"punched|slapped|kicked|choked|strangled|pushed|shoved|attacked|assaulted|raped|"
+    r"stabbed|abused|threatened) by (?:him|<HER>|them|<REL>)(?! at)",
+    r"(?:gave|gives|give) (?:me|us) (?:a black eye|black eyes|bruises|a bruise)",
+    r"(?:left|leaves) (?:me with )?(?:bruises|marks|a bruise) on (?:me|my)",
+]
+
+_FEAR = [
+    r"<NEG><FEARFUL> of (?:him|<HER>|<PARTNER>)"
+    r"(?! (?!during|something|nothing|everything|morning|evening)\w+ing<END>)",
+    r"<FEARFUL> of (?:him|her|<PARTNER>) (?:hitting|hurting|beating|killing|attacking|choking|"
+    r"strangling|finding) (?:me|us|<OBJ>)",
+    r"<NEG><FEARFUL> of (?:his|her|their|<PARTNERBASE>'s) (?:temper|anger|rage|violence|fists?|"
+    r"outbursts?|threats)",
+    r"(?:i|we) (?:fear|dread) (?:him|<HER>|<PARTNER>(?= \.|$| (?:and|when|because|so|but)<END>))",
+    r"(?:live|lives|living|lived) in (?:constant |total )?fear<END>",
+    r"(?:<FEARFUL>|fear|fearing|worried|scared) for (?:my|our) (?:life|lives|safety)<END>"
+    r"(?! savings)",
+    r"for (?:my|our|the) (?:kids|children)(?:'s)? (?:safety|lives)<END>",
+    r"(?:not|never|no longer) (?:feel |feeling |felt )?safe (?:at home|in (?:my|our|this|the) "
+    r"(?:own )?(?:home|house|flat|apartment|bed)|with (?:him|<HER>|<REL>)|around (?:him|<HER>|"
+    r"<REL>)|living with|when (?:he|she|they)(?:'s| is| are|'re)? (?:gets? |comes? )?"
+    r"(?:home|drunk|drinking|angry|mad|here))",
+    r"(?:i am|we are|we're|the kids are|my kids are|my children are) not safe"
+    r"(?= \.|$| (?:here|anymore|at home|now|with|around|in (?:my|our|this|the) (?:home|house)))",
+    r"(?:not|never|no longer) (?:feel |feeling )safe(?= \.|$| (?:anymore|here|at all|now))",
+    r"unsafe (?:at home|in (?:my|our|this|the) (?:own )?(?:home|house|flat|apartment)|with "
+    r"(?:him|<HER>|<REL>)|around (?:him|<HER>|<REL>))",
+    r"(?:feel|feeling|felt) unsafe(?= \.|$| (?:anymore|here|now|at all))",
+    r"<FEARFUL> (?:to|of) go(?:ing)? (?:back )?home",
+    r"(?:<FEARFUL>|worried|fear|i fear)(?: that)? (?:he|she|they|<REL>)(?:'ll|'d|'s going to|"
+    r" will| would| might| may| could| is going to| are going to| will try to| might try to|"
+    r" wants to| is trying to)? (?:hurt|kill|hit|harm|beat|attack|strangle|choke|stab|shoot) "
+    r"<OBJ>",
+    r"<FEARFUL> (?:that )?(?:he|she|they)(?:'ll| will| might| may| is going to|'s going to) "
+    r"find (?:me|us)(?= \.|$| (?:here|again|if|and))",
+    r"(?:<FEARFUL>|worried|terrified) (?:of )?what (?:he|she|they|<REL>)(?:'ll|'d|'s going to|"
+    r" might| will| would| could| may| is going to| are going to) do<END>(?! (?:with|about))",
+    r"(?:stalk|stalks|stalked|stalking) (?:me|us)<END>",
+    r"(?:will not|would not|does not|did not|refuses to|refused to) let me (?:leave|go out|out)"
+    r"(?= \.|$| (?:the house|home|the room|the flat|the apartment|of the house|alone))",
+    r"(?:locked|locks|locking) (?:me|us) (?:in|inside)<END>",
+    r"(?:hiding|hide|hid) from (?:him|<HER>|<PARTNER>)",
+]
+
+_SELF_HARM = [
+    r"<NEG>(?:want|wants|wanted|wanting|would like|i'd like|ready|trying|tried|"
+    r"planning|plan|deserve) to die<END>"
+    r"(?! (?:of (?:embarrassment|shame|laughter|cringe|old age|boredom|hunger|thirst)|"
+    r"laughing|from "
+    r"(?:embarrassment|shame|laughter)|old|together|happy|in (?:your|his|her|their|each "
+    r"other's|my) arms|next to|with you|beside|an old|of happiness|(?:my|her|his|their|"
+    r"your) hair))",
+    r"(?:wish|wished) (?:i|he|she) (?:was|were|could be|'d be|would be) dead",
+    r"(?:wish|wished) (?:i|he|she) (?:could|would|'d) (?:just )?die<END>",
+    r"(?:wish|wished) (?:i|he|she) (?:had|'d|was|were) never (?:been )?born",
+    r"(?:kill|kills|killed|killing|hang|hanged|hanging|hung|shoot|shot) (?:myself|himself|"
+    r"herself|themselves|themself)(?! (?:laughing|trying|working|at work|for work|over work|"
+    r"with work|in the foot|to (?:finish|get|make|meet|keep|please))<END>)",
+    r"(?:end|ends|ending|ended|take|takes|taking|took) (?:my|his|her|their) (?:own )?life"
+    r"<END>(?! (?:savings|insurance|story|back|in (?:my|his|her|their) (?:own )?hands)<END>)",
+    r"(?:end|ending|ended) it all",
+    r"(?:hurt|hurts|hurting|harm|harms|harmed|harming|cut|cuts|cutting|burn|burns|burned|"
+    r"burnt|burning|injure|injured|injuring) (?:myself|himself|herself|themselves|themself)"
+    r"(?! (?:at|in|playing|lifting|running|while|doing|training|working|falling|skiing|"
+    r"cooking|chopping|shaving|by accident|accidentally|badly at|off|out|slightly|a bit|"
+    r"some|a (?:slice|piece|break)|free|on(?! purpose))<END>)",
+    r"self ?(?:harm|harms|harmed|harming|injury|injure|injured|injuring|mutilation|"
+    r"mutilate|mutilating)<END>",
+    r"suicid\w*<END>(?! (?:squad|bomber|bombers|bombing|mission|doors?))",
+    r"(?:no|any|nothing left to|nothing to|no more) reason (?:left )?to (?:live|go on)<END>",
+    r"nothing (?:left )?to live for",
+    r"no point (?:in )?(?:living|going on|being alive|being here)",
+    r"(?:not|isn't|is not|never) worth living",
+    r"better off (?:dead|without me)",
+    r"(?:do not|does not|did not|no longer) (?:want|wants|wanted) to (?:be alive|exist|"
+    r"live anymore|wake up(?= \.|$| (?:anymore|again|ever))|be here anymore|go on living|"
+    r"go on anymore)",
+    r"can not go on living<END>",
+    r"can not go on anymore(?= \.|$)",
+    r"(?:overdose|overdosed|overdosing|od'd)(?! on (?:sugar|chocolate|caffeine|coffee|cake|"
+    r"candy|sweets|netflix|tv|carbs|cheese))<END>",
+    r"(?:took|take|taking|swallowed) (?:all|all of|a bunch of|too many|a lot of|a handful of|"
+    r"the whole bottle of) (?:my |the |his |her )?(?:pills|tablets|meds|medication|"
+    r"sleeping pills|painkillers)",
+    r"slit (?:my|his|her|their) wrists?",
+    r"jump(?:ing|ed)? (?:off|from) (?:a|the) (?:bridge|roof|building|balcony|tower)",
+    r"(?:thinking|think|thought|thoughts) (?:about|of) (?:dying|death|not being here|not "
+    r"waking up|ending it)<END>",
+]
+
+
+def _stems(spec: str) -> tuple[str, ...]:
+    return tuple(spec.split("|"))
+
+
+# Every match of a category's phrases contains one of its stems, so only the text around
+# a stem needs searching. Stems are plain substrings of the normalised text.
+_STEMS: dict[Category, tuple[str, ...]] = {
+    "violence": _stems(
+        "hit|beat|kick|physically|sexually|abus|violent|punch|slap|chok|strangl|throttl|"
+        "smother|suffocat|push|shov|stab|shot|shoot|assault|rape|raping|molest|domestic|"
+        "neck|throat|hair|threw|throw|knife|gun|weapon|pistol|rifle|blade|threat|kill|"
+        "hurt|harm|drown|run over|poison|attack|black eye|bruise|marks"
+    ),
+    "fear": _stems(
+        "scared|afraid|frightened|terrified|fear|petrified|dread|worried|safe|lives|"
+        "stalk|let me|lock|hid"
+    ),
+    "self_harm": _stems(
+        "die|dead|born|self|selves|life|it all|suicid|reason|live|point|worth|better off|"
+        "want|go on|overdos|od'd|pill|tablet|meds|medication|painkiller|slit|jump|dying|"
+        "death|being here|waking up|ending it"
+    ),
+}
+# How far a match (with what it looks at) can reach before and after its stem.
+_REACH = 160
+# With more stems than this in a text, searching all of it is quicker than windows.
+_MAX_WINDOWS = 24
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    # Matches start at the space before a word: searching for a literal space first is
+    # much faster than trying every position. The text searched starts with a space.
+    return re.compile(" (?:" + "|".join(f"(?:{_expand(p)})" for p in patterns) + ")")
+
+
+_CHECKS: tuple[tuple[Category, re.Pattern[str]], ...] = (
+    ("violence", _compile(_VIOLENCE)),
+    ("fear", _compile(_FEAR)),
+    ("self_harm", _compile(_SELF_HARM)),
+)
+
+
+def _windows(text: str, stems: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The merged stretches of `text` within reach of a stem, in order."""
+    spans: list[tuple[int, int]] = []
+    for stem in stems:
+        at = text.find(stem)
+        while at >= 0:
+            if len(spans) == _MAX_WINDOWS:
+                return [(0, len(text))]
+            spans.append((max(0, at - _REACH), at + len(stem) + _REACH))
+            at = text.find(stem, at + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _found(pattern: re.Pattern[str], text: str, stems: tuple[str, ...]) -> bool:
+    for start, end in _windows(text, stems):
+        at = start
+        while (m := pattern.search(text, at, end)) is not None:
+            # A window cuts the text: confirm on the whole text (lookaheads, "$").
+            if end >= len(text) or pattern.match(text, m.start()):
+                return True
+            at = m.start() + 1
+    return False
+
+
+def check_danger(text: str) -> DangerCheck:
+    """The first kind of danger phrase found, checking violence, fear, then self-harm."""
+    normal = " " + normalise(text)
+    for category, pattern in _CHECKS:
+        if _found(pattern, normal, _STEMS[category]):
+            return DangerCheck(category)
+    return DangerCheck()
+
+
+def suggests_danger(text: str) -> bool:
+    """True when `text` contains a phrase suggesting violence, fear for safety or self-harm."""
+    return check_danger(text).flagged

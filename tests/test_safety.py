@@ -1,0 +1,307 @@
+"""bot.safety: which messages suggest danger, which do not, and that the check is robust.
+
+The heuristic is deliberately conservative: these lists pin down both what it must catch
+and the everyday (often affectionate) speech it must leave alone. When a phrasing is added
+to bot.safety, add an example here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import safety
+from bot.safety import Category, DangerCheck, check_danger, normalise, suggests_danger
+
+FLAGGED = [
+    # violence
+    pytest.param("He hit me last night.", "violence", id="he-hit-me"),
+    pytest.param("she hits me when she drinks", "violence", id="she-hits-me"),
+    pytest.param("My husband has been hitting me again", "violence", id="husband-hitting"),
+    pytest.param("He’s hit me before", "violence", id="hes-hit-me-curly"),
+    pytest.param("he... hit me", "violence", id="ellipsis-pause"),
+    pytest.param("He beats me", "violence", id="beats-me"),
+    pytest.param("my boyfriend beat me up on friday", "violence", id="beat-me-up"),
+    pytest.param("He pushed me against the wall", "violence", id="pushed-against-wall"),
+    pytest.param("she shoved me down the stairs", "violence", id="shoved-down-stairs"),
+    pytest.param("He choked me.", "violence", id="choked-me"),
+    pytest.param("he tried to strangle me", "violence", id="tried-to-strangle"),
+    pytest.param("He threatened to kill me", "violence", id="threatened-to-kill"),
+    pytest.param("he said he'd kill me if I left", "violence", id="said-hed-kill-me"),
+    pytest.param("She slapped me across the face", "violence", id="slapped-face"),
+    pytest.param("Tom punched me", "violence", id="punched-me"),
+    pytest.param("he pulled a knife on me", "violence", id="knife"),
+    pytest.param("he grabbed me by the throat", "violence", id="by-the-throat"),
+    pytest.param("he threw a plate at me", "violence", id="threw-plate"),
+    pytest.param("I got punched by my partner", "violence", id="passive-by-partner"),
+    pytest.param("he gets violent when he drinks", "violence", id="gets-violent"),
+    pytest.param("my wife is abusive", "violence", id="abusive"),
+    pytest.param("he hits the kids", "violence", id="hits-the-kids"),
+    pytest.param("HE  HIT   ME!!!", "violence", id="shouting-extra-spaces"),
+    pytest.param("ＨＥ ＨＩＴ ＭＥ", "violence", id="fullwidth"),
+    pytest.param("he h\u200bit me", "violence", id="zero-width-space"),
+    # fear
+    pytest.param("I'm scared of him", "fear", id="scared-of-him"),
+    pytest.param("I’m scared of him", "fear", id="scared-of-him-curly"),
+    pytest.param("Im scared of him", "fear", id="scared-of-him-no-apostrophe"),
+    pytest.param("i`m terrified of her.", "fear", id="terrified-of-her-backtick"),
+    pytest.param("I am afraid for my life", "fear", id="afraid-for-my-life"),
+    pytest.param("I'm not safe at home", "fear", id="not-safe-at-home"),
+    pytest.param("I don't feel safe at home anymore", "fear", id="dont-feel-safe-at-home"),
+    pytest.param("I'm afraid to go home tonight", "fear", id="afraid-to-go-home"),
+    pytest.param("I'm scared he'll hurt the kids", "fear", id="scared-hell-hurt-kids"),
+    pytest.param("I'm terrified of what he might do if I leave", "fear", id="what-he-might-do"),
+    pytest.param("I'm scared of my husband's temper", "fear", id="scared-of-temper"),
+    pytest.param("my ex is stalking me", "fear", id="stalking"),
+    pytest.param("he won't let me leave the house", "fear", id="wont-let-me-leave"),
+    pytest.param("I live in fear", "fear", id="live-in-fear"),
+    # self-harm and suicide
+    pytest.param("I want to die", "self_harm", id="want-to-die"),
+    pytest.param("i just wanna die", "self_harm", id="wanna-die"),
+    pytest.param("I want to kill myself", "self_harm", id="kill-myself"),
+    pytest.param("sometimes I think about ending my life", "self_harm", id="ending-my-life"),
+    pytest.param("I want to end my life", "self_harm", id="end-my-life"),
+    pytest.param("I keep hurting myself", "self_harm", id="hurting-myself"),
+    pytest.param("I cut myself on purpose", "self_harm", id="cut-myself-on-purpose"),
+    pytest.param("I've been self-harming", "self_harm", id="self-harming"),
+    pytest.param("selfharm again", "self_harm", id="selfharm-one-word"),
+    pytest.param("I feel suicidal", "self_harm", id="suicidal"),
+    pytest.param("There's no reason to live", "self_harm", id="no-reason-to-live"),
+    pytest.param("I wish I was dead", "self_harm", id="wish-i-was-dead"),
+    pytest.param("they'd all be better off without me", "self_harm", id="better-off-without-me"),
+    pytest.param("I don’t want to be alive anymore", "self_harm", id="not-want-to-be-alive"),
+    pytest.param("I can't go on living like this", "self_harm", id="cant-go-on-living"),
+    pytest.param("I took all my pills", "self_harm", id="took-all-pills"),
+    pytest.param("he says he will kill himself", "self_harm", id="partner-kill-himself"),
+]
+
+NOT_FLAGGED = [
+    pytest.param("you killed it at dinner", id="killed-it"),
+    pytest.param("I'm dying to see you", id="dying-to-see-you"),
+    pytest.param("the kids hit the sack early", id="hit-the-sack"),
+    pytest.param("we fought over the dishes but made up", id="fought-made-up"),
+    pytest.param("I was scared of the spider", id="scared-of-spider"),
+    pytest.param("I could kill for a coffee", id="kill-for-coffee"),
+    pytest.param("Beats me why he likes that show", id="beats-me-idiom"),
+    pytest.param("She beat me at chess again", id="beat-me-at-chess"),
+    pytest.param("He beat me to the last slice", id="beat-me-to-it"),
+    pytest.param("It suddenly hit me how much I love her", id="it-hit-me"),
+    pytest.param("The news hit me hard", id="news-hit-me"),
+    pytest.param("She hit me up on WhatsApp", id="hit-me-up"),
+    pytest.param("she hits me with terrible puns", id="hits-me-with-puns"),
+    pytest.param("He pushed me to apply for the job", id="pushed-me-to-apply"),
+    pytest.param("He pushed me away when I tried to talk", id="pushed-me-away"),
+    pytest.param("That speech choked me up", id="choked-me-up"),
+    pytest.param("I choked on my toast", id="choked-on-toast"),
+    pytest.param("He slapped me on the back and said well done", id="slap-on-the-back"),
+    pytest.param("She stabbed me in the back by telling my sister", id="stabbed-in-the-back"),
+    pytest.param("My feet are killing me", id="feet-killing-me"),
+    pytest.param("I'm killing myself laughing", id="killing-myself-laughing"),
+    pytest.param("I shot myself in the foot with that comment", id="shot-myself-in-foot"),
+    pytest.param("I hurt myself at the gym", id="hurt-myself-at-gym"),
+    pytest.param("I cut myself chopping onions", id="cut-myself-cooking"),
+    pytest.param("I cut myself some slack today", id="cut-myself-slack"),
+    pytest.param("I'm scared of her reaction if I suggest therapy", id="scared-of-her-reaction"),
+    pytest.param("I'm scared of him leaving me", id="scared-of-him-leaving"),
+    pytest.param("I'm afraid he'll say no to therapy", id="afraid-hell-say-no"),
+    pytest.param("I don't feel safe talking about money yet", id="emotional-safety"),
+    pytest.param("I feel safe at home with him", id="feel-safe"),
+    pytest.param("I want to grow old and die in your arms", id="die-in-your-arms"),
+    pytest.param("I want to die of embarrassment", id="die-of-embarrassment"),
+    pytest.param("I don't want to die", id="dont-want-to-die"),
+    pytest.param("I'd die for you", id="die-for-you"),
+    pytest.param("Suicide Squad was on TV", id="suicide-squad"),
+    pytest.param("My wife is going to kill me when she sees the bill", id="going-to-kill-me"),
+    pytest.param("the baby kicked me all night", id="baby-kicked"),
+    pytest.param("she kicked me under the table", id="kicked-under-table"),
+    pytest.param("He would never hit me", id="would-never-hit"),
+    pytest.param("She didn't hit me, she hit the table", id="didnt-hit-me"),
+    pytest.param("I'm not scared of him anymore", id="not-scared"),
+    pytest.param("I threatened to leave", id="threatened-to-leave"),
+    pytest.param("I'm terrified of flying", id="terrified-of-flying"),
+    pytest.param("He is the love of my life", id="love-of-my-life"),
+    pytest.param("I'd kill to have a weekend off", id="kill-to-have"),
+    pytest.param("we killed a bottle of wine", id="killed-a-bottle"),
+    pytest.param("I fear my husband will say no", id="fear-he-will-say-no"),
+    pytest.param("I was afraid of her at first, now she's my best friend", id="afraid-at-first"),
+    pytest.param("I'm so scared of my mother in law", id="mother-in-law"),
+    pytest.param("I was scared of her dog", id="scared-of-her-dog"),
+    pytest.param("When you held me after mum died, I felt safe", id="felt-safe"),
+    pytest.param("he pushed me on the swing and I felt like a kid", id="pushed-on-swing"),
+    pytest.param("You're to die for", id="to-die-for"),
+    pytest.param("he beats me every single time at tennis", id="beats-me-at-tennis"),
+    pytest.param("I was worried for my life savings", id="life-savings"),
+    pytest.param("I love you to death", id="love-you-to-death"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), FLAGGED)
+def test_flags_what_suggests_danger(text: str, category: Category) -> None:
+    result = check_danger(text)
+    assert result == DangerCheck(category)
+    assert result and result.flagged
+    assert suggests_danger(text)
+
+
+@pytest.mark.parametrize("text", NOT_FLAGGED)
+def test_leaves_everyday_speech_alone(text: str) -> None:
+    assert check_danger(text) == DangerCheck(None)
+    assert not suggests_danger(text)
+
+
+def test_the_lists_are_substantial() -> None:
+    assert len(FLAGGED) >= 25 and len(NOT_FLAGGED) >= 25
+    categories = {p.values[1] for p in FLAGGED}
+    assert categories == {"violence", "fear", "self_harm"}
+
+
+VARIANTS: list[Callable[[str], str]] = [
+    str.upper,
+    str.title,
+    lambda t: t.replace("'", "\u2019"),
+    lambda t: t.replace("'", "\u2018"),
+    lambda t: t.replace("'", "\u02bc"),
+    lambda t: t.replace("'", ""),
+    lambda t: "  " + t.replace(" ", "   ") + "  ",
+    lambda t: t.replace(" ", "\t"),
+    lambda t: t.replace(" ", "\u00a0"),
+    lambda t: f'"{t}!!"',
+    lambda t: f"Honestly... {t} :(",
+    lambda t: f"First line.\n{t}\nLast line.",
+]
+VARIANT_IDS = [
+    "upper",
+    "title",
+    "right-quote",
+    "left-quote",
+    "modifier-apostrophe",
+    "no-apostrophe",
+    "extra-spaces",
+    "tabs",
+    "nbsp",
+    "quoted",
+    "surrounded",
+    "multiline",
+]
+CORE = [
+    "I'm scared of him",
+    "he's hit me",
+    "I don't want to live anymore",
+    "she's been choking me",
+    "I can't stop hurting myself",
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize("text", CORE)
+def test_case_punctuation_apostrophes_and_spacing_do_not_matter(
+    text: str, variant: Callable[[str], str]
+) -> None:
+    assert suggests_danger(variant(text)), variant(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("I’m  SCARED,   of him!", "i am scared . of him", id="punctuation"),
+        pytest.param("He didn't", "he did not", id="contraction"),
+        pytest.param("café fiancée", "cafe fiancee", id="accents"),
+        pytest.param("my self-harm", "myself harm", id="hyphen-and-self"),
+        pytest.param("'quoted' words", "quoted words", id="quotes"),
+        pytest.param("", "", id="empty"),
+        pytest.param("🙂🙂", "", id="only-emoji"),
+    ],
+)
+def test_normalise(text: str, expected: str) -> None:
+    assert normalise(text) == expected
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# --- speed ------------------------------------------------------------------------------
+
+
+def _best_ms(text: str, runs: int = 7) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        check_danger(text)
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
+LETTER = (
+    "We talked tonight about the week, the kids' school and my mother's visit. "
+    "He listened, and I felt heard for once; we agreed to try the check-in on Sunday. "
+    "I'm hopeful, a bit tired, and grateful for the walk we took after dinner. "
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        pytest.param((LETTER * 60)[:12_000], False, id="long-letter"),
+        pytest.param((LETTER * 60)[:12_000] + " I want to die.", True, id="phrase-at-the-end"),
+        pytest.param("é🙂ß\u200b" * 3_000, False, id="unicode"),
+        pytest.param("a" * 12_000, False, id="one-long-word"),
+        pytest.param("'" * 12_000, False, id="apostrophes"),
+    ],
+)
+def test_a_huge_message_is_checked_in_under_5_ms(text: str, flagged: bool) -> None:
+    assert len(text) >= 10_000
+    assert suggests_danger(text) is flagged
+    assert _best_ms(text) < 5
+
+
+def test_text_dense_with_near_misses_stays_fast() -> None:
+    words = _words("he has been scared of the hurt die self life want it all kill spider gun her")
+    text = " ".join(words[i * 7 % len(words)] for i in range(3_000))
+    assert len(text) >= 10_000
+    assert not suggests_danger(text)
+    assert _best_ms(text) < 25  # no catastrophic backtracking; typically 3-4 ms
+
+
+# --- never raises -----------------------------------------------------------------------
+
+ANY_CHARACTER = st.characters(codec=None, categories=None)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=ANY_CHARACTER, max_size=2_000))
+def test_never_raises_on_arbitrary_text(text: str) -> None:
+    assert isinstance(suggests_danger(text), bool)
+    assert isinstance(normalise(text), str)
+
+
+@settings(max_examples=200)
+@given(
+    st.text(alphabet=ANY_CHARACTER, max_size=200),
+    st.text(alphabet=ANY_CHARACTER, max_size=200),
+)
+def test_a_clear_sentence_is_found_whatever_surrounds_it(before: str, after: str) -> None:
+    assert check_danger(f"{before}\n\nI want to die.\n\n{after}").category == "self_harm"
+
+
+TRIGGERS = _words(
+    "he she my husband hit beat me us up at the kids not never scared afraid of him her "
+    "reaction safe at home want to die kill myself laughing hurt pushed away to apply . "
+    "i am do will threatened with news"
+)
+FILLER = _words("a very long sentence about our quiet evenings and the garden")
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(TRIGGERS + FILLER * 6), max_size=400))
+def test_searching_around_stems_finds_what_a_full_search_finds(words: list[str]) -> None:
+    text = " " + " ".join(words)
+    with mock.patch.object(safety, "_MAX_WINDOWS", 1_000_000):  # always use windows
+        for category, pattern in safety._CHECKS:
+            full = pattern.search(text) is not None
+            assert safety._found(pattern, text, safety._STEMS[category]) is full
