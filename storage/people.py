@@ -198,7 +198,14 @@ def summary(session: Session, person_id: int) -> Summary:
         person=person,
         schedules=list(
             session.scalars(
-                select(Schedule).where(Schedule.person_id == person_id).order_by(Schedule.kind)
+                select(Schedule)
+                .where(
+                    (Schedule.person_id == person_id)
+                    | Schedule.couple_id.in_(
+                        select(CoupleMember.couple_id).where(CoupleMember.person_id == person_id)
+                    )
+                )
+                .order_by(Schedule.kind)
             )
         ),
         partner_name=partner.display_name if partner else None,

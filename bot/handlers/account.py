@@ -54,7 +54,7 @@ async def settings_command(update: Update, context: BotContext, person: Person) 
             else None
         ),
         quiet=quiet,
-        schedules=[view(schedule) for schedule in s.schedules],
+        schedules=[view(schedule, zone=s.person.timezone) for schedule in s.schedules],
     )
 
 
