@@ -20,19 +20,19 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, Services
-from bot.handlers import account, conversation, couple, onboarding, practice
+from bot.handlers import account, conversation, couple, invite, onboarding, practice
 from bot.handlers.common import reply
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import TelegramRateLimiter
-from storage import couples
+from storage import couples, invitations
 
 log = logging.getLogger(__name__)
 
 # The `/` menu, in order. Descriptions come from labels.j2 (`cmd_<name>`).
 MENU = (
-    "help", "settings", "pair", "nightly", "checkin", "tips", "timing", "journal", "quiet",
-    "timezone", "name", "sharing", "reveal", "unpair", "pause", "resume", "stop", "mydata",
-    "delete", "start",
+    "help", "settings", "pair", "invite", "alone", "nightly", "checkin", "tips", "timing",
+    "journal", "quiet", "timezone", "name", "sharing", "reveal", "unpair", "pause", "resume",
+    "stop", "mydata", "delete", "start",
 )  # fmt: skip
 
 
@@ -71,11 +71,13 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         clock=services.clock,
         batch_size=settings.dispatch_batch_size,
         rate_per_second=settings.rate_limit_per_second,
+        per_chat_per_second=settings.rate_limit_per_chat_per_second,
     )
     app.bot_data["text_flows"] = dict(conversation.DEFAULT_TEXT_FLOWS)
     app.bot_data["deep_link_flows"] = {
         couples.PAIR_PREFIX: couple.open_pairing_link,
         couple.JOIN_PREFIX: couple.join_after_onboarding,
+        invitations.INVITE_PREFIX: invite.open_invitation_link,
     }
     add_handlers(app)
     return app
@@ -105,6 +107,8 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "journal": couple.journal_command,
         "sharing": couple.sharing_command,
         "reveal": couple.reveal_command,
+        "invite": invite.invite_command,
+        "alone": invite.alone_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -121,6 +125,9 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(couple.on_appreciation_button, pattern=r"^appr:"))
     app.add_handler(CallbackQueryHandler(couple.on_checkin_proposal_button, pattern=r"^chk:"))
     app.add_handler(CallbackQueryHandler(couple.on_checkin_button, pattern=r"^checkin:"))
+    app.add_handler(CallbackQueryHandler(invite.on_flow_button, pattern=r"^invf:"))
+    app.add_handler(CallbackQueryHandler(invite.on_answer_button, pattern=r"^inv:"))
+    app.add_handler(CallbackQueryHandler(invite.on_preview_button, pattern=r"^invprev:"))
     app.add_handler(CallbackQueryHandler(_on_unknown_button))
     app.add_handler(MessageHandler(private & filters.LOCATION, onboarding.on_location))
     app.add_handler(MessageHandler(private & filters.COMMAND, conversation.on_unknown_command))

@@ -96,6 +96,31 @@ def db_upgrade() -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def stats(as_json: bool) -> None:
+    """Print aggregate counts for the operator: no names, no words anyone wrote."""
+    import json
+
+    from storage.db import Database, upgrade
+    from storage.stats import collect
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        figures = db.call(collect)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, sort_keys=True))
+        return
+    for section, counts in figures.items():
+        click.echo(section.replace("_", " "))
+        for key, value in sorted(counts.items()):
+            click.echo(f"  {key:<24} {value:>8}")
+
+
+@main.command()
 @click.argument("template")
 @click.option(
     "--var",

@@ -47,6 +47,7 @@ class Renderer:
         )
         self.env.filters["local_time"] = local_time
         self._labels: dict[str, Mapping[str, Any]] = {}
+        self._names: dict[str, tuple[str, ...]] = {}
 
     def _candidates(self, name: str, locale: str | None) -> list[str]:
         locales = []
@@ -77,10 +78,16 @@ class Renderer:
         raise KeyError(f"no label {key!r}")
 
     def names(self, locale: str = FALLBACK_LOCALE) -> list[str]:
-        """Every message template of a locale, as names `render` accepts (not partials)."""
-        root = self.templates_dir / locale
-        return sorted(
-            str(path.relative_to(root).with_suffix("")).replace("\\", "/")
-            for path in root.rglob("*.j2")
-            if path.name != "labels.j2" and not path.name.startswith("_")
-        )
+        """Every message template of a locale, as names `render` accepts (not partials).
+
+        Read once per locale: the dispatcher asks for every nudge it renders.
+        """
+        names = self._names.get(locale)
+        if names is None:
+            root = self.templates_dir / locale
+            names = self._names.setdefault(locale, tuple(sorted(
+                str(path.relative_to(root).with_suffix("")).replace("\\", "/")
+                for path in root.rglob("*.j2")
+                if path.name != "labels.j2" and not path.name.startswith("_")
+            )))
+        return list(names)

@@ -9,6 +9,7 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
+from bot.tone import ToneFlag
 from scheduler.schedules import ScheduleView
 
 NOW = dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC)
@@ -88,6 +89,25 @@ COMMON: dict[str, Any] = {
         {"date": "Tue 24 Nov", "text": "Your laugh at dinner <3", "shared": True},
         {"date": "Mon 23 Nov", "text": "The walk on Sunday", "shared": False},
     ],
+    "initiator": "Sam <3",
+    "hope": "own",
+    "own_hope": "more evenings like our Sunday walks <3",
+    "offer": "one_session",
+    "therapist": "Dr. Lee & Partners",
+    "personal_line": "I miss our walks <3",
+    "possible_from": "Tue 22 Dec",
+    "flags": [
+        ToneFlag(
+            "You never listen",
+            "I feel unheard sometimes, and I'd like us to find a way to listen to each other",
+        ),
+        ToneFlag("last chance", "This matters a lot to me, and I'd like us to give it a real try"),
+    ],
+    "cancelled": True,
+    "tips": ["Calm moments land better.", "Both rested helps."],
+    "calm": False,
+    "now": False,
+    "invitation": SimpleNamespace(status="sent", choices={"partner": "Alex"}),
     "step": "calm",
     "number": 2,
     "answers": {"rested": True, "calm": False, "time": True, "private": True},

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     grace_nightly_appreciation_seconds: Seconds = 3600
     grace_weekly_checkin_seconds: Seconds = 3 * 3600
     grace_timing_tip_seconds: Seconds = 6 * 3600
+    grace_path_for_one_seconds: Seconds = 6 * 3600
+
+    # After "not now", no new invitation through the bot for this many days.
+    invite_cooldown_days: Annotated[int, Field(ge=1, le=365)] = 30
 
     @field_validator("telegram_bot_token")
     @classmethod

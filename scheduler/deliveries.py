@@ -28,11 +28,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from scheduler.ratelimit import Limits
 from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
 from scheduler.schedules import rule_of
+from storage import invitations
 from storage.appreciations import RelayText, on_relay_sent, relay_contexts
 from storage.models import (
     NIGHTLY_APPRECIATION,
+    PATH_FOR_ONE,
     TIMING_TIP,
     CoupleMember,
     Delivery,
@@ -51,25 +54,36 @@ SOFT_HOURS = dt.timedelta(hours=1)
 
 @dataclass
 class Slotter:
-    """Spreads a crowded minute over the delivery windows at the global send rate.
+    """Spreads a crowded minute over the delivery windows, as the rate limiter will send it.
 
-    Each claimed delivery gets the next free slot at or after its due time; a slot past
-    the end of the delivery's window is counted as a window that cannot be met.
+    Each claimed delivery gets the first slot at or after its due time that both limits
+    allow (the same arithmetic as `scheduler.ratelimit.Limits`, so claim-time slots match
+    what the limiter grants, and one chat's nudges are a second apart). A slot past the end
+    of its window (for a window of zero minutes: past its minute) is counted as unmet.
     """
 
-    interval: float  # seconds between slots; 0 = no spreading
-    cursor: dt.datetime | None = None
+    per_second: float
+    per_chat_per_second: float = 0.0
     unmet_windows: int = 0
+    limits: Limits = field(init=False)
 
-    def slot(self, due: dt.datetime, window_end: dt.datetime, now: dt.datetime) -> dt.datetime:
+    def __post_init__(self) -> None:
+        self.limits = Limits(self.per_second, self.per_chat_per_second)
+
+    def slot(
+        self,
+        due: dt.datetime,
+        window_end: dt.datetime,
+        now: dt.datetime,
+        chat_id: int | None = None,
+    ) -> dt.datetime:
         start = max(due, now)
-        if not self.interval:
+        if not self.per_second:
             return start
-        if self.cursor is None or self.cursor < start:
-            self.cursor = start
-        slot = self.cursor
-        self.cursor = slot + dt.timedelta(seconds=self.interval)
-        if slot > window_end:
+        at = self.limits.reserve(chat_id, start.timestamp())
+        slot = dt.datetime.fromtimestamp(at, dt.UTC)
+        tolerance = dt.timedelta(minutes=1) if window_end <= due else dt.timedelta(0)
+        if slot > window_end + tolerance:
             self.unmet_windows += 1
         return slot
 
@@ -170,7 +184,7 @@ def claim_due(
         for person in owners.get(schedule.id, []):
             status, send_after, silent = placement(person, due, deadline, now)
             if status == CLAIMED:
-                send_after = max(send_after, slotter.slot(send_after, window_end, now))
+                send_after = slotter.slot(send_after, window_end, now, person.chat_id)
                 report.claimed += 1
             elif status == MISSED:
                 report.missed += 1
@@ -215,14 +229,18 @@ def claim_due(
 def _owners(session: Session, schedules: Sequence[Schedule]) -> dict[int, list[Person]]:
     """The people each schedule reaches: its person, or both members of its couple."""
     owners: dict[int, list[Person]] = {}
-    by_person = {s.person_id: s.id for s in schedules if s.person_id is not None}
-    if by_person:
-        for person in session.scalars(select(Person).where(Person.id.in_(by_person))):
-            owners.setdefault(by_person[person.id], []).append(person)
+    # A person may have several schedules due in one batch (nightly and a tip at 21:00).
+    by_person: dict[int, list[int]] = {}
     by_couple: dict[int, list[int]] = {}
     for s in schedules:
+        if s.person_id is not None:
+            by_person.setdefault(s.person_id, []).append(s.id)
         if s.couple_id is not None:
             by_couple.setdefault(s.couple_id, []).append(s.id)
+    if by_person:
+        for person in session.scalars(select(Person).where(Person.id.in_(by_person))):
+            for schedule_id in by_person[person.id]:
+                owners.setdefault(schedule_id, []).append(person)
     if by_couple:
         members = session.execute(
             select(CoupleMember.couple_id, Person)
@@ -259,6 +277,8 @@ class Ready:
     couple_id: int | None = None
     # Send the once-only "would fewer suit you?" question instead of this prompt.
     ask_care: bool = False
+    # For an invitation to a paired partner: what it says.
+    invitation: invitations.Shown | None = None
 
 
 @dataclass
@@ -306,6 +326,14 @@ def take_ready(
             delivery.silent = delivery.silent or silent
             sending.append(delivery)
     relays = relay_contexts(session, sending)
+    shown = {}
+    for delivery in sending:
+        if delivery.kind == invitations.INVITATION and delivery.ref_id is not None:
+            invitation = invitations.for_delivery(session, delivery.ref_id)
+            if invitation.problem is not None:
+                relays.stale.append(delivery.id)  # cancelled since it was scheduled
+            else:
+                shown[delivery.id] = invitation
     if relays.stale:
         # The couple ended, or sharing was paused, after this relay was queued.
         report.skipped += len(relays.stale)
@@ -340,6 +368,7 @@ def take_ready(
                 relay=relays.by_delivery.get(delivery.id),
                 ref_id=delivery.ref_id,
                 ask_care=delivery.id in ask_care,
+                invitation=shown.get(delivery.id),
                 couple_id=snoozable.get(delivery.id),
             )
         )
@@ -347,6 +376,7 @@ def take_ready(
 
 
 IGNORED_IN_A_ROW = 3
+CARE_LOOKBACK = dt.timedelta(days=21)
 CARE_KINDS = (NIGHTLY_APPRECIATION,)
 
 
@@ -358,23 +388,42 @@ def _ask_about_fewer(
     The question is asked once per schedule (`care_asked_at`); nobody is nagged.
     """
     asking: set[int] = set()
-    for delivery in deliveries:
-        if delivery.kind not in CARE_KINDS or delivery.schedule_id is None:
-            continue
-        schedule = session.get(Schedule, delivery.schedule_id)
-        if schedule is None or schedule.care_asked_at is not None:
-            continue
-        last = session.scalars(
-            select(Delivery.response)
-            .where(
-                Delivery.person_id == delivery.person_id,
-                Delivery.kind == delivery.kind,
-                Delivery.status == SENT,
+    candidates = [d for d in deliveries if d.kind in CARE_KINDS and d.schedule_id is not None]
+    if not candidates:
+        return asking
+    # Two queries for the whole chunk: the schedules not asked yet, and recent responses.
+    schedules = {
+        s.id: s
+        for s in session.scalars(
+            select(Schedule).where(
+                Schedule.id.in_({d.schedule_id for d in candidates}),
+                Schedule.care_asked_at.is_(None),
             )
-            .order_by(Delivery.due_at.desc())
-            .limit(IGNORED_IN_A_ROW)
-        ).all()
-        if len(last) == IGNORED_IN_A_ROW and all(r is None for r in last):
+        )
+    }
+    candidates = [d for d in candidates if d.schedule_id in schedules]
+    if not candidates:
+        return asking
+    recent: dict[tuple[int, str], list[str | None]] = {}
+    for person_id, kind, response in session.execute(
+        select(Delivery.person_id, Delivery.kind, Delivery.response)
+        .where(
+            Delivery.person_id.in_({d.person_id for d in candidates}),
+            Delivery.kind.in_(CARE_KINDS),
+            Delivery.status == SENT,
+            Delivery.due_at >= now - CARE_LOOKBACK,
+        )
+        .order_by(Delivery.due_at.desc())
+    ):
+        recent.setdefault((person_id, kind), []).append(response)
+    for delivery in candidates:
+        last = recent.get((delivery.person_id, delivery.kind), [])[:IGNORED_IN_A_ROW]
+        schedule = schedules[delivery.schedule_id]  # type: ignore[index]
+        if (
+            len(last) == IGNORED_IN_A_ROW
+            and all(r is None for r in last)
+            and (schedule.care_asked_at is None)
+        ):
             schedule.care_asked_at = now
             asking.add(delivery.id)
     return asking
@@ -428,8 +477,8 @@ def _recent_variants(
         select(Delivery.person_id, Delivery.kind, Delivery.variant)
         .where(
             Delivery.person_id.in_(person_ids),
-            # Tips never repeat until the whole library has been seen.
-            or_(Delivery.due_at >= since, Delivery.kind == TIMING_TIP),
+            # Tips never repeat until the whole library has been seen; a series runs in order.
+            or_(Delivery.due_at >= since, Delivery.kind.in_((TIMING_TIP, PATH_FOR_ONE))),
             Delivery.variant.is_not(None),
             Delivery.status == SENT,
         )
@@ -456,8 +505,21 @@ class Outcome:
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
     """Write back what each send did; a block pauses that person until /start."""
+    # Two queries for the whole chunk, then the unit of work writes the changes in batches.
+    rows = {
+        d.id: d
+        for d in session.scalars(
+            select(Delivery).where(Delivery.id.in_([o.delivery_id for o in outcomes]))
+        )
+    }
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Person).where(Person.id.in_({d.person_id for d in rows.values()}))
+        )
+    }
     for outcome in outcomes:
-        delivery = session.get_one(Delivery, outcome.delivery_id)
+        delivery = rows[outcome.delivery_id]
         delivery.status = outcome.status
         delivery.error = outcome.error
         if outcome.status == SENT:
@@ -465,12 +527,23 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             delivery.telegram_message_id = outcome.message_id
             delivery.variant = outcome.variant
             on_relay_sent(session, delivery, now)
+            if delivery.kind == invitations.INVITATION and delivery.ref_id is not None:
+                invitations.delivered(session, delivery.ref_id, now)
+            if (
+                delivery.kind == PATH_FOR_ONE
+                and outcome.variant == "done"
+                and (delivery.schedule_id is not None)
+            ):
+                # The path for one is complete: its schedule stops by itself.
+                schedule = session.get(Schedule, delivery.schedule_id)
+                if schedule is not None:
+                    schedule.next_fire_at = None
         elif outcome.status == CLAIMED and outcome.retry_at is not None:
             if outcome.retry_at > delivery.deadline:
                 delivery.status = FAILED
             else:
                 delivery.send_after = outcome.retry_at
-        person = session.get_one(Person, delivery.person_id)
+        person = people[delivery.person_id]
         if outcome.status == BLOCKED and person.blocked_at is None:
             person.blocked_at = now
         if outcome.new_chat_id is not None:

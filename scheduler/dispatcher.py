@@ -31,19 +31,23 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
 from bot.render import Renderer
 from scheduler import deliveries as store
 from scheduler.deliveries import Outcome, Ready, Slotter
+from storage import invitations
 from storage.appreciations import RELAY
 from storage.db import Database
-from storage.models import WEEKLY_CHECKIN
+from storage.models import PATH_FOR_ONE, WEEKLY_CHECKIN
 
 log = logging.getLogger(__name__)
 
 # Errors raised before the request left this machine: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_BACKOFF_SECONDS = 300.0
+PATH_DONE = "done"
+MAX_IN_FLIGHT = 32
 SNOOZE_BUTTONS = (
     ("snooze_hour", store.SNOOZE_HOUR),
     ("snooze_tonight", store.SNOOZE_TONIGHT),
@@ -109,6 +113,7 @@ class Dispatcher:
         clock: Callable[[], dt.datetime],
         batch_size: int = 500,
         rate_per_second: float = 30.0,
+        per_chat_per_second: float = 0.0,
     ) -> None:
         self.db = db
         self.renderer = renderer
@@ -123,9 +128,10 @@ class Dispatcher:
             if (rate_per_second > 0)
             else batch_size
         )
-        self.slotter = Slotter(1 / rate_per_second if rate_per_second > 0 else 0.0)
+        self.slotter = Slotter(rate_per_second, per_chat_per_second)
         self.stats = DispatchStats()
         self._drain: asyncio.Task[None] | None = None
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._stopping = False
 
     async def start(self) -> None:
@@ -154,10 +160,35 @@ class Dispatcher:
             while not self._stopping:
                 claimed = await self.claim()
                 sent = await self.send_ready()
+                sent += await self.send_invitation_reminders()
                 if not claimed and not sent:
                     return
         except Exception:
             log.exception("dispatcher drain failed; the next tick tries again")
+
+    async def send_invitation_reminders(self) -> int:
+        """The once-only reminders partners asked for; marked sent before they go."""
+        due = await self.db.run(invitations.take_due_reminders, self.clock())
+        for reminder in due:
+            lang = reminder.language
+            text = "\n\n".join(
+                [
+                    self.renderer.render(
+                        "invite/reminder", lang, initiator=reminder.shown.initiator_name
+                    ),
+                    render_invitation(self.renderer, lang, reminder.shown),
+                ]
+            )
+            try:
+                await self.bot.send_message(
+                    reminder.chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=answer_buttons(self.renderer, lang, reminder.invitation_id),
+                )
+            except TelegramError as exc:
+                log.warning("an invitation reminder could not be sent (%s)", type(exc).__name__)
+        return len(due)
 
     async def claim(self) -> int:
         """Claim one batch of due schedules; returns how many schedules were claimed."""
@@ -192,7 +223,7 @@ class Dispatcher:
         self.stats.skipped += taken.skipped
         if not taken.ready:
             return 0
-        outcomes = await asyncio.gather(*(self._send(ready) for ready in taken.ready))
+        outcomes = await asyncio.gather(*(self._send_bounded(ready) for ready in taken.ready))
         await self.db.run(store.record_outcomes, outcomes, self.clock())
         return len(outcomes)
 
@@ -200,6 +231,9 @@ class Dispatcher:
         """The text, wording name and buttons of one nudge or relay."""
         lang = ready.language
         label = self.renderer.label
+        if ready.invitation is not None:
+            text = render_invitation(self.renderer, lang, ready.invitation)
+            return text, None, answer_buttons(self.renderer, lang, ready.invitation.invitation_id)
         if ready.relay is not None:
             text = self.renderer.render(
                 f"relay/{ready.kind}",
@@ -226,6 +260,17 @@ class Dispatcher:
                 ),
             )
         variants = nudge_variants(self.renderer, ready.kind, lang)
+        if ready.kind == PATH_FOR_ONE:
+            # A series, in order; when it is complete, a closing note ends it.
+            unseen = [v for v in variants if v not in ready.recent_variants]
+            if not unseen:
+                text = self.renderer.render("invite/path_done", lang, name=ready.display_name)
+                return text, PATH_DONE, None
+            variant = unseen[0]
+            text = self.renderer.render(
+                f"nudges/{ready.kind}/{variant}", lang, name=ready.display_name, zone=ready.zone
+            )
+            return text, variant, None
         seed = zlib.crc32(f"{ready.person_id}:{ready.due_at.date()}".encode())
         variant = choose_variant(variants, ready.recent_variants, seed)
         text = self.renderer.render(
@@ -248,6 +293,12 @@ class Dispatcher:
             if store.snooze_target(option, ready.due_at, now, ready.zone) is not None
         ]
         return text, variant, buttons(snoozes)
+
+    async def _send_bounded(self, ready: Ready) -> Outcome:
+        # httpx's pool rescans its connections on every request event: many requests in
+        # flight cost more CPU than they save. The rate limiter paces anything slower.
+        async with self._in_flight:
+            return await self._send(ready)
 
     async def _send(self, ready: Ready) -> Outcome:
         try:

@@ -75,7 +75,8 @@ class Base(DeclarativeBase):
 NIGHTLY_APPRECIATION = "nightly_appreciation"
 WEEKLY_CHECKIN = "weekly_checkin"
 TIMING_TIP = "timing_tip"
-SCHEDULE_KINDS = (NIGHTLY_APPRECIATION, WEEKLY_CHECKIN, TIMING_TIP)
+PATH_FOR_ONE = "path_for_one"
+SCHEDULE_KINDS = (NIGHTLY_APPRECIATION, WEEKLY_CHECKIN, TIMING_TIP, PATH_FOR_ONE)
 
 
 class Person(Base):
@@ -271,7 +272,7 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     initiator_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    # draft, scheduled, sent, seen, answered, cancelled, expired
+    # draft, scheduled, link, sent, seen, answered, cancelled
     status: Mapped[str] = mapped_column(String(16))
     # The initiator's choices (framing, offer, hopes, variant); never shown to anyone else.
     choices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -282,7 +283,13 @@ class Invitation(Base):
     answered_at: Mapped[dt.datetime | None]
     # yes, more, not_now, never
     answer: Mapped[str | None] = mapped_column(String(16))
+    # The once-only reminder the partner asked for, and when it went.
     reminder_at: Mapped[dt.datetime | None]
+    reminded_at: Mapped[dt.datetime | None]
+    # Who opened the link (a hash of their Telegram id): only they may answer it.
+    opened_by_hash: Mapped[str | None] = mapped_column(String(64))
+    # Kept only when a partner who is not signed up asks for the reminder.
+    recipient_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
 
 

@@ -152,8 +152,11 @@ async def test_a_private_appreciation_never_reaches_the_partner(bot: BotHarness)
     bot.clock.advance(hours=3)
     await bot.run_dispatcher()
     assert len(ben.messages()) == before
-    assert all("patience" not in c.params.get("text", "") for c in bot.fake.calls
-               if c.params.get("chat_id") == ben.chat_id)
+    assert all(
+        "patience" not in c.params.get("text", "")
+        for c in bot.fake.calls
+        if c.params.get("chat_id") == ben.chat_id
+    )
 
 
 async def test_a_shared_appreciation_reaches_the_partner_who_thanks(bot: BotHarness) -> None:

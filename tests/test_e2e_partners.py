@@ -27,8 +27,12 @@ QUIET_ENDS = dt.datetime(2026, 11, 23, 20, 1, tzinfo=dt.UTC)
 
 def test_two_partners_pair_share_thank_and_check_in(fake: FakeTelegram, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bot.db'}"
-    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "DATABASE_URL": url, "POLL_TIMEOUT_SECONDS": "1"}
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_URL": url,
+        "POLL_TIMEOUT_SECONDS": "1",
+    }
     ana = fake.user(7001, first_name="Ana")
     ben = fake.user(7002, first_name="Ben")
     with BotProcess(tmp_path, starts_at=START.isoformat(), **env) as bot:
@@ -102,7 +106,8 @@ def test_two_partners_pair_share_thank_and_check_in(fake: FakeTelegram, tmp_path
     with db.session() as session:
         [relayed] = session.scalars(select(Delivery).where(Delivery.kind == "appreciation"))
         [prompt_row] = session.scalars(
-            select(Delivery).where(Delivery.kind == "nightly_appreciation"))
+            select(Delivery).where(Delivery.kind == "nightly_appreciation")
+        )
     db.close()
     assert relayed.sent_at is not None and relayed.sent_at >= QUIET_ENDS
     assert prompt_row.due_at == dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import couple, onboarding
+from bot.handlers import couple, invite, onboarding
 from bot.handlers.common import checked_query, close_buttons, label, load_person, reply
 from bot.keyboards import buttons, data
 from bot.safety import suggests_danger
@@ -90,4 +90,9 @@ DEFAULT_TEXT_FLOWS: dict[str, TextFlow] = {
     "name": onboarding.on_name_text,
     "timezone": onboarding.on_zone_text,
     "appreciation": couple.on_appreciation_text,
+    "invite_name": invite.on_flow_text,
+    "invite_hope": invite.on_flow_text,
+    "invite_therapist": invite.on_flow_text,
+    "invite_line": invite.on_flow_text,
+    "invite_time": invite.on_flow_text,
 }

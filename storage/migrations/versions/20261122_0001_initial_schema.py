@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:56:45.761290
+Create Date: 2026-11-22 01:08:20.922911
 """
 
 from __future__ import annotations
@@ -93,6 +93,9 @@ def upgrade() -> None:
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answer", sa.String(length=16), nullable=True),
         sa.Column("reminder_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("opened_by_hash", sa.String(length=64), nullable=True),
+        sa.Column("recipient_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["initiator_id"],

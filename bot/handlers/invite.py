@@ -1,0 +1,672 @@
+"""/invite: a gentle "just one session" invitation, and the path for one.
+
+The initiator is guided: timing first, a few choices, a preview exactly as the partner
+will see it, a tone check on their own words, then delivery at a calm time (paired) or
+a private link (not paired). The partner's three answers are equally easy; "not now"
+is honoured with a pause of `INVITE_COOLDOWN_DAYS` and "don't ask me again" for good.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from bot.context import BotContext
+from bot.handlers.common import (
+    checked_query,
+    close_buttons,
+    for_people,
+    label,
+    load_person,
+    reply,
+    tell,
+)
+from bot.invitation_text import answer_buttons, render_invitation
+from bot.keyboards import buttons, data
+from bot.render import local_time
+from bot.tone import check_tone
+from scheduler.rules import EVERY_DAY, Rule, next_fire_at, parse_hhmm, parse_weekday
+from scheduler.schedules import NeedsTimezone, set_schedule, turn_off
+from storage import invitations, people
+from storage.models import PATH_FOR_ONE, Person
+
+log = logging.getLogger(__name__)
+
+FLOW = "invf"
+HOPE_KEYS = ("closer", "listen", "understand", "calm", "own")
+FEARS = ("sides", "blame", "private", "doomed", "cost", "talk")
+CALM_TIPS = (
+    "nudges/timing_tip/mid_fight",
+    "nudges/timing_tip/rested",
+    "nudges/timing_tip/enough_time",
+)
+PATH_TIME = dt.time(19, 0)
+PATH_DAYS = frozenset({1, 4})  # Tuesday and Friday
+MAX_AHEAD = dt.timedelta(days=14)
+
+
+def _cooldown(context: BotContext) -> dt.timedelta:
+    return dt.timedelta(days=context.services.settings.invite_cooldown_days)
+
+
+def _row(
+    context: BotContext, update: Update, person: Person, *pairs: tuple[str, str]
+) -> list[tuple[str, str]]:
+    return [(label(context, update, key, person), data(FLOW, value)) for key, value in pairs]
+
+
+# --- the initiator's flow ------------------------------------------------------------------
+
+
+@for_people()
+async def invite_command(update: Update, context: BotContext, person: Person) -> None:
+    """/invite: show an open invitation's state, explain a pause, or start gently."""
+    services = context.services
+    now = services.clock()
+    if context.args and context.args[0].lower() == "cancel":
+        cancelled = await services.db.run(invitations.cancel, person.id)
+        await reply(update, context, "invite/cancelled", person, cancelled=cancelled)
+        return
+    gate = await services.db.run(invitations.gate, person.id, now, _cooldown(context))
+    zone = person.timezone or "UTC"
+    if gate.result == "open" and gate.invitation is not None:
+        invitation = gate.invitation
+        markup = None
+        if invitation.status in ("scheduled", "link"):
+            markup = buttons(_row(context, update, person, ("invite_cancel", "cancel.x")))
+        when = local_time(invitation.send_at, zone, "%a %d %b %H:%M") if invitation.send_at else ""
+        await reply(
+            update,
+            context,
+            "invite/status",
+            person,
+            markup=markup,
+            invitation=invitation,
+            partner=invitation.choices.get("partner") or "",
+            when=when,
+        )
+        return
+    path = buttons(_row(context, update, person, ("path_start", "path.y")))
+    if gate.result == "cooldown" and gate.possible_from is not None:
+        await reply(
+            update,
+            context,
+            "invite/cooldown",
+            person,
+            markup=path,
+            possible_from=local_time(gate.possible_from, zone, "%a %d %b"),
+        )
+        return
+    if gate.result == "opted_out":
+        await reply(update, context, "invite/opted_out", person, markup=path)
+        return
+    await reply(
+        update,
+        context,
+        "invite/calm_question",
+        person,
+        markup=buttons(
+            _row(context, update, person, ("invite_calm_yes", "calm.y")),
+            _row(context, update, person, ("invite_calm_no", "calm.n")),
+        ),
+    )
+
+
+async def on_flow_button(update: Update, context: BotContext) -> None:
+    """Every button of the initiator's flow: `invf:<step>.<value>`."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    step, _, value = argument.partition(".")
+    person = await load_person(update, context)
+    if person is None:
+        await query.answer(context.services.renderer.render("errors/button_stale", "en"))
+        return
+    await query.answer()
+    await close_buttons(query)
+    await _step(update, context, person, step, value)
+
+
+async def _step(update: Update, context: BotContext, person: Person, step: str, value: str) -> None:
+    services = context.services
+    db = services.db
+    now = services.clock()
+    if step == "path":
+        await start_path(update, context, person)
+        return
+    if step == "calm":
+        if value == "n":
+            renderer = services.renderer
+            tips = [
+                renderer.render(name, person.language, name=person.display_name)
+                for name in CALM_TIPS
+            ]
+            await reply(
+                update,
+                context,
+                "invite/not_calm",
+                person,
+                tips=tips,
+                markup=buttons(
+                    _row(context, update, person, ("invite_prepare", "prep.y")),
+                    _row(context, update, person, ("invite_not_today", "prep.n")),
+                ),
+            )
+            return
+        await _begin(update, context, person, calm=True)
+        return
+    if step == "prep":
+        if value == "y":
+            await _begin(update, context, person, calm=False)
+        else:
+            await reply(update, context, "invite/not_today", person)
+        return
+    if step == "cancel":
+        cancelled = await db.run(invitations.cancel, person.id)
+        await db.run(people.set_awaiting, person.id, None)
+        await reply(update, context, "invite/cancelled", person, cancelled=cancelled)
+        return
+    draft = await db.run(invitations.draft_of, person.id)
+    if draft is None:
+        await reply(update, context, "errors/button_stale", person)
+        return
+    if step == "name":
+        await _ask_hope(update, context, person)
+    elif step == "hope" and value in HOPE_KEYS:
+        if value == "own":
+            await db.run(people.set_awaiting, person.id, "invite_hope")
+            await reply(update, context, "invite/ask_own_hope", person)
+            return
+        await db.run(invitations.choose, person.id, hope=value, own_hope=None)
+        await _ask_framing(update, context, person)
+    elif step == "frame" and value in invitations.FRAMINGS:
+        await db.run(invitations.choose, person.id, framing=value)
+        await reply(
+            update,
+            context,
+            "invite/ask_offer",
+            person,
+            markup=buttons(
+                *[
+                    _row(context, update, person, (f"offer_{o}", f"offer.{o}"))
+                    for o in invitations.OFFERS
+                ]
+            ),
+        )
+    elif step == "offer" and value in invitations.OFFERS:
+        await db.run(invitations.choose, person.id, offer=value)
+        await reply(
+            update,
+            context,
+            "invite/ask_therapist",
+            person,
+            markup=buttons(
+                _row(context, update, person, ("therapist_together", "ther.t")),
+                _row(context, update, person, ("therapist_named", "ther.n")),
+            ),
+        )
+    elif step == "ther":
+        if value == "n":
+            await db.run(people.set_awaiting, person.id, "invite_therapist")
+            await reply(update, context, "invite/ask_therapist_name", person)
+            return
+        await db.run(invitations.choose, person.id, therapist=None)
+        await _ask_line(update, context, person)
+    elif step == "line":
+        if value == "y":
+            await db.run(people.set_awaiting, person.id, "invite_line")
+            await reply(update, context, "invite/ask_line_text", person)
+            return
+        await db.run(invitations.choose, person.id, line=None)
+        await preview(update, context, person)
+    elif step == "var":
+        await db.run(invitations.next_variant, person.id)
+        await preview(update, context, person)
+    elif step == "send":
+        if value == "now" and draft.choices.get("calm"):
+            await _send(update, context, person, now)
+        else:
+            await _ask_time(update, context, person)
+    elif step == "at" and value.isdigit():
+        await _send(update, context, person, dt.datetime.fromtimestamp(int(value), dt.UTC))
+    else:
+        await reply(update, context, "errors/button_stale", person)
+
+
+async def _begin(update: Update, context: BotContext, person: Person, *, calm: bool) -> None:
+    services = context.services
+    draft = await services.db.run(invitations.start_draft, person.id, calm, services.clock())
+    partner = draft.choices.get("partner")
+    markup = None
+    if partner:
+        markup = buttons([(partner, data(FLOW, "name.p"))])
+    await services.db.run(people.set_awaiting, person.id, "invite_name")
+    await reply(update, context, "invite/ask_name", person, markup=markup, partner=partner)
+
+
+async def _ask_hope(update: Update, context: BotContext, person: Person) -> None:
+    await context.services.db.run(people.set_awaiting, person.id, None)
+    await reply(
+        update,
+        context,
+        "invite/ask_hope",
+        person,
+        markup=buttons(
+            *[_row(context, update, person, (f"hope_{h}", f"hope.{h}")) for h in HOPE_KEYS]
+        ),
+    )
+
+
+async def _ask_framing(update: Update, context: BotContext, person: Person) -> None:
+    await reply(
+        update,
+        context,
+        "invite/ask_framing",
+        person,
+        markup=buttons(
+            *[
+                _row(context, update, person, (f"framing_{f}", f"frame.{f}"))
+                for f in invitations.FRAMINGS
+            ]
+        ),
+    )
+
+
+async def _ask_line(update: Update, context: BotContext, person: Person) -> None:
+    await reply(
+        update,
+        context,
+        "invite/ask_line",
+        person,
+        markup=buttons(
+            _row(context, update, person, ("line_add", "line.y"), ("line_skip", "line.n"))
+        ),
+    )
+
+
+async def on_flow_text(update: Update, context: BotContext, person: Person, text: str) -> None:
+    """Typed answers in the flow: the partner's name, own hope, therapist, own line, time."""
+    db = context.services.db
+    step = person.awaiting
+    if step == "invite_time":
+        await _typed_time(update, context, person, text)
+        return
+    key = {
+        "invite_name": "partner",
+        "invite_hope": "own_hope",
+        "invite_therapist": "therapist",
+        "invite_line": "line",
+    }.get(step or "")
+    if key is None or not text.strip():
+        await reply(update, context, "errors/no_question_open", person)
+        return
+    extra = {"hope": "own"} if key == "own_hope" else {}
+    draft = await db.run(invitations.choose, person.id, **{key: text}, **extra)
+    await db.run(people.set_awaiting, person.id, None)
+    if draft is None:
+        await reply(update, context, "errors/button_stale", person)
+        return
+    if key == "partner":
+        await _ask_hope(update, context, person)
+    elif key == "own_hope":
+        await _ask_framing(update, context, person)
+    elif key == "therapist":
+        await _ask_line(update, context, person)
+    else:
+        await preview(update, context, person)
+
+
+async def preview(update: Update, context: BotContext, person: Person) -> None:
+    """The invitation exactly as the partner will see it, then the initiator's controls."""
+    services = context.services
+    draft = await services.db.run(invitations.draft_of, person.id)
+    if draft is None or not invitations.ready(draft.choices):
+        await reply(update, context, "errors/button_stale", person)
+        return
+    shown = invitations.Shown(
+        None, draft.id, person.display_name, dict(draft.choices), draft.personal_line
+    )
+    partner = draft.choices.get("partner") or ""
+    await reply(update, context, "invite/preview_intro", person, partner=partner)
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id,
+        render_invitation(services.renderer, person.language, shown),
+        parse_mode=ParseMode.HTML,
+        reply_markup=answer_buttons(services.renderer, person.language, draft.id, preview=True),
+    )
+    own_words = " ".join(filter(None, [draft.choices.get("own_hope"), draft.personal_line]))
+    flags = check_tone(own_words) if own_words else []
+    if flags:
+        await reply(update, context, "invite/tone", person, flags=flags)
+    paired = await services.db.run(people.partner_of, person.id) is not None
+    calm = bool(draft.choices.get("calm"))
+    send_row = [("invite_send_now", "send.now")] if calm and paired else []
+    send_row.append(
+        ("invite_send_later", "send.later") if paired else ("invite_get_link", "send.now")
+    )
+    markup = buttons(
+        _row(context, update, person, *send_row),
+        _row(
+            context,
+            update,
+            person,
+            ("invite_other_wording", "var.x"),
+            ("invite_edit_line", "line.y"),
+        ),
+        _row(context, update, person, ("invite_cancel", "cancel.x")),
+    )
+    await reply(
+        update,
+        context,
+        "invite/preview_controls",
+        person,
+        markup=markup,
+        calm=calm,
+        paired=paired,
+        partner=partner,
+    )
+
+
+async def on_preview_button(update: Update, context: BotContext) -> None:
+    """The answer buttons on a preview only explain that nothing was sent."""
+    if update.callback_query is not None:
+        person = await load_person(update, context)
+        await update.callback_query.answer(
+            context.services.renderer.render(
+                "invite/preview_button", person.language if person else "en"
+            )
+        )
+
+
+def _evening_choices(now: dt.datetime, zone: str) -> list[dt.datetime]:
+    """Three calm-sounding moments: this evening (if still ahead), tomorrow evening, Saturday."""
+    out = []
+    for at, days in ((dt.time(19, 0), EVERY_DAY), (dt.time(10, 0), frozenset({5}))):
+        first = next_fire_at(
+            Rule(local_time=at, weekdays=days, zone=zone), now + dt.timedelta(minutes=30)
+        )
+        out.append(first)
+        if days == EVERY_DAY:
+            out.append(next_fire_at(Rule(local_time=at, weekdays=days, zone=zone), first))
+    return sorted(set(out))[:3]
+
+
+async def _ask_time(update: Update, context: BotContext, person: Person) -> None:
+    services = context.services
+    zone = person.timezone or "UTC"
+    await services.db.run(people.set_awaiting, person.id, "invite_time")
+    choices = _evening_choices(services.clock(), zone)
+    markup = buttons(
+        *[
+            [(local_time(c, zone, "%a %H:%M"), data(FLOW, f"at.{int(c.timestamp())}"))]
+            for c in choices
+        ]
+    )
+    await reply(update, context, "invite/ask_time", person, markup=markup, zone=zone)
+
+
+async def _typed_time(update: Update, context: BotContext, person: Person, text: str) -> None:
+    now = context.services.clock()
+    zone = person.timezone or "UTC"
+    parts = text.split()
+    try:
+        if len(parts) == 2:
+            days = frozenset({parse_weekday(parts[0])})
+            at = parse_hhmm(parts[1])
+        elif len(parts) == 1:
+            days, at = EVERY_DAY, parse_hhmm(parts[0])
+        else:
+            raise ValueError("")
+    except ValueError as exc:
+        await reply(update, context, "invite/bad_time", person, error=str(exc) or None)
+        return
+    when = next_fire_at(Rule(local_time=at, weekdays=days, zone=zone), now)
+    await _send(update, context, person, when)
+
+
+async def _send(update: Update, context: BotContext, person: Person, when: dt.datetime) -> None:
+    services = context.services
+    now = services.clock()
+    if when < now - dt.timedelta(minutes=1) or when > now + MAX_AHEAD:
+        await reply(update, context, "invite/bad_time", person, error=None)
+        return
+    await services.db.run(people.set_awaiting, person.id, None)
+    draft = await services.db.run(invitations.draft_of, person.id)
+    result = await services.db.run(invitations.send, person.id, max(when, now), now)
+    partner = draft.choices.get("partner") if draft is not None else ""
+    if result.result == "link" and result.token and draft is not None:
+        link = (
+            f"https://t.me/{services.bot_username}?start={invitations.INVITE_PREFIX}_{result.token}"
+        )
+        shown = invitations.Shown(
+            None, draft.id, person.display_name, dict(draft.choices), draft.personal_line
+        )
+        text = render_invitation(services.renderer, person.language, shown)
+        await reply(update, context, "invite/forward", person, partner=partner)
+        await reply(update, context, "invite/forward_text", person, text=_plain(text), link=link)
+        log.info("invitation link created")
+        return
+    if result.result != "scheduled" or result.send_at is None:
+        await reply(update, context, "errors/button_stale", person)
+        return
+    zone = person.timezone or "UTC"
+    await reply(
+        update,
+        context,
+        "invite/scheduled",
+        person,
+        partner=partner,
+        now=result.send_at <= now,
+        when=local_time(result.send_at, zone, "%a %d %b %H:%M"),
+    )
+    log.info("invitation scheduled")
+
+
+def _plain(html: str) -> str:
+    """The invitation as plain text, for the initiator to paste anywhere."""
+    import html as html_lib
+    import re
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+# --- the partner's side ----------------------------------------------------------------------
+
+
+async def open_invitation_link(
+    update: Update, context: BotContext, person: Person | None, payload: str
+) -> bool:
+    """Deep link `i_<token>`: show the invitation to whoever opens it first, no sign-up."""
+    raw = payload.split("_", 1)[1] if "_" in payload else ""
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    shown = await services.db.run(invitations.open_link, raw, user.id, services.clock())
+    if shown.problem is not None:
+        await reply(update, context, "invite/link_problem", person, problem=shown.problem)
+        return True
+    lang = person.language if person else people.language_for(user.language_code)
+    await _show(update, context, shown, lang)
+    await tell(
+        context,
+        shown.initiator_chat_id,
+        shown.initiator_language,
+        "invite/partner_opened",
+        partner=shown.choices.get("partner") or "",
+    )
+    return True
+
+
+async def _show(update: Update, context: BotContext, shown: invitations.Shown, lang: str) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    renderer = context.services.renderer
+    await context.bot.send_message(
+        chat.id,
+        render_invitation(renderer, lang, shown),
+        parse_mode=ParseMode.HTML,
+        reply_markup=answer_buttons(renderer, lang, shown.invitation_id),
+    )
+
+
+def _fears_markup(context: BotContext, lang: str, invitation_id: int) -> InlineKeyboardMarkup:
+    label_of = context.services.renderer.label
+    rows = [[(label_of(f"fear_{f}", lang), data("inv", f"{invitation_id}.f{f}"))] for f in FEARS]
+    rows.append([(label_of("invite_remind", lang), data("inv", f"{invitation_id}.remind"))])
+    for key, choice in (("invite_yes", "yes"), ("invite_not_now", "not_now")):
+        rows.append([(label_of(key, lang), data("inv", f"{invitation_id}.{choice}"))])
+    return buttons(*rows)
+
+
+async def on_answer_button(update: Update, context: BotContext) -> None:
+    """The partner's buttons: `inv:<id>.<yes|more|not_now|never|remind|f<fear>>`."""
+    query = update.callback_query
+    if query is None or query.message is None or not query.message.is_accessible:
+        return
+    services = context.services
+    renderer = services.renderer
+    argument = (query.data or "").partition(":")[2]
+    ref, _, choice = argument.partition(".")
+    user = query.from_user
+    person = await load_person(update, context)
+    lang = person.language if person else people.language_for(user.language_code)
+    if not ref.isdigit() or query.message.chat.id != user.id:
+        await query.answer(renderer.render("invite/answer_ack", lang, result="not_yours"))
+        return
+    invitation_id = int(ref)
+    if choice.startswith("f") and choice[1:] in FEARS:
+        await query.answer()
+        chat_id = query.message.chat.id
+        await context.bot.send_message(
+            chat_id,
+            renderer.render(f"invite/fear_{choice[1:]}", lang),
+            parse_mode=ParseMode.HTML,
+            reply_markup=_fears_markup(context, lang, invitation_id),
+        )
+        return
+    answered = await services.db.run(
+        invitations.answer, invitation_id, user.id, query.message.chat.id, choice, services.clock()
+    )
+    if answered.result in ("already", "not_yours", "gone") or answered.shown is None:
+        await query.answer(renderer.render("invite/answer_ack", lang, result=answered.result))
+        return
+    await query.answer()
+    shown = answered.shown
+    chat_id = query.message.chat.id
+    partner = shown.choices.get("partner") or ""
+    values = {
+        "initiator": shown.initiator_name,
+        "partner": partner,
+        "offer": shown.choices.get("offer"),
+        "therapist": shown.choices.get("therapist"),
+    }
+    if answered.result == "more":
+        await context.bot.send_message(
+            chat_id,
+            renderer.render("invite/more", lang, **values),
+            parse_mode=ParseMode.HTML,
+            reply_markup=_fears_markup(context, lang, invitation_id),
+        )
+        return
+    await close_buttons(query)
+    if answered.result == "remind" and answered.remind_on is not None:
+        when = answered.remind_on.strftime("%a %d %b")
+        await context.bot.send_message(
+            chat_id,
+            renderer.render("invite/reminder_set", lang, when=when),
+            parse_mode=ParseMode.HTML,
+        )
+        return
+    if answered.result == "yes":
+        await context.bot.send_message(
+            chat_id,
+            renderer.render("invite/yes_partner", lang, **values),
+            parse_mode=ParseMode.HTML,
+        )
+        await tell(
+            context,
+            shown.initiator_chat_id,
+            shown.initiator_language,
+            "invite/yes_initiator",
+            **values,
+        )
+        log.info("invitation answered: yes")
+        return
+    if answered.result == "not_now":
+        await context.bot.send_message(
+            chat_id,
+            renderer.render("invite/not_now_partner", lang, **values),
+            parse_mode=ParseMode.HTML,
+            reply_markup=buttons(
+                [(renderer.label("invite_never", lang), data("inv", f"{invitation_id}.never"))]
+            ),
+        )
+    else:
+        await context.bot.send_message(
+            chat_id, renderer.render("invite/never_partner", lang), parse_mode=ParseMode.HTML
+        )
+        if not answered.tell_initiator:
+            return
+    await _tell_initiator_not_now(context, shown, partner)
+    log.info("invitation answered: not now")
+
+
+async def _tell_initiator_not_now(
+    context: BotContext, shown: invitations.Shown, partner: str
+) -> None:
+    if shown.initiator_chat_id is None:
+        return
+    services = context.services
+    possible = services.clock() + dt.timedelta(days=services.settings.invite_cooldown_days)
+    renderer = services.renderer
+    lang = shown.initiator_language
+    text = renderer.render(
+        "invite/not_now_initiator",
+        lang,
+        partner=partner,
+        possible_from=possible.strftime("%a %d %b"),
+    )
+    await context.bot.send_message(
+        shown.initiator_chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=buttons([(renderer.label("path_start", lang), data(FLOW, "path.y"))]),
+    )
+
+
+# --- the path for one --------------------------------------------------------------------------
+
+
+async def start_path(update: Update, context: BotContext, person: Person) -> None:
+    services = context.services
+    try:
+        schedule = await services.db.run(
+            set_schedule, person.id, PATH_FOR_ONE, PATH_TIME, PATH_DAYS, services.clock()
+        )
+    except NeedsTimezone:
+        from bot.handlers.onboarding import ask_timezone
+
+        await ask_timezone(update, context, person)
+        return
+    from scheduler.schedules import view
+
+    await reply(
+        update, context, "invite/path_intro", person, name=person.display_name, v=view(schedule)
+    )
+
+
+@for_people()
+async def alone_command(update: Update, context: BotContext, person: Person) -> None:
+    """/alone or /alone off: the path for one."""
+    services = context.services
+    if context.args and context.args[0].lower() in ("off", "stop"):
+        was_on = await services.db.run(turn_off, person.id, PATH_FOR_ONE, services.clock())
+        await reply(update, context, "invite/path_stopped", person, was_on=was_on)
+        return
+    await start_path(update, context, person)

@@ -1,0 +1,473 @@
+"""Could a message land as blame or pressure? A gentle wording check, never a gate.
+
+`check_tone(text)` looks for phrasings that couples therapists advise against when asking
+a partner for something: "you always", "you never", "you need to", "you have to", "you
+should", "you must", conditional threats ("if you don't come, I'll ..."), "last chance",
+"or else", "final warning", "it's now or never" and "because of you". Each finding is a
+`ToneFlag`: the phrase as it was written, and a kind I-statement that could say the same
+thing without the pressure ("you never listen" -> "I feel unheard sometimes, and I'd like
+us to find a way to listen to each other"). The bot shows them as a suggestion before an
+invitation goes; nothing is ever blocked.
+
+It matches hand-written patterns; it does not understand language. Known limits:
+
+* English only. Apostrophe variants (’ ‘ ` ´ ʼ ＇) and extra spaces or line breaks between
+  words are handled; misspellings, slang and deliberate obfuscation are not.
+* I-statements are left alone ("I always feel better after we talk", "I need some
+  support"), and so are some kind uses of the same words: "you" as an object ("thank you
+  always", "I'll love you always"), "you never have to ask", "you always make me laugh",
+  "you're always welcome", "if you need to rest", "I know you need to", "do you need to
+  talk?", "you must be tired", "if you don't mind, I'll ...", "if you don't want to, I'll
+  understand", "or else Wednesday", "happier because of you". Other kind sentences can
+  still be flagged ("the things you have to carry"), which costs one gentle suggestion.
+* A conditional threat counts only within one sentence ("If you don't come. I'll go" is
+  two); an ellipsis is a pause, not a sentence end. Threats without the words listed above
+  ("come with me or we're over") are missed.
+* The same phrase written twice is reported once.
+
+The check is linear in the length of the text (10,000 characters take a few
+milliseconds) and never raises, whatever the input.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+__all__ = ["ToneFlag", "check_tone"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToneFlag:
+    """A phrase that might land as pressure, and a kinder way to say it."""
+
+    phrase: str
+    suggestion: str
+
+
+# --- normalising ------------------------------------------------------------------------
+
+# Apostrophe look-alikes become "'", one character for one, so positions stay the same and
+# a phrase can be cut from the text exactly as it was written.
+_APOSTROPHES = str.maketrans(
+    dict.fromkeys("\u2018\u2019\u201b\u02bc\u02b9\u02bb\u02bd\u2032\u00b4`\uff07", "'")
+)
+_FLAGS = re.IGNORECASE
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?", _FLAGS)
+_PREVIOUS_WORDS = re.compile(r"(?:([a-z']+)\s+)?([a-z']+)\s+$", _FLAGS)
+# Where a sentence ends: . ! ? ; or a blank line. Two or more dots (or …) are a pause.
+_SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)|[!?;\u3002]|\n\s*\n")
+# Up to three words after a phrase, for the phrase shown and for choosing a suggestion.
+_NEXT = r"(?P<rest>(?:\s+[a-z]+(?:'[a-z]+)?){0,3})"
+
+# --- suggestions ------------------------------------------------------------------------
+
+_LISTEN = "I feel unheard sometimes, and I'd like us to find a way to listen to each other"
+_HELP = "I feel stretched thin at times, and I'd really value your help"
+_SHARE = "I feel stretched thin at times, and I'd like us to share things more evenly"
+_TALK = "I miss talking with you, and I'd like us to find time to talk"
+_TIME = "I miss time with you, and I'd like us to make some together"
+_UNDERSTOOD = "I don't always feel understood, and I'd like us to try to understand each other"
+_ALONE = "I feel alone with this sometimes, and I'd like to feel we're in it together"
+_HURT = "I felt hurt, and it would help me to talk about what happened"
+_STAY = "I'd like us to stay with this a little longer; it matters to me"
+_HEATED = "I feel tense when things get heated, and I'd like us to find a calmer way to talk"
+_LOUD = "I feel overwhelmed when voices get loud, and I'd like us to talk more quietly"
+_GENERIC_PATTERN = "When this happens, I feel ..., and I'd like us to find another way together"
+_THERAPY = (
+    "I'd like us to try one session together; it matters to me, and I'd like you to have a say"
+)
+_GENERIC_ASK = "It would mean a lot to me if we could ... together"
+_THREAT = "I'd really like us to try this; it matters to me"
+
+_NEVER: dict[str, str] = {
+    **dict.fromkeys(("listen", "hear"), _LISTEN),
+    "help": _HELP,
+    **dict.fromkeys(("do", "clean", "cook", "pull"), _SHARE),
+    **dict.fromkeys(("talk", "speak", "open"), _TALK),
+    **dict.fromkeys(("time", "spend"), _TIME),
+    "care": _ALONE,
+    **dict.fromkeys(("understand", "get"), _UNDERSTOOD),
+    "ask": "It would mean a lot to me to be asked how I am",
+    **dict.fromkeys(
+        ("call", "text", "write", "reply", "answer"),
+        "I feel a bit forgotten when I don't hear from you, and I'd love to hear from you more",
+    ),
+    **dict.fromkeys(("apologise", "apologize", "say"), _HURT),
+    **dict.fromkeys(
+        ("thank", "notice", "appreciate", "see"),
+        "I'd love to hear when something I do matters to you",
+    ),
+    "want": "I'd love us to find something we both enjoy doing together",
+    **dict.fromkeys(
+        ("tell", "share"),
+        "I'd like to know more of what's going on for you; it helps me feel close",
+    ),
+    **dict.fromkeys(
+        ("change", "try"),
+        "I feel stuck in the same place, and I'd like us to try something new together",
+    ),
+    "make": "It would mean a lot to me to feel we're both putting energy into us",
+    **dict.fromkeys(("come", "join"), "I'd love your company more often; it means a lot to me"),
+}
+_ALWAYS: dict[str, str] = {
+    **dict.fromkeys(
+        ("interrupt", "cut"),
+        "I'd like to finish my thought before we go on; it helps me feel heard",
+    ),
+    **dict.fromkeys(
+        ("criticise", "criticize", "complain", "nag", "judge", "correct"),
+        "I feel hurt when I hear criticism, and I'd like us to talk about what we each need",
+    ),
+    "blame": "I feel blamed at times, and I'd like us to look at this together, as a team",
+    **dict.fromkeys(("shout", "yell", "scream", "raise"), _LOUD),
+    **dict.fromkeys(
+        ("leave", "walk", "storm", "run", "shut", "withdraw"),
+        "I feel left alone when a talk stops halfway, and I'd like us to come back to it",
+    ),
+    **dict.fromkeys(
+        ("work", "busy"),
+        "I miss you when work and busy days take over, and I'd like more time together",
+    ),
+    "forget": "It matters to me when this is remembered, and I'd like us to find a way that works",
+    "ignore": "I feel unseen sometimes, and I'd like us to find moments to notice each other",
+    "late": "I feel anxious when plans shift, and I'd like us to agree on times we can both keep",
+    **dict.fromkeys(
+        ("on", "phone"),
+        "I miss your attention sometimes, and I'd like some phone-free time together",
+    ),
+    **dict.fromkeys(("angry", "mad", "upset", "snap", "argue", "fight"), _HEATED),
+    **dict.fromkeys(
+        ("think", "right", "win"), "I'd like my view to be heard too, and I want to hear yours"
+    ),
+    **dict.fromkeys(("change", "turn", "twist", "bring", "avoid"), _STAY),
+    "tired": "I miss easy time with you, and I'd like us to find some together",
+}
+_MODAL: dict[str, str] = {
+    **dict.fromkeys(
+        ("listen", "hear"),
+        "I'd like to feel heard; could we find a way to listen to each other?",
+    ),
+    "change": "I'd like things to change between us, and I want to work on my part too",
+    **dict.fromkeys(
+        ("talk", "open", "communicate", "speak"),
+        "I'd like us to talk about this at a calm moment that suits us both",
+    ),
+    "help": "I'd really value your help with this",
+    **dict.fromkeys(
+        ("understand", "know", "realise", "realize", "see", "accept"),
+        "I'd like you to know how this feels for me, and I'd like to hear how it is for you",
+    ),
+    **dict.fromkeys(("stop", "quit"), _GENERIC_PATTERN),
+    "try": "I'd like us to try this together; it matters to me",
+    "calm": "I need a pause when things get heated; could we take one and come back to it?",
+    **dict.fromkeys(
+        ("apologise", "apologize", "say"),
+        "I felt hurt, and it would mean a lot to me to talk about what happened",
+    ),
+    **dict.fromkeys(("grow", "do", "pull", "step", "share"), _SHARE),
+    **dict.fromkeys(("spend", "make", "time"), _TIME),
+    "trust": "It matters to me to feel trusted, and I'd like us to talk about what would help",
+    "think": "I'd like us to think this through together",
+}
+_TOLD = "I felt left out when I heard later, and I'd like us to tell each other things sooner"
+_PAST = "I felt hurt by what happened, and I'd like us to talk it through"
+_TOLD_VERBS = frozenset(("told", "said", "asked", "called", "let", "mentioned", "warned"))
+
+# --- patterns ---------------------------------------------------------------------------
+
+_ALWAYS_NEVER = re.compile(r"\b(?:you(?:'re|re|\s+are)?)\s+(?P<adv>always|never)\b" + _NEXT, _FLAGS)
+_KIND_AFTER = {
+    "always": re.compile(
+        r"\s+(?:make\s+me\s+(?:laugh|smile|happy|feel\s+(?:loved|safe|better))|have\s+my\s+back"
+        r"|know\s+how|find\s+a\s+way|there\s+for|welcome|brighten|so\s+(?:kind|good|patient)"
+        r"|(?:in|on)\s+my\s+(?:heart|thoughts|mind|side)|be\s+(?:loved|welcome))\b",
+        _FLAGS,
+    ),
+    "never": re.compile(
+        r"\s+(?:know|fail|cease|let\s+me\s+down|have\s+to|need\s+to|alone|walk\s+alone"
+        r"|stop\s+(?:surprising|amazing)|have\s+to\s+ask)\b",
+        _FLAGS,
+    ),
+}
+# "you" as an object, not the one doing something: "thank you always", "love you always".
+# fmt: off
+_OBJECT_BEFORE = frozenset((
+    "thank", "thanks", "love", "loved", "miss", "adore", "with", "for", "to", "about", "at",
+    "of", "see", "hear", "trust", "believe", "support", "beside", "behind", "hold", "hug",
+    "tell", "told", "kiss"
+))
+# fmt: on
+
+_MODALS = re.compile(
+    r"\byou(?:\s+(?:really|just|seriously|honestly|still|absolutely|definitely|clearly|simply|"
+    r"actually|totally|urgently))?(?P<modal>\s+need\s+to|\s+have\s+to|\s+have\s+got\s+to|"
+    r"'ve\s+got\s+to|\s+gotta|\s+should(?:\s+have|'ve|ve)?|\s+must)\b" + _NEXT,
+    _FLAGS,
+)
+# Words just before "you need to" that make it gentle: "if you need to", "I know you need to".
+# fmt: off
+_SOFT_BEFORE = frozenset((
+    "if", "whenever", "when", "whatever", "anything", "everything", "what", "unless", "all",
+    "know", "understand", "realise", "realize", "until", "however", "wherever"
+))
+# fmt: on
+_SOFT_AFTER = re.compile(
+    r"\s*(?:must\s+be|must\s+have|must've|should\s+be\s+(?:so\s+)?proud)\b", _FLAGS
+)
+_ENTHUSIASM = re.compile(r"\s+(?:see|watch|taste|hear|read)\s+(?:this|it|that)\b", _FLAGS)
+_THERAPY_WORDS = re.compile(
+    r"\b(?:therap\w*|counsel\w*|sessions?|help|someone|somebody|professional|psycholog\w*)\b",
+    _FLAGS,
+)
+
+_CONDITION = re.compile(
+    r"\b(?:if\s+you\s+(?:don't|dont|do\s+not|won't|wont|will\s+not|can't|cant|cannot|can\s+not|"
+    r"refuse(?:\s+to)?|keep|aren't\s+willing|are\s+not\s+willing)|unless\s+you)\b",
+    _FLAGS,
+)
+_CONDITION_KIND = re.compile(r"\s+(?:mind|feel\s+like\s+it)\b", _FLAGS)
+_THREAT_WORDS = re.compile(
+    r"\b(?:then\s+)?(?:i'll|i\s+will|i\s+shall|i'm\s+going\s+to|i\s+am\s+going\s+to|im\s+going\s+to|"
+    r"i'm\s+gonna|im\s+gonna|i\s+am\s+gonna|(?:i'm|im|i\s+am)\s+(?:done|leaving|out|gone)|"
+    r"(?:we're|we\s+are)\s+(?:done|finished|over|through)|it's\s+over|that's\s+it)\b",
+    _FLAGS,
+)
+_THREAT_KIND = re.compile(
+    r"\s+(?:understand|wait|respect|accept|support|listen|help|explain|show|still\s+(?:love|be)|"
+    r"be\s+(?:fine|ok|okay|here|there|happy|glad|around|proud)|love|let\s+it\s+go|leave\s+it|drop\s+it|"
+    r"try\s+again\s+another|ask\s+another)\b",
+    _FLAGS,
+)
+_NEXT_WORD = re.compile(r"\s+[a-z]+(?:'[a-z]+)?", _FLAGS)
+
+_FIXED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\blast\s+chance\b", _FLAGS),
+        "This matters a lot to me, and I'd like us to give it a real try",
+    ),
+    (
+        re.compile(
+            r"\bor\s+else\b(?=\s*(?:$|[.!?\u2026,;:)\-]|i'll|i\s+will|i'm|im\b|i\s+am|we're|"
+            r"we\s+are|it's\s+over|that's\s+it|you'll\s+(?:see|regret)))",
+            _FLAGS,
+        ),
+        "I'm asking because it matters to me, and I'd like us to decide together",
+    ),
+    (
+        re.compile(r"\b(?:final|last)\s+warning\b", _FLAGS),
+        "I'm finding this really hard, and I'd like us to talk about it at a calm moment",
+    ),
+    (
+        re.compile(r"\b(?:(?:it's|its|it\s+is)\s+)?now\s+or\s+never\b", _FLAGS),
+        "This matters to me now, and I'd like us to find a time that works for both of us",
+    ),
+)
+_BECAUSE_OF_YOU = re.compile(r"\bbecause\s+of\s+you\b", _FLAGS)
+_BECAUSE_SUGGESTION = "I've been struggling with this, and I'd like us to work on it together"
+_GLAD = re.compile(
+    r"\b(?:happ(?:y|ier|iest)|better|smil\w*|grateful|thankful|laugh\w*|love|proud|glad|joy\w*|"
+    r"alive|lucky|blessed|stronger|brave|hope|here\s+today)\b",
+    _FLAGS,
+)
+# Light verbs say little alone; the phrase shows the word after them too.
+# fmt: off
+_LIGHT = frozenset((
+    "have", "make", "do", "get", "let", "give", "take", "put", "want", "say", "tell", "ask",
+    "leave", "think", "cut", "walk", "turn", "change", "on", "so", "be", "been", "go", "come"
+))
+# Small words after a light verb ("on your phone", "come to therapy"): one more word is shown.
+_SMALL = frozenset((
+    "your", "my", "our", "the", "a", "an", "me", "us", "to", "with", "up", "about", "out"
+))
+# fmt: on
+_MAX_PHRASE = 60
+
+
+def check_tone(text: str) -> list[ToneFlag]:
+    """Phrases in `text` that might land as blame or pressure, each with a kinder wording."""
+    try:
+        if not isinstance(text, str) or not text:
+            return []
+        return _check(text)
+    except Exception:  # a wording hint must never break sending a message
+        return []
+
+
+# --- internals --------------------------------------------------------------------------
+
+
+def _check(original: str) -> list[ToneFlag]:
+    text = original.translate(_APOSTROPHES)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    found: list[tuple[int, ToneFlag]] = []
+    found += _always_never(original, text)
+    found += _modals(original, text)
+    found += _conditionals(original, text, ends)
+    for pattern, suggestion in _FIXED:
+        for m in pattern.finditer(text):
+            found.append((m.start(), ToneFlag(_clean(original[m.start() : m.end()]), suggestion)))
+    for m in _BECAUSE_OF_YOU.finditer(text):
+        start, end = _sentence(ends, len(text), m.start())
+        if _GLAD.search(text, start, end):
+            continue
+        phrase = _clean(original[m.start() : m.end()])
+        found.append((m.start(), ToneFlag(phrase, _BECAUSE_SUGGESTION)))
+    found.sort(key=lambda item: item[0])
+    flags: list[ToneFlag] = []
+    seen: set[str] = set()
+    for _, flag in found:
+        key = _key(flag.phrase)
+        if key not in seen:
+            seen.add(key)
+            flags.append(flag)
+    return flags
+
+
+def _always_never(original: str, text: str) -> list[tuple[int, ToneFlag]]:
+    found = []
+    for m in _ALWAYS_NEVER.finditer(text):
+        adv = m.group("adv").lower()
+        if _KIND_AFTER[adv].match(text, m.end("adv")):
+            continue
+        before = _previous_words(text, m.start())
+        if before and before[-1] in _OBJECT_BEFORE:
+            continue
+        words = list(_WORD.finditer(m.group("rest")))
+        table = _NEVER if adv == "never" else _ALWAYS
+        suggestion = _lookup(table, [w.group() for w in words]) or _GENERIC_PATTERN
+        if adv == "never" and words and words[0].group().lower() in ("listen", "listens"):
+            suggestion = _LISTEN
+        end = _phrase_end(m, words)
+        found.append((m.start(), ToneFlag(_clean(original[m.start() : end]), suggestion)))
+    return found
+
+
+def _modals(original: str, text: str) -> list[tuple[int, ToneFlag]]:
+    found = []
+    for m in _MODALS.finditer(text):
+        before = _previous_words(text, m.start())
+        if before and before[-1] in _SOFT_BEFORE:
+            continue
+        asks = before and before[-1] in ("do", "did", "does")
+        if asks and (len(before) < 2 or before[0] != "why"):
+            continue  # "do you need to talk?" asks; "why do you have to ..." does not
+        modal = " ".join(m.group("modal").lower().split())
+        if _SOFT_AFTER.match(text, m.start("modal")):
+            continue
+        if _ENTHUSIASM.match(text, m.end("modal")):
+            continue
+        words = list(_WORD.finditer(m.group("rest")))
+        names = [w.group() for w in words]
+        past = modal.startswith("should") and modal != "should"
+        if past:
+            told = bool(names) and names[0].lower() in _TOLD_VERBS
+            suggestion = _TOLD if told else _PAST
+        elif _THERAPY_WORDS.search(text, m.end("modal"), min(len(text), m.end("modal") + 40)):
+            suggestion = _THERAPY
+        else:
+            suggestion = (
+                _lookup(_MODAL, names)
+                or _lookup(_ALWAYS, names)
+                or _lookup(_NEVER, names)
+                or _GENERIC_ASK
+            )
+        end = _phrase_end(m, words)
+        found.append((m.start(), ToneFlag(_clean(original[m.start() : end]), suggestion)))
+    return found
+
+
+def _conditionals(original: str, text: str, ends: list[int]) -> list[tuple[int, ToneFlag]]:
+    found = []
+    done_until = -1
+    for cond in _CONDITION.finditer(text):
+        if cond.start() < done_until:
+            continue  # one threat per sentence is enough, and keeps the check linear
+        if _CONDITION_KIND.match(text, cond.end()):
+            continue
+        _, sentence_end = _sentence(ends, len(text), cond.start())
+        done_until = sentence_end
+        pos = cond.end()
+        while True:
+            threat = _THREAT_WORDS.search(text, pos, sentence_end)
+            if threat is None:
+                break
+            if _THREAT_KIND.match(text, threat.end(), sentence_end):
+                pos = threat.end()
+                continue
+            end = threat.end()
+            nxt = _NEXT_WORD.match(text, end, sentence_end)
+            if nxt is not None:
+                end = nxt.end()
+            if end - cond.start() <= _MAX_PHRASE:
+                phrase = _clean(original[cond.start() : end])
+            else:
+                phrase = (
+                    _clean(original[cond.start() : cond.end()])
+                    + " ... "
+                    + _clean(original[threat.start() : end])
+                )
+            found.append((cond.start(), ToneFlag(phrase, _THREAT)))
+            break
+    return found
+
+
+def _sentence(ends: list[int], length: int, pos: int) -> tuple[int, int]:
+    """The span of the sentence around `pos`."""
+    i = bisect.bisect_right(ends, pos)
+    start = ends[i - 1] if i > 0 else 0
+    end = ends[i] if i < len(ends) else length
+    return start, end
+
+
+def _previous_words(text: str, pos: int) -> list[str]:
+    """Up to two words just before `pos`, lower-case, only if directly separated by spaces."""
+    m = _PREVIOUS_WORDS.search(text, max(0, pos - 40), pos)
+    if m is None:
+        return []
+    return [w.lower().strip("'") for w in m.groups() if w]
+
+
+def _phrase_end(m: re.Match[str], words: list[re.Match[str]]) -> int:
+    """Where the shown phrase ends: the word after the key phrase, or a few if it is light."""
+    if not words:
+        return m.start("rest")
+    keep = 1
+    if len(words) > 1 and words[0].group().lower() in _LIGHT:
+        keep = 3 if len(words) > 2 and words[1].group().lower() in _SMALL else 2
+    return m.start("rest") + words[keep - 1].end()
+
+
+def _lookup(table: dict[str, str], words: list[str]) -> str | None:
+    for word in words[:2]:
+        for candidate in _stems(word.lower()):
+            if candidate in table:
+                return table[candidate]
+    return None
+
+
+def _stems(word: str) -> list[str]:
+    word = word.split("'")[0]
+    stems = [word]
+    if word.endswith("ing") and len(word) > 5:
+        base = word[:-3]
+        stems += [base, base + "e"]
+        if len(base) > 2 and base[-1] == base[-2]:
+            stems.append(base[:-1])
+    if word.endswith("ed") and len(word) > 4:
+        stems += [word[:-2], word[:-1]]
+    if word.endswith("es") and len(word) > 4:
+        stems.append(word[:-2])
+    if word.endswith("s") and len(word) > 3:
+        stems.append(word[:-1])
+    return stems
+
+
+def _clean(phrase: str) -> str:
+    """The phrase as written, with runs of whitespace shown as one space."""
+    return " ".join(phrase.split())
+
+
+def _key(phrase: str) -> str:
+    return " ".join(phrase.translate(_APOSTROPHES).lower().split())

@@ -1,0 +1,420 @@
+"""The "just one session" invitation: a draft, its delivery, the answer, and the limits.
+
+Limits that protect the reluctant partner, enforced here rather than in handlers: one
+open invitation at a time; after "not now", none for `cooldown` (30 days by default);
+"please don't ask me again" holds for good, even after /delete (kept as a hash of the
+Telegram id, nothing else); at most one follow-up, and only the one the partner asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from storage.couples import couple_of, members, new_token, token_hash
+from storage.models import Delivery, Invitation, InviteOptOut, OneTimeToken, Person
+
+INVITE = "invite"
+INVITE_PREFIX = "i"
+INVITATION = "invitation"  # the delivery kind that carries it to a paired partner
+LINK_TTL = dt.timedelta(days=14)
+REMIND_AFTER = dt.timedelta(days=7)
+OPEN = ("draft", "scheduled", "link", "sent", "seen")
+FRAMINGS = ("better_partner", "same_team", "coaching", "growing")
+HOPES = ("closer", "listen", "understand", "calm", "own")
+OFFERS = ("one_session", "consultation", "workshop", "book")
+VARIANTS_PER_FRAMING = 3
+MAX_TEXT = {"partner": 40, "own_hope": 200, "therapist": 80, "line": 300}
+
+
+def person_hash(telegram_user_id: int) -> str:
+    return hashlib.sha256(f"nudgebot-invitee:{telegram_user_id}".encode()).hexdigest()
+
+
+def opted_out(session: Session, telegram_user_id: int) -> bool:
+    return (
+        session.scalar(
+            select(InviteOptOut.id).where(InviteOptOut.user_hash == person_hash(telegram_user_id))
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Whether a new invitation may start: ok, open, cooldown or opted_out."""
+
+    result: str
+    possible_from: dt.datetime | None = None
+    invitation: Invitation | None = None
+
+
+def gate(session: Session, person_id: int, now: dt.datetime, cooldown: dt.timedelta) -> Gate:
+    """May this person start an invitation now?"""
+    open_one = session.scalar(
+        select(Invitation)
+        .where(Invitation.initiator_id == person_id, Invitation.status.in_(OPEN[1:]))
+        .order_by(Invitation.created_at.desc())
+        .limit(1)
+    )
+    if open_one is not None:
+        return Gate("open", invitation=open_one)
+    partner = _partner(session, person_id)
+    if partner is not None and opted_out(session, partner.telegram_user_id):
+        return Gate("opted_out")
+    last_no = session.scalar(
+        select(func.max(Invitation.answered_at)).where(
+            Invitation.initiator_id == person_id, Invitation.answer.in_(("not_now", "never"))
+        )
+    )
+    if last_no is not None and last_no + cooldown > now:
+        return Gate("cooldown", possible_from=last_no + cooldown)
+    return Gate("ok")
+
+
+def _partner(session: Session, person_id: int) -> Person | None:
+    couple = couple_of(session, person_id)
+    if couple is None:
+        return None
+    return next((p for p in members(session, couple.id) if p.id != person_id), None)
+
+
+def start_draft(session: Session, person_id: int, calm: bool, now: dt.datetime) -> Invitation:
+    """A fresh draft (an older unfinished one is dropped)."""
+    session.execute(
+        delete(Invitation).where(Invitation.initiator_id == person_id, Invitation.status == "draft")
+    )
+    partner = _partner(session, person_id)
+    draft = Invitation(
+        initiator_id=person_id,
+        status="draft",
+        created_at=now,
+        choices={
+            "calm": calm,
+            "partner": partner.display_name if partner else None,
+            "hope": None,
+            "own_hope": None,
+            "framing": None,
+            "offer": None,
+            "therapist": None,
+            "variant": 1,
+        },
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def draft_of(session: Session, person_id: int) -> Invitation | None:
+    return session.scalar(
+        select(Invitation).where(Invitation.initiator_id == person_id, Invitation.status == "draft")
+    )
+
+
+def choose(session: Session, person_id: int, /, **choices: Any) -> Invitation | None:
+    """Record choices on the person's draft (texts are trimmed to their limits)."""
+    draft = draft_of(session, person_id)
+    if draft is None:
+        return None
+    updated = dict(draft.choices)
+    for key, value in choices.items():
+        if key == "line":
+            draft.personal_line = value.strip()[: MAX_TEXT["line"]] if value else None
+            continue
+        if isinstance(value, str) and key in MAX_TEXT:
+            value = " ".join(value.split())[: MAX_TEXT[key]] or None
+        updated[key] = value
+    draft.choices = updated  # a new dict, so the JSON column is seen as changed
+    return draft
+
+
+def next_variant(session: Session, person_id: int) -> Invitation | None:
+    draft = draft_of(session, person_id)
+    if draft is None:
+        return None
+    variant = int(draft.choices.get("variant", 1)) % VARIANTS_PER_FRAMING + 1
+    return choose(session, person_id, variant=variant)
+
+
+def cancel(session: Session, person_id: int) -> bool:
+    """Cancel a draft or a not-yet-delivered invitation."""
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.initiator_id == person_id,
+            Invitation.status.in_(("draft", "scheduled", "link")),
+        )
+    )
+    if invitation is None:
+        return False
+    invitation.status = "cancelled"
+    session.execute(
+        delete(Delivery).where(
+            Delivery.kind == INVITATION,
+            Delivery.ref_id == invitation.id,
+            Delivery.status == "claimed",
+        )
+    )
+    session.execute(
+        delete(OneTimeToken).where(
+            OneTimeToken.purpose == INVITE, OneTimeToken.ref_id == invitation.id
+        )
+    )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    result: str  # scheduled, link, not_ready, gone
+    send_at: dt.datetime | None = None
+    token: str | None = None
+
+
+def ready(choices: dict[str, Any]) -> bool:
+    return all(choices.get(k) for k in ("partner", "hope", "framing", "offer"))
+
+
+def send(session: Session, person_id: int, send_at: dt.datetime, now: dt.datetime) -> Scheduled:
+    """Deliver to a paired partner at `send_at`, or make a link for an unpaired one."""
+    draft = draft_of(session, person_id)
+    if draft is None:
+        return Scheduled("gone")
+    if not ready(draft.choices):
+        return Scheduled("not_ready")
+    partner = _partner(session, person_id)
+    if partner is None:
+        raw = new_token()
+        session.add(
+            OneTimeToken(
+                purpose=INVITE,
+                token_hash=token_hash(raw),
+                person_id=person_id,
+                ref_id=draft.id,
+                created_at=now,
+                expires_at=now + LINK_TTL,
+            )
+        )
+        draft.status, draft.sent_at = "link", now
+        return Scheduled("link", token=raw)
+    draft.status, draft.recipient_id, draft.send_at = "scheduled", partner.id, send_at
+    session.add(
+        Delivery(
+            schedule_id=None,
+            person_id=partner.id,
+            kind=INVITATION,
+            due_at=send_at,
+            send_after=send_at,
+            deadline=send_at + dt.timedelta(days=2),
+            status="claimed",
+            attempts=0,
+            claimed_at=now,
+            silent=False,
+            ref_id=draft.id,
+        )
+    )
+    return Scheduled("scheduled", send_at=send_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """An invitation as its reader sees it; `problem` when it cannot be shown."""
+
+    problem: str | None
+    invitation_id: int = 0
+    initiator_name: str = ""
+    choices: dict[str, Any] = field(default_factory=dict)
+    personal_line: str | None = None
+    initiator_chat_id: int | None = None
+    initiator_language: str = "en"
+
+
+def _shown(session: Session, invitation: Invitation) -> Shown:
+    initiator = session.get_one(Person, invitation.initiator_id)
+    return Shown(
+        None,
+        invitation.id,
+        initiator.display_name,
+        dict(invitation.choices),
+        invitation.personal_line,
+        initiator.chat_id,
+        initiator.language,
+    )
+
+
+def open_link(session: Session, raw: str, opener_telegram_id: int, now: dt.datetime) -> Shown:
+    """The partner opened the link: show it to them, and only ever to them."""
+    token = session.scalar(
+        select(OneTimeToken).where(
+            OneTimeToken.token_hash == token_hash(raw), OneTimeToken.purpose == INVITE
+        )
+    )
+    if token is None or token.ref_id is None:
+        return Shown("unknown")
+    invitation = session.get(Invitation, token.ref_id)
+    if invitation is None or invitation.status == "cancelled":
+        return Shown("unknown")
+    opener = person_hash(opener_telegram_id)
+    if token.used_at is not None:
+        # The same person may open it again; nobody else ever sees it.
+        if invitation.opened_by_hash != opener:
+            return Shown("used")
+        return _shown(session, invitation)
+    if token.expires_at <= now:
+        return Shown("expired")
+    if token.person_id is not None:
+        initiator = session.get(Person, token.person_id)
+        if initiator is not None and initiator.telegram_user_id == opener_telegram_id:
+            return Shown("self")
+    if opted_out(session, opener_telegram_id):
+        return Shown("opted_out")
+    token.used_at = now
+    invitation.opened_by_hash, invitation.seen_at, invitation.status = opener, now, "seen"
+    return _shown(session, invitation)
+
+
+def for_delivery(session: Session, invitation_id: int) -> Shown:
+    """What the dispatcher needs to render an invitation to a paired partner."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.status not in ("scheduled", "sent", "seen"):
+        return Shown("gone")
+    return _shown(session, invitation)
+
+
+def delivered(session: Session, invitation_id: int, now: dt.datetime) -> None:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is not None and invitation.status == "scheduled":
+        invitation.status, invitation.sent_at = "sent", now
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What the partner's answer did, and whom to tell."""
+
+    result: str  # yes, more, not_now, never, remind, already, not_yours, gone
+    shown: Shown | None = None
+    remind_on: dt.datetime | None = None
+    tell_initiator: bool = True
+
+
+def _may_answer(session: Session, invitation: Invitation, telegram_user_id: int) -> bool:
+    if invitation.opened_by_hash == person_hash(telegram_user_id):
+        return True
+    if invitation.recipient_id is None:
+        return False
+    recipient = session.get(Person, invitation.recipient_id)
+    return recipient is not None and recipient.telegram_user_id == telegram_user_id
+
+
+def answer(
+    session: Session,
+    invitation_id: int,
+    telegram_user_id: int,
+    chat_id: int,
+    choice: str,
+    now: dt.datetime,
+) -> Answered:
+    """The partner's answer: yes, more, not_now, never (for good), or remind (once)."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.status == "cancelled":
+        return Answered("gone")
+    if not _may_answer(session, invitation, telegram_user_id):
+        return Answered("not_yours")
+    shown = _shown(session, invitation)
+    if invitation.seen_at is None:
+        invitation.seen_at = now
+    if choice == "more":
+        if invitation.answer is None:
+            invitation.status = "seen"
+        return Answered("more", shown)
+    if choice == "remind":
+        if invitation.reminder_at is not None or invitation.answer is not None:
+            return Answered("already", shown)
+        invitation.reminder_at = now + REMIND_AFTER
+        if invitation.recipient_id is None:
+            invitation.recipient_chat_id = chat_id  # their explicit request; nothing else kept
+        return Answered("remind", shown, invitation.reminder_at)
+    if choice == "never":
+        if not opted_out(session, telegram_user_id):
+            session.add(InviteOptOut(user_hash=person_hash(telegram_user_id), created_at=now))
+        if invitation.answer == "never":
+            return Answered("already", shown)
+        # After "not now" the initiator was told already; only a first answer tells them.
+        first = invitation.answer is None
+        invitation.answer, invitation.status = "never", "answered"
+        invitation.answered_at = invitation.answered_at or now
+        invitation.reminder_at = None
+        return Answered("never", shown, tell_initiator=first)
+    if invitation.answer is not None:
+        return Answered("already", shown)
+    if choice not in ("yes", "not_now"):
+        return Answered("gone")
+    invitation.answer, invitation.answered_at, invitation.status = choice, now, "answered"
+    invitation.reminder_at = None
+    return Answered(choice, shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    invitation_id: int
+    chat_id: int
+    shown: Shown
+    language: str
+
+
+def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> list[Reminder]:
+    """Reminders the partner asked for, now due; each is marked sent before it goes."""
+    due = session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.reminder_at <= now,
+            Invitation.reminded_at.is_(None),
+            Invitation.answer.is_(None),
+        )
+        .limit(limit)
+    ).all()
+    found = []
+    for invitation in due:
+        chat_id, language = invitation.recipient_chat_id, "en"
+        if invitation.recipient_id is not None:
+            recipient = session.get(Person, invitation.recipient_id)
+            if recipient is not None:
+                chat_id, language = recipient.chat_id, recipient.language
+        invitation.reminded_at = now
+        if chat_id is not None:
+            found.append(Reminder(invitation.id, chat_id, _shown(session, invitation), language))
+        invitation.recipient_chat_id = None
+    return found
+
+
+def status_of(session: Session, person_id: int) -> Invitation | None:
+    """The initiator's latest invitation, for /invite to show its state."""
+    return session.scalar(
+        select(Invitation)
+        .where(Invitation.initiator_id == person_id, Invitation.status != "draft")
+        .order_by(Invitation.created_at.desc())
+        .limit(1)
+    )
+
+
+def stats(session: Session) -> dict[str, dict[str, int]]:
+    """Aggregate counts for the operator: no names, no words."""
+    by_status = dict(
+        session.execute(select(Invitation.status, func.count()).group_by(Invitation.status)).all()
+    )
+    by_answer = dict(
+        session.execute(
+            select(Invitation.answer, func.count())
+            .where(Invitation.answer.is_not(None))
+            .group_by(Invitation.answer)
+        ).all()
+    )
+    opt_outs = session.scalar(select(func.count()).select_from(InviteOptOut)) or 0
+    return {
+        "invitations_by_status": {str(k): int(v) for k, v in by_status.items()},
+        "answers": {str(k): int(v) for k, v in by_answer.items()},
+        "opted_out_for_good": {"people": int(opt_outs)},
+    }

@@ -1,0 +1,303 @@
+"""The "just one session" invitation through the real dispatch and the fake Bot API.
+
+Ana (Berlin) invites Ben (New York). The clock starts Monday 23 November 2026, 12:00 UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+
+import pytest
+from sqlalchemy import select
+
+from bot.invitation_text import render_invitation
+from bot.render import Renderer
+from bot.settings import DEFAULT_TEMPLATES_DIR
+from storage import invitations
+from storage.models import Invitation, InviteOptOut, Schedule
+from tests.fakes.telegram_api import FakeUser, validate_telegram_html
+from tests.support.bot import BotHarness
+from tests.test_couple import paired
+
+
+async def walk_to_preview(
+    bot: BotHarness,
+    ana: FakeUser,
+    *,
+    calm: bool = True,
+    line: str | None = "I miss our Sunday walks.",
+) -> None:
+    await bot.say(ana, "/invite")
+    if calm:
+        await bot.press(ana, "Yes, it's calm")
+    else:
+        [advice] = await bot.press(ana, "Not really")
+        assert "let's not send anything right now" in advice.text
+        assert advice.text.count("•") == 3  # three timing tips
+        await bot.press(ana, "Prepare it now, send later")
+    name_buttons = ana.messages()[-1].button_texts
+    if name_buttons:
+        await bot.press(ana, name_buttons[0])
+    else:
+        await bot.say(ana, "Ben")
+    await bot.press(ana, "To feel close again")
+    await bot.press(ana, "Being on the same team")
+    await bot.press(ana, "Just one session")
+    await bot.press(ana, "We choose together")
+    if line is None:
+        await bot.press(ana, "No, that's all")
+    else:
+        await bot.press(ana, "Add my own line")
+        await bot.say(ana, line)
+
+
+async def test_the_paired_flow_not_calm_scheduled_more_not_now_then_declined(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana, calm=False)
+    preview = [m for m in ana.messages() if "I'd try one session" in m.button_texts][-1]
+    assert "I miss our Sunday walks." in preview.text
+    controls = ana.messages()[-1]
+    assert "Send it now" not in controls.button_texts  # not a calm moment: later only
+    [ask_time] = await bot.press(ana, "Choose a calm time")
+    assert ask_time.button_texts[0] == "Mon 19:00"
+    [scheduled] = await bot.press(ana, "Mon 19:00")
+    assert "Mon 23 Nov 19:00" in scheduled.text
+    await bot.run_dispatcher()
+    assert not any("I'd try one session" in m.button_texts for m in ben.messages())
+    bot.clock.set(dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC))  # 19:00 Berlin
+    await bot.run_dispatcher()
+    invitation = ben.messages()[-1]
+    assert invitation.button_texts == ["I'd try one session", "Tell me more first", "Not now"]
+    assert invitation.text == preview.text
+    [more] = await bot.press(ben, "Tell me more first")
+    assert "Won't they take sides?" in more.button_texts or len(more.button_texts) >= 8
+    fear_label = more.button_texts[0]
+    [answer] = await bot.press(ben, fear_label)
+    assert "Not now" in answer.button_texts and "I'd try one session" in answer.button_texts
+    [thanks] = await bot.press(ben, "Not now")
+    assert "Please don't ask me through this bot again" in thanks.button_texts
+    told = ana.messages()[-1]
+    assert "rarely means" in told.text or "common" in told.text
+    assert "Start the path for one" in told.button_texts
+    [declined] = await bot.say(ana, "/invite")
+    assert "It becomes possible again from" in declined.text
+    assert "Start the path for one" in declined.button_texts
+    with bot.db.session() as session:
+        row = session.scalars(select(Invitation)).one()
+        assert (row.status, row.answer) == ("answered", "not_now")
+
+
+async def test_an_unpaired_partner_opens_the_link_without_signing_up_and_says_yes(
+    bot: BotHarness,
+) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await walk_to_preview(bot, ana, line=None)
+    replies = await bot.press(ana, "Give me the text and link")
+    payload = re.search(r"start=(i_[A-Za-z0-9_-]+)", replies[-1].text).group(1)  # type: ignore[union-attr]
+    assert "I miss" not in replies[-1].text
+    kim = bot.user(3003, "Kim")
+    [shown] = await bot.say(kim, f"/start {payload}")
+    assert shown.button_texts == ["I'd try one session", "Tell me more first", "Not now"]
+    assert "Your partner has opened" not in shown.text
+    assert "has been opened" in ana.messages()[-1].text
+    [yes] = await bot.press(kim, "I'd try one session")
+    assert "one session" in yes.text.lower()
+    assert "Ben" in ana.messages()[-1].text or "yes" in ana.messages()[-1].text.lower()
+    from storage.models import Person
+
+    with bot.db.session() as session:
+        assert session.scalars(select(Person.telegram_user_id)).all() == [1001]
+
+
+async def test_an_invitation_link_shows_nothing_to_a_second_person_and_refuses_forgeries(
+    bot: BotHarness,
+) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await walk_to_preview(bot, ana, line=None)
+    replies = await bot.press(ana, "Give me the text and link")
+    payload = re.search(r"start=(i_[A-Za-z0-9_-]+)", replies[-1].text).group(1)  # type: ignore[union-attr]
+    kim, lou = bot.user(3003, "Kim"), bot.user(3004, "Lou")
+    await bot.say(kim, f"/start {payload}")
+    [again] = await bot.say(kim, f"/start {payload}")  # the same person may reopen it
+    assert "I'd try one session" in again.button_texts
+    [refused] = await bot.say(lou, f"/start {payload}")
+    assert "already been opened by someone" in refused.text
+    assert refused.button_texts == []
+    [forged] = await bot.say(lou, "/start i_" + "B" * 32)
+    assert "didn't work" in forged.text
+    # Lou cannot answer Kim's invitation by pressing a copied button either.
+    lou.press(
+        kim.messages()[-1], kim.messages()[-1].callback_data_for("Not now") or "", strict=False
+    )
+    await bot.process()
+    with bot.db.session() as session:
+        assert session.scalars(select(Invitation.answer)).one() is None
+
+
+async def test_dont_ask_me_again_holds_after_the_30_days(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    await bot.press(ben, "Not now")
+    [never] = await bot.press(ben, "Please don't ask me through this bot again")
+    assert "won't" in never.text.lower() or "not" in never.text.lower()
+    bot.clock.advance(days=31)
+    [answer] = await bot.say(ana, "/invite")
+    assert "asked not to receive invitations" in answer.text
+    with bot.db.session() as session:
+        assert len(session.scalars(select(InviteOptOut)).all()) == 1
+    # Even after Ben erases his data, the request stands.
+    await bot.say(ben, "/delete")
+    await bot.press(ben, "Yes, erase everything")
+    with bot.db.session() as session:
+        assert len(session.scalars(select(InviteOptOut)).all()) == 1
+
+
+async def test_one_open_invitation_at_a_time_and_cancel(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Choose a calm time")
+    await bot.say(ana, "sat 10:00")
+    [status] = await bot.say(ana, "/invite")
+    assert "One invitation at a time" in status.text
+    [cancelled] = await bot.press(ana, "Cancel")
+    assert "Cancelled. Nothing was sent." in cancelled.text
+    bot.clock.advance(days=6)
+    await bot.run_dispatcher()
+    assert not any("I'd try one session" in m.button_texts for m in ben.messages())
+
+
+async def test_the_partner_can_ask_for_one_reminder_and_gets_exactly_one(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    await bot.press(ben, "Tell me more first")
+    [set_] = await bot.press(ben, "Remind me once, in a week")
+    assert "once" in set_.text
+    invitations_to_ben = lambda: sum(  # noqa: E731
+        "I'd try one session" in m.button_texts
+        and "Tell me more first" in m.button_texts
+        and "Won't" not in " ".join(m.button_texts)
+        for m in ben.messages()
+    )
+    before = invitations_to_ben()
+    for days in (3, 8, 15, 30):
+        bot.clock.set(dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC) + dt.timedelta(days=days))
+        await bot.run_dispatcher()
+    assert invitations_to_ben() == before + 1
+    del ana
+
+
+async def test_a_second_reminder_request_is_refused(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    [fears] = await bot.press(ben, "Tell me more first")
+    remind = fears.callback_data_for("Remind me once, in a week") or ""
+    await bot.press(ben, "Remind me once, in a week")
+    ben.press(fears, remind, strict=False)
+    await bot.process()
+    assert ben.answered_callbacks()[-1].text == "You've answered this one already."
+    del ana
+
+
+async def test_the_tone_check_points_out_pressure_and_blocks_nothing(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana, line="You never listen and this is your last chance.")
+    tone = [m for m in ana.messages() if "nothing is blocked" in m.text.lower()]
+    assert tone, "no tone note"
+    assert "never" in tone[-1].text.lower() and "last chance" in tone[-1].text.lower()
+    assert "Send it now" in ana.messages()[-1].button_texts
+    del ben
+
+
+async def test_the_path_for_one_runs_in_order_then_stops(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    [intro] = await bot.say(ana, "/alone")
+    assert "/alone off" in intro.text
+    before = len(ana.messages())
+    start = dt.datetime(2026, 11, 23, 18, 0, tzinfo=dt.UTC)
+    for day in range(0, 40):
+        bot.clock.set(start + dt.timedelta(days=day))
+        await bot.run_dispatcher()
+    texts = [m.text for m in ana.messages()[before:]]
+    assert len(texts) == 10  # nine prompts, then the closing note
+    renderer = Renderer(DEFAULT_TEMPLATES_DIR)
+    names = [n for n in renderer.names() if n.startswith("nudges/path_for_one/")]
+    assert texts[:9] == [
+        renderer.render(n, "en", name="Ana", zone="Europe/Berlin") for n in sorted(names)
+    ]
+    assert "/invite" in texts[9]
+    with bot.db.session() as session:
+        assert (
+            session.scalars(
+                select(Schedule.next_fire_at).where(Schedule.kind == "path_for_one")
+            ).one()
+            is None
+        )
+
+
+RENDERER = Renderer(DEFAULT_TEMPLATES_DIR)
+
+
+@pytest.mark.parametrize(
+    ("framing", "variant", "hope", "offer", "therapist", "line"),
+    [
+        pytest.param(
+            f,
+            v,
+            h,
+            o,
+            t,
+            ln,
+            id=f"{f}-{v}-{h}-{o}-{'named' if t else 'together'}-{'line' if ln else 'noline'}",
+        )
+        for (f, v, h, o, t, ln) in itertools.product(
+            invitations.FRAMINGS,
+            range(1, 4),
+            ["closer", "own"],
+            invitations.OFFERS,
+            [None, "Dr. Lee & Partners"],
+            [None, "I miss our walks <3"],
+        )
+        if h == "closer" or (o == "one_session" and t is None)
+    ],
+)
+def test_every_invitation_variant_renders(
+    framing: str, variant: int, hope: str, offer: str, therapist: str | None, line: str | None
+) -> None:
+    shown = invitations.Shown(
+        None,
+        1,
+        "Ana <b>",
+        {
+            "framing": framing,
+            "variant": variant,
+            "hope": hope,
+            "own_hope": '<i>us</i> & "calm"' if hope == "own" else None,
+            "offer": offer,
+            "therapist": therapist,
+            "partner": "Ben",
+        },
+        line,
+    )
+    text = render_invitation(RENDERER, "en", shown)
+    plain = validate_telegram_html(text)
+    assert len(plain) < 1500
+    if line:
+        assert "I miss our walks <3" in plain
+    if therapist:
+        assert "Dr. Lee & Partners" in plain
+    assert "!" not in plain

@@ -1,0 +1,249 @@
+"""bot.tone: which wordings are pointed out as pressure, which are left alone, and robustness.
+
+The check only suggests; nothing is blocked. These lists pin down what it must notice and
+the I-statements and kind sentences it must leave alone. When a phrasing is added to
+bot.tone, add an example here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.tone import ToneFlag, check_tone
+
+LISTEN = "I feel unheard sometimes, and I'd like us to find a way to listen to each other"
+THREAT = "I'd really like us to try this; it matters to me"
+
+FLAGGED = [
+    # text, the phrase as shown (None: only check that something containing `key` is found)
+    pytest.param("You always interrupt me.", "You always interrupt", id="you-always"),
+    pytest.param("you never listen", "you never listen", id="you-never"),
+    pytest.param("You need to change.", "You need to change", id="you-need-to"),
+    pytest.param("You have to come with me.", "You have to come with me", id="you-have-to"),
+    pytest.param("You should try harder", "You should try", id="you-should"),
+    pytest.param("You must listen to me", "You must listen", id="you-must"),
+    pytest.param(
+        "If you don't come with me, I'll leave.",
+        "If you don't come with me, I'll leave",
+        id="if-you-dont-ill",
+    ),
+    pytest.param(
+        "If you don't go to therapy then I will move out",
+        "If you don't go to therapy then I will move",
+        id="if-you-dont-then-i-will",
+    ),
+    pytest.param(
+        "if you don't try this I'm going to stop asking",
+        "if you don't try this I'm going to stop",
+        id="if-you-dont-im-going-to",
+    ),
+    pytest.param(
+        "If you do not book a session with me by the end of this month, then I am going to go.",
+        "If you do not ... then I am going to go",
+        id="if-you-do-not-long-shortened",
+    ),
+    pytest.param("This is your last chance.", "last chance", id="last-chance"),
+    pytest.param("Come with me, or else.", "or else", id="or-else"),
+    pytest.param("Do it or else I'm leaving", "or else", id="or-else-threat"),
+    pytest.param("Final warning.", "Final warning", id="final-warning"),
+    pytest.param("It's now or never.", "It's now or never", id="now-or-never"),
+    pytest.param("I'm like this because of you", "because of you", id="because-of-you"),
+    # robustness
+    pytest.param("YOU NEVER LISTEN", "YOU NEVER LISTEN", id="upper-case"),
+    pytest.param("You  never    listen", "You never listen", id="extra-spaces"),
+    pytest.param("you\nnever listen", "you never listen", id="line-break"),
+    pytest.param("You\u00a0always shout", "You always shout", id="no-break-space"),
+    pytest.param(
+        "You\u2019re always on your phone", "You\u2019re always on your phone", id="curly"
+    ),
+    pytest.param("You`re never home", "You`re never home", id="backtick-apostrophe"),
+    pytest.param(
+        "If you don\u2019t come, I\u2019ll go",
+        "If you don\u2019t come, I\u2019ll go",
+        id="if-you-dont-curly",
+    ),
+    pytest.param("if you dont come ill be gone, i'm done", None, id="no-apostrophe"),
+    pytest.param(
+        "If you don't come... I'll leave",
+        "If you don't come... I'll leave",
+        id="ellipsis-is-a-pause",
+    ),
+    pytest.param("Its now or never", "Its now or never", id="its-no-apostrophe"),
+    pytest.param("you should've told me", "you should've told", id="should-have"),
+    pytest.param("Why do you have to shout?", "you have to shout", id="why-do-you-have-to"),
+]
+
+
+@pytest.mark.parametrize(("text", "phrase"), FLAGGED)
+def test_pressure_is_pointed_out(text: str, phrase: str | None) -> None:
+    flags = check_tone(text)
+    assert flags, text
+    if phrase is not None:
+        assert phrase in [f.phrase for f in flags]
+    for flag in flags:
+        assert flag.suggestion.startswith(("I", "It", "This", "When")), flag
+        assert flag.phrase in " ".join(text.split()) or "..." in flag.phrase
+
+
+LEFT_ALONE = [
+    pytest.param("I always feel better after we talk", id="i-always"),
+    pytest.param("I never want us to stop talking", id="i-never"),
+    pytest.param("I need some support", id="i-need"),
+    pytest.param("I'd like us to try", id="id-like-us-to"),
+    pytest.param("I feel stuck, and I'd like support from someone who knows couples", id="i-feel"),
+    pytest.param("I have to be honest: I miss you", id="i-have-to"),
+    pytest.param("I should have said it sooner", id="i-should"),
+    pytest.param("Thank you always for being there", id="thank-you-always"),
+    pytest.param("I'll love you always", id="love-you-always"),
+    pytest.param("You always make me laugh", id="you-always-make-me-laugh"),
+    pytest.param("You never have to ask", id="you-never-have-to-ask"),
+    pytest.param("You're always welcome to join", id="always-welcome"),
+    pytest.param("You're never alone in this", id="never-alone"),
+    pytest.param("you never know", id="you-never-know"),
+    pytest.param("Take a break if you need to.", id="if-you-need-to"),
+    pytest.param("I know you need to rest.", id="i-know-you-need-to"),
+    pytest.param("Do you need to talk?", id="do-you-need-to"),
+    pytest.param("All you have to do is tell me when", id="all-you-have-to"),
+    pytest.param("You must be tired after this week", id="you-must-be"),
+    pytest.param("You should be proud of yourself", id="you-should-be-proud"),
+    pytest.param("If you don't mind, I'll make tea", id="if-you-dont-mind"),
+    pytest.param("If you don't want to, I'll understand", id="if-you-dont-ill-understand"),
+    pytest.param("If you don't come. I'll go alone", id="two-sentences"),
+    pytest.param("We could go Tuesday, or else Wednesday", id="or-else-alternative"),
+    pytest.param("I'm happier because of you", id="because-of-you-glad"),
+    pytest.param("Not now is a fine answer too.", id="not-now"),
+    pytest.param("You're always on my mind", id="always-on-my-mind"),
+    pytest.param("", id="empty"),
+]
+
+
+@pytest.mark.parametrize("text", LEFT_ALONE)
+def test_i_statements_and_kind_words_are_left_alone(text: str) -> None:
+    assert check_tone(text) == []
+
+
+SUGGESTIONS = [
+    pytest.param("you never listen", LISTEN, id="never-listen"),
+    pytest.param("You NEVER listen to me", LISTEN, id="never-listen-upper"),
+    pytest.param("you're never listening", LISTEN, id="never-listening"),
+    pytest.param("If you don't come, I'll leave", THREAT, id="threat"),
+    pytest.param("unless you come, we're done", THREAT, id="unless"),
+    pytest.param("you always shout", "voices get loud", id="always-shout"),
+    pytest.param("you never help", "value your help", id="never-help"),
+    pytest.param("you need to go to therapy", "try one session together", id="need-therapy"),
+    pytest.param("you should have told me", "tell each other things sooner", id="should-have-told"),
+    pytest.param("you always do this", "When this happens, I feel", id="generic-always"),
+    pytest.param("you must do something", "share things more evenly", id="must-do"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SUGGESTIONS)
+def test_suggestions_fit_the_phrase(text: str, expected: str) -> None:
+    [flag] = check_tone(text)
+    assert expected in flag.suggestion
+
+
+def test_flags_come_in_order_and_each_phrase_once() -> None:
+    text = "You never listen. You always shout. you never listen! This is your last chance."
+    assert [f.phrase for f in check_tone(text)] == [
+        "You never listen",
+        "You always shout",
+        "last chance",
+    ]
+
+
+def test_suggestions_are_themselves_kind() -> None:
+    texts = [str(p.values[0]) for p in FLAGGED + SUGGESTIONS]
+    suggestions = {f.suggestion for t in texts for f in check_tone(t)}
+    assert len(suggestions) > 10
+    for suggestion in suggestions:
+        assert check_tone(suggestion) == [], suggestion
+        assert "!" not in suggestion
+
+
+def test_a_flag_is_a_frozen_value() -> None:
+    flag = ToneFlag("you never", "I miss you")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        flag.phrase = "x"  # type: ignore[misc]
+    assert flag == ToneFlag("you never", "I miss you")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("you never listen. " * 560, id="many-flags"),
+        pytest.param("if you don't " * 800, id="many-conditions"),
+        pytest.param("if you don't " + "a " * 5000 + "I'll go", id="long-sentence"),
+        pytest.param("you " + " " * 10_000 + "always", id="long-space"),
+        pytest.param("you " * 2500, id="many-you"),
+        pytest.param("because of you, " * 600, id="many-because"),
+        pytest.param("\u2019" * 10_000, id="apostrophes"),
+        pytest.param(".?!;\n" * 2000, id="punctuation"),
+    ],
+)
+def test_is_fast_on_long_text(text: str) -> None:
+    start = time.perf_counter()
+    check_tone(text)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_long_message_with_one_phrase_at_the_end() -> None:
+    text = "I've been thinking about us. " * 340 + "You never listen."
+    assert len(text) > 9_000
+    assert [f.phrase for f in check_tone(text)] == ["You never listen"]
+
+
+def test_odd_input_does_not_raise() -> None:
+    assert check_tone(None) == []  # type: ignore[arg-type]
+    assert check_tone(b"you never listen") == []  # type: ignore[arg-type]
+    assert check_tone("\ud800 you never \udfff listen") != []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(
+                [
+                    "you",
+                    "You",
+                    " ",
+                    "  ",
+                    "\n",
+                    "always",
+                    "never",
+                    "need to",
+                    "have to",
+                    "should",
+                    "must",
+                    "if you don\u2019t",
+                    "I'll",
+                    "then I will",
+                    "or else",
+                    "last chance",
+                    "now or never",
+                    "because of you",
+                    ".",
+                    "...",
+                    "'",
+                    "\u2019",
+                ]
+            ),
+        ),
+        max_size=40,
+    )
+)
+def test_never_raises(parts: list[str]) -> None:
+    text = " ".join(parts)
+    flags = check_tone(text)
+    assert isinstance(flags, list)
+    for flag in flags:
+        assert isinstance(flag, ToneFlag)
+        assert flag.phrase and flag.suggestion
+        assert len(flag.phrase) <= 120
