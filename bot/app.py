@@ -20,11 +20,19 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, Services
-from bot.handlers import account, conversation, couple, invite, onboarding, practice
+from bot.handlers import (
+    account,
+    conversation,
+    couple,
+    invite,
+    onboarding,
+    practice,
+    therapist,
+)
 from bot.handlers.common import reply
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import TelegramRateLimiter
-from storage import couples, invitations
+from storage import couples, invitations, therapists
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +40,7 @@ log = logging.getLogger(__name__)
 MENU = (
     "help", "settings", "pair", "invite", "alone", "nightly", "checkin", "tips", "timing",
     "journal", "quiet", "timezone", "name", "sharing", "reveal", "unpair", "pause", "resume",
-    "stop", "mydata", "delete", "start",
+    "therapist_off", "stop", "mydata", "delete", "start",
 )  # fmt: skip
 
 
@@ -78,6 +86,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         couples.PAIR_PREFIX: couple.open_pairing_link,
         couple.JOIN_PREFIX: couple.join_after_onboarding,
         invitations.INVITE_PREFIX: invite.open_invitation_link,
+        therapists.LINK_PREFIX: therapist.open_client_link,
     }
     add_handlers(app)
     return app
@@ -109,8 +118,17 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "reveal": couple.reveal_command,
         "invite": invite.invite_command,
         "alone": invite.alone_command,
+        "therapist_off": therapist.therapist_off_command,
     }
     for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
+    # Therapists are not partners: these work without the partners' consent flow.
+    for name, callback in {
+        "therapist": therapist.therapist_command,
+        "clientlink": therapist.client_link_command,
+        "clients": therapist.clients_command,
+        "dashboard": therapist.dashboard_command,
+    }.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
     app.add_handler(CallbackQueryHandler(onboarding.on_consent, pattern=r"^consent:"))
     app.add_handler(CallbackQueryHandler(onboarding.on_keep_name, pattern=r"^name:"))
@@ -128,6 +146,9 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(invite.on_flow_button, pattern=r"^invf:"))
     app.add_handler(CallbackQueryHandler(invite.on_answer_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(invite.on_preview_button, pattern=r"^invprev:"))
+    app.add_handler(CallbackQueryHandler(therapist.on_couple_button, pattern=r"^thc:"))
+    app.add_handler(CallbackQueryHandler(therapist.on_setting_button, pattern=r"^thset:"))
+    app.add_handler(CallbackQueryHandler(therapist.on_link_button, pattern=r"^thl:"))
     app.add_handler(CallbackQueryHandler(_on_unknown_button))
     app.add_handler(MessageHandler(private & filters.LOCATION, onboarding.on_location))
     app.add_handler(MessageHandler(private & filters.COMMAND, conversation.on_unknown_command))

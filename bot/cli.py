@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -93,6 +93,73 @@ def db_upgrade() -> None:
     settings = _settings()
     upgrade(settings.database_url)
     click.echo(f"database is up to date: {describe_url(settings.database_url)}")
+
+
+@main.group()
+def therapist() -> None:
+    """Therapist accounts: only the operator creates them."""
+
+
+def _therapist_db() -> Any:
+    from storage.db import Database, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    return Database(settings.database_url)
+
+
+@therapist.command("add")
+@click.argument("name")
+def therapist_add(name: str) -> None:
+    """Create an account for NAME and print its one-time registration code."""
+    from bot.context import utc_now
+    from storage import therapists
+
+    db = _therapist_db()
+    try:
+        account, code = db.call(therapists.add, name, utc_now())
+    except therapists.TherapistError as exc:
+        _fail(exc.reason)
+    finally:
+        db.close()
+    days = therapists.REGISTRATION_TTL.days
+    click.echo(f"Therapist #{account.id} created: {account.name}")
+    click.echo(f"Registration code (one use, valid {days} days): {code}")
+    click.echo(f"They send this to the bot in Telegram:  /therapist {code}")
+
+
+@therapist.command("list")
+def therapist_list() -> None:
+    """List therapist accounts (no client names)."""
+    from storage import therapists
+
+    db = _therapist_db()
+    try:
+        rows = db.call(therapists.list_all)
+    finally:
+        db.close()
+    if not rows:
+        click.echo("No therapist accounts yet. `nudgebot therapist add NAME` creates one.")
+    for row in rows:
+        state = "revoked" if row.revoked else "registered" if row.registered else "code not used"
+        click.echo(f"#{row.id:<4} {row.name:<40} {state:<14} {row.couples} linked couple(s)")
+
+
+@therapist.command("revoke")
+@click.argument("therapist_id", type=int)
+def therapist_revoke(therapist_id: int) -> None:
+    """Revoke an account: its links end and its schedules stop applying."""
+    from bot.context import utc_now
+    from storage import therapists
+
+    db = _therapist_db()
+    try:
+        done = db.call(therapists.revoke, therapist_id, utc_now())
+    finally:
+        db.close()
+    if not done:
+        _fail(f"no active therapist #{therapist_id}", code=1)
+    click.echo(f"Therapist #{therapist_id} revoked.")
 
 
 @main.command()

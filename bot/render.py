@@ -85,9 +85,14 @@ class Renderer:
         names = self._names.get(locale)
         if names is None:
             root = self.templates_dir / locale
-            names = self._names.setdefault(locale, tuple(sorted(
-                str(path.relative_to(root).with_suffix("")).replace("\\", "/")
-                for path in root.rglob("*.j2")
-                if path.name != "labels.j2" and not path.name.startswith("_")
-            )))
+            names = self._names.setdefault(
+                locale,
+                tuple(
+                    sorted(
+                        str(path.relative_to(root).with_suffix("")).replace("\\", "/")
+                        for path in root.rglob("*.j2")
+                        if path.name != "labels.j2" and not path.name.startswith("_")
+                    )
+                ),
+            )
         return list(names)

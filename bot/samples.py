@@ -34,6 +34,33 @@ _NIGHTLY = ScheduleView(
     set_by="person",
 )
 
+_CARD = SimpleNamespace(
+    couple_id=1,
+    link_id=1,
+    plan=[{"kind": "weekly_checkin", "from_week": 3}],
+    plan_starts_on=NOW.date(),
+    config={"paused": False},
+    checkins_completed=2,
+    partners=(
+        SimpleNamespace(
+            person_id=1,
+            name="Sam <3",
+            zone="Europe/Berlin",
+            consented=True,
+            paused=False,
+            next_times={"nightly_appreciation": ("Tue 24 Nov 21:00",)},
+        ),
+        SimpleNamespace(
+            person_id=2,
+            name="Alex",
+            zone="America/New_York",
+            consented=False,
+            paused=False,
+            next_times={},
+        ),
+    ),
+)
+
 COMMON: dict[str, Any] = {
     "name": "Sam <3",
     "first_name": "Sam",
@@ -108,6 +135,12 @@ COMMON: dict[str, Any] = {
     "calm": False,
     "now": False,
     "invitation": SimpleNamespace(status="sent", choices={"partner": "Alex"}),
+    "preview": "Sam: appreciation prompt next Tue 24 Nov 21:00, Wed 25 Nov 21:00 (Europe/Berlin)",
+    "couples": [_CARD],
+    "card": _CARD,
+    "ended": True,
+    "both": True,
+    "therapist": "Dr. Lee & Partners",
     "step": "calm",
     "number": 2,
     "answers": {"rested": True, "calm": False, "time": True, "private": True},

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     grace_timing_tip_seconds: Seconds = 6 * 3600
     grace_path_for_one_seconds: Seconds = 6 * 3600
 
+    # The therapist dashboard, served by `nudgebot run` from the same process.
+    dashboard_enabled: bool = True
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    dashboard_public_url: str = "http://127.0.0.1:8080"
+
     # After "not now", no new invitation through the bot for this many days.
     invite_cooldown_days: Annotated[int, Field(ge=1, le=365)] = 30
 

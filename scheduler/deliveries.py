@@ -42,6 +42,8 @@ from storage.models import (
     Person,
     Schedule,
 )
+from storage.people import partner_of
+from storage.therapists import consenting_members
 
 CLAIMED, SENDING, SENT = "claimed", "sending", "sent"
 FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED = "failed", "blocked", "ambiguous", "missed", "skipped"
@@ -247,8 +249,19 @@ def _owners(session: Session, schedules: Sequence[Schedule]) -> dict[int, list[P
             .join(Person, Person.id == CoupleMember.person_id)
             .where(CoupleMember.couple_id.in_(by_couple))
         )
+        therapist_set = {
+            s.id: s.therapist_id
+            for s in schedules
+            if s.couple_id is not None and s.set_by == "therapist"
+        }
         for couple_id, person in members:
             for schedule_id in by_couple[couple_id]:
+                therapist_id = therapist_set.get(schedule_id)
+                # A therapist's schedule applies to a partner only while their consent stands.
+                if therapist_id is not None and person.id not in consenting_members(
+                    session, couple_id, therapist_id
+                ):
+                    continue
                 owners.setdefault(schedule_id, []).append(person)
     return owners
 
@@ -279,6 +292,10 @@ class Ready:
     ask_care: bool = False
     # For an invitation to a paired partner: what it says.
     invitation: invitations.Shown | None = None
+    # A therapist's own wording for this prompt (rendered in the sandbox), and the names
+    # it may use.
+    custom_template: str | None = None
+    partner_name: str = ""
 
 
 @dataclass
@@ -348,6 +365,7 @@ def take_ready(
     recent = _recent_variants(session, sending, now - variant_memory)
     snoozable = _snoozable(session, sending)
     ask_care = _ask_about_fewer(session, sending, now)
+    custom = _custom_wording(session, sending)
     for delivery in sending:
         person = people[delivery.person_id]
         report.ready.append(
@@ -369,6 +387,8 @@ def take_ready(
                 ref_id=delivery.ref_id,
                 ask_care=delivery.id in ask_care,
                 invitation=shown.get(delivery.id),
+                custom_template=custom.get(delivery.id, (None, ""))[0],
+                partner_name=custom.get(delivery.id, (None, ""))[1],
                 couple_id=snoozable.get(delivery.id),
             )
         )
@@ -443,6 +463,27 @@ def set_fewer(
     if schedule.next_fire_at is not None:
         schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
     return schedule
+
+
+def _custom_wording(session: Session, deliveries: Iterable[Delivery]) -> dict[int, tuple[str, str]]:
+    """Deliveries whose schedule carries a therapist's wording: (template, partner name)."""
+    ids = {d.schedule_id for d in deliveries if d.schedule_id is not None}
+    if not ids:
+        return {}
+    templates = dict(
+        session.execute(
+            select(Schedule.id, Schedule.custom_template).where(
+                Schedule.id.in_(ids), Schedule.custom_template.is_not(None)
+            )
+        ).all()
+    )
+    found: dict[int, tuple[str, str]] = {}
+    for delivery in deliveries:
+        source = templates.get(delivery.schedule_id) if delivery.schedule_id else None
+        if source:
+            partner = partner_of(session, delivery.person_id)
+            found[delivery.id] = (source, partner.display_name if partner else "")
+    return found
 
 
 def _snoozable(session: Session, deliveries: Iterable[Delivery]) -> dict[int, int]:

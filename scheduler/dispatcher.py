@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from telegram import InlineKeyboardMarkup
@@ -31,12 +32,13 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from bot import prompt_sandbox
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
 from bot.render import Renderer
 from scheduler import deliveries as store
 from scheduler.deliveries import Outcome, Ready, Slotter
-from storage import invitations
+from storage import invitations, therapists
 from storage.appreciations import RELAY
 from storage.db import Database
 from storage.models import PATH_FOR_ONE, WEEKLY_CHECKIN
@@ -48,6 +50,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_BACKOFF_SECONDS = 300.0
 PATH_DONE = "done"
 MAX_IN_FLIGHT = 32
+PLAN_CHECK = dt.timedelta(hours=1)
 SNOOZE_BUTTONS = (
     ("snooze_hour", store.SNOOZE_HOUR),
     ("snooze_tonight", store.SNOOZE_TONIGHT),
@@ -132,6 +135,7 @@ class Dispatcher:
         self.stats = DispatchStats()
         self._drain: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._plans_checked: dt.datetime | None = None
         self._stopping = False
 
     async def start(self) -> None:
@@ -157,6 +161,7 @@ class Dispatcher:
     async def drain(self) -> None:
         """Claim and send until nothing more is due right now."""
         try:
+            await self.follow_plans()
             while not self._stopping:
                 claimed = await self.claim()
                 sent = await self.send_ready()
@@ -165,6 +170,14 @@ class Dispatcher:
                     return
         except Exception:
             log.exception("dispatcher drain failed; the next tick tries again")
+
+    async def follow_plans(self) -> None:
+        """Therapists' practice plans move on by themselves, checked once an hour."""
+        now = self.clock()
+        if self._plans_checked is not None and now - self._plans_checked < PLAN_CHECK:
+            return
+        self._plans_checked = now
+        await self.db.run(therapists.apply_plans, now)
 
     async def send_invitation_reminders(self) -> int:
         """The once-only reminders partners asked for; marked sent before they go."""
@@ -260,6 +273,9 @@ class Dispatcher:
                 ),
             )
         variants = nudge_variants(self.renderer, ready.kind, lang)
+        custom = self._custom_text(ready)
+        if custom is not None:
+            return custom, "custom", self._nudge_buttons(ready)
         if ready.kind == PATH_FOR_ONE:
             # A series, in order; when it is complete, a closing note ends it.
             unseen = [v for v in variants if v not in ready.recent_variants]
@@ -276,23 +292,43 @@ class Dispatcher:
         text = self.renderer.render(
             f"nudges/{ready.kind}/{variant}", lang, name=ready.display_name, zone=ready.zone
         )
-        ref = ready.delivery_id
+        return text, variant, self._nudge_buttons(ready)
+
+    def _nudge_buttons(self, ready: Ready) -> InlineKeyboardMarkup:
+        """Check-in: done, snooze an hour, not this week. Others: the snoozes that apply."""
+        lang, ref, label = ready.language, ready.delivery_id, self.renderer.label
         if ready.kind == WEEKLY_CHECKIN:
-            rows = [
+            return buttons(
                 [(label("checkin_done", lang), data("checkin", f"{ref}.done"))],
                 [
                     (label("snooze_hour", lang), data("snooze", f"{ref}.{store.SNOOZE_HOUR}")),
                     (label("checkin_skip", lang), data("checkin", f"{ref}.skip")),
                 ],
-            ]
-            return text, variant, buttons(*rows)
+            )
         now = self.clock()
-        snoozes = [
-            (label(key, lang), data("snooze", f"{ref}.{option}"))
-            for key, option in SNOOZE_BUTTONS
-            if store.snooze_target(option, ready.due_at, now, ready.zone) is not None
-        ]
-        return text, variant, buttons(snoozes)
+        return buttons(
+            [
+                (label(key, lang), data("snooze", f"{ref}.{option}"))
+                for key, option in SNOOZE_BUTTONS
+                if store.snooze_target(option, ready.due_at, now, ready.zone) is not None
+            ]
+        )
+
+    def _custom_text(self, ready: Ready) -> str | None:
+        """A therapist's own wording, rendered in the sandbox; None falls back to ours."""
+        if not ready.custom_template:
+            return None
+        weekday = ready.due_at.astimezone(ZoneInfo(ready.zone)).strftime("%A")
+        try:
+            return prompt_sandbox.render(
+                ready.custom_template,
+                first_name=ready.display_name,
+                partner_first_name=ready.partner_name,
+                weekday=weekday,
+            )
+        except prompt_sandbox.PromptTemplateError:
+            log.warning("a therapist's wording could not be rendered; using the library's")
+            return None
 
     async def _send_bounded(self, ready: Ready) -> Outcome:
         # httpx's pool rescans its connections on every request event: many requests in

@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Couple, CoupleMember, OneTimeToken, Person, Schedule
@@ -155,18 +154,15 @@ def accept_link(session: Session, raw: str, person_id: int, now: dt.datetime) ->
     couple = Couple(created_at=now)
     session.add(couple)
     session.flush()
-    try:
-        with session.begin_nested():
-            session.add_all(
-                [
-                    CoupleMember(
-                        couple_id=couple.id, person_id=inviter.id, joined_at=token.created_at
-                    ),
-                    CoupleMember(couple_id=couple.id, person_id=person.id, joined_at=now),
-                ]
-            )
-    except IntegrityError:
-        return Paired("you_are_paired")
+    # look_at_link checked that neither is paired; under a race the unique constraint on
+    # couple_members.person_id fails this whole transaction, and nothing is half-made.
+    session.add_all(
+        [
+            CoupleMember(couple_id=couple.id, person_id=inviter.id, joined_at=token.created_at),
+            CoupleMember(couple_id=couple.id, person_id=person.id, joined_at=now),
+        ]
+    )
+    session.flush()
     return Paired(None, inviter)
 
 

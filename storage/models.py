@@ -331,9 +331,11 @@ class TherapistLink(Base):
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
-    # A practice plan over weeks: [{"from_week": 1, "kinds": {...}}, ...]
+    # A practice plan over weeks: [{"kind": "weekly_checkin", "from_week": 3}, ...]
     plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     plan_starts_on: Mapped[dt.date | None]
+    # What the therapist set: times per kind, per-partner overrides, a pause (no text).
+    config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TherapistConsent(Base):

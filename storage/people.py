@@ -14,14 +14,17 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from scheduler.schedules import rezone_person
 from storage.models import (
     Appreciation,
+    Couple,
     CoupleMember,
     Delivery,
     Invitation,
     OneTimeToken,
     Person,
     Schedule,
+    Therapist,
     TherapistConsent,
     TherapistLink,
 )
@@ -113,8 +116,6 @@ def set_awaiting(
 
 def set_timezone(session: Session, person_id: int, zone: str, now: dt.datetime) -> Person:
     """Set the person's zone; their own schedules follow it from the next occurrence."""
-    from scheduler.schedules import rezone_person
-
     person = session.get_one(Person, person_id)
     person.timezone = zone
     if person.awaiting == "timezone":
@@ -335,8 +336,6 @@ def erase(session: Session, person_id: int) -> Erased:
     member = session.scalar(select(CoupleMember).where(CoupleMember.person_id == person_id))
     therapist_chats: list[int] = []
     if member is not None:
-        from storage.models import Couple, Therapist
-
         couple_id = member.couple_id
         links = session.scalars(
             select(TherapistLink).where(

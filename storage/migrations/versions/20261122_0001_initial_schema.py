@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 01:08:20.922911
+Create Date: 2026-11-22 01:28:48.709003
 """
 
 from __future__ import annotations
@@ -244,6 +244,7 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("plan", sa.JSON(), nullable=True),
         sa.Column("plan_starts_on", sa.Date(), nullable=True),
+        sa.Column("config", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["couple_id"],
             ["couples.id"],

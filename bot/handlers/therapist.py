@@ -1,0 +1,308 @@
+"""Therapists in the bot: registering, client links each partner agrees to, and /clients.
+
+A therapist reaches a couple only through a link both partners chose; what they see is
+names, zones, schedules and counts. Every change is confirmed to the therapist with the
+next fire times, and the partners are told what was set (they keep the last word).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.handlers.common import (
+    checked_query,
+    close_buttons,
+    for_people,
+    label,
+    load_person,
+    reply,
+    tell,
+)
+from bot.handlers.onboarding import PENDING_PAYLOAD, ask_consent, user_data
+from bot.keyboards import buttons, data
+from storage import therapists
+from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person, Therapist
+
+log = logging.getLogger(__name__)
+
+PLANS: dict[str, list[dict[str, Any]]] = {
+    "n": [],
+    "a": [{"kind": NIGHTLY_APPRECIATION, "from_week": 1}],
+    "g": [
+        {"kind": NIGHTLY_APPRECIATION, "from_week": 1},
+        {"kind": WEEKLY_CHECKIN, "from_week": 3},
+        {"kind": TIMING_TIP, "from_week": 5},
+    ],
+}
+
+
+async def _therapist(update: Update, context: BotContext) -> Therapist | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    found = await context.services.db.run(therapists.active, user.id)
+    if found is None:
+        await reply(update, context, "therapist/not_therapist")
+    return found
+
+
+async def therapist_command(update: Update, context: BotContext) -> None:
+    """/therapist CODE: register with the one-time code the operator printed."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    if not context.args or len(context.args) != 1 or len(context.args[0]) > 64:
+        await reply(update, context, "therapist/code_problem", problem="usage")
+        return
+    services = context.services
+    try:
+        therapist = await services.db.run(
+            therapists.register, context.args[0], user.id, chat.id, services.clock()
+        )
+    except therapists.TherapistError as exc:
+        await reply(update, context, "therapist/code_problem", problem=exc.reason)
+        return
+    log.info("therapist registered")
+    await reply(update, context, "therapist/registered", name=therapist.name)
+
+
+async def client_link_command(update: Update, context: BotContext) -> None:
+    """/clientlink: a link for one couple."""
+    therapist = await _therapist(update, context)
+    if therapist is None:
+        return
+    services = context.services
+    raw = await services.db.run(therapists.client_link, therapist.id, services.clock())
+    link = f"https://t.me/{services.bot_username}?start={therapists.LINK_PREFIX}_{raw}"
+    await reply(update, context, "therapist/client_link", link=link)
+
+
+async def clients_command(update: Update, context: BotContext) -> None:
+    """/clients: linked couples, each a button."""
+    therapist = await _therapist(update, context)
+    if therapist is None:
+        return
+    services = context.services
+    cards = await services.db.run(therapists.couples_of, therapist.id, services.clock())
+    markup = (
+        buttons(
+            *[[(" & ".join(p.name for p in c.partners), data("thc", c.couple_id))] for c in cards]
+        )
+        if cards
+        else None
+    )
+    await reply(update, context, "therapist/clients", markup=markup, couples=cards)
+
+
+def _couple_markup(couple_id: int, paused: bool) -> Any:
+    def b(text: str, value: str) -> tuple[str, str]:
+        return text, data("thset", f"{couple_id}.{value}")
+
+    return buttons(
+        [b("Nightly 20:00", "n2000"), b("21:00", "n2100"), b("22:00", "n2200")],
+        [b("Check-in Sun 19:00", "c6-1900"), b("Wed 20:00", "c2-2000")],
+        [b("Tips off", "t0"), b("1/week", "t1"), b("2/week", "t2")],
+        [b("No plan", "pn"), b("Appreciation only", "pa"), b("Gradual plan", "pg")],
+        [b("Resume", "z0") if paused else b("Pause", "z1")],
+    )
+
+
+async def on_couple_button(update: Update, context: BotContext) -> None:
+    """Open a couple: its schedule, plan and the buttons that change them."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    services = context.services
+    therapist = await services.db.run(therapists.active, query.from_user.id)
+    card = None
+    if therapist is not None and argument.isdigit():
+        card = await services.db.run(
+            therapists.couple_for, therapist.id, int(argument), services.clock()
+        )
+    if card is None:
+        await query.answer(services.renderer.render("errors/button_stale", "en"))
+        return
+    await query.answer()
+    await reply(
+        update,
+        context,
+        "therapist/couple",
+        card=card,
+        markup=_couple_markup(card.couple_id, bool(card.config.get("paused"))),
+    )
+
+
+def _changes(code: str) -> tuple[dict[str, Any], str | None]:
+    """The change a /clients button stands for: (configure changes, plan key)."""
+    kind, value = code[:1], code[1:]
+    if kind == "n" and len(value) == 4 and value.isdigit():
+        return {"nightly_time": f"{value[:2]}:{value[2:]}"}, None
+    if kind == "c" and "-" in value:
+        day, at = value.split("-", 1)
+        return {"checkin_day": int(day), "checkin_time": f"{at[:2]}:{at[2:]}"}, None
+    if kind == "t" and value in ("0", "1", "2"):
+        return {"tips_per_week": int(value)}, None
+    if kind == "z" and value in ("0", "1"):
+        return {"paused": value == "1"}, None
+    if kind == "p" and value in PLANS:
+        return {}, value
+    raise therapists.TherapistError("unknown")
+
+
+async def on_setting_button(update: Update, context: BotContext) -> None:
+    """Apply one change, confirm it with the next times, and tell the partners."""
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    services = context.services
+    renderer = services.renderer
+    couple_ref, _, code = argument.partition(".")
+    therapist = await services.db.run(therapists.active, query.from_user.id)
+    now = services.clock()
+    try:
+        if therapist is None or not couple_ref.isdigit():
+            raise therapists.TherapistError("not_linked")
+        changes, plan = _changes(code)
+        if plan is not None:
+            card = await services.db.run(
+                therapists.set_plan, therapist.id, int(couple_ref), PLANS[plan], now.date(), now
+            )
+        else:
+            card = await services.db.run(
+                therapists.configure, therapist.id, int(couple_ref), changes, now
+            )
+    except (therapists.TherapistError, ValueError):
+        await query.answer(renderer.render("errors/button_stale", "en"))
+        return
+    await query.answer()
+    preview = renderer.render("therapist/preview", "en", card=card)
+    await reply(update, context, "therapist/changed", preview=preview)
+    await tell_partners(context, therapist.name, card)
+
+
+async def tell_partners(
+    context: BotContext, therapist_name: str, card: therapists.CoupleCard
+) -> None:
+    """Each consenting partner learns what their therapist set, in their own zone."""
+    persons = await context.services.db.run(
+        _people, [p.person_id for p in card.partners if p.consented]
+    )
+    renderer = context.services.renderer
+    for person in persons:
+        mine = [p for p in card.partners if p.person_id == person.id]
+        preview = renderer.render("therapist/preview", person.language, card=_only(card, mine))
+        await tell(
+            context,
+            person.chat_id,
+            person.language,
+            "therapist/partner_told",
+            therapist=therapist_name,
+            preview=preview,
+        )
+
+
+def _only(card: therapists.CoupleCard, partners: list[therapists.PartnerCard]) -> Any:
+    from dataclasses import replace
+
+    return replace(card, partners=tuple(partners))
+
+
+def _people(session: Any, ids: list[int]) -> list[Person]:
+    from sqlalchemy import select
+
+    return list(session.scalars(select(Person).where(Person.id.in_(ids))))
+
+
+async def dashboard_command(update: Update, context: BotContext) -> None:
+    """/dashboard: a one-time login link to the web dashboard, valid for minutes."""
+    therapist = await _therapist(update, context)
+    if therapist is None:
+        return
+    services = context.services
+    settings = services.settings
+    if not settings.dashboard_enabled:
+        await reply(update, context, "therapist/dashboard_off")
+        return
+    raw = await services.db.run(therapists.login_link, therapist.id, services.clock())
+    link = f"{settings.dashboard_public_url.rstrip('/')}/login/{raw}"
+    await reply(update, context, "therapist/dashboard_link", link=link)
+
+
+# --- the partner's side --------------------------------------------------------------------
+
+
+async def open_client_link(
+    update: Update, context: BotContext, person: Person | None, payload: str
+) -> bool:
+    """Deep link `t_<token>`: show exactly what the therapist could do, then let them choose."""
+    raw = payload.split("_", 1)[1] if "_" in payload else ""
+    services = context.services
+    if person is None:
+        user_data(context)[PENDING_PAYLOAD] = payload
+        await ask_consent(update, context)
+        return True
+    offer = await services.db.run(therapists.look_at_client_link, raw, person.id, services.clock())
+    if offer.problem is not None:
+        await reply(update, context, "therapist/link_problem", person, problem=offer.problem)
+        return True
+    markup = buttons(
+        [(label(context, update, "therapist_agree", person), data("thl", f"y{raw}"))],
+        [(label(context, update, "therapist_decline", person), data("thl", f"n{raw}"))],
+    )
+    await reply(
+        update, context, "therapist/offer", person, markup=markup, therapist=offer.therapist_name
+    )
+    return True
+
+
+async def on_link_button(update: Update, context: BotContext) -> None:
+    checked = await checked_query(update, context)
+    if checked is None:
+        return
+    query, _, argument = checked
+    await query.answer()
+    await close_buttons(query)
+    person = await load_person(update, context)
+    if person is None:
+        return
+    if argument[:1] != "y":
+        await reply(update, context, "therapist/declined", person)
+        return
+    services = context.services
+    try:
+        agreed = await services.db.run(therapists.agree, argument[1:], person.id, services.clock())
+    except therapists.TherapistError as exc:
+        await reply(update, context, "therapist/link_problem", person, problem=exc.reason)
+        return
+    offer_name = await services.db.run(_therapist_name_for, person.id)
+    await reply(update, context, "therapist/agreed", person, therapist=offer_name)
+    await tell(
+        context,
+        agreed.therapist_chat_id,
+        agreed.therapist_language,
+        "therapist/partner_agreed",
+        partner=agreed.partner_name,
+        both=agreed.both,
+    )
+    log.info("therapist link agreed")
+
+
+def _therapist_name_for(session: Any, person_id: int) -> str:
+    names = therapists.therapist_link_of(session, person_id)
+    return names[-1] if names else ""
+
+
+@for_people(allow_stopped=True)
+async def therapist_off_command(update: Update, context: BotContext, person: Person) -> None:
+    """/therapist_off: end the link for oneself; the therapist learns only that it ended."""
+    services = context.services
+    withdrawn = await services.db.run(therapists.withdraw, person.id, services.clock())
+    await reply(update, context, "therapist/off", person, ended=bool(withdrawn.therapist_chat_ids))
+    for chat_id in withdrawn.therapist_chat_ids:
+        await tell(context, chat_id, "en", "therapist/link_ended")
