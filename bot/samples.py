@@ -140,7 +140,6 @@ COMMON: dict[str, Any] = {
     "card": _CARD,
     "ended": True,
     "both": True,
-    "therapist": "Dr. Lee & Partners",
     "step": "calm",
     "number": 2,
     "answers": {"rested": True, "calm": False, "time": True, "private": True},

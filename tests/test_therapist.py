@@ -58,7 +58,7 @@ async def test_only_a_code_from_the_operator_makes_a_therapist(bot: BotHarness) 
 
 
 async def test_each_partner_chooses_and_sees_what_the_therapist_can_do(bot: BotHarness) -> None:
-    ana, ben, doc = await linked(bot)
+    _, _, doc = await linked(bot)
     assert "agreed to link with you; both partners have now agreed" in doc.messages()[-1].text
     [clients] = await bot.say(doc, "/clients")
     assert clients.button_texts == ["Ana & Ben"]
@@ -79,7 +79,7 @@ async def test_a_partner_who_is_not_paired_is_asked_to_pair_first(bot: BotHarnes
 async def test_the_therapist_sets_the_nightly_time_and_each_partner_is_told(
     bot: BotHarness,
 ) -> None:
-    ana, ben, doc = await linked(bot)
+    ana, _, doc = await linked(bot)
     await bot.say(doc, "/clients")
     await bot.press(doc, "Ana & Ben")
     [changed] = await bot.press(doc, "21:00")
@@ -182,7 +182,7 @@ async def test_no_command_output_a_therapist_can_reach_holds_what_partners_wrote
     bot.clock.set(dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC))
     await bot.run_dispatcher()
     await bot.say(ana, secret)
-    await bot.press(ana, f"Share with Ben")
+    await bot.press(ana, "Share with Ben")
     await bot.run_dispatcher()
     await bot.say(doc, "/clients")
     await bot.press(doc, "Ana & Ben")
