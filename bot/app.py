@@ -128,6 +128,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "clientlink": therapist.client_link_command,
         "clients": therapist.clients_command,
         "dashboard": therapist.dashboard_command,
+        "wording": therapist.wording_command,
     }.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
     app.add_handler(CallbackQueryHandler(onboarding.on_consent, pattern=r"^consent:"))

@@ -204,3 +204,31 @@ def test_the_operator_cli_adds_lists_and_revokes(tmp_path: Path, sqlite_url: str
     assert again.returncode == 1
     empty = run_cli("therapist", "add", "  ", cwd=tmp_path, DATABASE_URL=sqlite_url)
     assert empty.returncode == 2
+
+
+async def test_the_therapists_own_wording_is_checked_previewed_and_used(bot: BotHarness) -> None:
+    ana, _, doc = await linked(bot)
+    await bot.say(doc, "/clients")
+    await bot.press(doc, "Ana & Ben")
+    await bot.press(doc, "21:00")
+    with bot.db.session() as session:
+        couple_id = session.scalars(
+            select(Schedule.couple_id).where(Schedule.couple_id.is_not(None))
+        ).first()
+    [refused] = await bot.say(doc, f"/wording {couple_id} {{{{ first_name.__class__ }}}}")
+    assert "nothing was changed" in refused.text
+    [refused] = await bot.say(doc, f"/wording {couple_id} Hello {{{{ email }}}}")
+    assert "Unknown variable 'email'" in refused.text
+    [saved] = await bot.say(
+        doc,
+        f"/wording {couple_id} Good evening <b>{{{{ first_name }}}}</b>: what did "
+        f"{{{{ partner_first_name }}}} do this {{{{ weekday }}}} that you liked?",
+    )
+    assert "Good evening Sam: what did Alex do this Tuesday that you liked?" in saved.text
+    bot.clock.set(dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC))
+    await bot.run_dispatcher()
+    assert ana.messages()[-1].text == (
+        "Good evening Ana: what did Ben do this Monday that you liked?"
+    )
+    [other] = await bot.say(doc, "/wording 999 Hello")
+    assert "nothing changed" in other.text

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from markupsafe import Markup
 from telegram import Update
 
+from bot import prompt_sandbox
 from bot.context import BotContext
 from bot.handlers.common import (
     checked_query,
@@ -306,3 +308,49 @@ async def therapist_off_command(update: Update, context: BotContext, person: Per
     await reply(update, context, "therapist/off", person, ended=bool(withdrawn.therapist_chat_ids))
     for chat_id in withdrawn.therapist_chat_ids:
         await tell(context, chat_id, "en", "therapist/link_ended")
+
+
+async def wording_command(update: Update, context: BotContext) -> None:
+    """/wording COUPLE TEXT: the therapist's own nightly prompt, checked and previewed first.
+
+    `/wording COUPLE off` goes back to the library's wording.
+    """
+    therapist = await _therapist(update, context)
+    if therapist is None:
+        return
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    parts = text.split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].isdigit():
+        await reply(
+            update,
+            context,
+            "therapist/wording_usage",
+            variables=", ".join(prompt_sandbox.VARIABLES),
+        )
+        return
+    couple_id, source = int(parts[1]), parts[2]
+    off = source.strip().lower() == "off"
+    sample = ""
+    if not off:
+        try:
+            sample = prompt_sandbox.render(
+                source, first_name="Sam", partner_first_name="Alex", weekday="Tuesday"
+            )
+        except prompt_sandbox.PromptTemplateError as exc:
+            await reply(update, context, "therapist/wording_refused", reason=exc.reason)
+            return
+    services = context.services
+    try:
+        await services.db.run(
+            therapists.configure,
+            therapist.id,
+            couple_id,
+            {"custom_nightly": None if off else source},
+            services.clock(),
+        )
+    except therapists.TherapistError:
+        await reply(update, context, "therapist/not_your_couple")
+        return
+    # The sandbox's output is already escaped, validated Telegram HTML.
+    await reply(update, context, "therapist/wording_saved", off=off, sample=Markup(sample))
