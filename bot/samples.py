@@ -139,6 +139,7 @@ COMMON: dict[str, Any] = {
     "couples": [_CARD],
     "card": _CARD,
     "ended": True,
+    "off": False,
     "variables": "first_name, partner_first_name, weekday",
     "reason": "Unknown variable 'email'. You can use: first_name, partner_first_name, weekday.",
     "sample": "Good evening Sam, what did Alex do today that you liked?",
