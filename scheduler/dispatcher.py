@@ -352,6 +352,7 @@ class Dispatcher:
                 disable_notification=ready.silent,
                 rate_limit_args={"max_retries": 0},
             )
+            message_id = message.message_id
         except Exception as exc:
             return self._failure(ready, exc)
         sent_at = self.clock()
@@ -361,7 +362,7 @@ class Dispatcher:
             ready.delivery_id,
             store.SENT,
             sent_at=sent_at,
-            message_id=message.message_id,
+            message_id=message_id,
             variant=variant,
         )
 

@@ -98,3 +98,14 @@ async def test_at_the_limit_a_strict_server_never_answers_429() -> None:
         assert len(fake.calls_to("sendMessage")) == len(chats)
         # Paced, not bursty: 45 messages at 30/s need about 1.5 s at least.
         assert elapsed >= (len(chats) - 30) / 30
+
+
+async def test_after_an_event_loop_stall_sends_do_not_burst() -> None:
+    now = [100.0]
+    limiter = TelegramRateLimiter(30, 1, clock=lambda: now[0])
+    # Thirty slots were planned over the last second, but the loop was stalled: all of them
+    # are now due at once. The guard lets at most 29 out within any second.
+    allowed = sum(1 for i in range(40) if limiter._guard(i, now[0]) == 0)
+    assert allowed == limiter._capacity == 29
+    assert limiter._guard(999, now[0]) == pytest.approx(1.0)
+    assert limiter._guard(0, now[0] + 0.5) > 0  # chat 0 sent half a second ago
