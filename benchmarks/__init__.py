@@ -1,0 +1,1 @@
+"""Benchmarks for nudgebot. Run `python -m benchmarks.scheduler_bench --help`."""
