@@ -22,7 +22,11 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.scheduler_bench", "--quick", "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for figure in ("start-up", "RSS", "Idle tick", "Full path", "At the limit", "JobQueue"):

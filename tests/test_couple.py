@@ -101,7 +101,7 @@ async def test_declining_is_respected_and_the_inviter_is_told_kindly(bot: BotHar
 
 
 async def test_expired_reused_forged_and_own_links_are_refused_kindly(bot: BotHarness) -> None:
-    ana, ben = await paired(bot)
+    ana, _ = await paired(bot)
     cara = bot.user(1003, "Cara")
     await bot.onboard(cara)
     payload = await pair_link(bot, cara)
@@ -120,7 +120,6 @@ async def test_expired_reused_forged_and_own_links_are_refused_kindly(bot: BotHa
     await bot.onboard(dan)
     [expired] = await bot.say(dan, f"/start {payload}")
     assert "expired" in expired.text
-    del ben
 
 
 async def test_a_third_person_cannot_join_a_couple(bot: BotHarness) -> None:
@@ -266,7 +265,7 @@ async def test_an_overlong_appreciation_is_refused_and_nothing_is_saved(bot: Bot
 
 
 async def test_delete_removes_a_partners_appreciations_and_relays(bot: BotHarness) -> None:
-    ana, ben = await paired(bot)
+    ana, _ = await paired(bot)
     await write_appreciation(bot, ana, "Your patience")
     await bot.press(ana, "Share with Ben")
     await bot.run_dispatcher()
@@ -277,7 +276,6 @@ async def test_delete_removes_a_partners_appreciations_and_relays(bot: BotHarnes
         assert session.scalar(select(func.count()).select_from(Couple)) == 0
         people = session.scalars(select(Person.display_name)).all()
     assert people == ["Ben"]
-    del ben
 
 
 async def test_the_weekly_checkin_is_agreed_by_both_and_snoozed_for_both(

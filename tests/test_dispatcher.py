@@ -246,7 +246,7 @@ async def test_snooze_until_tomorrow_and_a_second_press(bot: BotHarness) -> None
 
 
 async def test_someone_elses_snooze_button_is_refused(bot: BotHarness) -> None:
-    ana = await person_with_nightly(bot)
+    _ = await person_with_nightly(bot)
     ben = await person_with_nightly(bot, 1002)
     bot.clock.set(DUE)
     await bot.run_dispatcher()
@@ -256,7 +256,6 @@ async def test_someone_elses_snooze_button_is_refused(bot: BotHarness) -> None:
     await bot.process()
     assert "someone else" in (ben.answered_callbacks()[-1].text or "")
     assert deliveries(bot)[0].response is None
-    del ana
 
 
 async def test_changing_zone_moves_the_next_nudge_to_the_new_zone(bot: BotHarness) -> None:

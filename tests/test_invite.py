@@ -195,7 +195,6 @@ async def test_the_partner_can_ask_for_one_reminder_and_gets_exactly_one(
         bot.clock.set(dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC) + dt.timedelta(days=days))
         await bot.run_dispatcher()
     assert invitations_to_ben() == before + 1
-    del ana
 
 
 async def test_a_second_reminder_request_is_refused(bot: BotHarness) -> None:
@@ -209,17 +208,15 @@ async def test_a_second_reminder_request_is_refused(bot: BotHarness) -> None:
     ben.press(fears, remind, strict=False)
     await bot.process()
     assert ben.answered_callbacks()[-1].text == "You've answered this one already."
-    del ana
 
 
 async def test_the_tone_check_points_out_pressure_and_blocks_nothing(bot: BotHarness) -> None:
-    ana, ben = await paired(bot)
+    ana, _ = await paired(bot)
     await walk_to_preview(bot, ana, line="You never listen and this is your last chance.")
     tone = [m for m in ana.messages() if "nothing is blocked" in m.text.lower()]
     assert tone, "no tone note"
     assert "never" in tone[-1].text.lower() and "last chance" in tone[-1].text.lower()
     assert "Send it now" in ana.messages()[-1].button_texts
-    del ben
 
 
 async def test_the_path_for_one_runs_in_order_then_stops(bot: BotHarness) -> None:
