@@ -30,6 +30,7 @@ from bot.handlers import (
     therapist,
 )
 from bot.handlers.common import reply
+from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import TelegramRateLimiter
 from storage import couples, invitations, therapists
@@ -197,6 +198,15 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
     )
     dispatcher: Dispatcher = app.bot_data["dispatcher"]
     await dispatcher.start()
+    settings = services.settings
+    if settings.dashboard_enabled:
+        web = create_app(
+            services.db, clock=services.clock, public_url=settings.dashboard_public_url
+        )
+        server = DashboardServer(web, settings.dashboard_host, settings.dashboard_port)
+        await server.start()
+        app.bot_data["dashboard"] = server
+        log.info("therapist dashboard on %s:%s", settings.dashboard_host, server.port)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             dispatcher.tick,
@@ -212,6 +222,8 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
 async def _post_stop(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     dispatcher: Dispatcher = app.bot_data["dispatcher"]
     await dispatcher.stop()
+    if (server := app.bot_data.pop("dashboard", None)) is not None:
+        await server.stop()
 
 
 async def _post_shutdown(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:

@@ -262,3 +262,45 @@ def test_downtime_longer_than_grace_records_missed_and_sends_nothing(
     db.close()
     assert all(n is not None and n > dt.datetime.now(dt.UTC) for n in next_fires)
     assert "3 nudges were missed past their grace period" in bot.log
+
+
+def test_the_dashboard_is_served_by_the_same_process(fake: FakeTelegram, tmp_path: Path) -> None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with BotProcess(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=fake.base_url,
+        POLL_TIMEOUT_SECONDS="1",
+        DASHBOARD_PORT=str(port),
+    ) as bot:
+        bot.wait_for_log("therapist dashboard on 127.0.0.1", timeout=30)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/not-a-token", timeout=5)
+        assert refused.value.code == 403
+        assert bot.stop() == 0
+
+
+def test_a_dashboard_port_in_use_is_one_clear_line(fake: FakeTelegram, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli(
+            "run",
+            cwd=tmp_path,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=fake.base_url,
+            POLL_TIMEOUT_SECONDS="1",
+            DASHBOARD_PORT=str(port),
+        )
+    assert result.returncode == 1
+    assert "could not listen" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -26,6 +26,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.onboarding import PENDING_PAYLOAD, ask_consent, user_data
 from bot.keyboards import buttons, data
+from dashboard import login_url
 from storage import therapists
 from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person, Therapist
 
@@ -232,7 +233,7 @@ async def dashboard_command(update: Update, context: BotContext) -> None:
         await reply(update, context, "therapist/dashboard_off")
         return
     raw = await services.db.run(therapists.login_link, therapist.id, services.clock())
-    link = f"{settings.dashboard_public_url.rstrip('/')}/login/{raw}"
+    link = login_url(settings.dashboard_public_url, raw)
     await reply(update, context, "therapist/dashboard_link", link=link)
 
 
@@ -353,4 +354,4 @@ async def wording_command(update: Update, context: BotContext) -> None:
         await reply(update, context, "therapist/not_your_couple")
         return
     # The sandbox's output is already escaped, validated Telegram HTML.
-    await reply(update, context, "therapist/wording_saved", off=off, sample=Markup(sample))
+    await reply(update, context, "therapist/wording_saved", off=off, sample=Markup(sample))  # noqa: S704 - sandbox output, escaped and validated

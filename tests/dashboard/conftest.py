@@ -37,6 +37,7 @@ APPRECIATION = "I loved how you held my hand at the bakery queue; I felt safe an
 PRIVATE_APPRECIATION = "Thank you for fixing the bike before my early shift, quietly."
 INVITATION_LINE = "I miss laughing with you and I would like us to learn together."
 OWN_HOPE = "that we argue less about the washing up"
+SECRETS = (APPRECIATION, PRIVATE_APPRECIATION, INVITATION_LINE, OWN_HOPE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ def child_env(**values: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("TELEGRAM_", "DATABASE_", "DISPATCH_", "RATE_LIMIT_", "GRACE_"))
     }
+    # A free port for the dashboard, so tests never collide on 8080.
+    env.setdefault("DASHBOARD_PORT", "0")
     env.update(values)
     return env
 

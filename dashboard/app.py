@@ -1,0 +1,703 @@
+"""The therapist dashboard as a Starlette app: sign in with a one-time link, see linked
+couples, and set their schedule and practice plan.
+
+Every page is rendered on the server and works without JavaScript. The app reaches the
+database only through `storage.therapists`, which never reads what partners wrote, so a
+page can hold names, zones, schedules and counts and nothing else.
+
+Security, briefly: every response says `Cache-Control: no-store`. The login token is in
+the URL, so the login responses say `Referrer-Policy: no-referrer`; every other page says
+`same-origin`, which also sends no referrer to any other site, because under `no-referrer`
+browsers send `Origin: null` with a page's own form posts and the origin check below could
+not tell them from a forged one. The session cookie is HttpOnly and SameSite=Strict (Secure
+behind https); every POST carries the session's CSRF token and, when the browser sends an
+`Origin`, it must be the dashboard's own. Sessions live in memory on the app
+(`app.state.sessions`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.datastructures import FormData, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dashboard import views
+from dashboard.sessions import SESSION_TTL, DashboardSession, SessionStore
+from storage import therapists
+from storage.db import Database
+from storage.models import Therapist
+from storage.therapists import CoupleCard, TherapistError, WeekCounts
+
+log = logging.getLogger(__name__)
+
+COOKIE_NAME = "nudgebot_session"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Our forms are a few hundred bytes; anything far bigger is not one of them.
+MAX_BODY_BYTES = 16 * 1024
+MAX_FORM_FIELDS = 40
+MAX_FIELD_BYTES = 1024
+MAX_TOKEN_CHARS = 128
+MAX_ID = 2**31 - 1
+_NUMBER = re.compile(r"[0-9]{1,4}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+# (heading, lines) of the short pages: warm, plain, and saying what to do next.
+MESSAGES: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "link_invalid": (
+        "This login link is no longer valid",
+        (
+            "A login link works once, for 10 minutes. This one has been used, has "
+            "expired, or was replaced.",
+            "Send /dashboard to the bot in Telegram for a new one.",
+        ),
+    ),
+    "sign_in": (
+        "Please sign in",
+        (
+            "Send /dashboard to the bot in Telegram: it replies with a one-time link that "
+            "signs you in here.",
+        ),
+    ),
+    "signed_out": (
+        "You are signed out",
+        ("To come back, send /dashboard to the bot in Telegram for a new link.",),
+    ),
+    "forbidden": (
+        "That did not go through",
+        (
+            "The form was out of date or did not come from this dashboard, so nothing was changed.",
+            "Go back, reload the page and try again.",
+        ),
+    ),
+    "not_found": (
+        "Not found",
+        (
+            "There is nothing here linked to you. The couple may have ended the link, or "
+            "the address may be wrong.",
+        ),
+    ),
+    "bad_request": ("That could not be read", ("Nothing was changed. Please try again.",)),
+    "too_large": ("That was too much", ("Nothing was changed. Please try again.",)),
+    "not_allowed": ("Not here", ("This address does not take that kind of request.",)),
+    "server_error": (
+        "Something went wrong on our side",
+        ("Nothing you did caused it. Please try again in a minute.",),
+    ),
+}
+_STATUS_MESSAGES: Mapping[int, str] = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "not_allowed",
+    413: "too_large",
+}
+_SAVED = {"schedule": "Schedule saved.", "plan": "Plan saved."}
+
+
+def login_url(public_url: str, raw_token: str) -> str:
+    """The address the bot sends on /dashboard for a token from `therapists.login_link`."""
+    return f"{public_url.rstrip('/')}/login/{raw_token}"
+
+
+def _origin(url: str) -> str | None:
+    """`scheme://host[:port]` as a browser's `Origin` header spells it, or None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+class _SignedOut(Exception):
+    """No live session (or its therapist's account was revoked): ask them to sign in."""
+
+    def __init__(self, therapist_id: int | None = None) -> None:
+        super().__init__("not signed in")
+        self.therapist_id = therapist_id
+
+
+class _Invalid(Exception):
+    """A form value that cannot be used; `reason` is shown to the therapist."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- reading the database (each runs in one transaction on the database thread pool) ------
+
+
+@dataclass(frozen=True, slots=True)
+class _Home:
+    therapist_name: str
+    couples: list[CoupleCard]
+
+
+@dataclass(frozen=True, slots=True)
+class _CoupleView:
+    therapist_name: str
+    card: CoupleCard
+    weeks: list[WeekCounts]
+
+
+def _therapist_name(session: Session, therapist_id: int) -> str:
+    therapist = session.get(Therapist, therapist_id)
+    if therapist is None or therapist.revoked_at is not None:
+        raise _SignedOut(therapist_id)
+    return therapist.name
+
+
+def _load_home(session: Session, therapist_id: int, now: dt.datetime) -> _Home:
+    name = _therapist_name(session, therapist_id)
+    return _Home(name, therapists.couples_of(session, therapist_id, now))
+
+
+def _linked_card(
+    session: Session, therapist_id: int, couple_id: int, now: dt.datetime
+) -> CoupleCard:
+    card = therapists.couple_for(session, therapist_id, couple_id, now)
+    if card is None:
+        raise HTTPException(404)
+    return card
+
+
+def _load_couple(
+    session: Session, therapist_id: int, couple_id: int, now: dt.datetime
+) -> _CoupleView:
+    name = _therapist_name(session, therapist_id)
+    card = _linked_card(session, therapist_id, couple_id, now)
+    weeks = therapists.adherence(session, therapist_id, couple_id, now)
+    return _CoupleView(name, card, weeks)
+
+
+def _configure(
+    session: Session,
+    therapist_id: int,
+    couple_id: int,
+    changes: dict[str, Any],
+    overrides: dict[int, str],
+    now: dt.datetime,
+) -> CoupleCard:
+    _therapist_name(session, therapist_id)
+    card = _linked_card(session, therapist_id, couple_id, now)
+    partners = {p.person_id for p in card.partners}
+    override = {pid: value for pid, value in overrides.items() if pid in partners}
+    return therapists.configure(
+        session, therapist_id, couple_id, {**changes, "override": override}, now
+    )
+
+
+def _set_plan(
+    session: Session,
+    therapist_id: int,
+    couple_id: int,
+    plan: list[dict[str, Any]],
+    starts_on: dt.date | None,
+    now: dt.datetime,
+) -> CoupleCard:
+    _therapist_name(session, therapist_id)
+    _linked_card(session, therapist_id, couple_id, now)
+    return therapists.set_plan(session, therapist_id, couple_id, plan, starts_on or now.date(), now)
+
+
+# --- reading forms --------------------------------------------------------------------------
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _number(form: FormData, key: str, reason: str) -> int:
+    value = _text(form, key)
+    if not _NUMBER.fullmatch(value):
+        raise _Invalid(reason)
+    return int(value)
+
+
+def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
+    """The schedule form as `therapists.configure` changes, plus per-partner overrides.
+
+    Raises `_Invalid` for numbers that are not numbers; times and ranges are checked by
+    the domain, which words its own reasons.
+    """
+    changes: dict[str, Any] = {
+        "nightly_time": _text(form, "nightly_time"),
+        "nightly_window": _number(
+            form, "nightly_window", "The delivery window must be 0 to 180 minutes."
+        ),
+        "checkin_day": _number(form, "checkin_day", "Choose a weekday."),
+        "checkin_time": _text(form, "checkin_time"),
+        "tips_per_week": _number(
+            form, "tips_per_week", "Tips can be 0, 1, 2, 3 or 7 times a week."
+        ),
+        "tips_time": _text(form, "tips_time"),
+        "paused": _text(form, "paused") != "",
+    }
+    overrides: dict[int, str] = {}
+    for key in form:
+        person = key.removeprefix("override_")
+        if person != key and _NUMBER.fullmatch(person):
+            overrides[int(person)] = _text(form, key)
+    return changes, overrides
+
+
+def plan_steps(form: FormData) -> tuple[list[dict[str, Any]], dt.date | None]:
+    """The plan form as `therapists.set_plan` steps and a start date."""
+    steps: list[dict[str, Any]] = []
+    for kind in therapists.PLAN_KINDS:
+        if _text(form, kind):
+            week = _number(form, kind, "Each practice needs a week from 1 to 52, or nothing.")
+            steps.append({"kind": kind, "from_week": week})
+    raw = _text(form, "starts_on")
+    if not raw:
+        if steps:
+            raise _Invalid("Choose the date week 1 starts on.")
+        return steps, None
+    try:
+        if not _DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return steps, dt.date.fromisoformat(raw)
+    except ValueError:
+        raise _Invalid("Choose the date week 1 starts on (a date such as 2026-11-30).") from None
+
+
+def _form_values(form: FormData) -> dict[str, str]:
+    """What the therapist typed, to show it again beside a validation message."""
+    return {key: _text(form, key) for key in form}
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+class _Templates:
+    """The Jinja environment (autoescaped) and the one inline stylesheet, with its hash."""
+
+    def __init__(self, directory: Path) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["kind_label"] = views.kind_label
+        css = (directory / "style.css").read_text(encoding="utf-8").strip()
+        if "<" in css:
+            raise ValueError("the stylesheet must not contain '<'")
+        # Our own file, inlined verbatim so its hash in the CSP matches.
+        self.stylesheet = Markup(css)  # noqa: S704
+        self.style_hash = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("therapist_name", None)
+        context.setdefault("csrf", "")
+        context.setdefault("refresh", False)
+        body = self.env.get_template(template).render(stylesheet=self.stylesheet, **context)
+        return HTMLResponse(body, status_code=status)
+
+    def message(self, key: str, status: int, **context: Any) -> HTMLResponse:
+        heading, lines = MESSAGES[key]
+        context.setdefault("back", False)
+        return self.render("message.html", status, heading=heading, lines=lines, **context)
+
+
+class _SecurityHeaders:
+    """Pure ASGI middleware: the same protective headers on every response."""
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = dict(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in self.headers.items():
+                    if key not in headers:  # a handler may be stricter (the login page)
+                        headers[key] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def security_headers(style_hash: str) -> dict[str, str]:
+    """Headers for every response: never cached, never leak the URL, nothing external."""
+    policy = "; ".join(
+        (
+            "default-src 'none'",
+            f"style-src 'sha256-{style_hash}'",
+            "img-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        )
+    )
+    return {
+        "Cache-Control": "no-store",
+        # Nothing to other sites; our own origin in our own form posts (see the docstring).
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Content-Security-Policy": policy,
+    }
+
+
+# --- the app --------------------------------------------------------------------------------
+
+
+class Dashboard:
+    """The request handlers, with what they share: database, clock, sessions, templates."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], dt.datetime],
+        public_url: str,
+        secure_cookies: bool,
+        sessions: SessionStore,
+        templates: _Templates,
+    ) -> None:
+        origin = _origin(public_url)
+        if origin is None:
+            raise ValueError(f"public_url must be an http(s) URL, not {public_url!r}")
+        self.db = db
+        self.clock = clock
+        self.public_url = public_url
+        self.origin = origin
+        self.secure_cookies = secure_cookies
+        self.sessions = sessions
+        self.templates = templates
+
+    def routes(self) -> list[Route]:
+        """Every page and form target of the dashboard."""
+        return [
+            Route("/", self.home, methods=["GET"]),
+            Route("/login/{token}", self.login, methods=["GET"]),
+            Route("/signed-out", self.signed_out, methods=["GET"]),
+            Route("/couples/{couple_id:int}", self.couple, methods=["GET"]),
+            Route("/couples/{couple_id:int}/schedule", self.schedule, methods=["POST"]),
+            Route("/couples/{couple_id:int}/plan", self.plan, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+        ]
+
+    # sessions and checks
+
+    def _session(self, request: Request) -> DashboardSession:
+        found = self.sessions.get(request.cookies.get(COOKIE_NAME), self.clock())
+        if found is None:
+            raise _SignedOut()
+        return found
+
+    def _set_cookie(self, response: Response, value: str, max_age: int) -> None:
+        response.set_cookie(
+            COOKIE_NAME,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=self.secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
+
+    async def _checked_form(self, request: Request) -> tuple[DashboardSession, FormData]:
+        """A POST's session and form, once its origin and CSRF token check out."""
+        origin = request.headers.get("origin")
+        if origin is not None and _origin(origin) != self.origin:
+            log.info("dashboard POST refused: foreign origin")
+            raise HTTPException(403)
+        session = self._session(request)
+        form = await request.form(
+            max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
+        )
+        submitted = form.get("csrf")
+        if not isinstance(submitted, str) or not session.csrf_matches(submitted):
+            log.info("dashboard POST refused: missing or wrong CSRF token")
+            raise HTTPException(403)
+        return session, form
+
+    @staticmethod
+    def _couple_id(request: Request) -> int:
+        couple_id = int(request.path_params["couple_id"])
+        if not 0 < couple_id <= MAX_ID:
+            raise HTTPException(404)
+        return couple_id
+
+    # pages
+
+    async def login(self, request: Request) -> Response:
+        """Exchange a one-time login link for a session cookie."""
+        if request.method == "HEAD":  # a link checker must not use the link up
+            return Response(status_code=200, headers={"Referrer-Policy": "no-referrer"})
+        token = str(request.path_params["token"])
+        now = self.clock()
+        therapist = None
+        if 0 < len(token) <= MAX_TOKEN_CHARS:
+            therapist = await self.db.run(therapists.use_login, token, now)
+        response: Response
+        if therapist is None:
+            log.info("dashboard login refused")
+            response = self.templates.message("link_invalid", 403)
+        else:
+            self.sessions.end(request.cookies.get(COOKIE_NAME))
+            session_id = self.sessions.create(therapist.id, now)
+            log.info("dashboard login: therapist %s", therapist.id)
+            response = RedirectResponse("/", status_code=303)
+            self._set_cookie(response, session_id, int(self.sessions.ttl.total_seconds()))
+        response.headers["Referrer-Policy"] = "no-referrer"  # this URL holds the token
+        return response
+
+    async def home(self, request: Request) -> Response:
+        """The therapist's couples."""
+        session = self._session(request)
+        home = await self.db.run(_load_home, session.therapist_id, self.clock())
+        couples = [
+            {
+                "couple_id": card.couple_id,
+                "name": views.couple_name(card),
+                "partners": card.partners,
+                "checkins_completed": card.checkins_completed,
+            }
+            for card in home.couples
+        ]
+        return self.templates.render(
+            "home.html",
+            therapist_name=home.therapist_name,
+            csrf=session.csrf_token,
+            couples=couples,
+        )
+
+    async def couple(self, request: Request) -> Response:
+        """One couple: next times, adherence, and the forms to change them."""
+        session = self._session(request)
+        couple_id = self._couple_id(request)
+        view = await self.db.run(_load_couple, session.therapist_id, couple_id, self.clock())
+        saved = _SAVED.get(request.query_params.get("saved", ""))
+        return self._couple_page(view, session, saved=saved)
+
+    def _couple_page(
+        self,
+        view: _CoupleView,
+        session: DashboardSession,
+        *,
+        status: int = 200,
+        saved: str | None = None,
+        schedule_error: str | None = None,
+        plan_error: str | None = None,
+        submitted: Mapping[str, str] | None = None,
+    ) -> HTMLResponse:
+        card = view.card
+        schedule = views.schedule_values(card)
+        plan = views.plan_values(card)
+        if submitted is not None and schedule_error is not None:
+            schedule = {key: submitted.get(key, "") for key in schedule}
+        if submitted is not None and plan_error is not None:
+            plan = {key: submitted.get(key, "") for key in plan}
+        return self.templates.render(
+            "couple.html",
+            status,
+            therapist_name=view.therapist_name,
+            csrf=session.csrf_token,
+            couple_id=card.couple_id,
+            name=views.couple_name(card),
+            partners=card.partners,
+            checkins_completed=card.checkins_completed,
+            saved=saved,
+            previews=views.previews(card),
+            schedule_error=schedule_error,
+            plan_error=plan_error,
+            weeks=view.weeks,
+            chart=views.adherence_chart(view.weeks),
+            series=views.SERIES,
+            schedule=schedule,
+            plan=plan,
+            plan_lines=views.plan_summary(card, self.clock().date()),
+            plan_kinds=therapists.PLAN_KINDS,
+            weekdays=views.WEEKDAYS,
+            tip_choices=views.TIP_CHOICES,
+        )
+
+    async def _refused(
+        self,
+        session: DashboardSession,
+        couple_id: int,
+        form: FormData,
+        *,
+        schedule_error: str | None = None,
+        plan_error: str | None = None,
+    ) -> HTMLResponse:
+        """The couple page again, with what was typed and why nothing changed (400)."""
+        view = await self.db.run(_load_couple, session.therapist_id, couple_id, self.clock())
+        return self._couple_page(
+            view,
+            session,
+            status=400,
+            schedule_error=schedule_error,
+            plan_error=plan_error,
+            submitted=_form_values(form),
+        )
+
+    async def schedule(self, request: Request) -> Response:
+        """Change the couple's times, frequency, per-partner evenings or pause."""
+        session, form = await self._checked_form(request)
+        couple_id = self._couple_id(request)
+        try:
+            changes, overrides = schedule_changes(form)
+            await self.db.run(
+                _configure,
+                session.therapist_id,
+                couple_id,
+                changes,
+                overrides,
+                self.clock(),
+            )
+        except (_Invalid, TherapistError) as exc:
+            if exc.reason == "not_linked":
+                raise HTTPException(404) from None
+            return await self._refused(session, couple_id, form, schedule_error=exc.reason)
+        log.info(
+            "dashboard: therapist %s changed couple %s's schedule", session.therapist_id, couple_id
+        )
+        return RedirectResponse(f"/couples/{couple_id}?saved=schedule", status_code=303)
+
+    async def plan(self, request: Request) -> Response:
+        """Set which practices start in which week, from a start date."""
+        session, form = await self._checked_form(request)
+        couple_id = self._couple_id(request)
+        try:
+            steps, starts_on = plan_steps(form)
+            await self.db.run(
+                _set_plan, session.therapist_id, couple_id, steps, starts_on, self.clock()
+            )
+        except (_Invalid, TherapistError) as exc:
+            if exc.reason == "not_linked":
+                raise HTTPException(404) from None
+            return await self._refused(session, couple_id, form, plan_error=exc.reason)
+        log.info("dashboard: therapist %s set couple %s's plan", session.therapist_id, couple_id)
+        return RedirectResponse(f"/couples/{couple_id}?saved=plan", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        """Sign out: forget the session and the cookie."""
+        await self._checked_form(request)
+        self.sessions.end(request.cookies.get(COOKIE_NAME))
+        response = RedirectResponse("/signed-out", status_code=303)
+        self._set_cookie(response, "", 0)
+        return response
+
+    async def signed_out(self, request: Request) -> Response:
+        """Where signing out lands."""
+        return self.templates.message("signed_out", 200)
+
+    # errors
+
+    async def not_signed_in(self, request: Request, exc: Exception) -> Response:
+        """401 with the way to sign in; never any data."""
+        if isinstance(exc, _SignedOut) and exc.therapist_id is not None:
+            self.sessions.end_therapist(exc.therapist_id)  # the account was revoked
+        # A SameSite=Strict cookie is withheld from a navigation that started on another
+        # site (a link in Telegram's web app), even after our own redirect. One reload from
+        # this page is same-site, so the cookie comes along; plain HTML, no script.
+        refresh = (
+            request.method == "GET"
+            and request.headers.get("sec-fetch-site") == "cross-site"
+            and COOKIE_NAME not in request.cookies
+        )
+        response = self.templates.message("sign_in", 401, refresh=refresh)
+        if COOKIE_NAME in request.cookies:
+            self._set_cookie(response, "", 0)
+        return response
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        """Our own calm page for 400, 403, 404, 405 and 413."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        key = _STATUS_MESSAGES.get(status, "bad_request" if status < 500 else "server_error")
+        response = self.templates.message(key, status, back=status in (403, 404))
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        """500, outside the header middleware, so it sets the headers itself."""
+        response: Response
+        try:
+            response = self.templates.message("server_error", 500)
+        except Exception:  # the page itself failed: say it plainly
+            log.exception("dashboard error page failed")
+            response = PlainTextResponse("Something went wrong. Please try again.", 500)
+        response.headers.update(security_headers(self.templates.style_hash))
+        return response
+
+
+def create_app(
+    db: Database,
+    *,
+    clock: Callable[[], dt.datetime],
+    public_url: str,
+    secure_cookies: bool | None = None,
+) -> Starlette:
+    """Build the dashboard app.
+
+    Args:
+        db: the bot's database; every query runs on its thread pool.
+        clock: returns the current aware UTC time (tests pass a clock they drive).
+        public_url: where therapists reach the dashboard, e.g. `https://care.example.org`;
+            a POST whose `Origin` is not this URL's origin is refused.
+        secure_cookies: mark the session cookie Secure; by default, when `public_url`
+            is https.
+
+    Returns:
+        The Starlette app; its sessions are in `app.state.sessions`.
+    """
+    if secure_cookies is None:
+        secure_cookies = public_url.strip().lower().startswith("https://")
+    templates = _Templates(TEMPLATES_DIR)
+    sessions = SessionStore(SESSION_TTL)
+    dashboard = Dashboard(db, clock, public_url, secure_cookies, sessions, templates)
+    app = Starlette(
+        routes=dashboard.routes(),
+        middleware=[
+            Middleware(_SecurityHeaders, headers=security_headers(templates.style_hash)),
+            # Inside the headers middleware, so a 413 carries them too.
+            Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
+        ],
+        exception_handlers={
+            _SignedOut: dashboard.not_signed_in,
+            HTTPException: dashboard.http_error,
+            Exception: dashboard.server_error,
+        },
+    )
+    app.state.sessions = sessions
+    app.state.dashboard = dashboard
+    return app

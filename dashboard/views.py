@@ -1,0 +1,194 @@
+"""What the pages show, worked out in plain Python so templates stay simple and tests can
+check the wording: labels, the plain-language preview of next times, and the bar chart.
+
+Everything here takes the domain's cards and counts (names, zones, schedules, counts) and
+nothing else, so nothing a partner wrote can reach a page through it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from storage.models import NIGHTLY_APPRECIATION, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
+from storage.therapists import PLAN_KINDS, CoupleCard, PartnerCard, WeekCounts
+
+KIND_LABELS: Mapping[str, str] = {
+    NIGHTLY_APPRECIATION: "Nightly appreciation",
+    WEEKLY_CHECKIN: "Weekly check-in",
+    TIMING_TIP: "Timing tip",
+    PATH_FOR_ONE: "Path for one",
+}
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+TIP_CHOICES: tuple[tuple[int, str], ...] = (
+    (0, "Off"),
+    (1, "Once a week"),
+    (2, "Twice a week"),
+    (3, "Three times a week"),
+    (7, "Every day"),
+)
+# Calm, distinguishable in grey scale too; the legend and the table carry the same numbers.
+SERIES: tuple[tuple[str, str, str], ...] = (
+    ("delivered", "Delivered", "#4f7f78"),
+    ("snoozed", "Snoozed", "#c9a66b"),
+    ("checkins_done", "Check-ins done", "#6b6f9e"),
+)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def kind_label(kind: str) -> str:
+    """A practice's name as a therapist would say it."""
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def split_when(when: str) -> tuple[str, str]:
+    """Split the domain's "Mon 23 Nov 21:30" into ("Mon 23 Nov", "21:30")."""
+    day, _, time = when.rpartition(" ")
+    return (day, time) if day else (when, "")
+
+
+def _times_sentence(kind: str, times: Sequence[str]) -> str:
+    parts = [" at ".join(split_when(t)) for t in times[:2]]
+    text = f"{kind_label(kind).lower()} next on {parts[0]}"
+    if len(parts) > 1:
+        text += f", then {parts[1]}"
+    return text
+
+
+def partner_preview(partner: PartnerCard) -> str:
+    """One plain sentence: when this partner is next nudged, in their own zone."""
+    if not partner.consented:
+        return f"{partner.name} has not agreed to your link yet, so nothing you set reaches them."
+    times = [(kind, t) for kind, t in sorted(partner.next_times.items()) if t]
+    if not times:
+        return f"Nothing is scheduled for {partner.name} at the moment."
+    sentence = "; ".join(_times_sentence(kind, t) for kind, t in times)
+    text = f"{partner.name} ({partner.zone} time): {sentence}."
+    if partner.paused:
+        text += f" {partner.name} has paused the bot, so nothing reaches them until they resume."
+    return text
+
+
+def previews(card: CoupleCard) -> list[str]:
+    """The preview sentence of each partner, in the couple's order."""
+    return [partner_preview(p) for p in card.partners]
+
+
+def couple_name(card: CoupleCard) -> str:
+    """The couple as the therapist knows them: "Maya & Jonas"."""
+    return " & ".join(p.name for p in card.partners) or "A couple"
+
+
+def schedule_values(card: CoupleCard) -> dict[str, str]:
+    """The schedule form's fields, filled from the couple's current settings."""
+    config: Mapping[str, Any] = card.config
+    overrides: Mapping[str, Any] = config.get("overrides") or {}
+    values = {
+        "nightly_time": str(config["nightly"]["time"]),
+        "nightly_window": str(config["nightly"]["window"]),
+        "checkin_day": str(config["checkin"]["day"]),
+        "checkin_time": str(config["checkin"]["time"]),
+        "tips_per_week": str(config["tips"]["per_week"]),
+        "tips_time": str(config["tips"]["time"]),
+        "paused": "on" if config.get("paused") else "",
+    }
+    for partner in card.partners:
+        values[f"override_{partner.person_id}"] = str(overrides.get(str(partner.person_id), ""))
+    return values
+
+
+def plan_values(card: CoupleCard) -> dict[str, str]:
+    """The plan form's fields, filled from the couple's current plan."""
+    values = {kind: "" for kind in PLAN_KINDS}
+    for step in card.plan:
+        values[str(step["kind"])] = str(step["from_week"])
+    values["starts_on"] = card.plan_starts_on.isoformat() if card.plan_starts_on else ""
+    return values
+
+
+def plan_summary(card: CoupleCard, today: dt.date) -> list[str]:
+    """The plan in plain words, with where the couple is in it today."""
+    if not card.plan:
+        return ["No plan: every practice runs (timing tips unless they are set to off)."]
+    lines = [
+        f"{kind_label(str(step['kind']))} from week {step['from_week']}."
+        for step in sorted(card.plan, key=lambda s: (int(s["from_week"]), str(s["kind"])))
+    ]
+    start = card.plan_starts_on
+    if start is not None:
+        if today < start:
+            lines.append(f"The plan starts on {start:%a %d %b %Y}.")
+        else:
+            week = (today - start).days // 7 + 1
+            lines.append(f"Started on {start:%a %d %b %Y}; this is week {week}.")
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of the adherence chart, in SVG user units."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class AxisLabel:
+    x: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A small grouped bar chart: for each week, delivered, snoozed and check-ins done."""
+
+    width: int
+    height: int
+    baseline: float
+    top: float
+    max_value: int
+    bars: tuple[Bar, ...]
+    labels: tuple[AxisLabel, ...]
+    summary: str
+
+
+def adherence_chart(weeks: Sequence[WeekCounts], width: int = 320, height: int = 150) -> Chart:
+    """Lay out the adherence counts as bars; the numbers are also in a table beside it."""
+    top, bottom, side = 14.0, 22.0, 4.0
+    baseline = height - bottom
+    peak = max([1, *(getattr(w, key) for w in weeks for key, _, _ in SERIES)])
+    group = (width - 2 * side) / max(len(weeks), 1)
+    bar_width = group * 0.8 / len(SERIES)
+    bars: list[Bar] = []
+    labels: list[AxisLabel] = []
+    for index, week in enumerate(weeks):
+        left = side + index * group + group * 0.1
+        for position, (key, name, colour) in enumerate(SERIES):
+            value = int(getattr(week, key))
+            bar_height = (baseline - top) * value / peak
+            bars.append(
+                Bar(
+                    round(left + position * bar_width, 1),
+                    round(baseline - bar_height, 1),
+                    round(bar_width - 1, 1),
+                    round(bar_height, 1),
+                    colour,
+                    f"Week of {week.week_start:%d %b}: {value} {name.lower()}",
+                )
+            )
+        labels.append(AxisLabel(round(left + group * 0.4, 1), f"{week.week_start:%d %b}"))
+    totals = {key: sum(int(getattr(w, key)) for w in weeks) for key, _, _ in SERIES}
+    summary = (
+        f"Over {_count(len(weeks), 'week')}: {_count(totals['delivered'], 'nudge')} delivered, "
+        f"{totals['snoozed']} snoozed, {_count(totals['checkins_done'], 'check-in')} done."
+    )
+    return Chart(width, height, baseline, top, peak, tuple(bars), tuple(labels), summary)
