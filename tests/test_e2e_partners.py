@@ -19,7 +19,8 @@ from tests.conftest import TOKEN
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support.process import BotProcess
 
-pytestmark = pytest.mark.e2e
+# It waits for real minutes to pass on the process's clock: longer than the default limit.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
 # A Monday. The set-up below must finish before 20:00 UTC; a loaded CI machine needs room.
 START = dt.datetime(2026, 11, 23, 19, 58, 50, tzinfo=dt.UTC)
