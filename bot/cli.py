@@ -74,9 +74,12 @@ def run() -> None:
     except InvalidToken:
         _fail("Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather (/token).")
     except OSError as exc:
-        _fail(f"the therapist dashboard could not listen on {settings.dashboard_host}:"
-              f"{settings.dashboard_port} ({exc.strerror or exc}); set DASHBOARD_PORT, or "
-              "DASHBOARD_ENABLED=false", code=1)
+        _fail(
+            f"the therapist dashboard could not listen on {settings.dashboard_host}:"
+            f"{settings.dashboard_port} ({exc.strerror or exc}); set DASHBOARD_PORT, or "
+            "DASHBOARD_ENABLED=false",
+            code=1,
+        )
     except NetworkError as exc:
         _fail(
             f"could not reach Telegram at {settings.telegram_api_base_url}: {type(exc).__name__}",

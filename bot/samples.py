@@ -139,6 +139,7 @@ COMMON: dict[str, Any] = {
     "couples": [_CARD],
     "card": _CARD,
     "ended": True,
+    "limit": 300,
     "off": False,
     "variables": "first_name, partner_first_name, weekday",
     "reason": "Unknown variable 'email'. You can use: first_name, partner_first_name, weekday.",

@@ -298,3 +298,13 @@ def test_every_invitation_variant_renders(
     if therapist:
         assert "Dr. Lee & Partners" in plain
     assert "!" not in plain
+
+
+async def test_an_overlong_personal_line_is_asked_to_be_shortened_not_cut(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    await walk_to_preview(bot, ana, line="x" * 10_000)
+    assert "keep it under 300 characters" in ana.messages()[-1].text
+    [preview_intro, *_] = await bot.say(ana, "I miss our walks.")
+    assert "exactly as" in preview_intro.text

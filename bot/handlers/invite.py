@@ -304,6 +304,11 @@ async def on_flow_text(update: Update, context: BotContext, person: Person, text
     if key is None or not text.strip():
         await reply(update, context, "errors/no_question_open", person)
         return
+    limit = invitations.MAX_TEXT[key]
+    if len(" ".join(text.split())) > limit:
+        # Asked to shorten rather than cut: nothing they wrote is silently lost.
+        await reply(update, context, "invite/too_long", person, limit=limit)
+        return
     extra = {"hope": "own"} if key == "own_hope" else {}
     draft = await db.run(invitations.choose, person.id, **{key: text}, **extra)
     await db.run(people.set_awaiting, person.id, None)
