@@ -272,7 +272,7 @@ def test_huge_input_is_cheap(text: str) -> None:
     start = time.perf_counter()
     for _ in range(10):
         _assert_valid(resolve_zone(text))
-    assert time.perf_counter() - start < 1.0  # ~0.1 ms each in practice
+    assert time.perf_counter() - start < 5.0  # ~0.1 ms each in practice; a guard, not a target
 
 
 # --------------------------------------------------------------------------- #
@@ -431,7 +431,7 @@ def test_zone_for_location_is_cheap_when_repeated() -> None:
     start = time.perf_counter()
     for i in range(1_000):
         zone_for_location(-60 + (i % 120), -170 + (i % 340))
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 10.0  # a guard against pathological cost
 
 
 # --------------------------------------------------------------------------- #

@@ -189,7 +189,7 @@ def test_a_flag_is_a_frozen_value() -> None:
 def test_is_fast_on_long_text(text: str) -> None:
     start = time.perf_counter()
     check_tone(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2.0  # no catastrophic backtracking
 
 
 def test_a_long_message_with_one_phrase_at_the_end() -> None:

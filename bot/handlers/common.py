@@ -123,6 +123,44 @@ async def checked_query(
     return query, parsed[0], parsed[1]
 
 
+async def answer_stale(query: CallbackQuery, context: BotContext) -> None:
+    """Answer a button that no longer means anything: nothing changes."""
+    await query.answer(context.services.renderer.render("errors/button_stale", "en"))
+
+
+async def pressed_by_person(
+    update: Update, context: BotContext
+) -> tuple[CallbackQuery, str, Person] | None:
+    """A checked button press (see `checked_query`) from someone who consented.
+
+    Returns (query, argument, person); anyone else gets the "expired" answer.
+    """
+    checked = await checked_query(update, context)
+    if checked is None:
+        return None
+    query, _, argument = checked
+    person = await load_person(update, context)
+    if person is None:
+        await answer_stale(query, context)
+        return None
+    return query, argument, person
+
+
+async def pressed_with_ref(
+    update: Update, context: BotContext
+) -> tuple[CallbackQuery, int, str, Person] | None:
+    """Like `pressed_by_person`, for buttons shaped `<id>.<option>`: (query, id, option, person)."""
+    pressed = await pressed_by_person(update, context)
+    if pressed is None:
+        return None
+    query, argument, person = pressed
+    ref, _, option = argument.partition(".")
+    if not ref.isdigit() or len(ref) > 18:
+        await answer_stale(query, context)
+        return None
+    return query, int(ref), option, person
+
+
 async def close_buttons(query: CallbackQuery) -> None:
     """Remove the buttons from a message whose question has been answered."""
     try:

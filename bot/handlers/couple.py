@@ -10,11 +10,13 @@ from telegram.constants import ParseMode
 
 from bot.context import BotContext
 from bot.handlers.common import (
+    answer_stale,
     checked_query,
     close_buttons,
     for_people,
     label,
     load_person,
+    pressed_with_ref,
     reply,
     tell,
 )
@@ -265,7 +267,7 @@ async def on_appreciation_button(update: Update, context: BotContext) -> None:
     services = context.services
     person = await load_person(update, context)
     if person is None or not ref.isdigit() or action not in "skt":
-        await query.answer(services.renderer.render("errors/button_stale", "en"))
+        await answer_stale(query, context)
         return
     now = services.clock()
     if action == "t":
@@ -418,18 +420,13 @@ async def on_checkin_proposal_button(update: Update, context: BotContext) -> Non
 
 async def on_checkin_button(update: Update, context: BotContext) -> None:
     """Buttons on a check-in reminder: we did it, or not this week (snooze is shared)."""
-    checked = await checked_query(update, context)
-    if checked is None:
+    pressed = await pressed_with_ref(update, context)
+    if pressed is None:
         return
-    query, _, argument = checked
-    delivery_id, _, action = argument.partition(".")
+    query, delivery_id, action, person = pressed
     services = context.services
-    person = await load_person(update, context)
-    if person is None or not delivery_id.isdigit():
-        await query.answer(services.renderer.render("errors/button_stale", "en"))
-        return
     answered = await services.db.run(
-        deliveries.answer_checkin, person.id, int(delivery_id), action, services.clock()
+        deliveries.answer_checkin, person.id, delivery_id, action, services.clock()
     )
     if answered.result in ("gone", "not_yours", "already"):
         await query.answer(

@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 
 from bot.context import BotContext
 from bot.handlers.common import (
+    answer_stale,
     checked_query,
     close_buttons,
     for_people,
@@ -124,7 +125,7 @@ async def on_flow_button(update: Update, context: BotContext) -> None:
     step, _, value = argument.partition(".")
     person = await load_person(update, context)
     if person is None:
-        await query.answer(context.services.renderer.render("errors/button_stale", "en"))
+        await answer_stale(query, context)
         return
     await query.answer()
     await close_buttons(query)

@@ -11,6 +11,7 @@ from bot import timezones
 from bot.context import BotContext
 from bot.handlers.common import (
     REMOVE_KEYBOARD,
+    answer_stale,
     checked_query,
     close_buttons,
     for_people,
@@ -256,7 +257,7 @@ async def on_zone_button(update: Update, context: BotContext) -> None:
     query, _, zone = checked
     person = await load_person(update, context)
     if person is None or timezones.resolve_zone(zone).zone != zone:
-        await query.answer(context.services.renderer.render("errors/button_stale", "en"))
+        await answer_stale(query, context)
         return
     await query.answer()
     await close_buttons(query)

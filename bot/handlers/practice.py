@@ -13,10 +13,12 @@ from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.handlers.common import (
+    answer_stale,
     checked_query,
     close_buttons,
     for_people,
     load_person,
+    pressed_with_ref,
     reply,
     tell,
 )
@@ -184,21 +186,16 @@ async def quiet_command(update: Update, context: BotContext, person: Person) -> 
 
 async def on_snooze(update: Update, context: BotContext) -> None:
     """Snooze buttons on a delivered nudge: move that one nudge, never the recurrence."""
-    checked = await checked_query(update, context)
-    if checked is None:
+    pressed = await pressed_with_ref(update, context)
+    if pressed is None:
         return
-    query, _, argument = checked
+    query, delivery_id, option, person = pressed
     services = context.services
     renderer = services.renderer
-    delivery_id, _, option = argument.partition(".")
-    person = await services.db.run(people.find, query.from_user.id)
-    if person is None or not delivery_id.isdigit():
-        await query.answer(renderer.render("errors/button_stale", "en"))
-        return
     result = await services.db.run(
         deliveries.snooze,
         person.id,
-        int(delivery_id),
+        delivery_id,
         option,
         services.clock(),
         grace=services.settings.grace_seconds,
@@ -265,7 +262,7 @@ async def on_timing_button(update: Update, context: BotContext) -> None:
     renderer = context.services.renderer
     person = await load_person(update, context)
     if person is None or not 1 <= len(answers) <= 4 or set(answers) - {"y", "n"}:
-        await query.answer(renderer.render("errors/button_stale", "en"))
+        await answer_stale(query, context)
         return
     await query.answer()
     if len(answers) < len(TIMING_STEPS):
@@ -292,22 +289,17 @@ async def on_timing_button(update: Update, context: BotContext) -> None:
 
 async def on_fewer_button(update: Update, context: BotContext) -> None:
     """The once-only question about fewer prompts: lower the frequency, or keep it."""
-    checked = await checked_query(update, context)
-    if checked is None:
+    pressed = await pressed_with_ref(update, context)
+    if pressed is None:
         return
-    query, _, argument = checked
-    schedule_id, _, choice = argument.partition(".")
+    query, schedule_id, choice, person = pressed
     services = context.services
-    person = await load_person(update, context)
-    if person is None or not schedule_id.isdigit():
-        await query.answer(services.renderer.render("errors/button_stale", "en"))
-        return
     await query.answer()
     await close_buttons(query)
     schedule = None
     if choice == "y":
         schedule = await services.db.run(
-            deliveries.set_fewer, person.id, int(schedule_id), services.clock()
+            deliveries.set_fewer, person.id, schedule_id, services.clock()
         )
     await reply(
         update,

@@ -16,6 +16,7 @@ from telegram import Update
 from bot import prompt_sandbox
 from bot.context import BotContext
 from bot.handlers.common import (
+    answer_stale,
     checked_query,
     close_buttons,
     for_people,
@@ -128,7 +129,7 @@ async def on_couple_button(update: Update, context: BotContext) -> None:
             therapists.couple_for, therapist.id, int(argument), services.clock()
         )
     if card is None:
-        await query.answer(services.renderer.render("errors/button_stale", "en"))
+        await answer_stale(query, context)
         return
     await query.answer()
     await reply(
@@ -181,7 +182,7 @@ async def on_setting_button(update: Update, context: BotContext) -> None:
                 therapists.configure, therapist.id, int(couple_ref), changes, now
             )
     except (therapists.TherapistError, ValueError):
-        await query.answer(renderer.render("errors/button_stale", "en"))
+        await answer_stale(query, context)
         return
     await query.answer()
     preview = renderer.render("therapist/preview", "en", card=card)
