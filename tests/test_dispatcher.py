@@ -364,6 +364,18 @@ def test_send_errors_map_to_what_happens_next(
         assert outcome.retry_at == bot.clock.now + dt.timedelta(seconds=2)
 
 
+def one_every_20_seconds(bot: BotHarness) -> Dispatcher:
+    """A dispatcher whose limit is one nudge every 20 seconds, so a crowd is easy to make."""
+    return Dispatcher(
+        bot.db,
+        bot.renderer,
+        bot.app.bot,
+        grace=bot.settings.grace_seconds,
+        clock=bot.clock,
+        rate_per_second=0.05,
+    )
+
+
 async def test_crowded_minutes_are_spread_and_unmeetable_windows_reported(
     bot: BotHarness,
 ) -> None:
@@ -373,14 +385,7 @@ async def test_crowded_minutes_are_spread_and_unmeetable_windows_reported(
         session.execute(update(Schedule).values(window_minutes=0))
     # One every 20 seconds: six need almost two minutes, and a window of zero minutes is
     # its own minute.
-    slow = Dispatcher(
-        bot.db,
-        bot.renderer,
-        bot.app.bot,
-        grace=bot.settings.grace_seconds,
-        clock=bot.clock,
-        rate_per_second=0.05,
-    )
+    slow = one_every_20_seconds(bot)
     bot.clock.set(DUE)
     await slow.claim()
     slots = sorted(d.send_after for d in deliveries(bot))
@@ -395,14 +400,7 @@ async def test_a_delivery_window_absorbs_a_crowded_minute(bot: BotHarness) -> No
         await person_with_nightly(bot, 2000 + i)
     with bot.db.session() as session:
         session.execute(update(Schedule).values(window_minutes=30))
-    slow = Dispatcher(
-        bot.db,
-        bot.renderer,
-        bot.app.bot,
-        grace=bot.settings.grace_seconds,
-        clock=bot.clock,
-        rate_per_second=0.05,
-    )
+    slow = one_every_20_seconds(bot)
     bot.clock.set(DUE)
     await slow.claim()
     assert slow.stats.unmet_windows == 0

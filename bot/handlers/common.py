@@ -146,6 +146,24 @@ async def pressed_by_person(
     return query, argument, person
 
 
+async def acknowledged(
+    update: Update, context: BotContext
+) -> tuple[CallbackQuery, str, Person] | None:
+    """A button press from a consenting person, answered and with its buttons removed.
+
+    For questions that are answered once (yes/no): a second press finds no buttons, and a
+    press from someone without a record changes nothing.
+    """
+    checked = await checked_query(update, context)
+    if checked is None:
+        return None
+    query, _, argument = checked
+    await query.answer()
+    await close_buttons(query)
+    person = await load_person(update, context)
+    return (query, argument, person) if person is not None else None
+
+
 async def pressed_with_ref(
     update: Update, context: BotContext
 ) -> tuple[CallbackQuery, int, str, Person] | None:

@@ -12,7 +12,7 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers import couple, invite, onboarding
-from bot.handlers.common import checked_query, close_buttons, label, load_person, reply
+from bot.handlers.common import acknowledged, label, load_person, reply
 from bot.keyboards import buttons, data
 from bot.safety import suggests_danger
 from storage import people
@@ -58,15 +58,10 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 async def on_pause_everything(update: Update, context: BotContext) -> None:
     """The button under the safety note: pause every nudge until /resume."""
-    checked = await checked_query(update, context)
-    if checked is None:
+    pressed = await acknowledged(update, context)
+    if pressed is None:
         return
-    query = checked[0]
-    await query.answer()
-    await close_buttons(query)
-    person = await load_person(update, context)
-    if person is None:
-        return
+    person = pressed[2]
     services = context.services
     await services.db.run(people.pause, person.id, None, services.clock())
     await reply(update, context, "account/paused", person, until=None)

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 
 from bot.context import BotContext
 from bot.handlers.common import (
+    acknowledged,
     answer_stale,
     checked_query,
     close_buttons,
@@ -157,15 +158,10 @@ async def unpair_command(update: Update, context: BotContext, person: Person) ->
 
 
 async def on_unpair_button(update: Update, context: BotContext) -> None:
-    checked = await checked_query(update, context)
-    if checked is None:
+    pressed = await acknowledged(update, context)
+    if pressed is None or pressed[1] != "yes":
         return
-    query, _, answer = checked
-    await query.answer()
-    await close_buttons(query)
-    person = await load_person(update, context)
-    if person is None or answer != "yes":
-        return
+    person = pressed[2]
     ended = await context.services.db.run(couples.unpair, person.id)
     await reply(update, context, "couple/unpaired", person, was_paired=ended is not None)
     if ended is not None:
@@ -379,15 +375,10 @@ def _in_zone(weekday: int, at: dt.time, zone: str, other: str, now: dt.datetime)
 
 
 async def on_checkin_proposal_button(update: Update, context: BotContext) -> None:
-    checked = await checked_query(update, context)
-    if checked is None:
+    pressed = await acknowledged(update, context)
+    if pressed is None:
         return
-    query, _, answer = checked
-    await query.answer()
-    await close_buttons(query)
-    person = await load_person(update, context)
-    if person is None:
-        return
+    _, answer, person = pressed
     services = context.services
     result = await services.db.run(answer_proposal, person.id, answer == "y", services.clock())
     if result.result == "confirmed" and result.schedule is not None:

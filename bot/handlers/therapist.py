@@ -16,12 +16,11 @@ from telegram import Update
 from bot import prompt_sandbox
 from bot.context import BotContext
 from bot.handlers.common import (
+    acknowledged,
     answer_stale,
     checked_query,
-    close_buttons,
     for_people,
     label,
-    load_person,
     reply,
     tell,
 )
@@ -266,15 +265,10 @@ async def open_client_link(
 
 
 async def on_link_button(update: Update, context: BotContext) -> None:
-    checked = await checked_query(update, context)
-    if checked is None:
+    pressed = await acknowledged(update, context)
+    if pressed is None:
         return
-    query, _, argument = checked
-    await query.answer()
-    await close_buttons(query)
-    person = await load_person(update, context)
-    if person is None:
-        return
+    _, argument, person = pressed
     if argument[:1] != "y":
         await reply(update, context, "therapist/declined", person)
         return
