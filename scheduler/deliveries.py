@@ -368,6 +368,10 @@ def take_ready(
     custom = _custom_wording(session, sending)
     for delivery in sending:
         person = people[delivery.person_id]
+        if delivery.kind == NIGHTLY_APPRECIATION and delivery.id not in ask_care:
+            # Open the question before the prompt goes: a reply can arrive before this
+            # chunk's outcomes are written. A send that fails closes it again.
+            person.awaiting, person.awaiting_ref = "appreciation", delivery.id
         report.ready.append(
             Ready(
                 delivery_id=delivery.id,
@@ -585,6 +589,12 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             else:
                 delivery.send_after = outcome.retry_at
         person = people[delivery.person_id]
+        if (
+            outcome.status != SENT
+            and person.awaiting_ref == delivery.id
+            and (person.awaiting == "appreciation")
+        ):
+            person.awaiting, person.awaiting_ref = None, None
         if outcome.status == BLOCKED and person.blocked_at is None:
             person.blocked_at = now
         if outcome.new_chat_id is not None:

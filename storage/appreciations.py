@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.couples import couple_of, members, relays_paused
-from storage.models import NIGHTLY_APPRECIATION, Appreciation, Couple, Delivery, Person
+from storage.models import Appreciation, Couple, Delivery, Person
 
 MAX_LENGTH = 1500
 REVEAL_WINDOW = dt.timedelta(hours=24)
@@ -266,6 +266,3 @@ def on_relay_sent(session: Session, delivery: Delivery, now: dt.datetime) -> Non
             appreciation.delivered_at = now
             if appreciation.thanked_at is None:
                 relay(session, RECEIPT, appreciation.person_id, appreciation.id, now)
-    elif delivery.kind == NIGHTLY_APPRECIATION:
-        person = session.get_one(Person, delivery.person_id)
-        person.awaiting, person.awaiting_ref = "appreciation", delivery.id

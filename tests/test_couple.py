@@ -341,3 +341,20 @@ async def test_a_message_that_suggests_danger_is_never_relayed_and_gets_care(
     assert "until you send /resume" in paused.text
     with bot.db.session() as session:
         assert session.scalars(select(Person.paused_at).where(Person.display_name == "Ana")).one()
+
+
+async def test_a_reply_that_beats_the_prompts_outcome_record_is_still_kept(
+    bot: BotHarness,
+) -> None:
+    from scheduler import deliveries as store
+
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await bot.say(ana, "/nightly 21:00")
+    bot.clock.set(ANA_NIGHTLY)
+    await bot.dispatcher.claim()
+    # Taken for sending (the prompt is on its way); its outcome is not written yet.
+    await bot.db.run(store.take_ready, ANA_NIGHTLY, limit=10)
+    [saved] = await bot.say(ana, "Your patience this morning")
+    assert "It's in your journal" in saved.text
+    assert count(bot, Appreciation) == 1
