@@ -8,27 +8,16 @@ couple (a unique constraint on `couple_members.person_id` holds that even under 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Couple, CoupleMember, OneTimeToken, Person, Schedule
+from storage.tokens import issue, token_hash
 
 PAIR = "pair"
 PAIR_PREFIX = "p"
-# 24 random bytes: 32 URL-safe characters, well inside Telegram's 64 for a /start payload.
-TOKEN_BYTES = 24
-
-
-def token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def couple_of(session: Session, person_id: int) -> Couple | None:
@@ -64,17 +53,7 @@ def create_pairing_link(
         )
         .values(used_at=now)
     )
-    raw = new_token()
-    session.add(
-        OneTimeToken(
-            purpose=PAIR,
-            token_hash=token_hash(raw),
-            person_id=person_id,
-            created_at=now,
-            expires_at=now + ttl,
-        )
-    )
-    return raw
+    return issue(session, PAIR, now, ttl, person_id=person_id)
 
 
 @dataclass(frozen=True, slots=True)

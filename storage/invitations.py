@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.couples import couple_of, members, new_token, token_hash
+from storage.couples import couple_of, members
 from storage.models import Delivery, Invitation, InviteOptOut, OneTimeToken, Person
+from storage.tokens import issue, token_hash
 
 INVITE = "invite"
 INVITE_PREFIX = "i"
@@ -187,17 +188,7 @@ def send(session: Session, person_id: int, send_at: dt.datetime, now: dt.datetim
         return Scheduled("not_ready")
     partner = _partner(session, person_id)
     if partner is None:
-        raw = new_token()
-        session.add(
-            OneTimeToken(
-                purpose=INVITE,
-                token_hash=token_hash(raw),
-                person_id=person_id,
-                ref_id=draft.id,
-                created_at=now,
-                expires_at=now + LINK_TTL,
-            )
-        )
+        raw = issue(session, INVITE, now, LINK_TTL, person_id=person_id, ref_id=draft.id)
         draft.status, draft.sent_at = "link", now
         return Scheduled("link", token=raw)
     draft.status, draft.recipient_id, draft.send_at = "scheduled", partner.id, send_at

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.rules import EVERY_DAY, next_fire_at, upcoming
 from scheduler.schedules import rule_of, weekdays_mask
-from storage.couples import couple_of, members, new_token, token_hash
+from storage.couples import couple_of, members
 from storage.models import (
     NIGHTLY_APPRECIATION,
     TIMING_TIP,
@@ -34,6 +34,7 @@ from storage.models import (
     TherapistConsent,
     TherapistLink,
 )
+from storage.tokens import issue, token_hash
 
 REGISTER = "therapist_register"
 CLIENT_LINK = "therapist_link"
@@ -72,16 +73,7 @@ def add(session: Session, name: str, now: dt.datetime) -> tuple[Therapist, str]:
     therapist = Therapist(name=name, created_at=now)
     session.add(therapist)
     session.flush()
-    raw = new_token()
-    session.add(
-        OneTimeToken(
-            purpose=REGISTER,
-            token_hash=token_hash(raw),
-            therapist_id=therapist.id,
-            created_at=now,
-            expires_at=now + REGISTRATION_TTL,
-        )
-    )
+    raw = issue(session, REGISTER, now, REGISTRATION_TTL, therapist_id=therapist.id)
     return therapist, raw
 
 
@@ -183,16 +175,7 @@ def active(session: Session, telegram_user_id: int) -> Therapist | None:
 
 def login_link(session: Session, therapist_id: int, now: dt.datetime) -> str:
     """A one-time dashboard login token, valid for minutes."""
-    raw = new_token()
-    session.add(
-        OneTimeToken(
-            purpose=LOGIN,
-            token_hash=token_hash(raw),
-            therapist_id=therapist_id,
-            created_at=now,
-            expires_at=now + LOGIN_TTL,
-        )
-    )
+    raw = issue(session, LOGIN, now, LOGIN_TTL, therapist_id=therapist_id)
     return raw
 
 
@@ -228,16 +211,7 @@ def use_login(session: Session, raw: str, now: dt.datetime) -> Therapist | None:
 
 def client_link(session: Session, therapist_id: int, now: dt.datetime) -> str:
     """A link for one couple: the first partner to open it binds it to their couple."""
-    raw = new_token()
-    session.add(
-        OneTimeToken(
-            purpose=CLIENT_LINK,
-            token_hash=token_hash(raw),
-            therapist_id=therapist_id,
-            created_at=now,
-            expires_at=now + CLIENT_LINK_TTL,
-        )
-    )
+    raw = issue(session, CLIENT_LINK, now, CLIENT_LINK_TTL, therapist_id=therapist_id)
     return raw
 
 
