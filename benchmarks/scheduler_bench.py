@@ -128,20 +128,22 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot import logs
+from bot.composer import Composer
+from bot.ratelimit import TelegramRateLimiter
 from bot.render import Renderer
 from bot.settings import DEFAULT_TEMPLATES_DIR, REPO_ROOT, Settings
-from scheduler import deliveries as store
+from bot.transport import TelegramTransport
 from scheduler.dispatcher import Dispatcher
-from scheduler.ratelimit import TelegramRateLimiter
 from scheduler.rules import Rule, next_fire_at, occurrence_window
 from scheduler.schedules import rule_of
+from storage import deliveries as store
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
     NIGHTLY_APPRECIATION,
@@ -547,7 +549,7 @@ class FakeSpec:
 
 def _fake_child(conn: multiprocessing.connection.Connection, spec: FakeSpec) -> None:
     """Child process: run a FakeTelegram and answer `stats`/`stop` over the pipe."""
-    from tests.fakes.telegram_api import FakeTelegram
+    from fakes.telegram_api import FakeTelegram
 
     fake = FakeTelegram(
         token=spec.token,
@@ -649,7 +651,7 @@ class FakeProcess:
 
 def measure_bot_process(url: str, workdir: Path, idle_seconds: float) -> dict[str, Any]:
     """Start `nudgebot run`, time its start-up, read its memory, SIGTERM it."""
-    from tests.fakes.telegram_api import FakeTelegram
+    from fakes.telegram_api import FakeTelegram
 
     executable = Path(sys.executable).parent / "nudgebot"
     log_path = workdir / "nudgebot-run.log"
@@ -807,8 +809,8 @@ async def harness(
     )
     dispatcher = Dispatcher(
         db,
-        Renderer(DEFAULT_TEMPLATES_DIR, "en"),
-        bot,
+        Composer(Renderer(DEFAULT_TEMPLATES_DIR, "en"), clock),
+        TelegramTransport(bot),
         grace=settings.grace_seconds,
         clock=clock,
         batch_size=batch_size or settings.dispatch_batch_size,
@@ -1029,7 +1031,8 @@ async def measure_throughput(
 
 def render_cost(dispatcher: Dispatcher) -> dict[str, float]:
     """Per-call cost of `Renderer.names` (called per nudge) and of one whole render."""
-    renderer = dispatcher.renderer
+    composer = cast(Composer, dispatcher.composer)
+    renderer = composer.renderer
     repeat = 200
     begun = time.perf_counter()
     for _ in range(repeat):
@@ -1053,7 +1056,7 @@ def render_cost(dispatcher: Dispatcher) -> dict[str, float]:
         )
         begun = time.perf_counter()
         for _ in range(repeat):
-            dispatcher.render(ready)
+            composer.compose(ready)
         render_us = (time.perf_counter() - begun) / repeat * 1e6
     return {"names_us": names_us, "render_us": render_us}
 
@@ -1514,7 +1517,7 @@ def run_all(args: argparse.Namespace, report: Report, tally: LogTally) -> None:
         phase("real bot process")
         report_bot(report, plan, measure_bot_process(url, workdir, plan.bot_idle_seconds))
 
-        from tests.fakes.telegram_api import FakeTelegram
+        from fakes.telegram_api import FakeTelegram
 
         with FakeTelegram(token=TOKEN) as quiet_fake:
             phase("idle tick")

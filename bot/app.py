@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.composer import Composer
 from bot.context import BotContext, Services
 from bot.handlers import (
     account,
@@ -30,9 +31,10 @@ from bot.handlers import (
     therapist,
 )
 from bot.handlers.common import reply
+from bot.ratelimit import TelegramRateLimiter
+from bot.transport import TelegramTransport
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
-from scheduler.ratelimit import TelegramRateLimiter
 from storage import couples, invitations, therapists
 
 log = logging.getLogger(__name__)
@@ -74,8 +76,8 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
     app.bot_data["services"] = services
     app.bot_data["dispatcher"] = Dispatcher(
         services.db,
-        services.renderer,
-        app.bot,
+        Composer(services.renderer, services.clock),
+        TelegramTransport(app.bot),
         grace=settings.grace_seconds,
         clock=services.clock,
         batch_size=settings.dispatch_batch_size,

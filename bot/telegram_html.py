@@ -3,7 +3,7 @@
 Telegram rejects a whole message ("Bad Request: can't parse entities: ...") when its
 HTML is malformed, so anything the bot composes from text it does not fully control
 (therapist-written prompt templates, see :mod:`bot.prompt_sandbox`) is checked here
-before it is sent.  The test fake (``tests/fakes/telegram_api.py``) uses the same
+before it is sent.  The test fake (``fakes/telegram_api.py``) uses the same
 parser, so production checks and the fake server agree by construction.
 
 Supported: ``b strong i em u ins s strike del span(class="tg-spoiler") tg-spoiler

@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -43,10 +42,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboard import views
 from dashboard.sessions import SESSION_TTL, DashboardSession, SessionStore
-from storage import therapists
+from scheduler import therapy
+from scheduler.therapy import CoupleCard
+from storage import Session, therapists
 from storage.db import Database
 from storage.models import Therapist
-from storage.therapists import CoupleCard, TherapistError, WeekCounts
+from storage.therapists import TherapistError, WeekCounts
 
 log = logging.getLogger(__name__)
 
@@ -176,13 +177,13 @@ def _therapist_name(session: Session, therapist_id: int) -> str:
 
 def _load_home(session: Session, therapist_id: int, now: dt.datetime) -> _Home:
     name = _therapist_name(session, therapist_id)
-    return _Home(name, therapists.couples_of(session, therapist_id, now))
+    return _Home(name, therapy.couples_of(session, therapist_id, now))
 
 
 def _linked_card(
     session: Session, therapist_id: int, couple_id: int, now: dt.datetime
 ) -> CoupleCard:
-    card = therapists.couple_for(session, therapist_id, couple_id, now)
+    card = therapy.couple_for(session, therapist_id, couple_id, now)
     if card is None:
         raise HTTPException(404)
     return card
@@ -209,7 +210,7 @@ def _configure(
     card = _linked_card(session, therapist_id, couple_id, now)
     partners = {p.person_id for p in card.partners}
     override = {pid: value for pid, value in overrides.items() if pid in partners}
-    return therapists.configure(
+    return therapy.configure(
         session, therapist_id, couple_id, {**changes, "override": override}, now
     )
 
@@ -224,7 +225,7 @@ def _set_plan(
 ) -> CoupleCard:
     _therapist_name(session, therapist_id)
     _linked_card(session, therapist_id, couple_id, now)
-    return therapists.set_plan(session, therapist_id, couple_id, plan, starts_on or now.date(), now)
+    return therapy.set_plan(session, therapist_id, couple_id, plan, starts_on or now.date(), now)
 
 
 # --- reading forms --------------------------------------------------------------------------
@@ -243,7 +244,7 @@ def _number(form: FormData, key: str, reason: str) -> int:
 
 
 def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
-    """The schedule form as `therapists.configure` changes, plus per-partner overrides.
+    """The schedule form as `therapy.configure` changes, plus per-partner overrides.
 
     Raises `_Invalid` for numbers that are not numbers; times and ranges are checked by
     the domain, which words its own reasons.
@@ -270,7 +271,7 @@ def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
 
 
 def plan_steps(form: FormData) -> tuple[list[dict[str, Any]], dt.date | None]:
-    """The plan form as `therapists.set_plan` steps and a start date."""
+    """The plan form as `therapy.set_plan` steps and a start date."""
     steps: list[dict[str, Any]] = []
     for kind in therapists.PLAN_KINDS:
         if _text(form, kind):

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scheduler.therapy import CoupleCard, PartnerCard
 from storage.models import NIGHTLY_APPRECIATION, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
-from storage.therapists import PLAN_KINDS, CoupleCard, PartnerCard, WeekCounts
+from storage.therapists import PLAN_KINDS, WeekCounts
 
 KIND_LABELS: Mapping[str, str] = {
     NIGHTLY_APPRECIATION: "Nightly appreciation",

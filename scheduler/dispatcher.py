@@ -2,7 +2,7 @@
 
 APScheduler (through python-telegram-bot's job queue) is only the clock: one repeating
 job calls `Dispatcher.tick`, which starts a drain of the work that is due if none is
-running. All state lives in the database (see `scheduler.deliveries`), so nothing is held
+running. All state lives in the database (see `storage.deliveries`), so nothing is held
 per person in memory and a restart loses nothing.
 """
 
@@ -13,48 +13,29 @@ import collections
 import datetime as dt
 import logging
 import math
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import httpx
-from telegram import InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-)
-from telegram.ext import ExtBot
-
-from bot import prompt_sandbox
-from bot.invitation_text import answer_buttons, render_invitation
-from bot.keyboards import buttons, data
-from bot.render import Renderer
-from scheduler import deliveries as store
-from scheduler.deliveries import Outcome, Ready, Slotter
-from storage import invitations, therapists
-from storage.appreciations import RELAY
+from scheduler import claims
+from scheduler.claims import Slotter
+from scheduler.snoozes import SNOOZE_HOUR, SNOOZE_TOMORROW, SNOOZE_TONIGHT
+from scheduler.therapy import apply_plans
+from scheduler.transport import Composer, SendResult, SendStatus, Transport
+from storage import deliveries as store
+from storage import invitations
 from storage.db import Database
-from storage.models import PATH_FOR_ONE, WEEKLY_CHECKIN
+from storage.deliveries import Outcome, Ready
 
 log = logging.getLogger(__name__)
 
-# Errors raised before the request left this machine: safe to send again.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_BACKOFF_SECONDS = 300.0
-PATH_DONE = "done"
 MAX_IN_FLIGHT = 32
 PLAN_CHECK = dt.timedelta(hours=1)
 SNOOZE_BUTTONS = (
-    ("snooze_hour", store.SNOOZE_HOUR),
-    ("snooze_tonight", store.SNOOZE_TONIGHT),
-    ("snooze_tomorrow", store.SNOOZE_TOMORROW),
+    ("snooze_hour", SNOOZE_HOUR),
+    ("snooze_tonight", SNOOZE_TONIGHT),
+    ("snooze_tomorrow", SNOOZE_TOMORROW),
 )
 
 
@@ -79,15 +60,6 @@ class DispatchStats:
     )
 
 
-def nudge_variants(renderer: Renderer, kind: str, locale: str) -> list[str]:
-    """The wordings available for a kind of nudge, by short name ("quality", "moment")."""
-    for loc in (locale, "en"):
-        names = [n for n in renderer.names(loc) if n.startswith(f"nudges/{kind}/")]
-        if names:
-            return [n.rsplit("/", 1)[-1] for n in names]
-    return []
-
-
 def choose_variant(variants: Sequence[str], recent: Sequence[str], seed: int) -> str:
     """A wording the person has not seen lately; else the one they saw longest ago.
 
@@ -109,8 +81,8 @@ class Dispatcher:
     def __init__(
         self,
         db: Database,
-        renderer: Renderer,
-        bot: ExtBot[Any],
+        composer: Composer,
+        transport: Transport,
         *,
         grace: Callable[[str], float],
         clock: Callable[[], dt.datetime],
@@ -119,8 +91,8 @@ class Dispatcher:
         per_chat_per_second: float = 0.0,
     ) -> None:
         self.db = db
-        self.renderer = renderer
-        self.bot = bot
+        self.composer = composer
+        self.transport = transport
         self.grace = grace
         self.clock = clock
         self.batch_size = batch_size
@@ -177,30 +149,18 @@ class Dispatcher:
         if self._plans_checked is not None and now - self._plans_checked < PLAN_CHECK:
             return
         self._plans_checked = now
-        await self.db.run(therapists.apply_plans, now)
+        await self.db.run(apply_plans, now)
 
     async def send_invitation_reminders(self) -> int:
         """The once-only reminders partners asked for; marked sent before they go."""
         due = await self.db.run(invitations.take_due_reminders, self.clock())
         for reminder in due:
-            lang = reminder.language
-            text = "\n\n".join(
-                [
-                    self.renderer.render(
-                        "invite/reminder", lang, initiator=reminder.shown.initiator_name
-                    ),
-                    render_invitation(self.renderer, lang, reminder.shown),
-                ]
+            composed = self.composer.compose_reminder(reminder)
+            result = await self.transport.send(
+                reminder.chat_id, composed.text, markup=composed.markup
             )
-            try:
-                await self.bot.send_message(
-                    reminder.chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=answer_buttons(self.renderer, lang, reminder.invitation_id),
-                )
-            except TelegramError as exc:
-                log.warning("an invitation reminder could not be sent (%s)", type(exc).__name__)
+            if result.status is not SendStatus.SENT:
+                log.warning("an invitation reminder could not be sent (%s)", result.error)
         return len(due)
 
     async def claim(self) -> int:
@@ -208,7 +168,7 @@ class Dispatcher:
         now = self.clock()
         try:
             report = await self.db.run(
-                store.claim_due, now, limit=self.batch_size, grace=self.grace, slotter=self.slotter
+                claims.claim_due, now, limit=self.batch_size, grace=self.grace, slotter=self.slotter
             )
         except store.ClaimConflict as exc:
             log.info("another worker claimed %s schedules first", exc.args[0])
@@ -231,7 +191,7 @@ class Dispatcher:
     async def send_ready(self) -> int:
         """Send one chunk of deliveries whose time has come; returns how many were tried."""
         now = self.clock()
-        taken = await self.db.run(store.take_ready, now, limit=self.chunk)
+        taken = await self.db.run(claims.take_ready, now, limit=self.chunk)
         self.stats.missed += taken.missed
         self.stats.skipped += taken.skipped
         if not taken.ready:
@@ -239,96 +199,6 @@ class Dispatcher:
         outcomes = await asyncio.gather(*(self._send_bounded(ready) for ready in taken.ready))
         await self.db.run(store.record_outcomes, outcomes, self.clock())
         return len(outcomes)
-
-    def render(self, ready: Ready) -> tuple[str, str | None, InlineKeyboardMarkup | None]:
-        """The text, wording name and buttons of one nudge or relay."""
-        lang = ready.language
-        label = self.renderer.label
-        if ready.invitation is not None:
-            text = render_invitation(self.renderer, lang, ready.invitation)
-            return text, None, answer_buttons(self.renderer, lang, ready.invitation.invitation_id)
-        if ready.relay is not None:
-            text = self.renderer.render(
-                f"relay/{ready.kind}",
-                lang,
-                sender=ready.relay.sender_name,
-                text=ready.relay.text,
-                partner=ready.relay.partner_name,
-            )
-            thanks = None
-            if ready.kind == RELAY:
-                thanks = buttons([(label("thanks", lang), data("appr", f"t{ready.ref_id}"))])
-            return text, None, thanks
-        if ready.ask_care and ready.schedule_id is not None:
-            text = self.renderer.render("practice/fewer", lang, name=ready.display_name)
-            ref = ready.schedule_id
-            return (
-                text,
-                None,
-                buttons(
-                    [
-                        (label("fewer_yes", lang), data("fewer", f"{ref}.y")),
-                        (label("fewer_no", lang), data("fewer", f"{ref}.n")),
-                    ]
-                ),
-            )
-        variants = nudge_variants(self.renderer, ready.kind, lang)
-        custom = self._custom_text(ready)
-        if custom is not None:
-            return custom, "custom", self._nudge_buttons(ready)
-        if ready.kind == PATH_FOR_ONE:
-            # A series, in order; when it is complete, a closing note ends it.
-            unseen = [v for v in variants if v not in ready.recent_variants]
-            if not unseen:
-                text = self.renderer.render("invite/path_done", lang, name=ready.display_name)
-                return text, PATH_DONE, None
-            variant = unseen[0]
-            text = self.renderer.render(
-                f"nudges/{ready.kind}/{variant}", lang, name=ready.display_name, zone=ready.zone
-            )
-            return text, variant, None
-        seed = zlib.crc32(f"{ready.person_id}:{ready.due_at.date()}".encode())
-        variant = choose_variant(variants, ready.recent_variants, seed)
-        text = self.renderer.render(
-            f"nudges/{ready.kind}/{variant}", lang, name=ready.display_name, zone=ready.zone
-        )
-        return text, variant, self._nudge_buttons(ready)
-
-    def _nudge_buttons(self, ready: Ready) -> InlineKeyboardMarkup:
-        """Check-in: done, snooze an hour, not this week. Others: the snoozes that apply."""
-        lang, ref, label = ready.language, ready.delivery_id, self.renderer.label
-        if ready.kind == WEEKLY_CHECKIN:
-            return buttons(
-                [(label("checkin_done", lang), data("checkin", f"{ref}.done"))],
-                [
-                    (label("snooze_hour", lang), data("snooze", f"{ref}.{store.SNOOZE_HOUR}")),
-                    (label("checkin_skip", lang), data("checkin", f"{ref}.skip")),
-                ],
-            )
-        now = self.clock()
-        return buttons(
-            [
-                (label(key, lang), data("snooze", f"{ref}.{option}"))
-                for key, option in SNOOZE_BUTTONS
-                if store.snooze_target(option, ready.due_at, now, ready.zone) is not None
-            ]
-        )
-
-    def _custom_text(self, ready: Ready) -> str | None:
-        """A therapist's own wording, rendered in the sandbox; None falls back to ours."""
-        if not ready.custom_template:
-            return None
-        weekday = ready.due_at.astimezone(ZoneInfo(ready.zone)).strftime("%A")
-        try:
-            return prompt_sandbox.render(
-                ready.custom_template,
-                first_name=ready.display_name,
-                partner_first_name=ready.partner_name,
-                weekday=weekday,
-            )
-        except prompt_sandbox.PromptTemplateError:
-            log.warning("a therapist's wording could not be rendered; using the library's")
-            return None
 
     async def _send_bounded(self, ready: Ready) -> Outcome:
         # httpx's pool rescans its connections on every request event: many requests in
@@ -338,78 +208,61 @@ class Dispatcher:
 
     async def _send(self, ready: Ready) -> Outcome:
         try:
-            text, variant, markup = self.render(ready)
+            composed = self.composer.compose(ready)
         except Exception:
-            log.exception("could not render a %s nudge", ready.kind)
+            log.exception("could not compose a %s nudge", ready.kind)
             self.stats.failed += 1
             return Outcome(ready.delivery_id, store.FAILED, error="render")
-        try:
-            message = await self.bot.send_message(
-                ready.chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                disable_notification=ready.silent,
-                rate_limit_args={"max_retries": 0},
-            )
-            message_id = message.message_id
-        except Exception as exc:
-            return self._failure(ready, exc)
-        sent_at = self.clock()
-        self.stats.sent += 1
-        self.stats.lateness.append(max(0.0, (sent_at - ready.due_at).total_seconds()))
-        return Outcome(
-            ready.delivery_id,
-            store.SENT,
-            sent_at=sent_at,
-            message_id=message_id,
-            variant=variant,
+        result = await self.transport.send(
+            ready.chat_id, composed.text, markup=composed.markup, silent=ready.silent
         )
+        return self._outcome(ready, result, composed.variant)
 
-    def _failure(self, ready: Ready, exc: Exception) -> Outcome:
-        """Map a send error to what happens to the delivery."""
+    def _outcome(self, ready: Ready, result: SendResult, variant: str | None) -> Outcome:
+        """What a send's result means for its delivery."""
         now = self.clock()
-        name = type(exc).__name__
-        if isinstance(exc, RetryAfter):
-            self.stats.rate_limited += 1
-            retry = exc.retry_after
-            seconds = retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
+        status, error = result.status, result.error
+        if status is SendStatus.SENT:
+            self.stats.sent += 1
+            self.stats.lateness.append(max(0.0, (now - ready.due_at).total_seconds()))
             return Outcome(
                 ready.delivery_id,
-                store.CLAIMED,
-                error=name,
-                retry_at=now + dt.timedelta(seconds=seconds),
+                store.SENT,
+                sent_at=now,
+                message_id=result.message_id,
+                variant=variant,
             )
-        if isinstance(exc, Forbidden):
+        if status is SendStatus.RATE_LIMITED:
+            self.stats.rate_limited += 1
+            wait = dt.timedelta(seconds=result.retry_after or 1.0)
+            return Outcome(ready.delivery_id, store.CLAIMED, error=error, retry_at=now + wait)
+        if status is SendStatus.BLOCKED:
             self.stats.blocked += 1
             log.info("a person blocked the bot; their nudges are paused until /start")
-            return Outcome(ready.delivery_id, store.BLOCKED, error=name)
-        if isinstance(exc, ChatMigrated):
+            return Outcome(ready.delivery_id, store.BLOCKED, error=error)
+        if status is SendStatus.MIGRATED:
             self.stats.retried += 1
             return Outcome(
                 ready.delivery_id,
                 store.CLAIMED,
-                error=name,
+                error=error,
                 retry_at=now,
-                new_chat_id=exc.new_chat_id,
+                new_chat_id=result.new_chat_id,
             )
-        if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
-            if isinstance(exc.__cause__, _NOT_SENT):
-                self.stats.retried += 1
-                backoff = min(MAX_BACKOFF_SECONDS, 2.0**ready.attempts)
-                return Outcome(
-                    ready.delivery_id,
-                    store.CLAIMED,
-                    error=name,
-                    retry_at=now + dt.timedelta(seconds=backoff),
-                )
+        if status is SendStatus.NOT_SENT:
+            self.stats.retried += 1
+            backoff = result.retry_after or min(MAX_BACKOFF_SECONDS, 2.0**ready.attempts)
+            return Outcome(
+                ready.delivery_id,
+                store.CLAIMED,
+                error=error,
+                retry_at=now + dt.timedelta(seconds=backoff),
+            )
+        if status is SendStatus.AMBIGUOUS:
             # The request may have reached Telegram: never send it a second time.
             self.stats.ambiguous += 1
-            log.warning("a send may or may not have arrived (%s); recorded as ambiguous", name)
-            return Outcome(ready.delivery_id, store.AMBIGUOUS, error=name)
+            log.warning("a send may or may not have arrived (%s); recorded as ambiguous", error)
+            return Outcome(ready.delivery_id, store.AMBIGUOUS, error=error)
         self.stats.failed += 1
-        if isinstance(exc, TelegramError):
-            log.warning("Telegram refused a nudge (%s); skipping it", name)
-        else:
-            log.error("sending a nudge failed", exc_info=exc)
-        return Outcome(ready.delivery_id, store.FAILED, error=name[:64])
+        log.warning("Telegram refused a nudge (%s); skipping it", error)
+        return Outcome(ready.delivery_id, store.FAILED, error=error)

@@ -464,3 +464,12 @@ def parse_weekday(text: str) -> int:
     if not word:
         raise ValueError("Please type a day name such as Monday or Mon.")
     raise ValueError(help_text)
+
+
+def same_moment_in(
+    weekday: int, at: dt.time, zone: str, other: str, now: dt.datetime
+) -> tuple[int, str]:
+    """The weekday and "HH:MM" that the next `weekday at` in `zone` is in `other`."""
+    instant = next_fire_at(Rule(local_time=at, weekdays=frozenset({weekday}), zone=zone), now)
+    there = instant.astimezone(ZoneInfo(other))
+    return there.weekday(), there.time().isoformat(timespec="minutes")

@@ -1,4 +1,8 @@
-"""Schedule rows and their rules: the bridge between the table and `scheduler.rules`."""
+"""The schedule service: a schedule row's rule, setting it, and describing it.
+
+Finding and creating rows is `storage.schedules` (the one place); placing the next fire
+time from the rule is here.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,23 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from scheduler.rules import QuietHours, Rule, next_fire_at, upcoming
+from storage import Session
+from storage.couples import couple_of, members
+from storage.deliveries import set_every_other_day as every_other_day
 from storage.models import WEEKLY_CHECKIN, Person, Schedule
+from storage.people import set_zone
+from storage.schedules import (
+    delete_schedule,
+    find_or_create,
+    find_schedule,
+    schedules_of,
+    weekdays_from_mask,
+    weekdays_mask,
+)
 
 ALL_DAYS = frozenset(range(7))
-
-
-def weekdays_mask(days: frozenset[int]) -> int:
-    """Pack weekdays (0 = Monday) into the bitmask stored in `schedules.weekdays`."""
-    return sum(1 << d for d in days)
-
-
-def weekdays_from_mask(mask: int) -> frozenset[int]:
-    return frozenset(d for d in range(7) if mask >> d & 1)
+__all__ = ["schedules_of", "weekdays_from_mask", "weekdays_mask"]
 
 
 def rule_of(schedule: Schedule) -> Rule:
@@ -38,11 +43,18 @@ def rezone_person(session: Session, person: Person, now: dt.datetime) -> None:
     """After a change of zone, the person's schedules follow it from their next occurrence."""
     if person.timezone is None:
         return
-    for schedule in session.scalars(select(Schedule).where(Schedule.person_id == person.id)):
+    for schedule in schedules_of(session, person.id):
         schedule.zone = person.timezone
         schedule.updated_at = now
         if schedule.next_fire_at is not None:
             schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
+
+
+def set_timezone(session: Session, person_id: int, zone: str, now: dt.datetime) -> Person:
+    """Set the person's zone; their own schedules follow it from the next occurrence."""
+    person = set_zone(session, person_id, zone)
+    rezone_person(session, person, now)
+    return person
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +124,7 @@ def set_schedule(
     person = session.get_one(Person, person_id)
     if person.timezone is None:
         raise NeedsTimezone
-    schedule = session.scalar(
-        select(Schedule).where(Schedule.person_id == person_id, Schedule.kind == kind)
-    )
-    if schedule is None:
-        schedule = Schedule(person_id=person_id, kind=kind, created_at=now)
-        session.add(schedule)
+    schedule = find_or_create(session, kind=kind, now=now, person_id=person_id)
     schedule.local_time = local_time
     schedule.weekdays = weekdays_mask(weekdays)
     schedule.window_minutes = window_minutes
@@ -132,9 +139,7 @@ def set_schedule(
 
 def turn_off(session: Session, person_id: int, kind: str, now: dt.datetime) -> bool:
     """Stop a person's schedule of this kind (the row stays, for /settings); was it on?"""
-    schedule = session.scalar(
-        select(Schedule).where(Schedule.person_id == person_id, Schedule.kind == kind)
-    )
+    schedule = find_schedule(session, kind=kind, person_id=person_id)
     if schedule is None or schedule.next_fire_at is None:
         return False
     schedule.next_fire_at = None
@@ -151,14 +156,6 @@ def set_quiet_hours(
         QuietHours(*hours)
     person.quiet_start, person.quiet_end = hours if hours is not None else (None, None)
     return person
-
-
-def schedules_of(session: Session, person_id: int) -> list[Schedule]:
-    return list(
-        session.scalars(
-            select(Schedule).where(Schedule.person_id == person_id).order_by(Schedule.kind)
-        )
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +176,6 @@ class Proposal:
 
 def propose_checkin(session: Session, person_id: int, weekday: int, at: dt.time) -> Proposal:
     """One partner proposes the couple's weekly check-in; the other confirms it."""
-    from storage.couples import couple_of, members
-
     person = session.get_one(Person, person_id)
     couple = couple_of(session, person_id)
     if couple is None or person.timezone is None:
@@ -205,8 +200,6 @@ def propose_checkin(session: Session, person_id: int, weekday: int, at: dt.time)
 
 def answer_proposal(session: Session, person_id: int, accept: bool, now: dt.datetime) -> Proposal:
     """The other partner confirms or declines; on yes the shared schedule starts."""
-    from storage.couples import couple_of, members
-
     couple = couple_of(session, person_id)
     if couple is None:
         return Proposal("not_paired")
@@ -225,46 +218,46 @@ def answer_proposal(session: Session, person_id: int, accept: bool, now: dt.date
     told = (proposer.chat_id, proposer.language, proposer.timezone or "UTC")
     if not accept:
         return Proposal("declined", *told, weekday=weekday, at=at, zone=zone)
-    schedule = session.scalar(
-        select(Schedule).where(Schedule.couple_id == couple.id, Schedule.kind == WEEKLY_CHECKIN)
-    )
-    if schedule is None:
-        schedule = Schedule(couple_id=couple.id, kind=WEEKLY_CHECKIN, created_at=now)
-        session.add(schedule)
+    schedule = find_or_create(session, kind=WEEKLY_CHECKIN, now=now, couple_id=couple.id)
     schedule.local_time, schedule.weekdays = at, weekdays_mask(frozenset({weekday}))
     schedule.window_minutes, schedule.zone, schedule.updated_at = 0, zone, now
     schedule.set_by, schedule.therapist_id = "person", None
     schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
     # The shared check-in replaces any personal one either partner had.
     for member in members(session, couple.id):
-        personal = session.scalar(
-            select(Schedule).where(Schedule.person_id == member.id, Schedule.kind == WEEKLY_CHECKIN)
-        )
+        personal = find_schedule(session, kind=WEEKLY_CHECKIN, person_id=member.id)
         if personal is not None:
-            session.delete(personal)
+            delete_schedule(session, personal)
     session.flush()
     return Proposal("confirmed", *told, weekday=weekday, at=at, zone=zone, schedule=schedule)
 
 
 def couple_checkin(session: Session, person_id: int) -> Schedule | None:
     """The couple's shared weekly check-in, if there is one."""
-    from storage.couples import couple_of
-
     couple = couple_of(session, person_id)
     if couple is None:
         return None
-    return session.scalar(
-        select(Schedule).where(Schedule.couple_id == couple.id, Schedule.kind == WEEKLY_CHECKIN)
-    )
+    return find_schedule(session, kind=WEEKLY_CHECKIN, couple_id=couple.id)
 
 
 def turn_off_couple_checkin(session: Session, person_id: int, now: dt.datetime) -> Person | None:
     """Stop the couple's shared check-in; returns the partner, who is told."""
-    from storage.couples import couple_of, members
-
     couple = couple_of(session, person_id)
     schedule = couple_checkin(session, person_id)
     if couple is None or schedule is None or schedule.next_fire_at is None:
         return None
     schedule.next_fire_at, schedule.updated_at = None, now
     return next((p for p in members(session, couple.id) if p.id != person_id), None)
+
+
+def set_fewer(
+    session: Session, person_id: int, schedule_id: int, now: dt.datetime
+) -> Schedule | None:
+    """Lower a nightly prompt to every other day (Mon, Wed, Fri, Sun)."""
+    schedule = every_other_day(session, person_id, schedule_id)
+    if schedule is None:
+        return None
+    schedule.updated_at = now
+    if schedule.next_fire_at is not None:
+        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
+    return schedule

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from storage.deliveries import Ready
+    from storage.invitations import Reminder
 
 
 class SendStatus(StrEnum):
@@ -62,4 +66,26 @@ class Transport(Protocol):
         `markup` is whatever the composer built for this transport (buttons), opaque to
         the scheduler. `bulk` marks scheduled sends, which yield to interactive replies.
         """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """One message ready to send: its text, the wording it used, and its buttons."""
+
+    text: str
+    variant: str | None
+    markup: object | None
+    """Buttons as the transport wants them; opaque to the scheduler."""
+
+
+class Composer(Protocol):
+    """Turns a due delivery into words and buttons. Implemented by `bot.composer`."""
+
+    def compose(self, ready: Ready) -> Composed:
+        """The message for one nudge, relay or invitation."""
+        ...
+
+    def compose_reminder(self, reminder: Reminder) -> Composed:
+        """The once-only invitation reminder."""
         ...

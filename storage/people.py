@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scheduler.schedules import rezone_person
 from storage.models import (
     Appreciation,
     Couple,
@@ -66,6 +65,11 @@ def find(session: Session, telegram_user_id: int) -> Person | None:
     return session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
 
 
+def by_ids(session: Session, ids: list[int]) -> list[Person]:
+    """The people with these ids (missing ones are left out)."""
+    return list(session.scalars(select(Person).where(Person.id.in_(ids))))
+
+
 def give_consent(
     session: Session,
     telegram_user_id: int,
@@ -114,13 +118,12 @@ def set_awaiting(
     person.awaiting_ref = ref
 
 
-def set_timezone(session: Session, person_id: int, zone: str, now: dt.datetime) -> Person:
-    """Set the person's zone; their own schedules follow it from the next occurrence."""
+def set_zone(session: Session, person_id: int, zone: str) -> Person:
+    """Record the person's zone (`scheduler.schedules.set_timezone` moves their schedules)."""
     person = session.get_one(Person, person_id)
     person.timezone = zone
     if person.awaiting == "timezone":
         person.awaiting = None
-    rezone_person(session, person, now)
     return person
 
 

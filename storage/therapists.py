@@ -11,21 +11,17 @@ partner can still snooze, change, pause or stop them, and withdrawing consent re
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from scheduler.rules import EVERY_DAY, next_fire_at, upcoming
-from scheduler.schedules import rule_of, weekdays_mask
 from storage.couples import couple_of, members
 from storage.models import (
     NIGHTLY_APPRECIATION,
     TIMING_TIP,
     WEEKLY_CHECKIN,
-    Couple,
     Delivery,
     OneTimeToken,
     Person,
@@ -44,7 +40,6 @@ REGISTRATION_TTL = dt.timedelta(days=7)
 CLIENT_LINK_TTL = dt.timedelta(days=14)
 LOGIN_TTL = dt.timedelta(minutes=10)
 PLAN_KINDS = (NIGHTLY_APPRECIATION, WEEKLY_CHECKIN, TIMING_TIP)
-TIP_DAYS = {1: frozenset({2}), 2: frozenset({1, 4}), 3: frozenset({0, 2, 4}), 7: EVERY_DAY}
 DEFAULT_CONFIG: dict[str, Any] = {
     "nightly": {"time": "21:00", "window": 0},
     "checkin": {"day": 6, "time": "19:00"},
@@ -247,13 +242,13 @@ def look_at_client_link(
         return LinkOffer("not_paired", therapist.name)
     if token.ref_id is not None and token.ref_id != couple.id:
         return LinkOffer("other_couple", therapist.name)
-    link = _link(session, therapist.id, couple.id)
+    link = link_of(session, therapist.id, couple.id)
     if link is not None and _consent(session, link.id, person_id) is not None:
         return LinkOffer("already", therapist.name)
     return LinkOffer(None, therapist.name)
 
 
-def _link(session: Session, therapist_id: int, couple_id: int) -> TherapistLink | None:
+def link_of(session: Session, therapist_id: int, couple_id: int) -> TherapistLink | None:
     return session.scalar(
         select(TherapistLink).where(
             TherapistLink.therapist_id == therapist_id,
@@ -275,6 +270,7 @@ def _consent(session: Session, link_id: int, person_id: int) -> TherapistConsent
 
 @dataclass(frozen=True, slots=True)
 class Agreed:
+    link_id: int
     therapist_chat_id: int | None
     therapist_language: str
     partner_name: str
@@ -291,7 +287,7 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
     couple = couple_of(session, person_id)
     assert couple is not None
     token.ref_id = couple.id
-    link = _link(session, token.therapist_id, couple.id)
+    link = link_of(session, token.therapist_id, couple.id)
     if link is None:
         link = TherapistLink(
             therapist_id=token.therapist_id,
@@ -311,11 +307,11 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
     else:
         old.agreed_at, old.withdrawn_at = now, None
     session.flush()
-    consenting = _consenting(session, link)
+    consenting = consenting_people(session, link)
     therapist = session.get_one(Therapist, token.therapist_id)
     person = session.get_one(Person, person_id)
-    apply_link(session, link, now)
     return Agreed(
+        link.id,
         therapist.chat_id,
         "en",
         person.display_name,
@@ -323,7 +319,7 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
     )
 
 
-def _consenting(session: Session, link: TherapistLink) -> list[Person]:
+def consenting_people(session: Session, link: TherapistLink) -> list[Person]:
     return list(
         session.scalars(
             select(Person)
@@ -356,7 +352,7 @@ def withdraw(session: Session, person_id: int, now: dt.datetime) -> Withdrawn:
                 Schedule.person_id == person_id, Schedule.therapist_id == link.therapist_id
             )
         )
-        if not _consenting(session, link):
+        if not consenting_people(session, link):
             link.ended_at = now
             session.execute(
                 delete(Schedule).where(
@@ -367,94 +363,6 @@ def withdraw(session: Session, person_id: int, now: dt.datetime) -> Withdrawn:
 
 
 # --- what a therapist sees: names, zones, schedules, counts -------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerCard:
-    person_id: int
-    name: str
-    zone: str
-    consented: bool
-    paused: bool
-    next_times: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class CoupleCard:
-    couple_id: int
-    link_id: int
-    partners: tuple[PartnerCard, ...]
-    plan: list[dict[str, Any]]
-    plan_starts_on: dt.date | None
-    config: dict[str, Any]
-    checkins_completed: int
-
-
-def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard:
-    couple = session.get_one(Couple, link.couple_id)
-    consenting = {p.id for p in _consenting(session, link)}
-    partners = []
-    for person in members(session, couple.id):
-        next_times: dict[str, tuple[str, ...]] = {}
-        if person.id in consenting:
-            for schedule in _schedules_for(session, person, couple.id):
-                next_times[schedule.kind] = _next_five(schedule, person.timezone or "UTC")
-        partners.append(
-            PartnerCard(
-                person.id,
-                person.display_name,
-                person.timezone or "UTC",
-                person.id in consenting,
-                person.paused_at is not None or person.stopped_at is not None,
-                next_times,
-            )
-        )
-    return CoupleCard(
-        couple.id,
-        link.id,
-        tuple(partners),
-        list(link.plan or []),
-        link.plan_starts_on,
-        {**DEFAULT_CONFIG, **(link.config or {})},
-        couple.checkins_completed,
-    )
-
-
-def _schedules_for(session: Session, person: Person, couple_id: int) -> list[Schedule]:
-    return list(
-        session.scalars(
-            select(Schedule)
-            .where((Schedule.person_id == person.id) | (Schedule.couple_id == couple_id))
-            .order_by(Schedule.kind)
-        )
-    )
-
-
-def _next_five(schedule: Schedule, zone: str) -> tuple[str, ...]:
-    if schedule.next_fire_at is None:
-        return ()
-    tz = ZoneInfo(zone)
-    rest = upcoming(rule_of(schedule), schedule.next_fire_at, 4)
-    return tuple(
-        t.astimezone(tz).strftime("%a %d %b %H:%M") for t in [schedule.next_fire_at, *rest]
-    )
-
-
-def couples_of(session: Session, therapist_id: int, now: dt.datetime) -> list[CoupleCard]:
-    links = session.scalars(
-        select(TherapistLink)
-        .where(TherapistLink.therapist_id == therapist_id, TherapistLink.ended_at.is_(None))
-        .order_by(TherapistLink.created_at)
-    )
-    return [_card(session, link, now) for link in links]
-
-
-def couple_for(
-    session: Session, therapist_id: int, couple_id: int, now: dt.datetime
-) -> CoupleCard | None:
-    """One couple, only if it is linked to this therapist (else None: not found)."""
-    link = _link(session, therapist_id, couple_id)
-    return _card(session, link, now) if link is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,10 +377,10 @@ def adherence(
     session: Session, therapist_id: int, couple_id: int, now: dt.datetime, weeks: int = 8
 ) -> list[WeekCounts]:
     """Per week: nudges delivered, snoozed, and check-ins marked done. Counts only."""
-    link = _link(session, therapist_id, couple_id)
+    link = link_of(session, therapist_id, couple_id)
     if link is None:
         return []
-    people = [p.id for p in _consenting(session, link)]
+    people = [p.id for p in consenting_people(session, link)]
     today = now.date()
     start = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
     counts = {start + dt.timedelta(weeks=i): [0, 0, 0] for i in range(weeks)}
@@ -502,253 +410,46 @@ def adherence(
     return [WeekCounts(week, *values) for week, values in sorted(counts.items())]
 
 
-# --- what a therapist sets ----------------------------------------------------------------
+def schedules_for(session: Session, person: Person, couple_id: int) -> list[Schedule]:
+    """A partner's own schedules and the couple's shared ones."""
+    return list(
+        session.scalars(
+            select(Schedule)
+            .where((Schedule.person_id == person.id) | (Schedule.couple_id == couple_id))
+            .order_by(Schedule.kind)
+        )
+    )
 
 
-def _editable_link(session: Session, therapist_id: int, couple_id: int) -> TherapistLink:
-    link = _link(session, therapist_id, couple_id)
-    if link is None:
-        raise TherapistError("not_linked")
-    return link
+def links_of(session: Session, therapist_id: int) -> list[TherapistLink]:
+    """A therapist's active links, oldest first."""
+    return list(
+        session.scalars(
+            select(TherapistLink)
+            .where(TherapistLink.therapist_id == therapist_id, TherapistLink.ended_at.is_(None))
+            .order_by(TherapistLink.created_at)
+        )
+    )
 
 
-def _hhmm(value: Any) -> dt.time:
-    from scheduler.rules import parse_hhmm
-
-    try:
-        return parse_hhmm(str(value))
-    except ValueError as exc:
-        raise TherapistError(str(exc)) from exc
-
-
-def configure(
-    session: Session, therapist_id: int, couple_id: int, changes: dict[str, Any], now: dt.datetime
-) -> CoupleCard:
-    """Change times, frequency, per-partner nightly time, or the pause; then apply them.
-
-    `changes` may hold: nightly_time, nightly_window (0-180), checkin_day (0-6),
-    checkin_time, tips_per_week (0, 1, 2, 3 or 7), tips_time, paused (bool), and
-    override: {person_id: nightly_time} for a partner whose evening differs.
-    """
-    link = _editable_link(session, therapist_id, couple_id)
-    config = {**DEFAULT_CONFIG, **(link.config or {})}
-    nightly, checkin, tips = dict(config["nightly"]), dict(config["checkin"]), dict(config["tips"])
-    overrides = dict(config.get("overrides") or {})
-    if "nightly_time" in changes:
-        nightly["time"] = _hhmm(changes["nightly_time"]).strftime("%H:%M")
-    if "nightly_window" in changes:
-        window = int(changes["nightly_window"])
-        if not 0 <= window <= 180:
-            raise TherapistError("The delivery window must be 0 to 180 minutes.")
-        nightly["window"] = window
-    if "checkin_day" in changes:
-        day = int(changes["checkin_day"])
-        if not 0 <= day <= 6:
-            raise TherapistError("Choose a weekday.")
-        checkin["day"] = day
-    if "checkin_time" in changes:
-        checkin["time"] = _hhmm(changes["checkin_time"]).strftime("%H:%M")
-    if "tips_per_week" in changes:
-        per_week = int(changes["tips_per_week"])
-        if per_week not in (0, *TIP_DAYS):
-            raise TherapistError("Tips can be 0, 1, 2, 3 or 7 times a week.")
-        tips["per_week"] = per_week
-    if "tips_time" in changes:
-        tips["time"] = _hhmm(changes["tips_time"]).strftime("%H:%M")
-    if "paused" in changes:
-        config["paused"] = bool(changes["paused"])
-    for person_id, value in (changes.get("override") or {}).items():
-        partner_ids = {p.id for p in members(session, couple_id)}
-        if int(person_id) not in partner_ids:
-            raise TherapistError("not_linked")
-        if value:
-            overrides[str(int(person_id))] = _hhmm(value).strftime("%H:%M")
-        else:
-            overrides.pop(str(int(person_id)), None)
-    link.config = {
-        **config,
-        "nightly": nightly,
-        "checkin": checkin,
-        "tips": tips,
-        "overrides": overrides,
-    }
-    if "custom_nightly" in changes:
-        link.config = {**link.config, "custom_nightly": changes["custom_nightly"] or None}
-    apply_link(session, link, now)
-    return _card(session, link, now)
-
-
-def set_plan(
-    session: Session,
-    therapist_id: int,
-    couple_id: int,
-    plan: list[dict[str, Any]],
-    starts_on: dt.date,
-    now: dt.datetime,
-) -> CoupleCard:
-    """A practice plan over weeks, e.g. nightly from week 1, check-in from week 3."""
-    link = _editable_link(session, therapist_id, couple_id)
-    clean = []
-    for step in plan:
-        kind, week = step.get("kind"), int(step.get("from_week", 0))
-        if kind not in PLAN_KINDS or not 1 <= week <= 52:
-            raise TherapistError("Each step needs a practice and a week from 1 to 52.")
-        clean.append({"kind": kind, "from_week": week})
-    link.plan, link.plan_starts_on = clean, starts_on
-    apply_link(session, link, now)
-    return _card(session, link, now)
-
-
-def _week(link: TherapistLink, now: dt.datetime) -> int:
-    if link.plan_starts_on is None:
-        return 1
-    return (now.date() - link.plan_starts_on).days // 7 + 1
-
-
-def _wanted(link: TherapistLink, now: dt.datetime) -> set[str]:
-    """The practices the plan switches on this week (all, if there is no plan)."""
-    config = {**DEFAULT_CONFIG, **(link.config or {})}
-    if config.get("paused"):
-        return set()
-    if not link.plan:
-        wanted = {NIGHTLY_APPRECIATION, WEEKLY_CHECKIN}
-        if config["tips"]["per_week"]:
-            wanted.add(TIMING_TIP)
-        return wanted
-    week = _week(link, now)
-    wanted = {step["kind"] for step in link.plan if step["from_week"] <= week}
-    if not config["tips"]["per_week"]:
-        wanted.discard(TIMING_TIP)
-    return wanted
-
-
-def apply_link(session: Session, link: TherapistLink, now: dt.datetime) -> None:
-    """Make the therapist's schedule rows match the config and this week of the plan.
-
-    Only for partners whose consent stands; a partner's own schedule of a kind (set_by
-    "person") is theirs, and the therapist's does not replace it.
-    """
-    config = {**DEFAULT_CONFIG, **(link.config or {})}
-    wanted = _wanted(link, now) if link.ended_at is None else set()
-    for person in _consenting(session, link):
-        zone = person.timezone or "UTC"
-        overrides = config.get("overrides") or {}
-        nightly_time = overrides.get(str(person.id)) or config["nightly"]["time"]
-        per_week = int(config["tips"]["per_week"])
-        plans = {
-            NIGHTLY_APPRECIATION: (nightly_time, EVERY_DAY, int(config["nightly"]["window"])),
-            TIMING_TIP: (config["tips"]["time"], TIP_DAYS.get(per_week, frozenset({2})), 0),
-        }
-        for kind, (at, days, window) in plans.items():
-            _set_person_schedule(
-                session,
-                link,
-                person,
-                kind,
-                zone,
-                at if kind in wanted else None,
-                days,
-                window,
-                now,
-                custom=config.get("custom_nightly") if kind == NIGHTLY_APPRECIATION else None,
+def plan_links(session: Session) -> list[TherapistLink]:
+    """Active links that follow a plan."""
+    return list(
+        session.scalars(
+            select(TherapistLink).where(
+                TherapistLink.ended_at.is_(None), TherapistLink.plan.is_not(None)
             )
-    _set_couple_checkin(session, link, config, WEEKLY_CHECKIN in wanted, now)
-
-
-def _set_person_schedule(
-    session: Session,
-    link: TherapistLink,
-    person: Person,
-    kind: str,
-    zone: str,
-    at: str | None,
-    days: frozenset[int],
-    window: int,
-    now: dt.datetime,
-    custom: str | None = None,
-) -> None:
-    schedule = session.scalar(
-        select(Schedule).where(Schedule.person_id == person.id, Schedule.kind == kind)
-    )
-    if schedule is not None and schedule.set_by != "therapist":
-        return  # the partner's own choice keeps the last word
-    if at is None:
-        if schedule is not None:
-            session.delete(schedule)
-        return
-    if schedule is None:
-        schedule = Schedule(person_id=person.id, kind=kind, created_at=now)
-        session.add(schedule)
-    local = _hhmm(at)
-    changed = (schedule.local_time, schedule.weekdays, schedule.window_minutes, schedule.zone) != (
-        local,
-        weekdays_mask(days),
-        window,
-        zone,
-    )
-    schedule.local_time, schedule.weekdays, schedule.window_minutes = (
-        local,
-        weekdays_mask(days),
-        window,
-    )
-    schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
-    schedule.custom_template = custom
-    schedule.updated_at = now
-    if changed or schedule.next_fire_at is None:
-        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
-
-
-def _set_couple_checkin(
-    session: Session, link: TherapistLink, config: dict[str, Any], on: bool, now: dt.datetime
-) -> None:
-    schedule = session.scalar(
-        select(Schedule).where(
-            Schedule.couple_id == link.couple_id, Schedule.kind == WEEKLY_CHECKIN
         )
     )
-    if schedule is not None and schedule.set_by != "therapist":
-        return  # the couple agreed their own time
-    if not on:
-        if schedule is not None:
-            session.delete(schedule)
-        return
-    consenting = _consenting(session, link)
-    if not consenting:
-        return
-    zone = consenting[0].timezone or "UTC"
-    if schedule is None:
-        schedule = Schedule(couple_id=link.couple_id, kind=WEEKLY_CHECKIN, created_at=now)
-        session.add(schedule)
-    local = _hhmm(config["checkin"]["time"])
-    days = frozenset({int(config["checkin"]["day"])})
-    changed = (schedule.local_time, schedule.weekdays, schedule.zone) != (
-        local,
-        weekdays_mask(days),
-        zone,
-    )
-    schedule.local_time, schedule.weekdays, schedule.window_minutes = local, weekdays_mask(days), 0
-    schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
-    schedule.updated_at = now
-    if changed or schedule.next_fire_at is None:
-        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
 
 
-def apply_plans(session: Session, now: dt.datetime) -> int:
-    """Follow every active plan to this week (run by the dispatcher, hourly)."""
-    links = session.scalars(
-        select(TherapistLink).where(
-            TherapistLink.ended_at.is_(None), TherapistLink.plan.is_not(None)
-        )
-    ).all()
-    for link in links:
-        apply_link(session, link, now)
-    return len(links)
+# --- what a therapist sets ----------------------------------------------------------------
 
 
 def consenting_members(session: Session, couple_id: int, therapist_id: int) -> set[int]:
     """Partners of a couple whose consent to this therapist stands."""
-    link = _link(session, therapist_id, couple_id)
-    return {p.id for p in _consenting(session, link)} if link is not None else set()
+    link = link_of(session, therapist_id, couple_id)
+    return {p.id for p in consenting_people(session, link)} if link is not None else set()
 
 
 def therapist_link_of(session: Session, person_id: int) -> list[str]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
+from fakes.telegram_api import FakeTelegram
 from storage.db import Database, upgrade
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support.bot import BotHarness, FakeClock
 from tests.support.postgres import PostgresUnavailable, create_database, throwaway_postgres
 

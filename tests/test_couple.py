@@ -10,8 +10,8 @@ import re
 
 from sqlalchemy import func, select
 
+from fakes.telegram_api import FakeUser
 from storage.models import Appreciation, Couple, CoupleMember, Delivery, Person
-from tests.fakes.telegram_api import FakeUser
 from tests.support.bot import BotHarness
 
 ANA_NIGHTLY = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)  # 21:00 Berlin, 15:00 New York
@@ -346,7 +346,7 @@ async def test_a_message_that_suggests_danger_is_never_relayed_and_gets_care(
 async def test_a_reply_that_beats_the_prompts_outcome_record_is_still_kept(
     bot: BotHarness,
 ) -> None:
-    from scheduler import deliveries as store
+    from scheduler import claims
 
     ana = bot.user(1001, "Ana")
     await bot.onboard(ana)
@@ -354,7 +354,7 @@ async def test_a_reply_that_beats_the_prompts_outcome_record_is_still_kept(
     bot.clock.set(ANA_NIGHTLY)
     await bot.dispatcher.claim()
     # Taken for sending (the prompt is on its way); its outcome is not written yet.
-    await bot.db.run(store.take_ready, ANA_NIGHTLY, limit=10)
+    await bot.db.run(claims.take_ready, ANA_NIGHTLY, limit=10)
     [saved] = await bot.say(ana, "Your patience this morning")
     assert "It's in your journal" in saved.text
     assert count(bot, Appreciation) == 1

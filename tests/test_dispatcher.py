@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import select, update
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from scheduler import deliveries as store
-from scheduler.deliveries import Ready
+from bot.composer import Composer
+from bot.transport import TelegramTransport, classify
+from fakes.telegram_api import FakeUser
+from scheduler import claims
 from scheduler.dispatcher import Dispatcher, choose_variant
+from storage.deliveries import Ready
 from storage.models import Delivery, Person, Schedule
-from tests.fakes.telegram_api import FakeUser
 from tests.support.bot import BotHarness
 
 DUE = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)
@@ -183,8 +185,8 @@ async def test_a_crash_between_claim_and_send_loses_nothing(bot: BotHarness) -> 
     await bot.dispatcher.claim()  # ...and the process dies here
     restarted = Dispatcher(
         bot.db,
-        bot.renderer,
-        bot.app.bot,
+        Composer(bot.renderer, bot.clock),
+        TelegramTransport(bot.app.bot),
         grace=bot.settings.grace_seconds,
         clock=bot.clock,
         rate_per_second=0,
@@ -201,11 +203,11 @@ async def test_a_crash_with_a_send_in_flight_never_sends_it_twice(bot: BotHarnes
     bot.clock.set(DUE)
     await bot.dispatcher.claim()
     # Taken for sending (status `sending`), then the process dies mid-request.
-    await bot.db.run(store.take_ready, DUE, limit=10)
+    await bot.db.run(claims.take_ready, DUE, limit=10)
     restarted = Dispatcher(
         bot.db,
-        bot.renderer,
-        bot.app.bot,
+        Composer(bot.renderer, bot.clock),
+        TelegramTransport(bot.app.bot),
         grace=bot.settings.grace_seconds,
         clock=bot.clock,
         rate_per_second=0,
@@ -358,7 +360,7 @@ def _with_cause(exc: Exception, cause: Exception) -> Exception:
 def test_send_errors_map_to_what_happens_next(
     bot: BotHarness, error: Exception, status: str
 ) -> None:
-    outcome = bot.dispatcher._failure(_ready(), error)
+    outcome = bot.dispatcher._outcome(_ready(), classify(error), None)
     assert outcome.status == status
     if status == "claimed":
         assert outcome.retry_at == bot.clock.now + dt.timedelta(seconds=2)
@@ -368,8 +370,8 @@ def one_every_20_seconds(bot: BotHarness) -> Dispatcher:
     """A dispatcher whose limit is one nudge every 20 seconds, so a crowd is easy to make."""
     return Dispatcher(
         bot.db,
-        bot.renderer,
-        bot.app.bot,
+        Composer(bot.renderer, bot.clock),
+        TelegramTransport(bot.app.bot),
         grace=bot.settings.grace_seconds,
         clock=bot.clock,
         rate_per_second=0.05,

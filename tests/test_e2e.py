@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from fakes.telegram_api import FakeTelegram
+from scheduler import schedules
 from scheduler.rules import EVERY_DAY
 from scheduler.schedules import set_schedule
 from storage import people
 from storage.db import Database
 from storage.models import Delivery, Schedule
 from tests.conftest import TOKEN, _emptied
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support.process import BotProcess, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -163,7 +164,7 @@ def _seed_due(url: str, count: int, due: dt.datetime) -> None:
     now = due - dt.timedelta(minutes=1)
     for i in range(count):
         person, _ = db.call(people.give_consent, 5000 + i, 5000 + i, f"P{i}", "en", now)
-        db.call(people.set_timezone, person.id, "UTC", now)
+        db.call(schedules.set_timezone, person.id, "UTC", now)
         db.call(set_schedule, person.id, "nightly_appreciation", dt.time(21, 0), EVERY_DAY, now)
         with db.session() as session:
             session.execute(

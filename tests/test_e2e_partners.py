@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from fakes.telegram_api import FakeTelegram
 from storage.db import Database
 from storage.models import Delivery
 from tests.conftest import TOKEN
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support.process import BotProcess
 
 # It waits for real minutes to pass on the process's clock: longer than the default limit.

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from bot.invitation_text import render_invitation
 from bot.render import Renderer
 from bot.settings import DEFAULT_TEMPLATES_DIR
+from fakes.telegram_api import FakeUser, validate_telegram_html
 from storage import invitations
 from storage.models import Invitation, InviteOptOut, Schedule
-from tests.fakes.telegram_api import FakeUser, validate_telegram_html
 from tests.support.bot import BotHarness
 from tests.test_couple import paired
 

@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram.ext import ExtBot
 
-from scheduler.ratelimit import SAFETY_MARGIN, Limits, TelegramRateLimiter
+from bot.ratelimit import TelegramRateLimiter
+from fakes.telegram_api import FakeTelegram
+from scheduler.ratelimit import SAFETY_MARGIN, Limits
 from tests.conftest import TOKEN
-from tests.fakes.telegram_api import FakeTelegram
 
 
 def test_slots_are_spaced_at_the_global_rate() -> None:

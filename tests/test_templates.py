@@ -9,7 +9,7 @@ import pytest
 from bot.render import Renderer
 from bot.samples import sample_context
 from bot.settings import DEFAULT_TEMPLATES_DIR
-from tests.fakes.telegram_api import utf16_len, validate_telegram_html
+from fakes.telegram_api import utf16_len, validate_telegram_html
 
 RENDERER = Renderer(DEFAULT_TEMPLATES_DIR)
 NAMES = RENDERER.names("en")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from fakes.telegram_api import FakeUser
 from storage import therapists
 from storage.models import Delivery, Schedule, TherapistConsent
-from tests.fakes.telegram_api import FakeUser
 from tests.support.bot import BotHarness
 from tests.support.process import run_cli
 from tests.test_couple import paired

@@ -21,13 +21,17 @@ from bot.handlers.common import (
     reply,
     tell,
 )
-from bot.handlers.onboarding import PENDING_PAYLOAD, ask_consent, user_data
+from bot.handlers.onboarding import (
+    PENDING_PAYLOAD,
+    ask_consent,
+    continue_onboarding,
+    user_data,
+)
 from bot.keyboards import buttons, data
 from bot.render import local_time
-from scheduler import deliveries
-from scheduler.rules import parse_hhmm, parse_weekday
+from scheduler.rules import parse_hhmm, parse_weekday, same_moment_in
 from scheduler.schedules import answer_proposal, propose_checkin, view
-from storage import appreciations, couples, people
+from storage import appreciations, couples, deliveries, people
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -101,8 +105,6 @@ async def on_pair_button(update: Update, context: BotContext) -> None:
         if person is None:
             await ask_consent(update, context)
         else:
-            from bot.handlers.onboarding import continue_onboarding
-
             await continue_onboarding(update, context, person)
         return
     await join(update, context, person, raw)
@@ -335,7 +337,8 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
         zone=proposal.zone,
     )
     # The partner sees the time in their own zone.
-    shown = _in_zone(weekday, at, proposal.zone, proposal.partner_zone, context.services.clock())
+    now = context.services.clock()
+    shown = same_moment_in(weekday, at, proposal.zone, proposal.partner_zone, now)
     markup = buttons(
         [
             (
@@ -361,17 +364,6 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
             proposal.partner_chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML
         )
     return True
-
-
-def _in_zone(weekday: int, at: dt.time, zone: str, other: str, now: dt.datetime) -> tuple[int, str]:
-    """The weekday and time that `weekday at` in `zone` is, next time, in `other`."""
-    from zoneinfo import ZoneInfo
-
-    from scheduler.rules import Rule, next_fire_at
-
-    instant = next_fire_at(Rule(local_time=at, weekdays=frozenset({weekday}), zone=zone), now)
-    there = instant.astimezone(ZoneInfo(other))
-    return there.weekday(), there.strftime("%H:%M")
 
 
 async def on_checkin_proposal_button(update: Update, context: BotContext) -> None:

@@ -9,7 +9,9 @@ is honoured with a pause of `INVITE_COOLDOWN_DAYS` and "don't ask me again" for 
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import logging
+import re
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -25,12 +27,13 @@ from bot.handlers.common import (
     reply,
     tell,
 )
+from bot.handlers.onboarding import ask_timezone
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
 from bot.render import local_time
 from bot.tone import check_tone
 from scheduler.rules import EVERY_DAY, Rule, next_fire_at, parse_hhmm, parse_weekday
-from scheduler.schedules import NeedsTimezone, set_schedule, turn_off
+from scheduler.schedules import NeedsTimezone, set_schedule, turn_off, view
 from storage import invitations, people
 from storage.models import PATH_FOR_ONE, Person
 
@@ -476,9 +479,6 @@ async def _send(update: Update, context: BotContext, person: Person, when: dt.da
 
 def _plain(html: str) -> str:
     """The invitation as plain text, for the initiator to paste anywhere."""
-    import html as html_lib
-    import re
-
     return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
 
 
@@ -656,12 +656,8 @@ async def start_path(update: Update, context: BotContext, person: Person) -> Non
             set_schedule, person.id, PATH_FOR_ONE, PATH_TIME, PATH_DAYS, services.clock()
         )
     except NeedsTimezone:
-        from bot.handlers.onboarding import ask_timezone
-
         await ask_timezone(update, context, person)
         return
-    from scheduler.schedules import view
-
     await reply(
         update, context, "invite/path_intro", person, name=person.display_name, v=view(schedule)
     )

@@ -23,6 +23,7 @@ from bot.handlers.common import (
 )
 from bot.keyboards import buttons, data
 from bot.render import local_time
+from scheduler import schedules
 from storage import people
 from storage.models import Person
 
@@ -279,7 +280,7 @@ async def set_zone(update: Update, context: BotContext, person: Person, zone: st
     services = context.services
     first_time = person.timezone is None
     now = services.clock()
-    person = await services.db.run(people.set_timezone, person.id, zone, now)
+    person = await services.db.run(schedules.set_timezone, person.id, zone, now)
     await reply(
         update,
         context,

@@ -26,10 +26,11 @@ from bot.handlers.couple import propose
 from bot.handlers.onboarding import ask_timezone
 from bot.keyboards import buttons, data
 from bot.render import local_time
-from scheduler import deliveries
+from scheduler import snoozes
 from scheduler.rules import EVERY_DAY, parse_hhmm, parse_time_range, parse_weekday
 from scheduler.schedules import (
     NeedsTimezone,
+    set_fewer,
     set_quiet_hours,
     set_schedule,
     turn_off,
@@ -193,7 +194,7 @@ async def on_snooze(update: Update, context: BotContext) -> None:
     services = context.services
     renderer = services.renderer
     result = await services.db.run(
-        deliveries.snooze,
+        snoozes.snooze,
         person.id,
         delivery_id,
         option,
@@ -299,7 +300,7 @@ async def on_fewer_button(update: Update, context: BotContext) -> None:
     schedule = None
     if choice == "y":
         schedule = await services.db.run(
-            deliveries.set_fewer, person.id, schedule_id, services.clock()
+            set_fewer, person.id, schedule_id, services.clock()
         )
     await reply(
         update,

@@ -8,6 +8,7 @@ next fire times, and the partners are told what was set (they keep the last word
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from markupsafe import Markup
@@ -27,7 +28,8 @@ from bot.handlers.common import (
 from bot.handlers.onboarding import PENDING_PAYLOAD, ask_consent, user_data
 from bot.keyboards import buttons, data
 from dashboard import login_url
-from storage import therapists
+from scheduler import therapy
+from storage import people, therapists
 from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person, Therapist
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ async def clients_command(update: Update, context: BotContext) -> None:
     if therapist is None:
         return
     services = context.services
-    cards = await services.db.run(therapists.couples_of, therapist.id, services.clock())
+    cards = await services.db.run(therapy.couples_of, therapist.id, services.clock())
     markup = (
         buttons(
             *[[(" & ".join(p.name for p in c.partners), data("thc", c.couple_id))] for c in cards]
@@ -125,7 +127,7 @@ async def on_couple_button(update: Update, context: BotContext) -> None:
     card = None
     if therapist is not None and argument.isdigit():
         card = await services.db.run(
-            therapists.couple_for, therapist.id, int(argument), services.clock()
+            therapy.couple_for, therapist.id, int(argument), services.clock()
         )
     if card is None:
         await answer_stale(query, context)
@@ -174,11 +176,11 @@ async def on_setting_button(update: Update, context: BotContext) -> None:
         changes, plan = _changes(code)
         if plan is not None:
             card = await services.db.run(
-                therapists.set_plan, therapist.id, int(couple_ref), PLANS[plan], now.date(), now
+                therapy.set_plan, therapist.id, int(couple_ref), PLANS[plan], now.date(), now
             )
         else:
             card = await services.db.run(
-                therapists.configure, therapist.id, int(couple_ref), changes, now
+                therapy.configure, therapist.id, int(couple_ref), changes, now
             )
     except (therapists.TherapistError, ValueError):
         await answer_stale(query, context)
@@ -190,11 +192,11 @@ async def on_setting_button(update: Update, context: BotContext) -> None:
 
 
 async def tell_partners(
-    context: BotContext, therapist_name: str, card: therapists.CoupleCard
+    context: BotContext, therapist_name: str, card: therapy.CoupleCard
 ) -> None:
     """Each consenting partner learns what their therapist set, in their own zone."""
     persons = await context.services.db.run(
-        _people, [p.person_id for p in card.partners if p.consented]
+        people.by_ids, [p.person_id for p in card.partners if p.consented]
     )
     renderer = context.services.renderer
     for person in persons:
@@ -210,16 +212,8 @@ async def tell_partners(
         )
 
 
-def _only(card: therapists.CoupleCard, partners: list[therapists.PartnerCard]) -> Any:
-    from dataclasses import replace
-
+def _only(card: therapy.CoupleCard, partners: list[therapy.PartnerCard]) -> Any:
     return replace(card, partners=tuple(partners))
-
-
-def _people(session: Any, ids: list[int]) -> list[Person]:
-    from sqlalchemy import select
-
-    return list(session.scalars(select(Person).where(Person.id.in_(ids))))
 
 
 async def dashboard_command(update: Update, context: BotContext) -> None:
@@ -274,7 +268,7 @@ async def on_link_button(update: Update, context: BotContext) -> None:
         return
     services = context.services
     try:
-        agreed = await services.db.run(therapists.agree, argument[1:], person.id, services.clock())
+        agreed = await services.db.run(therapy.agree, argument[1:], person.id, services.clock())
     except therapists.TherapistError as exc:
         await reply(update, context, "therapist/link_problem", person, problem=exc.reason)
         return
@@ -339,7 +333,7 @@ async def wording_command(update: Update, context: BotContext) -> None:
     services = context.services
     try:
         await services.db.run(
-            therapists.configure,
+            therapy.configure,
             therapist.id,
             couple_id,
             {"custom_nightly": None if off else source},

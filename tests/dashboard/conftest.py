@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
 from dashboard import create_app
+from scheduler import schedules, therapy
 from storage import appreciations, couples, invitations, people, therapists
 from storage.db import Database
 from storage.models import (
@@ -53,7 +54,7 @@ class Practice:
 def _person(session: Session, uid: int, name: str, zone: str, now: dt.datetime) -> int:
     person, _ = people.give_consent(session, uid, uid, name, "en", now)
     people.set_name(session, person.id, name)
-    people.set_timezone(session, person.id, zone, now)
+    schedules.set_timezone(session, person.id, zone, now)
     return person.id
 
 
@@ -74,7 +75,7 @@ def _therapist(session: Session, name: str, uid: int, now: dt.datetime) -> int:
 def _link(session: Session, therapist_id: int, partners: list[int], now: dt.datetime) -> None:
     raw = therapists.client_link(session, therapist_id, now)
     for person_id in partners:
-        therapists.agree(session, raw, person_id, now)
+        therapy.agree(session, raw, person_id, now)
 
 
 def _history(session: Session, maya: int, jonas: int, couple_id: int, now: dt.datetime) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
 from dashboard import COOKIE_NAME, create_app, login_url
+from scheduler import therapy
 from scheduler.rules import parse_hhmm
 from storage import people, therapists
 from storage.db import Database
@@ -290,7 +291,7 @@ async def test_the_couple_page_shows_names_next_times_and_adherence(
     assert response.status_code == 200
     assert "<h1>Maya &amp; Jonas</h1>" in page
     assert "Europe/Berlin" in page and "America/New_York" in page
-    card = db.call(therapists.couple_for, practice.therapist_id, practice.couple_id, clock())
+    card = db.call(therapy.couple_for, practice.therapist_id, practice.couple_id, clock())
     assert card is not None
     for partner in card.partners:
         for times in partner.next_times.values():

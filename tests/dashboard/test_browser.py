@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import DashboardServer, create_app, login_url
+from scheduler import therapy
 from storage import therapists
 from storage.db import Database
 from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Schedule
@@ -323,7 +324,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_the_couple_page_on_a_phone(page: Page, live: Live, tmp_path: Path) -> None:
     practice = live.practice
     live.db.call(
-        therapists.set_plan,
+        therapy.set_plan,
         practice.therapist_id,
         practice.couple_id,
         [

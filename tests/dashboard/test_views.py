@@ -14,7 +14,8 @@ from dashboard.views import (
     schedule_values,
     split_when,
 )
-from storage.therapists import DEFAULT_CONFIG, CoupleCard, PartnerCard, WeekCounts
+from scheduler.therapy import CoupleCard, PartnerCard
+from storage.therapists import DEFAULT_CONFIG, WeekCounts
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 

@@ -18,9 +18,9 @@ from bot.app import build_application
 from bot.context import Services
 from bot.render import Renderer
 from bot.settings import Settings
+from fakes.telegram_api import FakeTelegram, FakeUser, SentMessage
 from scheduler.dispatcher import Dispatcher
 from storage.db import Database
-from tests.fakes.telegram_api import FakeTelegram, FakeUser, SentMessage
 
 
 class FakeClock:

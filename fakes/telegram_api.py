@@ -53,7 +53,7 @@ Usage
 
     import pytest
     from telegram.ext import ApplicationBuilder
-    from tests.fakes.telegram_api import FakeTelegram
+    from fakes.telegram_api import FakeTelegram
 
     TOKEN = "123456:TEST-TOKEN"
 

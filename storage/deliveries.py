@@ -1,7 +1,9 @@
-"""Claim, then send: the database half of the dispatcher.
+"""Deliveries in the database: claim, take, record, snooze and answer (SQL only).
 
-Every function is synchronous, takes a `Session` and an explicit `now`, and is meant to
-run in its own short transaction (`Database.run`). The life of a delivery:
+Every function is synchronous, takes a `Session`, and is meant to run in its own short
+transaction (`Database.run`). The decisions (when a schedule fires, whether quiet hours
+hold a nudge back, which slot it gets) are made in `scheduler.claims`, which calls these.
+The life of a delivery:
 
     claimed --(taken for sending)--> sending --> sent | failed | blocked | ambiguous
        |                                 \\--(429, connection refused)--> claimed again
@@ -20,23 +22,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
-from zoneinfo import ZoneInfo
+from enum import StrEnum
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from scheduler.ratelimit import Limits
-from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
-from scheduler.schedules import rule_of
 from storage import invitations
 from storage.appreciations import RelayText, on_relay_sent, relay_contexts
 from storage.models import (
     NIGHTLY_APPRECIATION,
     PATH_FOR_ONE,
     TIMING_TIP,
+    Couple,
     CoupleMember,
     Delivery,
     Person,
@@ -45,119 +45,39 @@ from storage.models import (
 from storage.people import partner_of
 from storage.therapists import consenting_members
 
-CLAIMED, SENDING, SENT = "claimed", "sending", "sent"
-FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED = "failed", "blocked", "ambiguous", "missed", "skipped"
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery is in its life (see the module docstring)."""
+
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    AMBIGUOUS = "ambiguous"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+
+
+CLAIMED, SENDING, SENT = DeliveryStatus.CLAIMED, DeliveryStatus.SENDING, DeliveryStatus.SENT
+FAILED, BLOCKED = DeliveryStatus.FAILED, DeliveryStatus.BLOCKED
+AMBIGUOUS, MISSED, SKIPPED = DeliveryStatus.AMBIGUOUS, DeliveryStatus.MISSED, DeliveryStatus.SKIPPED
 FINAL = (SENT, FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED)
-
-# Quiet hours silence everything; in the hour either side of them nudges still arrive,
-# but without a notification sound.
-SOFT_HOURS = dt.timedelta(hours=1)
-
-
-@dataclass
-class Slotter:
-    """Spreads a crowded minute over the delivery windows, as the rate limiter will send it.
-
-    Each claimed delivery gets the first slot at or after its due time that both limits
-    allow (the same arithmetic as `scheduler.ratelimit.Limits`, so claim-time slots match
-    what the limiter grants, and one chat's nudges are a second apart). A slot past the end
-    of its window (for a window of zero minutes: past its minute) is counted as unmet.
-    """
-
-    per_second: float
-    per_chat_per_second: float = 0.0
-    unmet_windows: int = 0
-    limits: Limits = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.limits = Limits(self.per_second, self.per_chat_per_second)
-
-    def slot(
-        self,
-        due: dt.datetime,
-        window_end: dt.datetime,
-        now: dt.datetime,
-        chat_id: int | None = None,
-    ) -> dt.datetime:
-        start = max(due, now)
-        if not self.per_second:
-            return start
-        at = self.limits.reserve(chat_id, start.timestamp())
-        slot = dt.datetime.fromtimestamp(at, dt.UTC)
-        tolerance = dt.timedelta(minutes=1) if window_end <= due else dt.timedelta(0)
-        if slot > window_end + tolerance:
-            self.unmet_windows += 1
-        return slot
-
-
-@dataclass
-class ClaimReport:
-    schedules: int = 0
-    claimed: int = 0
-    missed: int = 0
-    skipped: int = 0
-
+PATH_DONE = "done"
 
 class ClaimConflict(RuntimeError):
     """Another worker claimed some of the same schedules first; nothing was written."""
 
-
-def _quiet(person: Person) -> QuietHours | None:
-    if person.quiet_start is None or person.quiet_end is None:
-        return None
-    return QuietHours(person.quiet_start, person.quiet_end)
-
-
-def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool:
-    """Whether quiet hours touch the hour either side of `instant` (a soft hour)."""
-    step = dt.timedelta(minutes=5)
-    probes = int(SOFT_HOURS / step)
-    return any(
-        quiet_until(quiet, zone, instant + i * step) is not None for i in range(-probes, probes + 1)
-    )
-
-
-def placement(
-    person: Person, due: dt.datetime, deadline: dt.datetime, now: dt.datetime
-) -> tuple[str, dt.datetime, bool]:
-    """Where a delivery goes for this person: (status, send_after, silent).
-
-    Paused, stopped or blocked people are skipped; quiet hours move the delivery to their
-    end, or skip it if that is past its deadline; soft hours make it silent.
-    """
-    if person.stopped_at is not None or person.blocked_at is not None:
-        return SKIPPED, due, False
-    if person.paused_at is not None and (person.paused_until is None or person.paused_until > due):
-        return SKIPPED, due, False
-    if now > deadline:
-        return MISSED, due, False
-    send_after = max(due, now)
-    quiet = _quiet(person)
-    silent = False
-    if quiet is not None and person.timezone:
-        end = quiet_until(quiet, person.timezone, send_after)
-        if end is not None:
-            if end > deadline:
-                return SKIPPED, due, False
-            send_after = end
-        silent = near_quiet_hours(quiet, person.timezone, send_after)
-    return CLAIMED, send_after, silent
 
 
 def _insert(session: Session) -> Callable[..., object]:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def claim_due(
-    session: Session,
-    now: dt.datetime,
-    *,
-    limit: int,
-    grace: Callable[[str], float],
-    slotter: Slotter,
-) -> ClaimReport:
-    """Claim up to `limit` due schedules, record their deliveries and advance them."""
-    report = ClaimReport()
+
+
+def due_schedules(session: Session, now: dt.datetime, limit: int) -> list[Schedule]:
+    """Up to `limit` schedules due at `now`, oldest first (locked on PostgreSQL)."""
     query = (
         select(Schedule)
         .where(Schedule.next_fire_at <= now)
@@ -166,46 +86,16 @@ def claim_due(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    schedules = list(session.scalars(query))
-    if not schedules:
-        return report
-    report.schedules = len(schedules)
-    owners = _owners(session, schedules)
-    advances = []
-    rows = []
-    for schedule in schedules:
-        due = schedule.next_fire_at
-        assert due is not None
-        rule = rule_of(schedule)
-        _, window_end = occurrence_window(rule, due)
-        deadline = window_end + dt.timedelta(seconds=grace(schedule.kind))
-        # From `now`, not from `due`: after downtime the rule resumes, with no stale burst.
-        advances.append(
-            {"b_id": schedule.id, "b_due": due, "b_next": next_fire_at(rule, max(now, due))}
-        )
-        for person in owners.get(schedule.id, []):
-            status, send_after, silent = placement(person, due, deadline, now)
-            if status == CLAIMED:
-                send_after = slotter.slot(send_after, window_end, now, person.chat_id)
-                report.claimed += 1
-            elif status == MISSED:
-                report.missed += 1
-            else:
-                report.skipped += 1
-            rows.append(
-                {
-                    "schedule_id": schedule.id,
-                    "person_id": person.id,
-                    "kind": schedule.kind,
-                    "due_at": due,
-                    "send_after": send_after,
-                    "deadline": deadline,
-                    "status": status,
-                    "attempts": 0,
-                    "claimed_at": now,
-                    "silent": silent,
-                }
-            )
+    return list(session.scalars(query))
+
+
+def record_claims(
+    session: Session, advances: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Advance the claimed schedules and insert their deliveries, or raise ClaimConflict.
+
+    `advances` holds `b_id`, `b_due` (the `next_fire_at` that was read) and `b_next`.
+    """
     table = cast(Table, Schedule.__table__)
     # Core, not ORM: an executemany whose summed rowcount tells whether every claim held.
     result = session.connection().execute(
@@ -225,100 +115,10 @@ def claim_due(
             ),
             rows,
         )
-    return report
 
 
-def _owners(session: Session, schedules: Sequence[Schedule]) -> dict[int, list[Person]]:
-    """The people each schedule reaches: its person, or both members of its couple."""
-    owners: dict[int, list[Person]] = {}
-    # A person may have several schedules due in one batch (nightly and a tip at 21:00).
-    by_person: dict[int, list[int]] = {}
-    by_couple: dict[int, list[int]] = {}
-    for s in schedules:
-        if s.person_id is not None:
-            by_person.setdefault(s.person_id, []).append(s.id)
-        if s.couple_id is not None:
-            by_couple.setdefault(s.couple_id, []).append(s.id)
-    if by_person:
-        for person in session.scalars(select(Person).where(Person.id.in_(by_person))):
-            for schedule_id in by_person[person.id]:
-                owners.setdefault(schedule_id, []).append(person)
-    if by_couple:
-        members = session.execute(
-            select(CoupleMember.couple_id, Person)
-            .join(Person, Person.id == CoupleMember.person_id)
-            .where(CoupleMember.couple_id.in_(by_couple))
-        )
-        therapist_set = {
-            s.id: s.therapist_id
-            for s in schedules
-            if s.couple_id is not None and s.set_by == "therapist"
-        }
-        for couple_id, person in members:
-            for schedule_id in by_couple[couple_id]:
-                therapist_id = therapist_set.get(schedule_id)
-                # A therapist's schedule applies to a partner only while their consent stands.
-                if therapist_id is not None and person.id not in consenting_members(
-                    session, couple_id, therapist_id
-                ):
-                    continue
-                owners.setdefault(schedule_id, []).append(person)
-    return owners
-
-
-@dataclass(frozen=True, slots=True)
-class Ready:
-    """A delivery taken for sending, with what rendering and sending need."""
-
-    delivery_id: int
-    person_id: int
-    schedule_id: int | None
-    chat_id: int
-    kind: str
-    due_at: dt.datetime
-    deadline: dt.datetime
-    display_name: str
-    language: str
-    zone: str
-    silent: bool
-    attempts: int
-    recent_variants: tuple[str, ...] = field(default=())
-    # For relays: whose words, and the words (ref_id: the appreciation).
-    relay: RelayText | None = None
-    ref_id: int | None = None
-    # For a couple's shared schedule: the couple (its buttons act for both).
-    couple_id: int | None = None
-    # Send the once-only "would fewer suit you?" question instead of this prompt.
-    ask_care: bool = False
-    # For an invitation to a paired partner: what it says.
-    invitation: invitations.Shown | None = None
-    # A therapist's own wording for this prompt (rendered in the sandbox), and the names
-    # it may use.
-    custom_template: str | None = None
-    partner_name: str = ""
-
-
-@dataclass
-class TakeReport:
-    ready: list[Ready] = field(default_factory=list)
-    missed: int = 0
-    skipped: int = 0
-    deferred: int = 0
-
-
-def take_ready(
-    session: Session,
-    now: dt.datetime,
-    *,
-    limit: int,
-    variant_memory: dt.timedelta = dt.timedelta(days=14),
-) -> TakeReport:
-    """Mark up to `limit` claimed deliveries whose time has come as `sending`.
-
-    The person's state is read again here, so /pause and /stop hold from the very next
-    tick even for deliveries claimed earlier.
-    """
-    report = TakeReport()
+def claimed_rows(session: Session, now: dt.datetime, limit: int) -> list[tuple[Delivery, Person]]:
+    """Claimed deliveries whose send time has come, with their person (read afresh)."""
     rows = session.execute(
         select(Delivery, Person)
         .join(Person, Person.id == Delivery.person_id)
@@ -326,22 +126,22 @@ def take_ready(
         .order_by(Delivery.send_after)
         .limit(limit)
     ).all()
-    if not rows:
-        return report
-    sending: list[Delivery] = []
-    for delivery, person in rows:
-        status, send_after, silent = placement(person, delivery.due_at, delivery.deadline, now)
-        if status != CLAIMED:
-            delivery.status = status
-            report.missed += status == MISSED
-            report.skipped += status == SKIPPED
-        elif send_after > now:
-            # Quiet hours began since it was claimed: wait for them to end.
-            delivery.send_after = send_after
-            report.deferred += 1
-        else:
-            delivery.silent = delivery.silent or silent
-            sending.append(delivery)
+    return [(delivery, person) for delivery, person in rows]
+
+
+def mark_sending(
+    session: Session,
+    sending: list[Delivery],
+    people: dict[int, Person],
+    now: dt.datetime,
+    variant_memory: dt.timedelta,
+) -> TakeReport:
+    """Mark deliveries `sending` and gather what composing and sending each needs.
+
+    Relays whose couple ended (or whose sharing was paused) and invitations cancelled
+    since they were scheduled are skipped instead.
+    """
+    report = TakeReport()
     relays = relay_contexts(session, sending)
     shown = {}
     for delivery in sending:
@@ -361,7 +161,6 @@ def take_ready(
     for delivery in sending:
         delivery.status = SENDING
         delivery.attempts += 1
-    people = {p.id: p for _, p in rows}
     recent = _recent_variants(session, sending, now - variant_memory)
     snoozable = _snoozable(session, sending)
     ask_care = _ask_about_fewer(session, sending, now)
@@ -399,9 +198,94 @@ def take_ready(
     return report
 
 
+
+def owners(session: Session, schedules: Sequence[Schedule]) -> dict[int, list[Person]]:
+    """The people each schedule reaches: its person, or both members of its couple."""
+    owners: dict[int, list[Person]] = {}
+    # A person may have several schedules due in one batch (nightly and a tip at 21:00).
+    by_person: dict[int, list[int]] = {}
+    by_couple: dict[int, list[int]] = {}
+    for s in schedules:
+        if s.person_id is not None:
+            by_person.setdefault(s.person_id, []).append(s.id)
+        if s.couple_id is not None:
+            by_couple.setdefault(s.couple_id, []).append(s.id)
+    if by_person:
+        for person in session.scalars(select(Person).where(Person.id.in_(by_person))):
+            for schedule_id in by_person[person.id]:
+                owners.setdefault(schedule_id, []).append(person)
+    if by_couple:
+        members = session.execute(
+            select(CoupleMember.couple_id, Person)
+            .join(Person, Person.id == CoupleMember.person_id)
+            .where(CoupleMember.couple_id.in_(by_couple))
+        )
+        therapist_set = {
+            s.id: s.therapist_id
+            for s in schedules
+            if s.couple_id is not None and s.set_by == "therapist"
+        }
+        for couple_id, person in members:
+            for schedule_id in by_couple[couple_id]:
+                therapist_id = therapist_set.get(schedule_id)
+                # A therapist's schedule applies to a partner only while their consent stands.
+                if therapist_id is not None and person.id not in consenting_members(
+                    session, couple_id, therapist_id
+                ):
+                    continue
+                owners.setdefault(schedule_id, []).append(person)
+    return owners
+
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A delivery taken for sending, with what rendering and sending need."""
+
+    delivery_id: int
+    person_id: int
+    schedule_id: int | None
+    chat_id: int
+    kind: str
+    due_at: dt.datetime
+    deadline: dt.datetime
+    display_name: str
+    language: str
+    zone: str
+    silent: bool
+    attempts: int
+    recent_variants: tuple[str, ...] = field(default=())
+    # For relays: whose words, and the words (ref_id: the appreciation).
+    relay: RelayText | None = None
+    ref_id: int | None = None
+    # For a couple's shared schedule: the couple (its buttons act for both).
+    couple_id: int | None = None
+    # Send the once-only "would fewer suit you?" question instead of this prompt.
+    ask_care: bool = False
+    # For an invitation to a paired partner: what it says.
+    invitation: invitations.Shown | None = None
+    # A therapist's own wording for this prompt (rendered in the sandbox), and the names
+    # it may use.
+    custom_template: str | None = None
+    partner_name: str = ""
+
+
+
+@dataclass
+class TakeReport:
+    ready: list[Ready] = field(default_factory=list)
+    missed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+
+
+
 IGNORED_IN_A_ROW = 3
+
 CARE_LOOKBACK = dt.timedelta(days=21)
+
 CARE_KINDS = (NIGHTLY_APPRECIATION,)
+
 
 
 def _ask_about_fewer(
@@ -453,20 +337,15 @@ def _ask_about_fewer(
     return asking
 
 
-def set_fewer(
-    session: Session, person_id: int, schedule_id: int, now: dt.datetime
-) -> Schedule | None:
-    """Lower a nightly prompt to every other day (Mon, Wed, Fri, Sun)."""
-    from scheduler.schedules import rule_of
 
+def set_every_other_day(session: Session, person_id: int, schedule_id: int) -> Schedule | None:
+    """Lower a person's nightly prompt to every other day (Mon, Wed, Fri, Sun)."""
     schedule = session.get(Schedule, schedule_id)
     if schedule is None or schedule.person_id != person_id:
         return None
     schedule.weekdays = 0b1010101
-    schedule.updated_at = now
-    if schedule.next_fire_at is not None:
-        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
     return schedule
+
 
 
 def _custom_wording(session: Session, deliveries: Iterable[Delivery]) -> dict[int, tuple[str, str]]:
@@ -490,6 +369,7 @@ def _custom_wording(session: Session, deliveries: Iterable[Delivery]) -> dict[in
     return found
 
 
+
 def _snoozable(session: Session, deliveries: Iterable[Delivery]) -> dict[int, int]:
     """For deliveries of a couple's shared schedule: delivery id -> couple id."""
     schedule_ids = {d.schedule_id for d in deliveries if d.schedule_id is not None}
@@ -508,6 +388,7 @@ def _snoozable(session: Session, deliveries: Iterable[Delivery]) -> dict[int, in
         if couple_id is not None:
             found[delivery.id] = couple_id
     return found
+
 
 
 def _recent_variants(
@@ -534,18 +415,20 @@ def _recent_variants(
     return found
 
 
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What happened to one send."""
 
     delivery_id: int
-    status: str  # sent, failed, blocked, ambiguous, or claimed (try again at retry_at)
+    status: DeliveryStatus  # final, or CLAIMED: try again at retry_at
     sent_at: dt.datetime | None = None
     message_id: int | None = None
     variant: str | None = None
     error: str | None = None
     retry_at: dt.datetime | None = None
     new_chat_id: int | None = None
+
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
@@ -576,7 +459,7 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
                 invitations.delivered(session, delivery.ref_id, now)
             if (
                 delivery.kind == PATH_FOR_ONE
-                and outcome.variant == "done"
+                and outcome.variant == PATH_DONE
                 and (delivery.schedule_id is not None)
             ):
                 # The path for one is complete: its schedule stops by itself.
@@ -601,6 +484,7 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             person.chat_id = outcome.new_chat_id
 
 
+
 def recover_in_flight(session: Session) -> int:
     """At start-up: deliveries left `sending` by a crash are ambiguous; never resend them."""
     result = session.connection().execute(
@@ -611,9 +495,11 @@ def recover_in_flight(session: Session) -> int:
     return max(result.rowcount, 0)
 
 
+
 def counts_by_status(session: Session) -> dict[str, int]:
     """How many deliveries are in each state (for the benchmark and operators)."""
     return dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)))
+
 
 
 def due_backlog(session: Session, now: dt.datetime) -> int:
@@ -635,33 +521,6 @@ def due_backlog(session: Session, now: dt.datetime) -> int:
     return int(schedules) + int(deliveries)
 
 
-SNOOZE_HOUR, SNOOZE_TONIGHT, SNOOZE_TOMORROW = "h", "n", "t"
-TONIGHT = dt.time(20, 30)
-
-
-def snooze_target(
-    option: str, due_at: dt.datetime, now: dt.datetime, zone: str
-) -> dt.datetime | None:
-    """When a snoozed nudge comes back, or None if that option does not apply now.
-
-    An hour: an hour from now. Tonight: 20:30 local today, if that is at least half an
-    hour away. Tomorrow: the nudge's own local time on the next day.
-    """
-    from scheduler.rules import EVERY_DAY, Rule
-
-    if option == SNOOZE_HOUR:
-        return (now + dt.timedelta(hours=1)).replace(second=0, microsecond=0)
-    if option == SNOOZE_TONIGHT:
-        tonight = next_fire_at(Rule(local_time=TONIGHT, weekdays=EVERY_DAY, zone=zone), now)
-        local = now.astimezone(ZoneInfo(zone))
-        same_day = tonight.astimezone(ZoneInfo(zone)).date() == local.date()
-        return tonight if same_day and tonight - now >= dt.timedelta(minutes=30) else None
-    if option == SNOOZE_TOMORROW:
-        wall = due_at.astimezone(ZoneInfo(zone)).time().replace(second=0, microsecond=0)
-        rule = Rule(local_time=wall, weekdays=EVERY_DAY, zone=zone)
-        return next_fire_at(rule, now + dt.timedelta(hours=1))
-    return None
-
 
 @dataclass(frozen=True, slots=True)
 class Told:
@@ -670,6 +529,7 @@ class Told:
     chat_id: int
     language: str
     zone: str
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -681,6 +541,7 @@ class Snoozed:
     zone: str = "UTC"
     by_name: str = ""
     others: tuple[Told, ...] = ()
+
 
 
 def _occurrence(session: Session, delivery: Delivery) -> list[Delivery]:
@@ -699,6 +560,7 @@ def _occurrence(session: Session, delivery: Delivery) -> list[Delivery]:
     )
 
 
+
 def _others(session: Session, copies: list[Delivery], person_id: int) -> tuple[Told, ...]:
     told = []
     for copy in copies:
@@ -709,16 +571,19 @@ def _others(session: Session, copies: list[Delivery], person_id: int) -> tuple[T
     return tuple(told)
 
 
+
 def snooze(
     session: Session,
     person_id: int,
     delivery_id: int,
-    option: str,
     now: dt.datetime,
     *,
+    target_for: Callable[[dt.datetime, str], dt.datetime | None],
     grace: Callable[[str], float],
 ) -> Snoozed:
-    """Move one delivered nudge later, as a one-off; the recurrence is untouched.
+    """Move one delivered nudge to `target_for(due_at, zone)`, as a one-off.
+
+    The recurrence is untouched; None from `target_for` means the option no longer applies.
 
     A couple's shared nudge (the weekly check-in) moves for both partners.
     """
@@ -731,7 +596,7 @@ def snooze(
     zone = person.timezone or "UTC"
     if delivery.response is not None:
         return Snoozed("already", delivery.snoozed_until, zone)
-    target = snooze_target(option, delivery.due_at, now, zone)
+    target = target_for(delivery.due_at, zone)
     if target is None:
         return Snoozed("gone")
     copies = _occurrence(session, delivery)
@@ -756,6 +621,7 @@ def snooze(
     return Snoozed("ok", target, zone, person.display_name, _others(session, copies, person_id))
 
 
+
 @dataclass(frozen=True, slots=True)
 class Answered:
     """What a check-in button did: `done`, `skipped`, `already`, `not_yours` or `gone`."""
@@ -766,12 +632,11 @@ class Answered:
     counted: bool = False
 
 
+
 def answer_checkin(
     session: Session, person_id: int, delivery_id: int, action: str, now: dt.datetime
 ) -> Answered:
     """Done, or not this week. Done counts once per occurrence for the couple."""
-    from storage.models import Couple
-
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or action not in ("done", "skip"):
         return Answered("gone")

@@ -40,7 +40,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from tests.fakes.telegram_api import (
+from fakes.telegram_api import (
     FakeTelegram,
     SentMessage,
     parse_telegram_html,

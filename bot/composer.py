@@ -1,0 +1,155 @@
+"""What a due nudge says: text, wording and buttons, composed from the templates.
+
+The dispatcher (in `scheduler/`) decides what is due and when; it asks this composer for
+the words and buttons, so that every word stays in `templates/messages/` and the
+scheduler never imports Telegram.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from bot import prompt_sandbox
+from bot.invitation_text import answer_buttons, render_invitation
+from bot.keyboards import buttons, data
+from bot.render import FALLBACK_LOCALE, Renderer
+from scheduler.dispatcher import SNOOZE_BUTTONS, choose_variant
+from scheduler.snoozes import SNOOZE_HOUR, snooze_target
+from scheduler.transport import Composed
+from storage.appreciations import RELAY
+from storage.deliveries import PATH_DONE, Ready
+from storage.invitations import Reminder
+from storage.models import PATH_FOR_ONE, WEEKLY_CHECKIN
+
+log = logging.getLogger(__name__)
+
+
+def nudge_variants(renderer: Renderer, kind: str, locale: str) -> list[str]:
+    """The wordings available for a kind of nudge, by short name ("quality", "moment")."""
+    for loc in (locale, FALLBACK_LOCALE):
+        names = [n for n in renderer.names(loc) if n.startswith(f"nudges/{kind}/")]
+        if names:
+            return [n.rsplit("/", 1)[-1] for n in names]
+    return []
+
+
+@dataclass
+class Composer:
+    """Builds each outgoing message from the renderer, the sandbox and the keyboards."""
+
+    renderer: Renderer
+    clock: Callable[[], dt.datetime]
+
+    def compose(self, ready: Ready) -> Composed:
+        """The text, wording name and buttons of one nudge or relay."""
+        lang = ready.language
+        label = self.renderer.label
+        if ready.invitation is not None:
+            text = render_invitation(self.renderer, lang, ready.invitation)
+            markup = answer_buttons(self.renderer, lang, ready.invitation.invitation_id)
+            return Composed(text, None, markup)
+        if ready.relay is not None:
+            text = self.renderer.render(
+                f"relay/{ready.kind}",
+                lang,
+                sender=ready.relay.sender_name,
+                text=ready.relay.text,
+                partner=ready.relay.partner_name,
+            )
+            thanks = None
+            if ready.kind == RELAY:
+                thanks = buttons([(label("thanks", lang), data("appr", f"t{ready.ref_id}"))])
+            return Composed(text, None, thanks)
+        if ready.ask_care and ready.schedule_id is not None:
+            ref = ready.schedule_id
+            return Composed(
+                self.renderer.render("practice/fewer", lang, name=ready.display_name),
+                None,
+                buttons(
+                    [
+                        (label("fewer_yes", lang), data("fewer", f"{ref}.y")),
+                        (label("fewer_no", lang), data("fewer", f"{ref}.n")),
+                    ]
+                ),
+            )
+        custom = self._custom_text(ready)
+        if custom is not None:
+            return Composed(custom, "custom", self._nudge_buttons(ready))
+        return self._library_nudge(ready)
+
+    def compose_reminder(self, reminder: Reminder) -> Composed:
+        """The once-only invitation reminder a partner asked for, with the invitation."""
+        lang = reminder.language
+        text = "\n\n".join(
+            [
+                self.renderer.render(
+                    "invite/reminder", lang, initiator=reminder.shown.initiator_name
+                ),
+                render_invitation(self.renderer, lang, reminder.shown),
+            ]
+        )
+        return Composed(text, None, answer_buttons(self.renderer, lang, reminder.invitation_id))
+
+    def _library_nudge(self, ready: Ready) -> Composed:
+        lang = ready.language
+        variants = nudge_variants(self.renderer, ready.kind, lang)
+        if ready.kind == PATH_FOR_ONE:
+            # A series, in order; when it is complete, a closing note ends it.
+            unseen = [v for v in variants if v not in ready.recent_variants]
+            if not unseen:
+                text = self.renderer.render("invite/path_done", lang, name=ready.display_name)
+                return Composed(text, PATH_DONE, None)
+            variant = unseen[0]
+            text = self.renderer.render(
+                f"nudges/{ready.kind}/{variant}", lang, name=ready.display_name, zone=ready.zone
+            )
+            return Composed(text, variant, None)
+        seed = zlib.crc32(f"{ready.person_id}:{ready.due_at.date()}".encode())
+        variant = choose_variant(variants, ready.recent_variants, seed)
+        text = self.renderer.render(
+            f"nudges/{ready.kind}/{variant}", lang, name=ready.display_name, zone=ready.zone
+        )
+        return Composed(text, variant, self._nudge_buttons(ready))
+
+    def _nudge_buttons(self, ready: Ready) -> InlineKeyboardMarkup:
+        """Check-in: done, snooze an hour, not this week. Others: the snoozes that apply."""
+        lang, ref, label = ready.language, ready.delivery_id, self.renderer.label
+        if ready.kind == WEEKLY_CHECKIN:
+            return buttons(
+                [(label("checkin_done", lang), data("checkin", f"{ref}.done"))],
+                [
+                    (label("snooze_hour", lang), data("snooze", f"{ref}.{SNOOZE_HOUR}")),
+                    (label("checkin_skip", lang), data("checkin", f"{ref}.skip")),
+                ],
+            )
+        now = self.clock()
+        return buttons(
+            [
+                (label(key, lang), data("snooze", f"{ref}.{option}"))
+                for key, option in SNOOZE_BUTTONS
+                if snooze_target(option, ready.due_at, now, ready.zone) is not None
+            ]
+        )
+
+    def _custom_text(self, ready: Ready) -> str | None:
+        """A therapist's own wording, rendered in the sandbox; None falls back to ours."""
+        if not ready.custom_template:
+            return None
+        weekday = ready.due_at.astimezone(ZoneInfo(ready.zone)).strftime("%A")
+        try:
+            return prompt_sandbox.render(
+                ready.custom_template,
+                first_name=ready.display_name,
+                partner_first_name=ready.partner_name,
+                weekday=weekday,
+            )
+        except prompt_sandbox.PromptTemplateError:
+            log.warning("a therapist's wording could not be rendered; using the library's")
+            return None

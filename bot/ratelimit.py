@@ -1,0 +1,129 @@
+"""One rate limiter for every request the bot makes to Telegram.
+
+python-telegram-bot's `BaseRateLimiter` hook, backed by the slot arithmetic in
+`scheduler.ratelimit.Limits`. A 429 is honoured: the whole limiter waits out
+`retry_after`, the answer is counted, and the request is retried up to `max_retries`
+times (the dispatcher passes 0 and reschedules the delivery itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from scheduler.ratelimit import SAFETY_MARGIN, Limits
+
+log = logging.getLogger(__name__)
+
+# Endpoints that do not send anything to a chat and are not rate limited by Telegram.
+_FREE = frozenset(
+    {
+        "getUpdates",
+        "getMe",
+        "answerCallbackQuery",
+        "setMyCommands",
+        "deleteWebhook",
+        "getWebhookInfo",
+        "close",
+        "logOut",
+        "getMyCommands",
+    }
+)
+
+
+class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """python-telegram-bot's rate limiter hook, backed by `Limits`."""
+
+    def __init__(
+        self,
+        per_second: float,
+        per_chat_per_second: float,
+        *,
+        max_retries: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.enabled = per_second > 0 or per_chat_per_second > 0
+        self.limits = Limits(per_second, per_chat_per_second)
+        self.max_retries = max_retries
+        self.retry_after_count = 0
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        # What actually left, for the guard below.
+        self._capacity = max(1, math.floor(per_second * SAFETY_MARGIN)) if per_second > 0 else 0
+        self._sent: collections.deque[float] = collections.deque(maxlen=self._capacity or 1)
+        self._chat_sent: dict[int | str, float] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def _wait_for_slot(self, chat_id: int | str | None) -> None:
+        async with self._lock:
+            slot = self.limits.reserve(chat_id, self._clock())
+        delay = slot - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        # A planned slot can be missed: when the event loop stalls (a database thread holding
+        # the GIL), sends whose slots passed would leave together. Check what actually left
+        # in the last second, and wait again if another send now would break a limit.
+        while (wait := self._guard(chat_id, self._clock())) > 0:  # noqa: ASYNC110 - a timed wait
+            await asyncio.sleep(wait)
+
+    def _guard(self, chat_id: int | str | None, now: float) -> float:
+        """Seconds to wait before this send; 0 records it as sent now."""
+        wait = 0.0
+        if self._capacity and len(self._sent) >= self._capacity:
+            wait = max(wait, 1.0 - (now - self._sent[0]))
+        interval = self.limits.chat_interval
+        if chat_id is not None and interval and chat_id in self._chat_sent:
+            wait = max(wait, interval - (now - self._chat_sent[chat_id]))
+        if wait > 0:
+            return wait
+        if self._capacity:
+            self._sent.append(now)
+        if chat_id is not None and interval:
+            if len(self._chat_sent) > 10_000:
+                self._chat_sent = {c: t for c, t in self._chat_sent.items() if now - t < interval}
+            self._chat_sent[chat_id] = now
+        return 0.0
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        retries = (rate_limit_args or {}).get("max_retries", self.max_retries)
+        limited = self.enabled and endpoint not in _FREE
+        chat_id = data.get("chat_id") if limited else None
+        attempt = 0
+        while True:
+            if limited:
+                await self._wait_for_slot(chat_id)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.retry_after_count += 1
+                seconds = (
+                    exc.retry_after.total_seconds()
+                    if hasattr(exc.retry_after, "total_seconds")
+                    else float(exc.retry_after)
+                )
+                self.limits.back_off(seconds, self._clock())
+                log.warning("Telegram asked to slow down for %.0f s (429)", seconds)
+                if attempt >= retries:
+                    raise
+                attempt += 1

@@ -1,0 +1,199 @@
+"""Claim, then take: the decisions of the dispatcher, over `storage.deliveries`.
+
+Which schedules fire, which people they reach, whether quiet hours, a pause or a missed
+deadline hold a nudge back, and which send slot a crowded minute gives it, are decided
+here from the pure rules in `scheduler.rules`; every statement that reads or writes the
+database is in `storage.deliveries`. Each function runs in one short transaction
+(`Database.run`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from scheduler.ratelimit import Limits
+from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
+from scheduler.schedules import rule_of
+from storage import Session
+from storage import deliveries as store
+from storage.deliveries import CLAIMED, MISSED, SKIPPED, DeliveryStatus, TakeReport
+from storage.models import Delivery, Person
+
+# Quiet hours silence everything; in the hour either side of them nudges still arrive,
+# but without a notification sound.
+SOFT_HOURS = dt.timedelta(hours=1)
+
+
+@dataclass
+class Slotter:
+    """Spreads a crowded minute over the delivery windows, as the rate limiter will send it.
+
+    Each claimed delivery gets the first slot at or after its due time that both limits
+    allow (the same arithmetic as `scheduler.ratelimit.Limits`, so claim-time slots match
+    what the limiter grants, and one chat's nudges are a second apart). A slot past the end
+    of its window (for a window of zero minutes: past its minute) is counted as unmet.
+    """
+
+    per_second: float
+    per_chat_per_second: float = 0.0
+    unmet_windows: int = 0
+    limits: Limits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits(self.per_second, self.per_chat_per_second)
+
+    def slot(
+        self,
+        due: dt.datetime,
+        window_end: dt.datetime,
+        now: dt.datetime,
+        chat_id: int | None = None,
+    ) -> dt.datetime:
+        start = max(due, now)
+        if not self.per_second:
+            return start
+        at = self.limits.reserve(chat_id, start.timestamp())
+        slot = dt.datetime.fromtimestamp(at, dt.UTC)
+        tolerance = dt.timedelta(minutes=1) if window_end <= due else dt.timedelta(0)
+        if slot > window_end + tolerance:
+            self.unmet_windows += 1
+        return slot
+
+@dataclass
+class ClaimReport:
+    schedules: int = 0
+    claimed: int = 0
+    missed: int = 0
+    skipped: int = 0
+
+def _quiet(person: Person) -> QuietHours | None:
+    if person.quiet_start is None or person.quiet_end is None:
+        return None
+    return QuietHours(person.quiet_start, person.quiet_end)
+
+def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool:
+    """Whether quiet hours touch the hour either side of `instant` (a soft hour)."""
+    step = dt.timedelta(minutes=5)
+    probes = int(SOFT_HOURS / step)
+    return any(
+        quiet_until(quiet, zone, instant + i * step) is not None for i in range(-probes, probes + 1)
+    )
+
+def placement(
+    person: Person, due: dt.datetime, deadline: dt.datetime, now: dt.datetime
+) -> tuple[DeliveryStatus, dt.datetime, bool]:
+    """Where a delivery goes for this person: (status, send_after, silent).
+
+    Paused, stopped or blocked people are skipped; quiet hours move the delivery to their
+    end, or skip it if that is past its deadline; soft hours make it silent.
+    """
+    if person.stopped_at is not None or person.blocked_at is not None:
+        return SKIPPED, due, False
+    if person.paused_at is not None and (person.paused_until is None or person.paused_until > due):
+        return SKIPPED, due, False
+    if now > deadline:
+        return MISSED, due, False
+    send_after = max(due, now)
+    quiet = _quiet(person)
+    silent = False
+    if quiet is not None and person.timezone:
+        end = quiet_until(quiet, person.timezone, send_after)
+        if end is not None:
+            if end > deadline:
+                return SKIPPED, due, False
+            send_after = end
+        silent = near_quiet_hours(quiet, person.timezone, send_after)
+    return CLAIMED, send_after, silent
+
+def claim_due(
+    session: Session,
+    now: dt.datetime,
+    *,
+    limit: int,
+    grace: Callable[[str], float],
+    slotter: Slotter,
+) -> ClaimReport:
+    """Claim up to `limit` due schedules, record their deliveries and advance them."""
+    report = ClaimReport()
+    schedules = store.due_schedules(session, now, limit)
+    if not schedules:
+        return report
+    report.schedules = len(schedules)
+    owners = store.owners(session, schedules)
+    advances = []
+    rows = []
+    for schedule in schedules:
+        due = schedule.next_fire_at
+        assert due is not None
+        rule = rule_of(schedule)
+        _, window_end = occurrence_window(rule, due)
+        deadline = window_end + dt.timedelta(seconds=grace(schedule.kind))
+        # From `now`, not from `due`: after downtime the rule resumes, with no stale burst.
+        advances.append(
+            {"b_id": schedule.id, "b_due": due, "b_next": next_fire_at(rule, max(now, due))}
+        )
+        for person in owners.get(schedule.id, []):
+            status, send_after, silent = placement(person, due, deadline, now)
+            if status == CLAIMED:
+                send_after = slotter.slot(send_after, window_end, now, person.chat_id)
+                report.claimed += 1
+            elif status == MISSED:
+                report.missed += 1
+            else:
+                report.skipped += 1
+            rows.append(
+                {
+                    "schedule_id": schedule.id,
+                    "person_id": person.id,
+                    "kind": schedule.kind,
+                    "due_at": due,
+                    "send_after": send_after,
+                    "deadline": deadline,
+                    "status": status,
+                    "attempts": 0,
+                    "claimed_at": now,
+                    "silent": silent,
+                }
+            )
+    store.record_claims(session, advances, rows)
+    return report
+
+
+def take_ready(
+    session: Session,
+    now: dt.datetime,
+    *,
+    limit: int,
+    variant_memory: dt.timedelta = dt.timedelta(days=14),
+) -> TakeReport:
+    """Mark up to `limit` claimed deliveries whose time has come as `sending`.
+
+    The person's state is read again here, so /pause and /stop hold from the very next
+    tick even for deliveries claimed earlier.
+    """
+    rows = store.claimed_rows(session, now, limit)
+    if not rows:
+        return TakeReport()
+    sending: list[Delivery] = []
+    missed = skipped = deferred = 0
+    for delivery, person in rows:
+        status, send_after, silent = placement(person, delivery.due_at, delivery.deadline, now)
+        if status != CLAIMED:
+            delivery.status = status
+            missed += status == MISSED
+            skipped += status == SKIPPED
+        elif send_after > now:
+            # Quiet hours began since it was claimed: wait for them to end.
+            delivery.send_after = send_after
+            deferred += 1
+        else:
+            delivery.silent = delivery.silent or silent
+            sending.append(delivery)
+    people = {p.id: p for _, p in rows}
+    report = store.mark_sending(session, sending, people, now, variant_memory)
+    report.missed += missed
+    report.skipped += skipped
+    report.deferred += deferred
+    return report

@@ -1,0 +1,350 @@
+"""What a therapist sets and sees, over `storage.therapists`: plans, times and cards.
+
+A therapist's choices live on the link (`TherapistLink.config` and `.plan`); this module
+turns them into ordinary schedule rows marked `set_by="therapist"`, places their next
+fire times with the pure rules, and describes each couple with the next five times in
+each partner's own zone. Only partners whose consent stands are touched or shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler.rules import EVERY_DAY, next_fire_at, parse_hhmm, upcoming
+from scheduler.schedules import rule_of
+from storage import Session
+from storage import therapists as accounts
+from storage.couples import members
+from storage.models import (
+    NIGHTLY_APPRECIATION,
+    TIMING_TIP,
+    WEEKLY_CHECKIN,
+    Couple,
+    Person,
+    Schedule,
+    TherapistLink,
+)
+from storage.schedules import delete_schedule, find_schedule, new_schedule, weekdays_mask
+from storage.therapists import (
+    DEFAULT_CONFIG,
+    PLAN_KINDS,
+    Agreed,
+    TherapistError,
+    consenting_people,
+    link_of,
+    links_of,
+    plan_links,
+    schedules_for,
+)
+
+TIP_DAYS = {1: frozenset({2}), 2: frozenset({1, 4}), 3: frozenset({0, 2, 4}), 7: EVERY_DAY}
+
+
+def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agreed:
+    """A partner agrees to a therapist's link; the therapist's schedules then apply."""
+    agreed = accounts.agree(session, raw, person_id, now)
+    apply_link(session, session.get_one(TherapistLink, agreed.link_id), now)
+    return agreed
+
+
+def _editable_link(session: Session, therapist_id: int, couple_id: int) -> TherapistLink:
+    link = link_of(session, therapist_id, couple_id)
+    if link is None:
+        raise TherapistError("not_linked")
+    return link
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCard:
+    person_id: int
+    name: str
+    zone: str
+    consented: bool
+    paused: bool
+    next_times: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CoupleCard:
+    couple_id: int
+    link_id: int
+    partners: tuple[PartnerCard, ...]
+    plan: list[dict[str, Any]]
+    plan_starts_on: dt.date | None
+    config: dict[str, Any]
+    checkins_completed: int
+
+
+def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard:
+    couple = session.get_one(Couple, link.couple_id)
+    consenting = {p.id for p in consenting_people(session, link)}
+    partners = []
+    for person in members(session, couple.id):
+        next_times: dict[str, tuple[str, ...]] = {}
+        if person.id in consenting:
+            for schedule in schedules_for(session, person, couple.id):
+                next_times[schedule.kind] = _next_five(schedule, person.timezone or "UTC")
+        partners.append(
+            PartnerCard(
+                person.id,
+                person.display_name,
+                person.timezone or "UTC",
+                person.id in consenting,
+                person.paused_at is not None or person.stopped_at is not None,
+                next_times,
+            )
+        )
+    return CoupleCard(
+        couple.id,
+        link.id,
+        tuple(partners),
+        list(link.plan or []),
+        link.plan_starts_on,
+        {**DEFAULT_CONFIG, **(link.config or {})},
+        couple.checkins_completed,
+    )
+
+
+def _next_five(schedule: Schedule, zone: str) -> tuple[str, ...]:
+    if schedule.next_fire_at is None:
+        return ()
+    tz = ZoneInfo(zone)
+    rest = upcoming(rule_of(schedule), schedule.next_fire_at, 4)
+    return tuple(
+        t.astimezone(tz).strftime("%a %d %b %H:%M") for t in [schedule.next_fire_at, *rest]
+    )
+
+
+def couples_of(session: Session, therapist_id: int, now: dt.datetime) -> list[CoupleCard]:
+    links = links_of(session, therapist_id)
+    return [_card(session, link, now) for link in links]
+
+
+def couple_for(
+    session: Session, therapist_id: int, couple_id: int, now: dt.datetime
+) -> CoupleCard | None:
+    """One couple, only if it is linked to this therapist (else None: not found)."""
+    link = link_of(session, therapist_id, couple_id)
+    return _card(session, link, now) if link is not None else None
+
+
+def _hhmm(value: Any) -> dt.time:
+    try:
+        return parse_hhmm(str(value))
+    except ValueError as exc:
+        raise TherapistError(str(exc)) from exc
+
+
+def configure(
+    session: Session, therapist_id: int, couple_id: int, changes: dict[str, Any], now: dt.datetime
+) -> CoupleCard:
+    """Change times, frequency, per-partner nightly time, or the pause; then apply them.
+
+    `changes` may hold: nightly_time, nightly_window (0-180), checkin_day (0-6),
+    checkin_time, tips_per_week (0, 1, 2, 3 or 7), tips_time, paused (bool), and
+    override: {person_id: nightly_time} for a partner whose evening differs.
+    """
+    link = _editable_link(session, therapist_id, couple_id)
+    config = {**DEFAULT_CONFIG, **(link.config or {})}
+    nightly, checkin, tips = dict(config["nightly"]), dict(config["checkin"]), dict(config["tips"])
+    overrides = dict(config.get("overrides") or {})
+    if "nightly_time" in changes:
+        nightly["time"] = _hhmm(changes["nightly_time"]).strftime("%H:%M")
+    if "nightly_window" in changes:
+        window = int(changes["nightly_window"])
+        if not 0 <= window <= 180:
+            raise TherapistError("The delivery window must be 0 to 180 minutes.")
+        nightly["window"] = window
+    if "checkin_day" in changes:
+        day = int(changes["checkin_day"])
+        if not 0 <= day <= 6:
+            raise TherapistError("Choose a weekday.")
+        checkin["day"] = day
+    if "checkin_time" in changes:
+        checkin["time"] = _hhmm(changes["checkin_time"]).strftime("%H:%M")
+    if "tips_per_week" in changes:
+        per_week = int(changes["tips_per_week"])
+        if per_week not in (0, *TIP_DAYS):
+            raise TherapistError("Tips can be 0, 1, 2, 3 or 7 times a week.")
+        tips["per_week"] = per_week
+    if "tips_time" in changes:
+        tips["time"] = _hhmm(changes["tips_time"]).strftime("%H:%M")
+    if "paused" in changes:
+        config["paused"] = bool(changes["paused"])
+    for person_id, value in (changes.get("override") or {}).items():
+        partner_ids = {p.id for p in members(session, couple_id)}
+        if int(person_id) not in partner_ids:
+            raise TherapistError("not_linked")
+        if value:
+            overrides[str(int(person_id))] = _hhmm(value).strftime("%H:%M")
+        else:
+            overrides.pop(str(int(person_id)), None)
+    link.config = {
+        **config,
+        "nightly": nightly,
+        "checkin": checkin,
+        "tips": tips,
+        "overrides": overrides,
+    }
+    if "custom_nightly" in changes:
+        link.config = {**link.config, "custom_nightly": changes["custom_nightly"] or None}
+    apply_link(session, link, now)
+    return _card(session, link, now)
+
+
+def set_plan(
+    session: Session,
+    therapist_id: int,
+    couple_id: int,
+    plan: list[dict[str, Any]],
+    starts_on: dt.date,
+    now: dt.datetime,
+) -> CoupleCard:
+    """A practice plan over weeks, e.g. nightly from week 1, check-in from week 3."""
+    link = _editable_link(session, therapist_id, couple_id)
+    clean = []
+    for step in plan:
+        kind, week = step.get("kind"), int(step.get("from_week", 0))
+        if kind not in PLAN_KINDS or not 1 <= week <= 52:
+            raise TherapistError("Each step needs a practice and a week from 1 to 52.")
+        clean.append({"kind": kind, "from_week": week})
+    link.plan, link.plan_starts_on = clean, starts_on
+    apply_link(session, link, now)
+    return _card(session, link, now)
+
+
+def _week(link: TherapistLink, now: dt.datetime) -> int:
+    if link.plan_starts_on is None:
+        return 1
+    return (now.date() - link.plan_starts_on).days // 7 + 1
+
+
+def _wanted(link: TherapistLink, now: dt.datetime) -> set[str]:
+    """The practices the plan switches on this week (all, if there is no plan)."""
+    config = {**DEFAULT_CONFIG, **(link.config or {})}
+    if config.get("paused"):
+        return set()
+    if not link.plan:
+        wanted = {NIGHTLY_APPRECIATION, WEEKLY_CHECKIN}
+        if config["tips"]["per_week"]:
+            wanted.add(TIMING_TIP)
+        return wanted
+    week = _week(link, now)
+    wanted = {step["kind"] for step in link.plan if step["from_week"] <= week}
+    if not config["tips"]["per_week"]:
+        wanted.discard(TIMING_TIP)
+    return wanted
+
+
+def apply_link(session: Session, link: TherapistLink, now: dt.datetime) -> None:
+    """Make the therapist's schedule rows match the config and this week of the plan.
+
+    Only for partners whose consent stands; a partner's own schedule of a kind (set_by
+    "person") is theirs, and the therapist's does not replace it.
+    """
+    config = {**DEFAULT_CONFIG, **(link.config or {})}
+    wanted = _wanted(link, now) if link.ended_at is None else set()
+    for person in consenting_people(session, link):
+        zone = person.timezone or "UTC"
+        overrides = config.get("overrides") or {}
+        nightly_time = overrides.get(str(person.id)) or config["nightly"]["time"]
+        per_week = int(config["tips"]["per_week"])
+        plans = {
+            NIGHTLY_APPRECIATION: (nightly_time, EVERY_DAY, int(config["nightly"]["window"])),
+            TIMING_TIP: (config["tips"]["time"], TIP_DAYS.get(per_week, frozenset({2})), 0),
+        }
+        for kind, (at, days, window) in plans.items():
+            _set_person_schedule(
+                session,
+                link,
+                person,
+                kind,
+                zone,
+                at if kind in wanted else None,
+                days,
+                window,
+                now,
+                custom=config.get("custom_nightly") if kind == NIGHTLY_APPRECIATION else None,
+            )
+    _set_couple_checkin(session, link, config, WEEKLY_CHECKIN in wanted, now)
+
+
+def _set_person_schedule(
+    session: Session,
+    link: TherapistLink,
+    person: Person,
+    kind: str,
+    zone: str,
+    at: str | None,
+    days: frozenset[int],
+    window: int,
+    now: dt.datetime,
+    custom: str | None = None,
+) -> None:
+    schedule = find_schedule(session, person_id=person.id, kind=kind)
+    if schedule is not None and schedule.set_by != "therapist":
+        return  # the partner's own choice keeps the last word
+    if at is None:
+        if schedule is not None:
+            delete_schedule(session, schedule)
+        return
+    if schedule is None:
+        schedule = new_schedule(session, person_id=person.id, kind=kind, now=now)
+    local = _hhmm(at)
+    changed = (schedule.local_time, schedule.weekdays, schedule.window_minutes, schedule.zone) != (
+        local,
+        weekdays_mask(days),
+        window,
+        zone,
+    )
+    schedule.local_time, schedule.weekdays, schedule.window_minutes = (
+        local,
+        weekdays_mask(days),
+        window,
+    )
+    schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
+    schedule.custom_template = custom
+    schedule.updated_at = now
+    if changed or schedule.next_fire_at is None:
+        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
+
+
+def _set_couple_checkin(
+    session: Session, link: TherapistLink, config: dict[str, Any], on: bool, now: dt.datetime
+) -> None:
+    schedule = find_schedule(session, couple_id=link.couple_id, kind=WEEKLY_CHECKIN)
+    if schedule is not None and schedule.set_by != "therapist":
+        return  # the couple agreed their own time
+    if not on:
+        if schedule is not None:
+            delete_schedule(session, schedule)
+        return
+    consenting = consenting_people(session, link)
+    if not consenting:
+        return
+    zone = consenting[0].timezone or "UTC"
+    if schedule is None:
+        schedule = new_schedule(session, couple_id=link.couple_id, kind=WEEKLY_CHECKIN, now=now)
+    local = _hhmm(config["checkin"]["time"])
+    days = frozenset({int(config["checkin"]["day"])})
+    changed = (schedule.local_time, schedule.weekdays, schedule.zone) != (
+        local,
+        weekdays_mask(days),
+        zone,
+    )
+    schedule.local_time, schedule.weekdays, schedule.window_minutes = local, weekdays_mask(days), 0
+    schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
+    schedule.updated_at = now
+    if changed or schedule.next_fire_at is None:
+        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
+
+
+def apply_plans(session: Session, now: dt.datetime) -> int:
+    """Follow every active plan to this week (run by the dispatcher, hourly)."""
+    links = plan_links(session)
+    for link in links:
+        apply_link(session, link, now)
+    return len(links)
