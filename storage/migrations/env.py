@@ -1,6 +1,17 @@
-"""Alembic environment: the URL comes from `storage.db.upgrade` or from DATABASE_URL."""
+"""Alembic environment. It imports nothing outside `storage`.
+
+The database URL, first found wins:
+
+1. `config.attributes["database_url"]`, set by `storage.db.upgrade(url)`;
+2. the `sqlalchemy.url` main option, set by a caller with `config.set_main_option`
+   (alembic.ini deliberately has none, so it cannot shadow DATABASE_URL);
+3. the DATABASE_URL environment variable, for `alembic upgrade head` / `alembic check`
+   from the command line.
+"""
 
 from __future__ import annotations
+
+import os
 
 from alembic import context
 
@@ -11,12 +22,17 @@ config = context.config
 
 
 def _url() -> str:
-    url = config.attributes.get("database_url")
-    if url:
-        return str(url)
-    from bot.settings import load_settings
-
-    return load_settings().database_url
+    url = (
+        config.attributes.get("database_url")
+        or config.get_main_option("sqlalchemy.url")
+        or os.environ.get("DATABASE_URL")
+    )
+    if not url:
+        raise SystemExit(
+            "No database URL: set DATABASE_URL (for example sqlite:///nudgebot.db) "
+            "or run `nudgebot db upgrade`."
+        )
+    return str(url)
 
 
 def run_migrations_online() -> None:
