@@ -26,7 +26,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton, get_datetime_format
+from babel.dates import format_datetime, format_skeleton
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
 from jinja2.runtime import Context
 
@@ -39,9 +39,9 @@ DateKind = Literal["time", "weekday", "weekday_time", "day", "day_time", "date"]
 
 - `time`: "21:00" / "21:00"
 - `weekday`: "Tuesday" / "Dienstag"
-- `weekday_time`: "Tue 21:00" / "Di., 21:00"
+- `weekday_time`: "Tue 21:00" / "Di. 21:00"
 - `day`: "Tue 3 Dec" / "Di., 3. Dez."
-- `day_time`: "Tue 3 Dec, 21:00" / "Di., 3. Dez., 21:00"
+- `day_time`: "Tue 3 Dec 21:00" / "Di., 3. Dez. 21:00"
 - `date`: "3 Dec 2026" / "3. Dez. 2026"
 """
 
@@ -49,9 +49,14 @@ DateKind = Literal["time", "weekday", "weekday_time", "day", "day_time", "date"]
 # times everywhere.
 _SKELETONS: dict[str, str] = {
     "time": "Hm",
-    "weekday_time": "EHm",
     "day": "MMMEd",
     "date": "yMMMd",
+}
+# Where a skeleton's punctuation gets in the way: CLDR's German "Di., 21:00" reads as two
+# items in a comma-separated list of next times, so the weekday and time go side by side.
+_PATTERNS: dict[str, str] = {
+    "weekday": "EEEE",
+    "weekday_time": "EEE HH:mm",
 }
 # The CLDR region whose conventions a bare language code is written in. Plain "en" is
 # CLDR's US English (month first); the bot writes day first, as most of its readers do.
@@ -81,14 +86,11 @@ def format_local(
         raise ValueError("format_local needs an aware datetime")
     cldr = _cldr_locale(locale)
     there = value.astimezone(ZoneInfo(zone))
-    if kind == "weekday":
-        return str(format_date(there.date(), "EEEE", locale=cldr))
+    if kind in _PATTERNS:
+        return str(format_datetime(there, _PATTERNS[kind], locale=cldr))
     if kind == "day_time":
-        glue = str(get_datetime_format("medium", locale=cldr))
         day = format_skeleton(_SKELETONS["day"], there, locale=cldr)
-        time = format_skeleton(_SKELETONS["time"], there, locale=cldr)
-        # Some locales quote literal words in the glue, e.g. "{1} 'at' {0}".
-        return glue.replace("'", "").replace("{1}", day).replace("{0}", time)
+        return f"{day} {format_skeleton(_SKELETONS['time'], there, locale=cldr)}"
     return str(format_skeleton(_SKELETONS[kind], there, locale=cldr))
 
 

@@ -16,6 +16,8 @@ from tests.fakes.telegram_api import utf16_len, validate_telegram_html
 
 RENDERER = Renderer(DEFAULT_TEMPLATES_DIR)
 NAMES = RENDERER.names("en")
+LOCALES = ("en", "de")
+EVERY = [pytest.param(locale, name, id=f"{locale}:{name}") for locale in LOCALES for name in NAMES]
 HOSTILE = '<script>alert("x")</script> & </b> {{ 7*7 }}'
 
 
@@ -24,9 +26,13 @@ def test_there_are_templates() -> None:
     assert "onboarding/welcome" in NAMES
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_each_template_renders_as_valid_telegram_html(name: str) -> None:
-    text = RENDERER.render(name, "en", **sample_context(name))
+def test_every_english_template_has_a_german_one() -> None:
+    assert RENDERER.names("de") == NAMES
+
+
+@pytest.mark.parametrize(("locale", "name"), EVERY)
+def test_each_template_renders_as_valid_telegram_html(locale: str, name: str) -> None:
+    text = RENDERER.render(name, locale, **sample_context(name, locale))
     plain = validate_telegram_html(text)
     assert plain.strip(), "renders to nothing"
     assert utf16_len(plain) <= 4096
@@ -36,11 +42,11 @@ def test_each_template_renders_as_valid_telegram_html(name: str) -> None:
     assert "None" not in plain
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_text_people_write_is_escaped(name: str) -> None:
-    values = sample_context(name)
+@pytest.mark.parametrize(("locale", "name"), EVERY)
+def test_text_people_write_is_escaped(locale: str, name: str) -> None:
+    values = sample_context(name, locale)
     values.update(name=HOSTILE, first_name=HOSTILE, suggested=HOSTILE)
-    text = RENDERER.render(name, "en", **values)
+    text = RENDERER.render(name, locale, **values)
     plain = validate_telegram_html(text)
     assert "<script>" not in text
     assert "49" not in plain  # written text is data, never evaluated as a template
@@ -50,7 +56,14 @@ def test_a_missing_locale_falls_back_to_english() -> None:
     assert RENDERER.render("errors/unknown_command", "xx") == RENDERER.render(
         "errors/unknown_command", "en"
     )
-    assert RENDERER.label("consent_yes", "de") == "Yes, I agree"
+    assert RENDERER.label("consent_yes", "fr") == "Yes, I agree"
+
+
+def test_german_is_german_not_a_fallback() -> None:
+    assert RENDERER.label("consent_yes", "de") == "Ja, einverstanden"
+    assert RENDERER.render("errors/unknown_command", "de") != RENDERER.render(
+        "errors/unknown_command", "en"
+    )
 
 
 def test_an_unfilled_placeholder_is_an_error_not_a_blank() -> None:
@@ -60,11 +73,12 @@ def test_an_unfilled_placeholder_is_an_error_not_a_blank() -> None:
         RENDERER.render("onboarding/ask_name", "en")
 
 
-def test_command_descriptions_fit_telegrams_limits() -> None:
+@pytest.mark.parametrize("locale", LOCALES)
+def test_command_descriptions_fit_telegrams_limits(locale: str) -> None:
     from bot.app import MENU
 
     for command in MENU:
-        description = RENDERER.label(f"cmd_{command}")
+        description = RENDERER.label(f"cmd_{command}", locale)
         assert 3 <= len(description) <= 256, command
 
 
@@ -117,11 +131,11 @@ INSTANT = dt.datetime(2026, 12, 3, 20, 0, tzinfo=dt.UTC)  # 21:00 in Berlin, 15:
     ("locale", "kind", "expected"),
     [
         pytest.param("en", "weekday_time", "Thu 21:00", id="en-weekday-time"),
-        pytest.param("de", "weekday_time", "Do., 21:00", id="de-weekday-time"),
+        pytest.param("de", "weekday_time", "Do. 21:00", id="de-weekday-time"),
         pytest.param("en", "day", "Thu 3 Dec", id="en-day-first"),
         pytest.param("de", "day", "Do., 3. Dez.", id="de-day"),
-        pytest.param("en", "day_time", "Thu 3 Dec, 21:00", id="en-day-time"),
-        pytest.param("de", "day_time", "Do., 3. Dez., 21:00", id="de-day-time"),
+        pytest.param("en", "day_time", "Thu 3 Dec 21:00", id="en-day-time"),
+        pytest.param("de", "day_time", "Do., 3. Dez. 21:00", id="de-day-time"),
         pytest.param("en", "weekday", "Thursday", id="en-weekday"),
         pytest.param("de", "weekday", "Donnerstag", id="de-weekday"),
         pytest.param("en", "date", "3 Dec 2026", id="en-date"),
@@ -138,7 +152,7 @@ def test_format_local_writes_dates_in_the_persons_language(
 
 def test_format_local_uses_the_persons_zone_not_utc() -> None:
     assert format_local(INSTANT, "America/New_York", "en", "weekday_time") == "Thu 15:00"
-    assert format_local(INSTANT, "Asia/Singapore", "de", "weekday_time") == "Fr., 04:00"
+    assert format_local(INSTANT, "Asia/Singapore", "de", "weekday_time") == "Fr. 04:00"
 
 
 def test_format_local_refuses_a_naive_datetime() -> None:
@@ -151,6 +165,6 @@ def test_the_date_filters_follow_the_locale_being_rendered(tmp_path: Path) -> No
     renderer = _tree(tmp_path, {"en/when.j2": body, "de/when.j2": body})
     values = {"at": INSTANT, "zone": "Europe/Berlin"}
     assert renderer.render("when", "en", **values) == "Thu 21:00 | Thu 3 Dec | Thursday"
-    assert renderer.render("when", "de", **values) == "Do., 21:00 | Do., 3. Dez. | Donnerstag"
+    assert renderer.render("when", "de", **values) == "Do. 21:00 | Do., 3. Dez. | Donnerstag"
     # A locale with no templates falls back to English words and English dates alike.
     assert renderer.render("when", "fr", **values) == "Thu 21:00 | Thu 3 Dec | Thursday"
