@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 import click
 
 from bot import logs
+from bot.i18n import i18n
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("nudgebot")
@@ -231,6 +232,9 @@ def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
         _fail(f"no template named {template!r}; `nudgebot preview list` shows them")
     except TemplateError as exc:
         _fail(f"{template} needs more data: {exc}")
+
+
+main.add_command(i18n)
 
 
 if __name__ == "__main__":

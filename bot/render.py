@@ -4,6 +4,14 @@ Layout: `templates/messages/<locale>/<purpose>/<name>.j2` for messages (Telegram
 and `templates/messages/<locale>/labels.j2` for button labels and command descriptions
 (plain text, one `{% set name = "..." %}` each). A missing locale falls back to `en`.
 
+Names in `{% import %}`, `{% from %}` and `{% include %}` are relative to the importing
+template's locale: `{% from "practice/_schedule.j2" import line %}` in `de/...` loads
+`de/practice/_schedule.j2`, so a locale never borrows another's wording by accident.
+
+Dates and times come from Babel (CLDR) in the locale being rendered: the filters
+`local_time` ("Tue 21:00"), `local_date` ("Tue 3 Dec") and `local` (any `DateKind`) take
+an aware datetime and an IANA zone; `format_local` does the same for Python callers.
+
 Templates are autoescaped for HTML, so names and anything people write are escaped;
 undefined variables raise instead of rendering as blanks.
 """
@@ -14,19 +22,113 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime, format_skeleton
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
+from jinja2.runtime import Context
 
 FALLBACK_LOCALE = "en"
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
 
+DateKind = Literal["time", "weekday", "weekday_time", "day", "day_time", "date"]
+"""What `format_local` writes, shown as en / de:
+
+- `time`: "21:00" / "21:00"
+- `weekday`: "Tuesday" / "Dienstag"
+- `weekday_time`: "Tue 21:00" / "Di. 21:00"
+- `day`: "Tue 3 Dec" / "Di., 3. Dez."
+- `day_time`: "Tue 3 Dec 21:00" / "Di., 3. Dez. 21:00"
+- `date`: "3 Dec 2026" / "3. Dez. 2026"
+"""
+
+# CLDR skeletons: Babel picks each locale's own order and punctuation; "H" keeps 24-hour
+# times everywhere.
+_SKELETONS: dict[str, str] = {
+    "time": "Hm",
+    "day": "MMMEd",
+    "date": "yMMMd",
+}
+# Where a skeleton's punctuation gets in the way: CLDR's German "Di., 21:00" reads as two
+# items in a comma-separated list of next times, so the weekday and time go side by side.
+_PATTERNS: dict[str, str] = {
+    "weekday": "EEEE",
+    "weekday_time": "EEE HH:mm",
+}
+# The CLDR region whose conventions a bare language code is written in. Plain "en" is
+# CLDR's US English (month first); the bot writes day first, as most of its readers do.
+_CLDR_REGION: dict[str, str] = {"en": "en_GB"}
+
+
+def _cldr_locale(locale: str | None) -> Locale:
+    code = locale if locale and _LOCALE.match(locale) else FALLBACK_LOCALE
+    try:
+        return Locale.parse(_CLDR_REGION.get(code, code))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(_CLDR_REGION[FALLBACK_LOCALE])
+
+
+def format_local(
+    value: dt.datetime, zone: str, locale: str | None, kind: DateKind = "weekday_time"
+) -> str:
+    """Write an aware instant as a person reads it: in their zone and their language.
+
+    Args:
+        value: an aware datetime (UTC or any zone).
+        zone: the person's IANA zone, e.g. "Europe/Berlin".
+        locale: the person's language code, e.g. "de"; unknown ones fall back to English.
+        kind: which parts to show (see `DateKind`).
+    """
+    if value.tzinfo is None:
+        raise ValueError("format_local needs an aware datetime")
+    cldr = _cldr_locale(locale)
+    there = value.astimezone(ZoneInfo(zone))
+    if kind in _PATTERNS:
+        return str(format_datetime(there, _PATTERNS[kind], locale=cldr))
+    if kind == "day_time":
+        day = format_skeleton(_SKELETONS["day"], there, locale=cldr)
+        return f"{day} {format_skeleton(_SKELETONS['time'], there, locale=cldr)}"
+    return str(format_skeleton(_SKELETONS[kind], there, locale=cldr))
+
 
 def local_time(value: dt.datetime, zone: str, fmt: str = "%a %H:%M") -> str:
-    """Format an aware instant in a person's zone, e.g. 'Tue 21:00'."""
+    """Format an aware instant in a person's zone with strftime (English names only).
+
+    Kept for the handlers that still call it; new code uses `format_local`.
+    """
     return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def _template_locale(context: Context) -> str | None:
+    """The locale a template belongs to: the first part of its name ("de/...")."""
+    name = context.name or ""
+    head = name.split("/", 1)[0]
+    return head if "/" in name and _LOCALE.match(head) else None
+
+
+@pass_context
+def _local_filter(
+    context: Context, value: dt.datetime, zone: str, kind: DateKind = "weekday_time"
+) -> str:
+    return format_local(value, zone, _template_locale(context), kind)
+
+
+@pass_context
+def _local_date_filter(context: Context, value: dt.datetime, zone: str) -> str:
+    return format_local(value, zone, _template_locale(context), "day")
+
+
+class _LocaleEnvironment(Environment):
+    """A Jinja environment whose imports stay inside the importing template's locale."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        head, sep, _ = parent.partition("/")
+        if sep and _LOCALE.match(head):
+            return f"{head}/{template}"
+        return template
 
 
 class Renderer:
@@ -37,7 +139,7 @@ class Renderer:
             raise FileNotFoundError(f"templates directory not found: {templates_dir}")
         self.templates_dir = templates_dir
         self.default_locale = default_locale
-        self.env = Environment(
+        self.env = _LocaleEnvironment(
             loader=FileSystemLoader(str(templates_dir)),
             autoescape=True,
             undefined=StrictUndefined,
@@ -45,7 +147,9 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
-        self.env.filters["local_time"] = local_time
+        self.env.filters["local"] = _local_filter
+        self.env.filters["local_time"] = _local_filter
+        self.env.filters["local_date"] = _local_date_filter
         self._labels: dict[str, Mapping[str, Any]] = {}
         self._names: dict[str, tuple[str, ...]] = {}
 
@@ -76,6 +180,14 @@ class Renderer:
                 text = str(module[key])
                 return text.format(**values) if values else text
         raise KeyError(f"no label {key!r}")
+
+    def locales(self) -> list[str]:
+        """Every locale that has a directory of templates, sorted."""
+        return sorted(
+            path.name
+            for path in self.templates_dir.iterdir()
+            if path.is_dir() and _LOCALE.match(path.name)
+        )
 
     def names(self, locale: str = FALLBACK_LOCALE) -> list[str]:
         """Every message template of a locale, as names `render` accepts (not partials).

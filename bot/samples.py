@@ -5,10 +5,12 @@ Names include characters that must be escaped, so a preview shows escaping at wo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
+from bot.render import DateKind, format_local
 from bot.tone import ToneFlag
 from scheduler.schedules import ScheduleView
 
@@ -154,6 +156,42 @@ COMMON: dict[str, Any] = {
 OVERRIDES: dict[str, dict[str, Any]] = {}
 
 
-def sample_context(template: str) -> dict[str, Any]:
-    """A fresh dict of sample values for `template`."""
-    return {**COMMON, **OVERRIDES.get(template, {})}
+def sample_context(template: str, locale: str | None = None) -> dict[str, Any]:
+    """A fresh dict of sample values for `template`, with dates written in `locale`."""
+    values = {**COMMON, **OVERRIDES.get(template, {})}
+    if locale is not None:
+        values.update(_dated(locale))
+    return values
+
+
+def _dated(locale: str) -> dict[str, Any]:
+    """The sample values that are dates or times, as the handlers would write them."""
+    zone = _PERSON.timezone
+
+    def at(value: dt.datetime, kind: DateKind) -> str:
+        return format_local(value, zone, locale, kind)
+
+    nightly = NOW.replace(hour=20)
+    return {
+        "local_now": at(NOW, "time"),
+        "until": at(NOW + dt.timedelta(days=7), "day_time"),
+        "consented": at(NOW - dt.timedelta(days=2), "date"),
+        "when": at(nightly, "weekday_time"),
+        "day": at(NOW + dt.timedelta(days=5), "weekday"),
+        "possible_from": at(NOW + dt.timedelta(days=28), "day"),
+        "entries": [
+            {**entry, "date": at(NOW - dt.timedelta(days=i), "day")}
+            for i, entry in enumerate(COMMON["entries"])
+        ],
+        "v": _nightly_in(locale),
+        "schedules": [_nightly_in(locale)],
+    }
+
+
+def _nightly_in(locale: str) -> ScheduleView:
+    """The sample nightly schedule, its next times written in `locale`."""
+    times = tuple(
+        format_local(NOW + dt.timedelta(days=i), _NIGHTLY.zone, locale, "weekday_time")
+        for i in range(3)
+    )
+    return dataclasses.replace(_NIGHTLY, next_times=times)
