@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.composer import Composer
 from bot.context import BotContext, Services
 from bot.handlers import (
@@ -32,6 +33,7 @@ from bot.handlers import (
 )
 from bot.handlers.common import reply
 from bot.ratelimit import TelegramRateLimiter
+from bot.send_errors import BotApiHTTPXRequest
 from bot.transport import TelegramTransport
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
@@ -62,7 +64,13 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
                 parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
             )
         )
-        .get_updates_read_timeout(settings.poll_timeout_seconds + 10)
+        # Every send (bulk and replies) on aiohttp: measured ~4x PTB's httpx layer
+        # (benchmarks/transport_bench.py). Long polling keeps PTB's httpx request, with a
+        # parser that never logs answer bodies.
+        .request(AiohttpRequest())
+        .get_updates_request(
+            BotApiHTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10.0)
+        )
         .rate_limiter(
             TelegramRateLimiter(
                 settings.rate_limit_per_second, settings.rate_limit_per_chat_per_second

@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.composer import Composer
-from bot.transport import TelegramTransport, classify
+from bot.send_errors import classify
+from bot.transport import TelegramTransport
 from fakes.telegram_api import FakeUser
 from scheduler import claims
 from scheduler.dispatcher import Dispatcher, choose_variant
@@ -354,7 +355,7 @@ def _with_cause(exc: Exception, cause: Exception) -> Exception:
             id="dropped-connection-is-ambiguous",
         ),
         pytest.param(BadRequest("Bad Request: message is too long"), "failed", id="400-final"),
-        pytest.param(RuntimeError("bug"), "failed", id="unexpected-error-final"),
+        pytest.param(RuntimeError("bug"), "ambiguous", id="unexpected-error-is-ambiguous"),
     ],
 )
 def test_send_errors_map_to_what_happens_next(

@@ -1,7 +1,7 @@
 """Side by side: python-telegram-bot's request layer on httpx and on aiohttp.
 
-    .venv/bin/python -m tests.support.transport_bench            # N=2000, 3 repeats
-    .venv/bin/python -m tests.support.transport_bench -n 500 -r 1
+    .venv/bin/python -m benchmarks.transport_bench            # N=2000, 3 repeats
+    .venv/bin/python -m benchmarks.transport_bench -n 500 -r 1
 
 N sendMessage calls through an ExtBot, at most `--concurrency` in flight (the
 dispatcher's MAX_IN_FLIGHT), against the fake Bot API with its limiter off. The fake
@@ -11,9 +11,6 @@ gives the min and the median of each. Our request class sends JSON bodies, PTB's
 httpx one form-encoded bodies, so the fake's parsing differs a little between them.
 The full run took about two minutes of wall time (one of CPU) on the shared 2-core
 machine; `-n 500 -r 1` gives a first look in seconds.
-
-It lives under tests/ because it needs tests/fakes/telegram_api.py; it belongs in
-benchmarks/ once the fake moves to a shared package.
 """
 
 from __future__ import annotations
@@ -32,13 +29,13 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.aiohttp_request import AiohttpRequest
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"  # noqa: S105 - the fake's token
 CHAT = 1001
 
 
 def _serve(conn: multiprocessing.connection.Connection) -> None:
     """Child process: run the fake until told to stop."""
-    from tests.fakes.telegram_api import FakeTelegram
+    from fakes.telegram_api import FakeTelegram
 
     with FakeTelegram(token=TOKEN, enforce_rate_limits=False) as fake:
         fake.user(CHAT, first_name="Ana")
