@@ -951,27 +951,14 @@ _NEGATORS = {
     "en": re.compile(r"\b(?:not|never|no|nobody|n't|don't|dont|doesn't|isn't|won't)\b", _FLAGS),
     "de": re.compile(r"\b(?:nicht|nie|niemals|kein\w*|niemand)\b", _FLAGS),
 }
+# fmt: off
+_SOFT_EN = frozenset((
+    "if", "hope", "maybe", "whether", "wonder", "when", "do", "did", "think", "can", "could",
+    "may", "to", "free",
+))
+# fmt: on
 _SOFT_WORDS = {
-    # fmt: off
-    "en": frozenset(
-        (
-            "if",
-            "hope",
-            "maybe",
-            "whether",
-            "wonder",
-            "when",
-            "do",
-            "did",
-            "think",
-            "can",
-            "could",
-            "may",
-            "to",
-            "free",
-        )
-    ),
-    # fmt: on
+    "en": _SOFT_EN,
     "de": frozenset(("ob", "wenn", "falls", "hoffe", "vielleicht", "hoffentlich")),
 }
 _GLAD_DE = re.compile(
