@@ -947,6 +947,7 @@ def _compiled(language: str) -> tuple[_Rule, ...]:
     return tuple(_rule(r, p, _PIECES_EN, *g) for r, p, g in _RULES_EN)
 
 
+_WORDS_ANY = re.compile(r"[\w']+")
 _NEGATORS = {
     "en": re.compile(r"\b(?:not|never|no|nobody|n't|don't|dont|doesn't|isn't|won't)\b", _FLAGS),
     "de": re.compile(r"\b(?:nicht|nie|niemals|kein\w*|niemand)\b", _FLAGS),
@@ -992,7 +993,7 @@ def _rules(
             before = text[max(start, m.start() - 40) : m.start()]
             if "negation" in rule.guards and _NEGATORS[language].search(before):
                 continue
-            words = before.lower().split()
+            words = _WORDS_ANY.findall(before.lower())
             if "soft" in rule.guards and words and words[-1] in _SOFT_WORDS[language]:
                 continue
             phrase = _clean(original[m.start() : m.end()])
@@ -1008,8 +1009,195 @@ def _check_de(original: str) -> list[ToneFlag]:
     return _ordered(_rules(original, text, ends, "de", []))
 
 
-_RULES_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = ()
+_RULES_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
+    # Ultimatums: "Therapie oder wir sind fertig", "sonst ist Schluss".
+    (
+        _U,
+        r"\b<SONST>,? (?:(?:wir sind|ich bin|ist es|es ist|ist|sind wir|bin ich) (?:fertig|weg|"
+        r"aus|vorbei|schluss|geschieden|getrennt|raus)|trennen wir uns|ziehe ich aus|gehe ich|"
+        r"verlasse ich dich|ich gehe|ich ziehe aus|lasse ich mich scheiden|scheidung|trennung)\b",
+        (),
+    ),
+    (_U, r"\b(?:letzte|allerletzte|einzige|letzten|allerletzten) (?:chance|warnung)\b", ()),
+    (_U, r"\bjetzt oder nie\b", ()),
+    (
+        _U,
+        r"\bich frage (?:dich )?nicht noch (?:einmal|mal)\b|\bdas letzte mal,? dass ich "
+        r"(?:frage|bitte)\b",
+        (),
+    ),
+    (_U, r"\bohne (?:therapie|beratung|hilfe|paartherapie) gibt es kein (?:wir|uns)\b", ()),
+    (_U, r"\b(?:dann )?ist (?:es )?(?:aus|vorbei|schluss)\b", ()),
+    # Threats: "wenn du nicht mitkommst, verlasse ich dich".
+    (
+        _T,
+        r"\bwenn du (?:[\w]+ ){0,5}?(?:nicht|nein|weigerst)\b[^.!?;]{0,50}?,? (?:dann )?"
+        r"(?:verlasse ich|bin ich weg|ziehe ich aus|nehme ich|gehe ich(?! (?:erst|allein|"
+        r"alleine|für mich|trotzdem|eben))|erzähle ich|suche ich mir|lasse ich mich|reiche ich|"
+        r"bin ich raus|sind wir (?:fertig|geschieden|getrennt))",
+        (),
+    ),
+    (
+        _T,
+        r"\bwirst du (?:noch )?bereuen\b|\bdu wirst (?:es )?(?:noch )?(?:bereuen|mich verlieren|"
+        r"schon sehen)\b",
+        (),
+    ),
+    (_T, r"\b(?:siehst|wirst) du mich nie wieder\b|\bdu siehst mich nie wieder\b", ()),
+    (_T, r"\bnehme ich (?:die|meine|unsere) <KINDER>\b", ()),
+    (_T, r"\bbrauchst du (?:gar )?nicht (?:mehr )?(?:nach hause|zurück)\b", ()),
+    (_T, r"\bsuche ich mir (?:jemanden|jemand|einen anderen|eine andere)\b", ()),
+    # Blame.
+    (
+        _B,
+        r"\b(?:du bist|bist du) (?:doch |ja |eben )?(?:das|der|die) (?:problem|grund|ursache)\b",
+        ("negation", "glad"),
+    ),
+    (_B, r"\b(?:alles |das ist alles |das ist |ist )?deine schuld\b", ("negation",)),
+    (_B, r"\bdu bist (?:doch )?(?:schuld|an allem schuld)\b", ("negation",)),
+    (
+        _B,
+        r"\bdu hast (?:alles|uns|unsere \w+|unser \w+|mein \w+|meine \w+) (?:kaputt gemacht|"
+        r"kaputtgemacht|zerstört|ruiniert|versaut)\b",
+        ("negation",),
+    ),
+    (_B, r"\bdu machst (?:alles|uns) kaputt\b", ("negation",)),
+    (_B, r"\bwegen dir\b", ("glad",)),
+    (
+        _B,
+        r"\bdu bist (?:doch |ja )?(?:derjenige|diejenige|der|die),? (?:der|die) (?:therapie|"
+        r"hilfe) braucht\b",
+        ("negation",),
+    ),
+    (
+        _B,
+        r"\bdu brauchst (?:dringend )?(?:hilfe|therapie|einen therapeuten|eine therapeutin)\b",
+        ("negation", "soft"),
+    ),
+    (_B, r"\bdu hast mich so gemacht\b|\bwas du aus (?:uns|mir) gemacht hast\b", ()),
+    (_B, r"\bdu hast angefangen\b", ("negation",)),
+    # Labels: "du bist so egoistisch".
+    (_L, r"\b(?:du bist|bist du)<INTENS> (?P<word>\w+)\b", ("negation",)),
+    (_L, r"\bhör (?:endlich )?auf,? so (?P<word>\w+) zu sein\b", ()),
+    (_L, r"\bwie (?P<word>\w+) kann man (?:nur )?sein\b", ()),
+    (
+        _L,
+        r"\bdu bist (?:genau |ganz |echt |wirklich )?(?:wie|so wie) (?:dein|deine) (?:mutter|"
+        r"vater|ex|bruder|schwester)\b",
+        ("negation",),
+    ),
+    (
+        _L,
+        r"\bwerd (?:endlich |mal )?erwachsen\b|\bstell dich nicht so an\b|\breiß dich (?:mal )?"
+        r"zusammen\b",
+        (),
+    ),
+    # Guilt.
+    (_G, r"\bwenn du mich (?:wirklich |echt )?(?:lieben würdest|liebtest|liebst)\b", ()),
+    (
+        _G,
+        r"\bwenn dir (?:wirklich )?(?:etwas|was|irgendwas) an (?:mir|uns) (?:liegen würde|"
+        r"läge|liegt)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\bnach allem,? was ich (?:für dich|für uns) (?:getan|gemacht|geopfert|aufgegeben)\b",
+        (),
+    ),
+    (_G, r"\b(?:das )?bist du mir schuldig\b|\bdu schuldest mir (?!kein)\w+", ()),
+    (_G, r"\bdas mindeste,? was du tun (?:kannst|könntest)\b", ()),
+    (_G, r"\bist das (?:denn )?zu viel verlangt\b", ()),
+    (_G, r"\bbin ich dir (?:denn )?(?:gar )?nichts (?:mehr )?wert\b", ()),
+    (
+        _G,
+        r"\bdir ist (?:das|es|alles|uns) (?:doch |eh |ja |einfach )?(?:egal|scheißegal|"
+        r"gleichgültig)\b",
+        (),
+    ),
+    (_G, r"\bdu liebst mich nicht mehr\b|\bdu hast mich nie geliebt\b", ()),
+    (_G, r"\bwie kannst du (?:mir|uns|den kindern) das antun\b", ()),
+    (_G, r"\bdenk (?:doch )?(?:mal )?an die <KINDER>\b", ()),
+    (_G, r"\bich habe alles für dich (?:aufgegeben|getan|geopfert)\b", ()),
+    (
+        _G,
+        r"\b(?:jeder|jede) (?:normale|vernünftige|gute|richtige|andere) (?:mann|frau|partner|"
+        r"partnerin|ehemann|ehefrau) würde\b",
+        (),
+    ),
+    (_G, r"\bschäm dich\b|\bdu solltest dich schämen\b", ()),
+    # Deadlines.
+    (_D, r"\bdu hast (?:noch )?bis\b", ()),
+    (
+        _D,
+        r"\bdu hast (?:noch )?(?:eine|einen|zwei|drei|vier|fünf|sieben|\d+) (?:stunden?|tage?n?|"
+        r"wochen?|monate?)\b",
+        (),
+    ),
+    (
+        _D,
+        r"\b(?:ich will|ich brauche|ich erwarte) (?:bis \w+(?: \w+)? |jetzt |sofort |heute |noch "
+        r"heute )+(?:eine |deine )?antwort\b",
+        (),
+    ),
+    (_D, r"\bentscheide dich (?:bis|jetzt|sofort|heute)\b", ("negation",)),
+    (_D, r"\bsag mir bis \w+ bescheid\b", ()),
+    (
+        _D,
+        r"\bdie zeit läuft (?:ab|davon)\b|\bich warte nicht (?:ewig|länger|mehr)\b|\bmeine geduld "
+        r"ist (?:am ende|bald zu ende|aufgebraucht)\b|\bsonst vergiss es\b",
+        (),
+    ),
+    # Coercion.
+    (
+        _C,
+        r"\bob du willst oder nicht\b|\bkeine ausreden\b|\bende der diskussion\b|\bdarüber "
+        r"(?:wird nicht|diskutiere ich nicht)\b|\b(?:ist |nicht )verhandelbar\b|\bdu hast keine "
+        r"(?:wahl|andere wahl)\b|\bein nein akzeptiere ich nicht\b|\bkeine widerrede\b|\bich "
+        r"bitte dich nicht,? ich sage es dir\b|\bund du kommst mit\b",
+        (),
+    ),
+    (_C, r"\bdu wirst (?:da sein|mitkommen|hingehen|kommen)\b", ("soft",)),
+    (_C, r"(?:^|[,.;:!?])\s*punkt(?=\s*[.!]|\s*$)", ()),
+    # Always/never.
+    (
+        _A,
+        r"\bdu (?!bist (?:nie|immer) (?:allein|willkommen))\w+ (?:mir |mich |uns |dir )?"
+        r"(?:nie|niemals|immer|ständig|dauernd)\b",
+        ("glad",),
+    ),
+    (
+        _A,
+        r"\b(?:nie|immer|ständig) (?:musst|kannst|nimmst|hörst|machst|bist|hast|willst|redest|"
+        r"gehst|ziehst) du\b",
+        ("glad",),
+    ),
+    (_A, r"\bjedes (?:einzelne )?mal (?:\w+ )?du\b", ("glad",)),
+    (_A, r"\btypisch (?:du|für dich)\b", ()),
+    # Demands: "du musst", "du solltest".
+    (
+        _M,
+        r"\bdu (?:musst|solltest|sollst)(?! (?:nichts|nicht|gar nicht|kein\w*|dir keine))\b",
+        (),
+    ),
+)
+# German labels, by hand: no maintained German sentiment lexicon ships as a small package
+# (SentiWS is not on PyPI; textblob-de brings TextBlob and NLTK for a 2013 list).
+# fmt: off
+_LABELS_DE = frozenset((
+    "egoistisch", "egoist", "egoistin", "erbärmlich", "feigling", "lügner", "lügnerin",
+    "kindisch", "gefühlskalt", "kalt", "narzisst", "narzisstin", "narzisstisch", "toxisch",
+    "unreif", "verrückt", "faul", "versager", "versagerin", "stur", "unmöglich",
+    "enttäuschung", "herzlos", "undankbar", "dumm", "blöd", "bescheuert", "gestört", "psycho",
+    "hysterisch", "dramatisch", "unfähig", "nutzlos", "wertlos", "grausam", "gemein",
+    "manipulativ", "kontrollierend", "kontrollsüchtig", "rücksichtslos", "verantwortungslos",
+    "schwach", "weinerlich", "peinlich", "lächerlich", "armselig", "idiot", "idiotin",
+    "loser", "witz", "katastrophe", "schlechter", "schlechte", "schrecklich", "furchtbar",
+    "paranoid", "klammernd", "unerträglich", "unausstehlich", "kaltherzig", "abstoßend",
+    "asozial", "feige", "jämmerlich", "respektlos", "lieblos", "empathielos",
+))
+# fmt: on
 
 
 def _label_de(word: str) -> bool:
-    return False
+    return word in _LABELS_DE
