@@ -39,14 +39,27 @@ millisecond or two) and never raises, whatever the input.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Literal
 
 Category = Literal["violence", "fear", "self_harm"]
 
-__all__ = ["Category", "DangerCheck", "check_danger", "normalise", "suggests_danger"]
+__all__ = [
+    "Category",
+    "CrisisLine",
+    "CrisisResources",
+    "DangerCheck",
+    "check_danger",
+    "country_for_zone",
+    "normalise",
+    "resources_for",
+    "suggests_danger",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +136,12 @@ _EXPANSIONS = {
 _SELF = re.compile(r"(?<![\w'])(my|him|her|them|your) self(?![\w'])")
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, language: str = "en") -> str:
     """Lower-case words separated by single spaces, with " . " where a clause ended.
 
     Accents and invisible characters are dropped, apostrophe look-alikes become "'",
-    common contractions are spelled out ("I’m" -> "i am", "didn't" -> "did not").
+    English contractions are spelled out ("I’m" -> "i am", "didn't" -> "did not"), not
+    in German ("im" is a German word).
     """
     s = unicodedata.normalize("NFKD", text).casefold()
     if not s.isascii():
@@ -143,8 +157,9 @@ def normalise(text: str) -> str:
     if "'" in s:
         # Apostrophes at the edge of a word are quotation marks.
         s = " ".join(w for w in (w.strip("'") for w in s.split(" ")) if w)
-    s = _SPLIT_CONTRACTION.sub("'", s)
-    s = " ".join([_EXPANSIONS.get(w, w) for w in s.split(" ")])
+    if language != "de":
+        s = _SPLIT_CONTRACTION.sub("'", s)
+        s = " ".join([_EXPANSIONS.get(w, w) for w in s.split(" ")])
     if " self" in s:
         s = _SELF.sub(r"\1self", s)
     return s.strip(" .")
@@ -524,15 +539,165 @@ def _found(pattern: re.Pattern[str], text: str, stems: tuple[str, ...]) -> bool:
     return False
 
 
-def check_danger(text: str) -> DangerCheck:
-    """The first kind of danger phrase found, checking violence, fear, then self-harm."""
-    normal = " " + normalise(text)
+# German phrases, on the same normalised text (accents dropped: "schlägt" -> "schlagt").
+_DE_PIECES = {
+    "SUBJ": (
+        r"(?:er|sie|(?:mein|meine) (?:mann|frau|freund|freundin|partner|partnerin|ex|exmann|"
+        r"exfrau|vater|mutter))"
+    ),
+    "WHOM": r"(?:mich|uns|die kinder|meine kinder|meinen sohn|meine tochter)",
+    "HURT_PAST": (
+        r"(?:geschlagen|gewurgt|getreten|verprugelt|vergewaltigt|misshandelt|missbraucht|"
+        r"bedroht|gestossen|hinuntergestossen|runtergestossen|angegriffen|verletzt|gebissen|"
+        r"verbrannt|erwurgt)"
+    ),
+}
+_VIOLENCE_DE = [
+    r"<SUBJ> (?:hat|hatte) <WHOM> (?:(?!beim |im |bei |in |nie |nicht |noch )[\w']+ ){0,3}?"
+    r"<HURT_PAST><END>",
+    r"<SUBJ> (?:schlagt|wurgt|tritt|verprugelt|vergewaltigt|misshandelt|missbraucht|bedroht|"
+    r"stosst|verletzt) <WHOM>(?! (?:beim|im|bei|in|nie|nicht) )",
+    r"<SUBJ> (?:hat|hatte) mir (?:den|die|das|ins|in|meinen|meine) (?:[\w']+ )?(?:arm|nase|"
+    r"rippen?|handgelenk|kiefer|finger|bein|hand|zahn|zahne|gesicht)(?: [\w']+)? (?:gebrochen|"
+    r"geschlagen|ausgeschlagen|verletzt)<END>",
+    r"ich werde (?:[\w']+ ){0,2}(?:geschlagen|misshandelt|missbraucht|vergewaltigt|bedroht|"
+    r"verprugelt)<END>",
+    r"(?:zwingt|zwang|gezwungen|drangt|notigt|genotigt) mich (?:[\w']+ )?(?:zum sex|zu sex|sex|"
+    r"mit ihm zu schlafen)",
+    r"fasst mich an (?:\. )?(?:obwohl|wenn|auch wenn) ich (?:nein|stopp)",
+    r"gedroht (?:\. )?mich (?:umzubringen|zu toten|zu schlagen)",
+    r"<SUBJ> (?:tut|tat|hat) (?:mir|den kindern|meinen kindern|uns) (?:[\w']+ )?weh(?:getan)?",
+    r"(?:ist|wird|war) (?:[\w']+ )?gewalttatig|gewalttatigen? (?:beziehung|ehe|partner\w*|mann)"
+    r"|hausliche gewalt|blaue flecken (?:[\w']+ ){0,2}von (?:ihm|ihr)",
+    r"an den haaren (?:gezogen|gerissen|gepackt)",
+]
+_FEAR_DE = [
+    r"(?<!keine )angst vor (?:ihm|ihr|meinem (?:mann|freund|partner|ex)|meiner (?:frau|"
+    r"freundin|partnerin|ex))<END>",
+    r"fuhle mich (?:[\w']+ ){0,3}nicht (?:mehr )?sicher",
+    r"angst um mein leben|angst (?:\. )?dass (?:er|sie) mich (?:umbringt|totet|schlagt|"
+    r"verletzt)|angst (?:\. )?dass (?:er|sie) (?:den|meinen) kindern (?:[\w']+ )?(?:antut|"
+    r"wehtut|weh tut)",
+    r"angst (?:\. )?nach hause zu gehen",
+    r"(?:er|sie|mein ex|meine ex) verfolgt mich|verstecke mich vor (?:ihm|ihr)|lasst mich "
+    r"nicht (?:aus dem haus|raus|gehen|weg)|ich bin in gefahr|kontrolliert mein handy",
+]
+_SELF_HARM_DE = [
+    r"(?:will|mochte|wurde am liebsten) (?:[\w']+ )?(?:nicht mehr (?:leben|aufwachen|da sein)|"
+    r"sterben|tot sein)<END>",
+    r"mich umbringen|mich (?:selbst )?toten|mir das leben nehmen|selbstmord|"
+    r"suizid(?!praven)\w*|ritze mich|(?:mich|mir) (?:wieder )?selbst (?:verletzt|verletze|weh)"
+    r"|ohne mich besser dran|keinen sinn mehr|zu viele tabletten|allem ein ende|"
+    r"sammle (?:meine )?tabletten|unaliv\w*|lieber tot",
+    r"abschiedsbriefe?(?! an (?:unsere|meine|die) (?:alte |fruhere )?(?:wohnung|haus|stelle|"
+    r"firma|schule|kollegen|kollegin))",
+    r"meine letzte nachricht(?! fur heute| heute)",
+]
+
+
+def _compile_de(patterns: list[str]) -> re.Pattern[str]:
+    pieces = {**_PIECES, **_DE_PIECES}
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    for _ in range(4):
+        joined = re.sub(r"<([A-Z_]+)>", lambda m: pieces[m.group(1)], joined)
+    return re.compile(r"(?<![\w'])(?:" + joined + ")")
+
+
+_CHECKS_DE: tuple[tuple[Category, re.Pattern[str]], ...] = (
+    ("violence", _compile_de(_VIOLENCE_DE)),
+    ("fear", _compile_de(_FEAR_DE)),
+    ("self_harm", _compile_de(_SELF_HARM_DE)),
+)
+
+
+def check_danger(text: str, language: str = "en") -> DangerCheck:
+    """The first kind of danger phrase found, checking violence, fear, then self-harm.
+
+    Args:
+        text: what the person wrote.
+        language: "en" or "de"; each has its own phrases. Anything else is checked as
+            English.
+    """
+    normal = " " + normalise(text, language)
+    if language == "de":
+        for category, pattern in _CHECKS_DE:
+            if pattern.search(normal):
+                return DangerCheck(category)
+        return DangerCheck()
     for category, pattern in _CHECKS:
         if _found(pattern, normal, _STEMS[category]):
             return DangerCheck(category)
     return DangerCheck()
 
 
-def suggests_danger(text: str) -> bool:
+def suggests_danger(text: str, language: str = "en") -> bool:
     """True when `text` contains a phrase suggesting violence, fear for safety or self-harm."""
-    return check_danger(text).flagged
+    return check_danger(text, language).flagged
+
+
+# --- where to turn ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisLine:
+    """One crisis line: its name as the service writes it, and the number to call."""
+
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisResources:
+    """Where someone can turn in their country; all None when the country is not known.
+
+    With no `emergency`, the care message says "your local emergency services".
+    """
+
+    country: str | None = None
+    emergency: str | None = None
+    crisis_line: CrisisLine | None = None
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO 3166 country code, from the zone.tab that ships with tzdata."""
+    tab = resources.files("tzdata").joinpath("zoneinfo", "zone.tab")
+    countries: dict[str, str] = {}
+    for line in tab.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            countries[parts[2]] = parts[0]
+    return countries
+
+
+def country_for_zone(zone: str | None) -> str | None:
+    """The country an IANA zone belongs to ("Europe/Berlin" -> "DE"), or None."""
+    if not zone or not isinstance(zone, str):
+        return None
+    return _zone_countries().get(zone.strip())
+
+
+@cache
+def _crisis_table() -> dict[str, CrisisResources]:
+    raw = resources.files("bot").joinpath("data", "crisis_resources.json").read_text("utf-8")
+    table: dict[str, CrisisResources] = {}
+    for country, entry in json.loads(raw).items():
+        if country.startswith("_"):
+            continue
+        line = entry.get("crisis_line")
+        table[country] = CrisisResources(
+            country,
+            entry.get("emergency"),
+            CrisisLine(line["name"], line["phone"]) if line else None,
+        )
+    return table
+
+
+def resources_for(zone: str | None) -> CrisisResources:
+    """The emergency number and a crisis line for the country of `zone`, or the fallback."""
+    country = country_for_zone(zone)
+    if country is None:
+        return CrisisResources()
+    return _crisis_table().get(country, CrisisResources(country))
