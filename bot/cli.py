@@ -233,5 +233,10 @@ def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
         _fail(f"{template} needs more data: {exc}")
 
 
+from bot.checks_cli import check_group  # noqa: E402  (one additive registration)
+
+main.add_command(check_group)
+
+
 if __name__ == "__main__":
     main()
