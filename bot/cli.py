@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 import click
 
 from bot import logs
+from bot.checks_cli import check_group
 from bot.i18n import i18n
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -235,6 +236,7 @@ def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
 
 
 main.add_command(i18n)
+main.add_command(check_group)
 
 
 if __name__ == "__main__":

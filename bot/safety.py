@@ -39,14 +39,27 @@ millisecond or two) and never raises, whatever the input.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Literal
 
 Category = Literal["violence", "fear", "self_harm"]
 
-__all__ = ["Category", "DangerCheck", "check_danger", "normalise", "suggests_danger"]
+__all__ = [
+    "Category",
+    "CrisisLine",
+    "CrisisResources",
+    "DangerCheck",
+    "check_danger",
+    "country_for_zone",
+    "normalise",
+    "resources_for",
+    "suggests_danger",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +136,12 @@ _EXPANSIONS = {
 _SELF = re.compile(r"(?<![\w'])(my|him|her|them|your) self(?![\w'])")
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, language: str = "en") -> str:
     """Lower-case words separated by single spaces, with " . " where a clause ended.
 
     Accents and invisible characters are dropped, apostrophe look-alikes become "'",
-    common contractions are spelled out ("I’m" -> "i am", "didn't" -> "did not").
+    English contractions are spelled out ("I’m" -> "i am", "didn't" -> "did not"), not
+    in German ("im" is a German word).
     """
     s = unicodedata.normalize("NFKD", text).casefold()
     if not s.isascii():
@@ -143,8 +157,9 @@ def normalise(text: str) -> str:
     if "'" in s:
         # Apostrophes at the edge of a word are quotation marks.
         s = " ".join(w for w in (w.strip("'") for w in s.split(" ")) if w)
-    s = _SPLIT_CONTRACTION.sub("'", s)
-    s = " ".join([_EXPANSIONS.get(w, w) for w in s.split(" ")])
+    if language != "de":
+        s = _SPLIT_CONTRACTION.sub("'", s)
+        s = " ".join([_EXPANSIONS.get(w, w) for w in s.split(" ")])
     if " self" in s:
         s = _SELF.sub(r"\1self", s)
     return s.strip(" .")
@@ -225,10 +240,11 @@ _VIOLENCE = [
     r"(?:so |very |really |physically |sexually |emotionally |verbally )?(?:abusive|violent)<END>"
     r")",
     # Verbs that are rarely harmless.
-    r"<NEG>(?:punch|punched|punches|punching) <OBJ>",
+    r"<NEG>(?:punch|punched|punches|punching) <OBJ>"
+    r"(?! (?:on|in) the (?:arm|shoulder)(?: \.)? (?:playfully|jokingly|as a joke|for fun))",
     r"<NEG>(?:slap|slapped|slaps|slapping) <OBJ>"
     r"(?! (?:on the (?:back|shoulder|butt|bum|bottom|ass|arm)|a high five))",
-    r"<NEG>(?:choke|choked|chokes|choking|strangle|strangled|strangles|strangling|"
+    r"<NEG>(?<!going to )(?:choke|choked|chokes|choking|strangle|strangled|strangles|strangling|"
     r"throttled|smothered|suffocated) <OBJ>(?! up)",
     r"(?:beat|beats|beating|beaten) (?:<OBJ> up|up <OBJ>|the (?:shit|crap|hell|living "
     r"daylights) out of <OBJ>)",
@@ -334,7 +350,8 @@ _SELF_HARM = [
     r"some|a (?:slice|piece|break)|free|on(?! purpose))<END>)",
     r"self ?(?:harm|harms|harmed|harming|injury|injure|injured|injuring|mutilation|"
     r"mutilate|mutilating)<END>",
-    r"suicid\w*<END>(?! (?:squad|bomber|bombers|bombing|mission|doors?))",
+    r"suicid\w*<END>(?! (?:squad|bomber|bombers|bombing|mission|doors?|prevention|awareness|"
+    r"hotline|helpline|line|rates?|statistics))",
     r"(?:no|any|nothing left to|nothing to|no more) reason (?:left )?to (?:live|go on)<END>",
     r"nothing (?:left )?to live for",
     r"no point (?:in )?(?:living|going on|being alive|being here)",
@@ -357,6 +374,91 @@ _SELF_HARM = [
 ]
 
 
+# Phrases added with the labelled corpus (bot/data/corpora/safety.en.tsv): being abused,
+# forced sex, broken bones, injuries from a person, control, and the indirect ways people
+# speak of suicide ("I wrote a goodbye letter", "unalive").
+_VIOLENCE += [
+    r"(?:i am|am|i have been|been|being|getting|keep getting) (?:being )?(?:abused|raped|"
+    r"assaulted|molested|beaten|hurt|attacked|strangled|choked)(?= \.|$| at home| by (?:him|"
+    r"her|<REL>)| again| every)",
+    r"<SUBJ><FILL>{0,3} (?:forces|forced|forcing|makes|made|pressures|pressured|pressuring) "
+    r"<OBJ> (?:to )?(?:have sex|sleep with|do sexual|into sex|perform)",
+    r"(?:forces|forced|forcing) (?:himself|herself|themselves) on <OBJ>",
+    r"<SUBJ><FILL>{0,3} (?:touches|touched|grabs|grabbed|gropes|groped) <OBJ>(?: [\w']+){0,3} "
+    r"(?:when|after|even though|although) i (?:say|said|tell|told) (?:no|him|her|to stop)",
+    r"(?:will not|does not|did not|would not|never) stops? (?:even )?when i (?:say|said|tell "
+    r"him|tell her|beg)",
+    r"<SUBJ><FILL>{0,3} (?:broke|broken|fractured|cracked|dislocated) (?:my|two of my|one of "
+    r"my|some of my|our son's|our daughter's) (?:[\w']+ )?(?:arm|arms|nose|ribs?|wrist|jaw|"
+    r"fingers?|leg|hand|collarbone|tooth|teeth|cheekbone|skull)<END>",
+    r"(?:use|used|using|pointed|points|pointing|waved|held|hold) (?:it|a gun|the gun|a knife|"
+    r"the knife|his gun|her gun|his knife|her knife) (?:on|at|to) (?:me|us|my (?:head|throat|"
+    r"kids|children))<END>",
+    r"<SUBJ><FILL>{0,3} <NEG>(?<!will )(?<!would )(?<!to )(?:hurt|hurts|hurting) <OBJ>"
+    r"(?= \.|$| badly| physically| again|"
+    r" every| at home| so badly| a lot)",
+    r"(?:bruises|bruised|marks|cuts|burns|scars) (?:[\w']+ ){0,5}(?:from|because of) (?:him|"
+    r"her|<REL>)",
+    r"(?:hospital|a and e|er|emergency room)(?: [\w']+){0,2} (?:because of|after|thanks to) "
+    r"(?:him|her|<REL>)",
+    r"<SUBJ><FILL>{0,3} <NEG>(?:burned|burnt|burns|bit|bites|scratched|scratches|spat on|"
+    r"spits on|pinned|pins|smashed|smashes|slammed|slams|attacked|attacks|tied|ties) (?:me|us|"
+    r"my head|my face|my hand|<OBJ>)<END>",
+    r"<SUBJ><FILL>{0,3} [\w']+ and <NEG>(?:hit|hits|kicked|punched|slapped|choked) <OBJ>",
+    r"tried to (?:run <OBJ> over|run over <OBJ>|drown <OBJ>|kill <OBJ>|strangle <OBJ>|"
+    r"poison <OBJ>)",
+    r"<SUBJ><FILL>{0,3} (?:forced|forces|dragged|drags|shoved|pushed) <OBJ> into (?:the|his|"
+    r"her|a) (?:car|room|van|house|bedroom)",
+]
+_FEAR += [
+    r"(?:will not|does not|won't|never) let (?:me|us) (?:leave|go out|see (?:my|our) "
+    r"(?:friends|family)|have (?:my|a) phone)",
+    r"(?:keeps|kept|is|has been|been|started) (?:following|watching|tracking) (?:me|us)<END>",
+    r"(?:watches|checks|tracks|monitors|reads) (?:everything i do|my phone|my messages|where "
+    r"i go|my location)",
+    r"(?:had to|have to|have been|am|was) hid(?:e|ing) (?:in|from|under)<END>",
+    r"(?:and|but|so) i am (?:so |really |very )?<FEARFUL>(?= \.|$)",
+    r"(?:(?:he|she|they|<REL>) (?:is going to|are going to|is gonna|will|might|may|could|"
+    r"would|is about to)|(?:he's|she's|they're) (?:going to|gonna|about to)) (?:hurt|hit|"
+    r"attack|beat) (?:me|us|<OBJ>)<END>",
+    r"<FEARFUL> to (?:leave|tell (?:him|her) i (?:want to|am) leav\w*)",
+    r"(?:he|she|<REL>) (?:scares|frightens|terrifies) (?:me|us|the kids)<END>",
+    r"(?:i am|we are|am|are|my kids are|my children are) in danger(?! of)<END>",
+]
+_SELF_HARM += [
+    r"(?:wrote|written|writing|write|left|leaving) (?:a |my |the )?(?:goodbye|farewell|"
+    r"suicide) (?:letter|letters|note|notes)(?! to (?:our|my|the) (?:old |former )?(?:house|"
+    r"home|flat|apartment|job|office|city|town|school|team|colleagues?|students|class|"
+    r"neighbours|neighbors)<END>)",
+    r"(?:sewerslide|sewer slide|self delete|self deleting|unaliv\w*|un aliv\w*)",
+    r"(?<![\d] )(?:kms|kys)<END>",
+    r"(?:saving|saved|hoarding|stockpiling|collecting) (?:up )?(?:my |the |some |all my )?"
+    r"(?:pills|tablets|meds|medication|painkillers)",
+    r"(?:planned|planning|plan) (?:how|when|where) (?:i would|i'd|i will|i am going to|to) "
+    r"(?:do it|end it|die|kill)",
+    r"disappear (?:forever|for good|and never come back|permanently)",
+    r"(?:sleep|go to sleep|fall asleep) and (?:never|not) wake up",
+    r"(?:giving|gave|give) away (?:all )?(?:my|all my) (?:things|stuff|belongings|possessions)",
+    r"(?:this is|here is|it is) my (?:last|final) (?:message|goodbye|letter|text)(?! (?:tonight|"
+    r"today|for (?:today|tonight|now)|before))",
+    r"saying goodbye to (?:everyone|everybody|you all|all of you|the world)",
+    r"(?:bought|got|have|found|tied) a (?:rope|noose)(?! (?:for|to) )",
+    r"noose",
+    r"(?:standing|stood|sitting|am) on (?:the|a) (?:bridge|ledge|roof|railway|tracks)"
+    r"(?= \.|$| now| right now| again)",
+    r"(?:no|do not see a|do not see any|can not see a|can not see any) way out(?! of)<END>",
+    r"(?:easier|better) (?:for everyone |for you )?if i (?:was|were|am) (?:gone|dead|not here|"
+    r"not around)",
+    r"i am (?:just )?a burden to (?:everyone|everybody|you all|my family)",
+    r"(?:not|will not) (?:going to )?be (?:around|here) (?:much|for much) longer",
+    r"(?:feel like|want to|going to|planning to|ready to) end(?:ing)? it(?: all)?(?= \.|$| "
+    r"tonight| today| now| soon| for good)",
+    r"(?:nobody|no one) (?:would|will) (?:miss|notice|care)(?: about)? (?:me|if i)(?: [\w']+)"
+    r"{0,3} (?:died|was gone|were gone|was dead|disappeared|killed myself)",
+    r"done with (?:life|living|this world)(?! admin)<END>",
+]
+
+
 def _stems(spec: str) -> tuple[str, ...]:
     return tuple(spec.split("|"))
 
@@ -368,16 +470,23 @@ _STEMS: dict[Category, tuple[str, ...]] = {
         "hit|beat|kick|physically|sexually|abus|violent|punch|slap|chok|strangl|throttl|"
         "smother|suffocat|push|shov|stab|shot|shoot|assault|rape|raping|molest|domestic|"
         "neck|throat|hair|threw|throw|knife|gun|weapon|pistol|rifle|blade|threat|kill|"
-        "hurt|harm|drown|run over|poison|attack|black eye|bruise|marks"
+        "hurt|harm|drown|run over|poison|attack|black eye|bruise|marks|beaten|sex|forc|"
+        "touch|grab|grop|stop|broke|fractur|crack|dislocat|use|point|wav|held|hold|cuts|"
+        "burn|scar|hospital| er | a and e|emergency|bit|scratch|spat|spit|pinned|pins|smash|"
+        "slam|tied|ties|tried to|drag|let"
     ),
     "fear": _stems(
         "scared|afraid|frightened|terrified|fear|petrified|dread|worried|safe|lives|"
-        "stalk|let me|lock|hid"
+        "stalk|let me|lock|hid|follow|watch|track|check|monitor|reads|hurt|hit|attack|"
+        "beat|scares|frightens|terrifies|danger"
     ),
     "self_harm": _stems(
         "die|dead|born|self|selves|life|it all|suicid|reason|live|point|worth|better off|"
         "want|go on|overdos|od'd|pill|tablet|meds|medication|painkiller|slit|jump|dying|"
-        "death|being here|waking up|ending it"
+        "death|being here|waking up|ending it|goodbye|farewell|sewer|delete|aliv|kms|kys|"
+        "saving|saved|hoard|stockpil|collect|plan|disappear|sleep|giv|gave|last|final|rope|"
+        "noose|bridge|ledge|roof|railway|tracks|way out|easier|better|burden|around|here|"
+        "end|miss|notice|care|done with"
     ),
 }
 # How far a match (with what it looks at) can reach before and after its stem.
@@ -430,15 +539,165 @@ def _found(pattern: re.Pattern[str], text: str, stems: tuple[str, ...]) -> bool:
     return False
 
 
-def check_danger(text: str) -> DangerCheck:
-    """The first kind of danger phrase found, checking violence, fear, then self-harm."""
-    normal = " " + normalise(text)
+# German phrases, on the same normalised text (accents dropped: "schlägt" -> "schlagt").
+_DE_PIECES = {
+    "SUBJ": (
+        r"(?:er|sie|(?:mein|meine) (?:mann|frau|freund|freundin|partner|partnerin|ex|exmann|"
+        r"exfrau|vater|mutter))"
+    ),
+    "WHOM": r"(?:mich|uns|die kinder|meine kinder|meinen sohn|meine tochter)",
+    "HURT_PAST": (
+        r"(?:geschlagen|gewurgt|getreten|verprugelt|vergewaltigt|misshandelt|missbraucht|"
+        r"bedroht|gestossen|hinuntergestossen|runtergestossen|angegriffen|verletzt|gebissen|"
+        r"verbrannt|erwurgt)"
+    ),
+}
+_VIOLENCE_DE = [
+    r"<SUBJ> (?:hat|hatte) <WHOM> (?:(?!beim |im |bei |in |nie |nicht |noch )[\w']+ ){0,3}?"
+    r"<HURT_PAST><END>",
+    r"<SUBJ> (?:schlagt|wurgt|tritt|verprugelt|vergewaltigt|misshandelt|missbraucht|bedroht|"
+    r"stosst|verletzt) <WHOM>(?! (?:beim|im|bei|in|nie|nicht) )",
+    r"<SUBJ> (?:hat|hatte) mir (?:den|die|das|ins|in|meinen|meine) (?:[\w']+ )?(?:arm|nase|"
+    r"rippen?|handgelenk|kiefer|finger|bein|hand|zahn|zahne|gesicht)(?: [\w']+)? (?:gebrochen|"
+    r"geschlagen|ausgeschlagen|verletzt)<END>",
+    r"ich werde (?:[\w']+ ){0,2}(?:geschlagen|misshandelt|missbraucht|vergewaltigt|bedroht|"
+    r"verprugelt)<END>",
+    r"(?:zwingt|zwang|gezwungen|drangt|notigt|genotigt) mich (?:[\w']+ )?(?:zum sex|zu sex|sex|"
+    r"mit ihm zu schlafen)",
+    r"fasst mich an (?:\. )?(?:obwohl|wenn|auch wenn) ich (?:nein|stopp)",
+    r"gedroht (?:\. )?mich (?:umzubringen|zu toten|zu schlagen)",
+    r"<SUBJ> (?:tut|tat|hat) (?:mir|den kindern|meinen kindern|uns) (?:[\w']+ )?weh(?:getan)?",
+    r"(?:ist|wird|war) (?:[\w']+ )?gewalttatig|gewalttatigen? (?:beziehung|ehe|partner\w*|mann)"
+    r"|hausliche gewalt|blaue flecken (?:[\w']+ ){0,2}von (?:ihm|ihr)",
+    r"an den haaren (?:gezogen|gerissen|gepackt)",
+]
+_FEAR_DE = [
+    r"(?<!keine )angst vor (?:ihm|ihr|meinem (?:mann|freund|partner|ex)|meiner (?:frau|"
+    r"freundin|partnerin|ex))<END>",
+    r"fuhle mich (?:[\w']+ ){0,3}nicht (?:mehr )?sicher",
+    r"angst um mein leben|angst (?:\. )?dass (?:er|sie) mich (?:umbringt|totet|schlagt|"
+    r"verletzt)|angst (?:\. )?dass (?:er|sie) (?:den|meinen) kindern (?:[\w']+ )?(?:antut|"
+    r"wehtut|weh tut)",
+    r"angst (?:\. )?nach hause zu gehen",
+    r"(?:er|sie|mein ex|meine ex) verfolgt mich|verstecke mich vor (?:ihm|ihr)|lasst mich "
+    r"nicht (?:aus dem haus|raus|gehen|weg)|ich bin in gefahr|kontrolliert mein handy",
+]
+_SELF_HARM_DE = [
+    r"(?:will|mochte|wurde am liebsten) (?:[\w']+ )?(?:nicht mehr (?:leben|aufwachen|da sein)|"
+    r"sterben|tot sein)<END>",
+    r"mich umbringen|mich (?:selbst )?toten|mir das leben nehmen|selbstmord|"
+    r"suizid(?!praven)\w*|ritze mich|(?:mich|mir) (?:wieder )?selbst (?:verletzt|verletze|weh)"
+    r"|ohne mich besser dran|keinen sinn mehr|zu viele tabletten|allem ein ende|"
+    r"sammle (?:meine )?tabletten|unaliv\w*|lieber tot",
+    r"abschiedsbriefe?(?! an (?:unsere|meine|die) (?:alte |fruhere )?(?:wohnung|haus|stelle|"
+    r"firma|schule|kollegen|kollegin))",
+    r"meine letzte nachricht(?! fur heute| heute)",
+]
+
+
+def _compile_de(patterns: list[str]) -> re.Pattern[str]:
+    pieces = {**_PIECES, **_DE_PIECES}
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    for _ in range(4):
+        joined = re.sub(r"<([A-Z_]+)>", lambda m: pieces[m.group(1)], joined)
+    return re.compile(r"(?<![\w'])(?:" + joined + ")")
+
+
+_CHECKS_DE: tuple[tuple[Category, re.Pattern[str]], ...] = (
+    ("violence", _compile_de(_VIOLENCE_DE)),
+    ("fear", _compile_de(_FEAR_DE)),
+    ("self_harm", _compile_de(_SELF_HARM_DE)),
+)
+
+
+def check_danger(text: str, language: str = "en") -> DangerCheck:
+    """The first kind of danger phrase found, checking violence, fear, then self-harm.
+
+    Args:
+        text: what the person wrote.
+        language: "en" or "de"; each has its own phrases. Anything else is checked as
+            English.
+    """
+    normal = " " + normalise(text, language)
+    if language == "de":
+        for category, pattern in _CHECKS_DE:
+            if pattern.search(normal):
+                return DangerCheck(category)
+        return DangerCheck()
     for category, pattern in _CHECKS:
         if _found(pattern, normal, _STEMS[category]):
             return DangerCheck(category)
     return DangerCheck()
 
 
-def suggests_danger(text: str) -> bool:
+def suggests_danger(text: str, language: str = "en") -> bool:
     """True when `text` contains a phrase suggesting violence, fear for safety or self-harm."""
-    return check_danger(text).flagged
+    return check_danger(text, language).flagged
+
+
+# --- where to turn ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisLine:
+    """One crisis line: its name as the service writes it, and the number to call."""
+
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisResources:
+    """Where someone can turn in their country; all None when the country is not known.
+
+    With no `emergency`, the care message says "your local emergency services".
+    """
+
+    country: str | None = None
+    emergency: str | None = None
+    crisis_line: CrisisLine | None = None
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO 3166 country code, from the zone.tab that ships with tzdata."""
+    tab = resources.files("tzdata").joinpath("zoneinfo", "zone.tab")
+    countries: dict[str, str] = {}
+    for line in tab.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            countries[parts[2]] = parts[0]
+    return countries
+
+
+def country_for_zone(zone: str | None) -> str | None:
+    """The country an IANA zone belongs to ("Europe/Berlin" -> "DE"), or None."""
+    if not zone or not isinstance(zone, str):
+        return None
+    return _zone_countries().get(zone.strip())
+
+
+@cache
+def _crisis_table() -> dict[str, CrisisResources]:
+    raw = resources.files("bot").joinpath("data", "crisis_resources.json").read_text("utf-8")
+    table: dict[str, CrisisResources] = {}
+    for country, entry in json.loads(raw).items():
+        if country.startswith("_"):
+            continue
+        line = entry.get("crisis_line")
+        table[country] = CrisisResources(
+            country,
+            entry.get("emergency"),
+            CrisisLine(line["name"], line["phone"]) if line else None,
+        )
+    return table
+
+
+def resources_for(zone: str | None) -> CrisisResources:
+    """The emergency number and a crisis line for the country of `zone`, or the fallback."""
+    country = country_for_zone(zone)
+    if country is None:
+        return CrisisResources()
+    return _crisis_table().get(country, CrisisResources(country))

@@ -33,17 +33,40 @@ from __future__ import annotations
 
 import bisect
 import re
+import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Literal
 
-__all__ = ["ToneFlag", "check_tone"]
+__all__ = ["LANGUAGES", "Language", "Reason", "ToneFlag", "check_tone"]
+
+Language = Literal["en", "de"]
+LANGUAGES: tuple[Language, ...] = ("en", "de")
+
+
+class Reason(StrEnum):
+    """Why a phrase may land as pressure."""
+
+    ULTIMATUM = "ultimatum"
+    THREAT = "threat"
+    BLAME = "blame"
+    LABEL = "label"
+    GUILT = "guilt"
+    DEADLINE = "deadline"
+    COERCION = "coercion"
+    ALWAYS_NEVER = "always_never"
+    DEMAND = "demand"
 
 
 @dataclass(frozen=True, slots=True)
 class ToneFlag:
-    """A phrase that might land as pressure, and a kinder way to say it."""
+    """A phrase that might land as pressure, a kinder way to say it, and why."""
 
     phrase: str
     suggestion: str
+    reason: Reason = Reason.DEMAND
 
 
 # --- normalising ------------------------------------------------------------------------
@@ -224,28 +247,30 @@ _THERAPY_WORDS = re.compile(
 
 _CONDITION = re.compile(
     r"\b(?:if\s+you\s+(?:don't|dont|do\s+not|won't|wont|will\s+not|can't|cant|cannot|can\s+not|"
-    r"refuse(?:\s+to)?|keep|aren't\s+willing|are\s+not\s+willing)|unless\s+you)\b",
+    r"refuse(?:\s+to)?|keep|aren't\s+willing|are\s+not\s+willing|say\s+no|walk\s+away)|"
+    r"if\s+(?:you're|youre|you\s+are)\s+not\s+(?:there|here|coming|willing)|unless\s+you)\b",
     _FLAGS,
 )
 _CONDITION_KIND = re.compile(r"\s+(?:mind|feel\s+like\s+it)\b", _FLAGS)
 _THREAT_WORDS = re.compile(
     r"\b(?:then\s+)?(?:i'll|i\s+will|i\s+shall|i'm\s+going\s+to|i\s+am\s+going\s+to|im\s+going\s+to|"
-    r"i'm\s+gonna|im\s+gonna|i\s+am\s+gonna|(?:i'm|im|i\s+am)\s+(?:done|leaving|out|gone)|"
+    r"i'm\s+gonna|im\s+gonna|i\s+am\s+gonna|(?:i'm|im|i\s+am)\s+(?:done|leaving|out|gone|moving\s+out)|"
     r"(?:we're|we\s+are)\s+(?:done|finished|over|through)|it's\s+over|that's\s+it)\b",
     _FLAGS,
 )
 _THREAT_KIND = re.compile(
     r"\s+(?:understand|wait|respect|accept|support|listen|help|explain|show|still\s+(?:love|be)|"
     r"be\s+(?:fine|ok|okay|here|there|happy|glad|around|proud)|love|let\s+it\s+go|leave\s+it|drop\s+it|"
-    r"try\s+again\s+another|ask\s+another)\b",
+    r"try\s+again\s+another|ask\s+another|go\s+(?:on\s+my\s+own|alone|by\s+myself)|still\s+be)\b",
     _FLAGS,
 )
 _NEXT_WORD = re.compile(r"\s+[a-z]+(?:'[a-z]+)?", _FLAGS)
 
-_FIXED: tuple[tuple[re.Pattern[str], str], ...] = (
+_FIXED: tuple[tuple[re.Pattern[str], str, Reason], ...] = (
     (
         re.compile(r"\blast\s+chance\b", _FLAGS),
         "This matters a lot to me, and I'd like us to give it a real try",
+        Reason.ULTIMATUM,
     ),
     (
         re.compile(
@@ -254,14 +279,17 @@ _FIXED: tuple[tuple[re.Pattern[str], str], ...] = (
             _FLAGS,
         ),
         "I'm asking because it matters to me, and I'd like us to decide together",
+        Reason.THREAT,
     ),
     (
         re.compile(r"\b(?:final|last)\s+warning\b", _FLAGS),
         "I'm finding this really hard, and I'd like us to talk about it at a calm moment",
+        Reason.ULTIMATUM,
     ),
     (
         re.compile(r"\b(?:(?:it's|its|it\s+is)\s+)?now\s+or\s+never\b", _FLAGS),
         "This matters to me now, and I'd like us to find a time that works for both of us",
+        Reason.DEADLINE,
     ),
 )
 _BECAUSE_OF_YOU = re.compile(r"\bbecause\s+of\s+you\b", _FLAGS)
@@ -285,11 +313,19 @@ _SMALL = frozenset((
 _MAX_PHRASE = 60
 
 
-def check_tone(text: str) -> list[ToneFlag]:
-    """Phrases in `text` that might land as blame or pressure, each with a kinder wording."""
+def check_tone(text: str, language: str = "en") -> list[ToneFlag]:
+    """Phrases in `text` that might land as blame or pressure, each with a kinder wording.
+
+    Args:
+        text: what the person wrote.
+        language: "en" or "de"; each language has its own phrases. Anything else is
+            checked as English.
+    """
     try:
         if not isinstance(text, str) or not text:
             return []
+        if language == "de":
+            return _check_de(text)
         return _check(text)
     except Exception:  # a wording hint must never break sending a message
         return []
@@ -297,27 +333,38 @@ def check_tone(text: str) -> list[ToneFlag]:
 
 # --- internals --------------------------------------------------------------------------
 
+_Found = tuple[int, int, ToneFlag]
+
 
 def _check(original: str) -> list[ToneFlag]:
     text = original.translate(_APOSTROPHES)
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    found: list[tuple[int, ToneFlag]] = []
+    found: list[_Found] = []
     found += _always_never(original, text)
     found += _modals(original, text)
     found += _conditionals(original, text, ends)
-    for pattern, suggestion in _FIXED:
+    for pattern, suggestion, reason in _FIXED:
         for m in pattern.finditer(text):
-            found.append((m.start(), ToneFlag(_clean(original[m.start() : m.end()]), suggestion)))
+            phrase = _clean(original[m.start() : m.end()])
+            found.append((m.start(), m.end(), ToneFlag(phrase, suggestion, reason)))
+    glad: dict[int, bool] = {}  # per sentence start: a long sentence is searched once
     for m in _BECAUSE_OF_YOU.finditer(text):
         start, end = _sentence(ends, len(text), m.start())
-        if _GLAD.search(text, start, end):
+        if start not in glad:
+            glad[start] = _GLAD.search(text, start, end) is not None
+        if glad[start]:
             continue
         phrase = _clean(original[m.start() : m.end()])
-        found.append((m.start(), ToneFlag(phrase, _BECAUSE_SUGGESTION)))
+        found.append((m.start(), m.end(), ToneFlag(phrase, _BECAUSE_SUGGESTION, Reason.BLAME)))
+    found += _rules(original, text, ends, "en", _found_spans(found))
+    return _ordered(found)
+
+
+def _ordered(found: list[_Found]) -> list[ToneFlag]:
     found.sort(key=lambda item: item[0])
     flags: list[ToneFlag] = []
     seen: set[str] = set()
-    for _, flag in found:
+    for _, _, flag in found:
         key = _key(flag.phrase)
         if key not in seen:
             seen.add(key)
@@ -325,7 +372,11 @@ def _check(original: str) -> list[ToneFlag]:
     return flags
 
 
-def _always_never(original: str, text: str) -> list[tuple[int, ToneFlag]]:
+def _found_spans(found: list[_Found]) -> list[tuple[int, int]]:
+    return sorted((start, end) for start, end, _ in found)
+
+
+def _always_never(original: str, text: str) -> list[_Found]:
     found = []
     for m in _ALWAYS_NEVER.finditer(text):
         adv = m.group("adv").lower()
@@ -340,11 +391,12 @@ def _always_never(original: str, text: str) -> list[tuple[int, ToneFlag]]:
         if adv == "never" and words and words[0].group().lower() in ("listen", "listens"):
             suggestion = _LISTEN
         end = _phrase_end(m, words)
-        found.append((m.start(), ToneFlag(_clean(original[m.start() : end]), suggestion)))
+        flag = ToneFlag(_clean(original[m.start() : end]), suggestion, Reason.ALWAYS_NEVER)
+        found.append((m.start(), end, flag))
     return found
 
 
-def _modals(original: str, text: str) -> list[tuple[int, ToneFlag]]:
+def _modals(original: str, text: str) -> list[_Found]:
     found = []
     for m in _MODALS.finditer(text):
         before = _previous_words(text, m.start())
@@ -374,11 +426,12 @@ def _modals(original: str, text: str) -> list[tuple[int, ToneFlag]]:
                 or _GENERIC_ASK
             )
         end = _phrase_end(m, words)
-        found.append((m.start(), ToneFlag(_clean(original[m.start() : end]), suggestion)))
+        flag = ToneFlag(_clean(original[m.start() : end]), suggestion, Reason.DEMAND)
+        found.append((m.start(), end, flag))
     return found
 
 
-def _conditionals(original: str, text: str, ends: list[int]) -> list[tuple[int, ToneFlag]]:
+def _conditionals(original: str, text: str, ends: list[int]) -> list[_Found]:
     found = []
     done_until = -1
     for cond in _CONDITION.finditer(text):
@@ -408,7 +461,7 @@ def _conditionals(original: str, text: str, ends: list[int]) -> list[tuple[int, 
                     + " ... "
                     + _clean(original[threat.start() : end])
                 )
-            found.append((cond.start(), ToneFlag(phrase, _THREAT)))
+            found.append((cond.start(), end, ToneFlag(phrase, _THREAT, Reason.THREAT)))
             break
     return found
 
@@ -471,3 +524,680 @@ def _clean(phrase: str) -> str:
 
 def _key(phrase: str) -> str:
     return " ".join(phrase.translate(_APOSTROPHES).lower().split())
+
+
+# --- rules by reason --------------------------------------------------------------------
+# Patterns are written with single spaces, which match any run of whitespace, and <NAME>
+# pieces. They run on the text with apostrophes made plain, so positions are the original's
+# and a flag shows the phrase exactly as it was written.
+
+_Guard = Literal["negation", "glad", "soft"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    reason: Reason
+    pattern: re.Pattern[str]
+    guards: frozenset[_Guard]
+
+
+_PIECES_EN = {
+    "YOURE": r"(?:you're|youre|you are)",
+    "IM": r"(?:i'm|im|i am)",
+    "WERE": r"(?:we're|we are)",
+    "ILL": r"(?:i'll|i will|i shall|i'm going to|im going to|i am going to|i'm gonna|im gonna)",
+    "YOULL": r"(?:you'll|youll|you will|you're going to|you are going to|you're gonna)",
+    "NO": r"(?:don't|dont|do not)",
+    "INTENS": (
+        r"(?: (?:so|such|really|just|being|a|an|totally|completely|absolutely|truly|utterly|"
+        r"very|too|the most|a total|a complete|an absolute|acting|always being|clearly|"
+        r"obviously|literally|damn|bloody|freaking|pretty|quite|incredibly|extremely|super|"
+        r"emotionally|such an|such a|a very|an utterly|one|being so|being a|being such a))*"
+    ),
+    "KIDS": r"(?:kids|children|child|baby)",
+}
+_PIECES_DE = {
+    "DU": r"(?:du|Du)",
+    "ICH": r"(?:ich)",
+    "SONST": r"(?:sonst|oder|ansonsten|andernfalls)",
+    "INTENS": (
+        r"(?: (?:so|echt|wirklich|einfach|total|völlig|voll|komplett|absolut|sowas von|"
+        r"ein|eine|einen|so ein|so eine|so einer|ein echter|eine echte|ein totaler|"
+        r"eine totale|ein richtiger|eine richtige|ganz schön|ziemlich|unglaublich|extrem|"
+        r"so verdammt|verdammt|emotional|halt|eben|nur|doch|ja|wie immer))*"
+    ),
+    "KINDER": r"(?:kinder|kindern|kind|kids)",
+}
+
+
+def _rule(reason: Reason, pattern: str, pieces: dict[str, str], *guards: _Guard) -> _Rule:
+    for _ in range(3):
+        pattern = re.sub(r"<([A-Z]+)>", lambda m: pieces[m.group(1)], pattern)
+    pattern = pattern.replace(" ", r"\s+")
+    return _Rule(reason, re.compile(pattern, _FLAGS), frozenset(guards))
+
+
+_U, _T, _B, _L, _G, _D, _C, _A, _M = (
+    Reason.ULTIMATUM,
+    Reason.THREAT,
+    Reason.BLAME,
+    Reason.LABEL,
+    Reason.GUILT,
+    Reason.DEADLINE,
+    Reason.COERCION,
+    Reason.ALWAYS_NEVER,
+    Reason.DEMAND,
+)
+
+_RULES_EN: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
+    # Ultimatums: "therapy or we're done", "either we get help or this marriage is over".
+    (
+        _U,
+        r"\b(?:or|otherwise|else),? (?:<WERE>|<IM>|it's|its|it is|this is|that's|this "
+        r"(?:marriage|relationship) is|we|i) (?:done|over|finished|through|out|gone|leaving|"
+        r"history|split(?:ting)? up|break(?:ing)? up|divorc\w*|separat\w*|walk|move out|"
+        r"moving out|leave|leaving)\b",
+        (),
+    ),
+    (
+        _U,
+        r"\bor <ILL> (?:leave|file|move|end|call a lawyer|walk|pack|go(?! (?:alone|on my own|"
+        r"by myself|myself)))\b",
+        (),
+    ),
+    (_U, r"\bor (?:a |the )?(?:divorce|separation|the door|goodbye)\b", ()),
+    (_U, r"\bor (?:you(?:'ll| will)? )?lose (?:me|us|this|everything)\b", ()),
+    (
+        _U,
+        r"\b(?:final chance|one last chance|no more chances|(?:giving|give) you (?:one more|"
+        r"one last|a last|a final) chance|the last time <IM> asking|<IM> not asking again|"
+        r"i (?:won't|wont|will not) ask (?:you )?again|take it or leave it)\b",
+        (),
+    ),
+    (
+        _U,
+        r"\b<IM> (?:done|out|leaving|gone)(?: with (?:you|us|this))? (?:unless|if you "
+        r"(?:don't|dont|do not|won't|wont))\b",
+        (),
+    ),
+    (
+        _U,
+        r"\b(?:without|no) (?:therapy|counsell?ing|help|a session),? (?:there is|there's|"
+        r"theres) no (?:us|future|marriage)\b",
+        (),
+    ),
+    (_U, r"\b(?:it's|its|it is) (?:divorce|separation)\b", ()),
+    (_U, r"\b(?:it's|its|it is) me or (?:the|your|them|him|her|it)\b", ()),
+    (_U, r"\bdon't bother (?:coming|to come) (?:home|back)\b", ()),
+    (_U, r"\bor forget (?:it|about it|about us)\b", ()),
+    # Threats without "if you don't": "you'll regret it", "say no and we're done".
+    (
+        _T,
+        r"\b<YOULL> (?:regret|be sorry|lose me|lose everything|lose us|never see|wake up alone|"
+        r"be sleeping on|see what happens|pay for)\b",
+        (),
+    ),
+    (
+        _T,
+        r"\b(?:say no|refuse|don't come|dont come|walk away|keep saying no)(?: [a-z']+){0,3},? "
+        r"and (?:you'll|you will|i'll|i will|i'm|im|i am|we're|we are|it's|see what|watch)\b",
+        ("soft",),
+    ),
+    (_T, r"\b(?:<ILL>|<IM>) tak(?:e|ing) (?:the|my|our) <KIDS>\b", ()),
+    (
+        _T,
+        r"\byou (?:will never|'ll never|won't|will not) see (?:me|them|the <KIDS>|us)\b",
+        (),
+    ),
+    (_T, r"\byou(?:'ll| will) never see (?:me|them|the <KIDS>|us)\b", ()),
+    (_T, r"\bdon't (?:bother )?(?:coming|come) (?:back|home)\b", ()),
+    (_T, r"\bdon't expect me to (?:be here|be there|wait|stay|come back)\b", ()),
+    (_T, r"\bfind someone (?:else )?who will\b", ()),
+    (
+        _T,
+        r"\b<ILL> tell (?:everyone|everybody|your (?:parents|mother|mum|mom|father|dad|boss|"
+        r"family|friends))\b",
+        (),
+    ),
+    # Blame.
+    (
+        _B,
+        r"\b<YOURE> (?:the|all the|really the|clearly the|obviously the|just the) (?:problem|"
+        r"issue|one to blame|reason|cause)\b",
+        ("negation", "glad"),
+    ),
+    (
+        _B,
+        r"\b<YOURE> the one (?:who|that|with) (?:needs|has|broke|started|ruined|caused|should|"
+        r"must|made|messed|is|the problem)\b",
+        ("negation",),
+    ),
+    (_B, r"\b<YOURE> the (?:broken|crazy|difficult|toxic|selfish|sick) one\b", ("negation",)),
+    (
+        _B,
+        r"\b(?:it's|its|it is|this is|that's|that is|all|it was|this was) (?:all |entirely |"
+        r"totally |completely |only |just )?(?:your|ur) fault\b",
+        ("negation",),
+    ),
+    (
+        _B,
+        r"\byou(?:'ve|ve| have)? (?:ruined|destroyed|wrecked|broke|broken|messed up|"
+        r"screwed up|poisoned) (?:everything|us|it|this|our|the|my|what)\b",
+        ("negation",),
+    ),
+    (_B, r"\b<YOURE> (?:ruining|destroying|wrecking) (?:everything|us|it|this|our|the|my)\b", ()),
+    (
+        _B,
+        r"\byou made me (?:like this|do it|do this|do that|this way|feel (?:worthless|stupid|"
+        r"small|bad|awful|terrible|crazy|useless|like nothing)|hate|miserable|sick|so)\b",
+        ("negation",),
+    ),
+    (
+        _B,
+        r"\byou need (?:help|therapy|fixing|to be fixed|a therapist|a shrink|professional "
+        r"help|your head)\b",
+        ("negation", "soft"),
+    ),
+    (_B, r"\blook (?:at )?what you(?:'ve|ve| have)? done\b", ()),
+    (_B, r"\byou did this\b", ("negation",)),
+    (_B, r"\b(?:is|it's|its|that's) (?:all )?on you\b", ("negation",)),
+    (_B, r"\byou caused (?:this|all|it|everything|the|our)\b", ("negation",)),
+    (_B, r"\bthanks to you\b", ("glad",)),
+    (_B, r"\b<YOURE> what's wrong\b", ()),
+    (_B, r"\byou started (?:this|it|all)\b", ("negation",)),
+    (_B, r"\b<YOURE> (?:to blame|at fault)\b", ("negation",)),
+    (_B, r"\byou (?:push|pushed|drive|drove) (?:everyone|me|people|us) away\b", ("negation",)),
+    # Labels: "you're <a word with a negative rating in the lexicon>".
+    (_L, r"\b<YOURE><INTENS> (?P<word>[a-z]+)\b", ("negation",)),
+    (
+        _L,
+        r"\b(?:stop|quit) (?:being|acting) (?:so |such a |such an |a |an |like a )?"
+        r"(?P<word>[a-z]+)\b",
+        (),
+    ),
+    (
+        _L,
+        r"\b(?:that's|that is|it's|how|so|very|really) (?:so |really |very |just )?"
+        r"(?P<word>[a-z]+) of you\b",
+        (),
+    ),
+    (_L, r"\bhow (?P<word>[a-z]+)(?= can you| are you|\s*[.!?]|\s*$)", ()),
+    (_L, r"\b(?:don't|dont|do not) be (?:so |such a |such an |a |an )?(?P<word>[a-z]+)\b", ()),
+    (
+        _L,
+        r"\b<YOURE> (?:just |exactly |becoming |turning into )?(?:like|as bad as) your "
+        r"(?:father|mother|dad|mum|mom|ex|brother|sister)\b",
+        ("negation",),
+    ),
+    (_L, r"\b<YOURE> acting like a (?:child|baby|kid|toddler|teenager|brat)\b", ()),
+    (
+        _L,
+        r"\b(?:grow up|man up)(?=\s*(?:$|[.!,;]|and\b))|\bget over yourself\b|\bpull yourself "
+        r"together\b|\bget a grip\b|\bget your act together\b",
+        (),
+    ),
+    # Guilt.
+    (
+        _G,
+        r"\bif you (?:really |truly |actually |even |honestly )?(?:loved|cared|respected|valued|"
+        r"wanted to save)(?: about| for)? (?:me|us|this|our|your|the|it|at all)\b",
+        (),
+    ),
+    (_G, r"\bif you (?:really |truly )?(?:love|care about) (?:me|your <KIDS>|the <KIDS>|us)\b", ()),
+    (
+        _G,
+        r"\b(?:you'd|you would) (?:come|do it|do this|be there|say yes|go)(?: [a-z']+){0,3} "
+        r"if you (?:really |truly )?(?:loved|cared|wanted|valued|respected)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\bafter (?:everything|all|all that|all the things) i(?:'ve|ve| have)? (?:done|"
+        r"sacrificed|given|gave|did|put up with)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\bi (?:gave up|sacrificed) (?:[a-z']+ ){0,3}for "
+        r"(?:you|this family|us|this marriage)\b",
+        (),
+    ),
+    (_G, r"\byou owe (?:me|it to me|us|it to us|this family)\b", ()),
+    (_G, r"\bthe least you (?:can|could) do\b", ()),
+    (
+        _G,
+        r"\b(?:is|was) (?:that|it|this|one (?:hour|session|evening|thing|afternoon)) "
+        r"(?:really )?(?:too much|so much|that much) to ask\b",
+        (),
+    ),
+    (_G, r"\b(?:don't|dont|do not) you (?:even )?(?:care|love)\b", ()),
+    (_G, r"\bdo you (?:even|actually|really|ever) (?:care|love)\b", ()),
+    (
+        _G,
+        r"\byou (?:obviously |clearly |just |really |evidently |simply )?(?:don't|dont|do not|"
+        r"never|didn't) (?:even )?(?:care|cared|love|loved)(?: about)? (?:me|us|anymore|at all)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\byou (?:obviously|clearly|evidently) (?:don't|dont|do not) (?:even )?"
+        r"(?:care|love)\b",
+        (),
+    ),
+    (_G, r"\byou (?:don't|dont|do not|didn't) even (?:care|love)\b", ()),
+    (_G, r"\bhow (?:could|can|dare) you (?:do this|do that|say that|say no|refuse|treat)\b", ()),
+    (_G, r"\b(?:think (?:of|about)|do it for|do this for) the <KIDS>\b", ()),
+    (_G, r"\blook what you(?:'re|re| are) doing to (?:me|us|the <KIDS>)\b", ()),
+    (
+        _G,
+        r"\bi do everything (?:around here|for you|in this house)\b|\bi(?:'ve|ve| have) done "
+        r"everything for you\b",
+        (),
+    ),
+    (_G, r"\bi guess (?:i|we|this|my feelings) (?:don't|doesn't|do not|does not) matter\b", ()),
+    (_G, r"\bi guess you (?:don't|do not) care\b", ()),
+    (
+        _G,
+        r"\bfine,? <ILL> (?:go|do it|deal with it) (?:alone|myself|by myself),? (?:like always|"
+        r"as usual|again|then)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\b(?:any|a) (?:normal|real|good|decent|loving|proper) (?:husband|wife|man|woman|"
+        r"partner|person|boyfriend|girlfriend|father|mother) would\b",
+        (),
+    ),
+    (_G, r"\bother (?:couples|husbands|wives|men|women|partners) (?:do|manage|would|don't)\b", ()),
+    (_G, r"\bi hope <YOURE> happy now\b|\bare you happy now\b", ()),
+    (_G, r"\bbut not for me\b", ()),
+    (_G, r"\bshame on you\b|\byou should be ashamed\b", ()),
+    # Deadlines.
+    (
+        _D,
+        r"\byou(?:'ve|ve| have)(?: got)? (?:until|till|til|(?:one|two|three|four|five|six|"
+        r"seven|ten|\d+) (?:more )?(?:days?|weeks?|hours?|months?|minutes?))\b",
+        (),
+    ),
+    (_D, r"\b<IM> giving you (?:until|till|one|two|three|\d+|a|an)\b", ()),
+    (
+        _D,
+        r"\bi (?:need|want|expect|demand) (?:an|your|my|a) answer (?:by|before|today|tonight|"
+        r"now|right now|tomorrow|this week)\b",
+        (),
+    ),
+    (
+        _D,
+        r"\b(?:answer|reply|decide|tell me|respond|choose|book it|say yes|sign up)(?: me)? "
+        r"(?:by|before|today|tonight|now|right now|tomorrow|within|no later than)\b",
+        ("negation",),
+    ),
+    (
+        _D,
+        r"\b(?:time is running out|the clock is ticking|running out of (?:time|patience)|<IM> not "
+        r"(?:going to )?(?:wait|waiting) (?:forever|any longer|anymore|much longer)|i (?:won't|"
+        r"will not|can't|cannot) wait (?:forever|any longer|anymore)|i(?:'ve|ve| have) waited "
+        r"long enough|no later than|(?:this (?:week|month|weekend)|today|tonight) or never)\b",
+        (),
+    ),
+    # Coercion.
+    (
+        _C,
+        r"\b(?:whether you like it or not|like it or not|no ifs|no excuses|end of (?:discussion|"
+        r"story|conversation)|(?:not|isn't|is not) up for (?:debate|discussion|negotiation)|"
+        r"non-?negotiable|not negotiable|<IM> not asking,? <IM> telling|this (?:is not|isn't|is "
+        r"no) (?:a request|optional)|won't take no|no (?:isn't|is not) an option|saying no "
+        r"(?:isn't|is not) an option|because i said so|stop making excuses|no more excuses|"
+        r"(?:don't|dont) argue|do as i say|(?:don't|dont) even think about (?:saying no|refusing)|"
+        r"<YOURE> not allowed to (?:say no|refuse)|i insist|just do it|shut up)\b",
+        (),
+    ),
+    (
+        _C,
+        r"\byou (?:don't|do not) have (?:a|any) choice\b"
+        r"|\byou have no (?:choice|say|option)\b",
+        (),
+    ),
+    (_C, r"\byou can(?:'t|not|no) (?:say no|refuse)\b", ()),
+    (_C, r"\byou will (?:come|go|be there|attend|do this|do it|join)\b", ("soft",)),
+    (
+        _C,
+        r"\b<YOURE> (?:coming|going)(?: with me| to (?:therapy|the session|counsell?ing|it))?,? "
+        r"(?:whether|end of|period|and that's|full stop|no matter)\b",
+        (),
+    ),
+    (_C, r"\band <YOURE> (?:coming|going)\b", ()),
+    (_C, r"\b(?:drag|force|make) you (?:there|go|come|to therapy|to the session|attend)\b", ()),
+    (_C, r"\bi expect you (?:to|there|at)\b", ()),
+    # Always/never beyond "you always" and "you never".
+    (_A, r"\bevery (?:single )?time(?: we [a-z]+)?,? you\b", ("glad",)),
+    (_A, r"\byou (?:constantly|continually|invariably)\b", ("glad",)),
+    (_A, r"\btypical (?:you|of you)\b|\bas (?:usual|always),? you\b", ()),
+)
+
+# Words that say how someone feels or what they are going through, not what they are:
+# "you're tired", "you're scared" are seen and named kindly, not labels. The lexicon rates
+# many of them negative, so they are taken out.
+# fmt: off
+_STATES_EN = frozenset((
+    "tired", "exhausted", "sad", "hurt", "hurting", "stressed", "worried", "scared", "afraid",
+    "frightened", "terrified", "anxious", "nervous", "upset", "lonely", "alone", "frustrated",
+    "angry", "mad", "disappointed", "confused", "unsure", "uncertain", "hesitant", "reluctant",
+    "ashamed", "embarrassed", "depressed", "struggling", "suffering", "sick", "ill",
+    "grieving", "miserable", "unhappy", "lost", "shy", "overwhelmed", "heartbroken", "sorry",
+    "busy", "stuck", "uncomfortable", "uneasy", "sceptical", "skeptical", "doubtful", "wary",
+    "cautious", "numb", "drained", "low", "down", "bored", "crying", "dying", "missing",
+    "worrying", "fighting", "injured", "sore", "tense", "troubled", "burdened", "lonesome",
+    "homesick", "sleepy", "hungry", "stressing", "panicking", "grumpy", "cranky", "jealous",
+    "envious", "insecure", "vulnerable", "fragile", "afraid", "guilty", "annoyed", "irritated",
+    "hurted", "pained", "worn", "weary", "defensive", "sensitive", "quiet", "late", "gone",
+    "away", "leaving", "no", "never",
+))
+# Labels the lexicon lacks or rates mildly.
+_LABELS_EN = frozenset((
+    "immature", "cold", "toxic", "narcissist", "narcissistic", "controlling", "manipulative",
+    "psycho", "psychopath", "sociopath", "clingy", "dramatic", "spineless", "impossible",
+    "childish", "child", "baby", "brat", "unavailable", "hypocrite", "monster", "joke", "nag",
+    "mess", "selfish", "lazy", "crazy", "nuts", "mental", "unbearable", "hysterical",
+    "paranoid", "stubborn", "difficult", "useless", "hopeless", "worthless", "failure",
+    "coward", "liar", "loser", "idiot", "moron", "jerk", "bully", "disaster", "wimp",
+    "insufferable", "unreasonable", "irrational", "needy", "uncaring", "heartless",
+    "ungrateful", "irresponsible", "abusive", "cruel", "pathetic", "weak", "insane",
+    "terrible", "awful", "horrible", "bad", "worst", "disappointment", "broken", "wrong",
+))
+# fmt: on
+
+
+@cache
+def _negative_words_en() -> frozenset[str]:
+    """Words the VADER lexicon rates clearly negative (mean valence -1.0 or lower)."""
+    lexicon = resources.files("vaderSentiment").joinpath("vader_lexicon.txt")
+    words: set[str] = set()
+    for line in lexicon.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0].isalpha():
+            try:
+                if float(parts[1]) <= -1.0:
+                    words.add(parts[0].lower())
+            except ValueError:
+                continue
+    return frozenset(words)
+
+
+def _is_label(word: str, language: str) -> bool:
+    word = word.lower()
+    if language == "de":
+        return _label_de(word)
+    if word in _STATES_EN:
+        return False
+    return word in _LABELS_EN or word in _negative_words_en()
+
+
+@cache
+def _suggestions(language: str) -> dict[str, str]:
+    data = resources.files("bot").joinpath("data", "tone_suggestions.toml").read_text("utf-8")
+    table = tomllib.loads(data)[language]
+    return {str(k): str(v) for k, v in table.items()}
+
+
+@cache
+def _compiled(language: str) -> tuple[_Rule, ...]:
+    if language == "de":
+        return tuple(_rule(r, p, _PIECES_DE, *g) for r, p, g in _RULES_DE)
+    return tuple(_rule(r, p, _PIECES_EN, *g) for r, p, g in _RULES_EN)
+
+
+_WORDS_ANY = re.compile(r"[\w']+")
+_NEGATORS = {
+    "en": re.compile(r"\b(?:not|never|no|nobody|n't|don't|dont|doesn't|isn't|won't)\b", _FLAGS),
+    "de": re.compile(r"\b(?:nicht|nie|niemals|kein\w*|niemand)\b", _FLAGS),
+}
+# fmt: off
+_SOFT_EN = frozenset((
+    "if", "hope", "maybe", "whether", "wonder", "when", "do", "did", "think", "can", "could",
+    "may", "to", "free",
+))
+# fmt: on
+_SOFT_WORDS = {
+    "en": _SOFT_EN,
+    "de": frozenset(("ob", "wenn", "falls", "hoffe", "vielleicht", "hoffentlich")),
+}
+_GLAD_DE = re.compile(
+    r"\b(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lieb\w*|stolz\w*|freu\w*|"
+    r"besser|schön\w*|sicher|geborgen)\b",
+    _FLAGS,
+)
+
+
+def _rules(
+    original: str, text: str, ends: list[int], language: str, taken: list[tuple[int, int]]
+) -> list[_Found]:
+    """Flags from the rules by reason, leaving out what an earlier flag already covers."""
+    found: list[_Found] = []
+    spans = list(taken)
+    suggestions = _suggestions(language)
+    glad = _GLAD_DE if language == "de" else _GLAD
+    glad_in: dict[int, bool] = {}  # per sentence start: a long sentence is searched once
+    for rule in _compiled(language):
+        for m in rule.pattern.finditer(text):
+            if "word" in rule.pattern.groupindex and not _is_label(m.group("word"), language):
+                continue
+            if any(s < m.end() and m.start() < e for s, e in spans):
+                continue
+            start, end = _sentence(ends, len(text), m.start())
+            if "glad" in rule.guards:
+                if start not in glad_in:
+                    glad_in[start] = glad.search(text, start, end) is not None
+                if glad_in[start]:
+                    continue
+            before = text[max(start, m.start() - 40) : m.start()]
+            if "negation" in rule.guards and _NEGATORS[language].search(before):
+                continue
+            words = _WORDS_ANY.findall(before.lower())
+            if "soft" in rule.guards and words and words[-1] in _SOFT_WORDS[language]:
+                continue
+            phrase = _clean(original[m.start() : m.end()])
+            spans.append((m.start(), m.end()))
+            flag = ToneFlag(phrase, suggestions[rule.reason], rule.reason)
+            found.append((m.start(), m.end(), flag))
+    return found
+
+
+def _check_de(original: str) -> list[ToneFlag]:
+    text = original.translate(_APOSTROPHES)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return _ordered(_rules(original, text, ends, "de", []))
+
+
+_RULES_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
+    # Ultimatums: "Therapie oder wir sind fertig", "sonst ist Schluss".
+    (
+        _U,
+        r"\b<SONST>,? (?:(?:wir sind|ich bin|ist es|es ist|ist|sind wir|bin ich) (?:fertig|weg|"
+        r"aus|vorbei|schluss|geschieden|getrennt|raus)|trennen wir uns|ziehe ich aus|gehe ich|"
+        r"verlasse ich dich|ich gehe|ich ziehe aus|lasse ich mich scheiden|scheidung|trennung)\b",
+        (),
+    ),
+    (_U, r"\b(?:letzte|allerletzte|einzige|letzten|allerletzten) (?:chance|warnung)\b", ()),
+    (_U, r"\bjetzt oder nie\b", ()),
+    (
+        _U,
+        r"\bich frage (?:dich )?nicht noch (?:einmal|mal)\b|\bdas letzte mal,? dass ich "
+        r"(?:frage|bitte)\b",
+        (),
+    ),
+    (_U, r"\bohne (?:therapie|beratung|hilfe|paartherapie) gibt es kein (?:wir|uns)\b", ()),
+    (_U, r"\b(?:dann )?ist (?:es )?(?:aus|vorbei|schluss)\b", ()),
+    # Threats: "wenn du nicht mitkommst, verlasse ich dich".
+    (
+        _T,
+        r"\bwenn du (?:[\w]+ ){0,5}?(?:nicht|nein|weigerst)\b[^.!?;]{0,50}?,? (?:dann )?"
+        r"(?:verlasse ich|bin ich weg|ziehe ich aus|nehme ich|gehe ich(?! (?:erst|allein|"
+        r"alleine|für mich|trotzdem|eben))|erzähle ich|suche ich mir|lasse ich mich|reiche ich|"
+        r"bin ich raus|sind wir (?:fertig|geschieden|getrennt))",
+        (),
+    ),
+    (
+        _T,
+        r"\bwirst du (?:noch )?bereuen\b|\bdu wirst (?:es )?(?:noch )?(?:bereuen|mich verlieren|"
+        r"schon sehen)\b",
+        (),
+    ),
+    (_T, r"\b(?:siehst|wirst) du mich nie wieder\b|\bdu siehst mich nie wieder\b", ()),
+    (_T, r"\bnehme ich (?:die|meine|unsere) <KINDER>\b", ()),
+    (_T, r"\bbrauchst du (?:gar )?nicht (?:mehr )?(?:nach hause|zurück)\b", ()),
+    (_T, r"\bsuche ich mir (?:jemanden|jemand|einen anderen|eine andere)\b", ()),
+    # Blame.
+    (
+        _B,
+        r"\b(?:du bist|bist du) (?:doch |ja |eben )?(?:das|der|die) (?:problem|grund|ursache)\b",
+        ("negation", "glad"),
+    ),
+    (_B, r"\b(?:alles |das ist alles |das ist |ist )?deine schuld\b", ("negation",)),
+    (_B, r"\bdu bist (?:doch )?(?:schuld|an allem schuld)\b", ("negation",)),
+    (
+        _B,
+        r"\bdu hast (?:alles|uns|unsere \w+|unser \w+|mein \w+|meine \w+) (?:kaputt gemacht|"
+        r"kaputtgemacht|zerstört|ruiniert|versaut)\b",
+        ("negation",),
+    ),
+    (_B, r"\bdu machst (?:alles|uns) kaputt\b", ("negation",)),
+    (_B, r"\bwegen dir\b", ("glad",)),
+    (
+        _B,
+        r"\bdu bist (?:doch |ja )?(?:derjenige|diejenige|der|die),? (?:der|die) (?:therapie|"
+        r"hilfe) braucht\b",
+        ("negation",),
+    ),
+    (
+        _B,
+        r"\bdu brauchst (?:dringend )?(?:hilfe|therapie|einen therapeuten|eine therapeutin)\b",
+        ("negation", "soft"),
+    ),
+    (_B, r"\bdu hast mich so gemacht\b|\bwas du aus (?:uns|mir) gemacht hast\b", ()),
+    (_B, r"\bdu hast angefangen\b", ("negation",)),
+    # Labels: "du bist so egoistisch".
+    (_L, r"\b(?:du bist|bist du)<INTENS> (?P<word>\w+)\b", ("negation",)),
+    (_L, r"\bhör (?:endlich )?auf,? so (?P<word>\w+) zu sein\b", ()),
+    (_L, r"\bwie (?P<word>\w+) kann man (?:nur )?sein\b", ()),
+    (
+        _L,
+        r"\bdu bist (?:genau |ganz |echt |wirklich )?(?:wie|so wie) (?:dein|deine) (?:mutter|"
+        r"vater|ex|bruder|schwester)\b",
+        ("negation",),
+    ),
+    (
+        _L,
+        r"\bwerd (?:endlich |mal )?erwachsen\b|\bstell dich nicht so an\b|\breiß dich (?:mal )?"
+        r"zusammen\b",
+        (),
+    ),
+    # Guilt.
+    (_G, r"\bwenn du mich (?:wirklich |echt )?(?:lieben würdest|liebtest|liebst)\b", ()),
+    (
+        _G,
+        r"\bwenn dir (?:wirklich )?(?:etwas|was|irgendwas) an (?:mir|uns) (?:liegen würde|"
+        r"läge|liegt)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\bnach allem,? was ich (?:für dich|für uns) (?:getan|gemacht|geopfert|aufgegeben)\b",
+        (),
+    ),
+    (_G, r"\b(?:das )?bist du mir schuldig\b|\bdu schuldest mir (?!kein)\w+", ()),
+    (_G, r"\bdas mindeste,? was du tun (?:kannst|könntest)\b", ()),
+    (_G, r"\bist das (?:denn )?zu viel verlangt\b", ()),
+    (_G, r"\bbin ich dir (?:denn )?(?:gar )?nichts (?:mehr )?wert\b", ()),
+    (
+        _G,
+        r"\bdir ist (?:das|es|alles|uns) (?:doch |eh |ja |einfach )?(?:egal|scheißegal|"
+        r"gleichgültig)\b",
+        (),
+    ),
+    (_G, r"\bdu liebst mich nicht mehr\b|\bdu hast mich nie geliebt\b", ()),
+    (_G, r"\bwie kannst du (?:mir|uns|den kindern) das antun\b", ()),
+    (_G, r"\bdenk (?:doch )?(?:mal )?an die <KINDER>\b", ()),
+    (_G, r"\bich habe alles für dich (?:aufgegeben|getan|geopfert)\b", ()),
+    (
+        _G,
+        r"\b(?:jeder|jede) (?:normale|vernünftige|gute|richtige|andere) (?:mann|frau|partner|"
+        r"partnerin|ehemann|ehefrau) würde\b",
+        (),
+    ),
+    (_G, r"\bschäm dich\b|\bdu solltest dich schämen\b", ()),
+    # Deadlines.
+    (_D, r"\bdu hast (?:noch )?bis\b", ()),
+    (
+        _D,
+        r"\bdu hast (?:noch )?(?:eine|einen|zwei|drei|vier|fünf|sieben|\d+) (?:stunden?|tage?n?|"
+        r"wochen?|monate?)\b",
+        (),
+    ),
+    (
+        _D,
+        r"\b(?:ich will|ich brauche|ich erwarte) (?:bis \w+(?: \w+)? |jetzt |sofort |heute |noch "
+        r"heute )+(?:eine |deine )?antwort\b",
+        (),
+    ),
+    (_D, r"\bentscheide dich (?:bis|jetzt|sofort|heute)\b", ("negation",)),
+    (_D, r"\bsag mir bis \w+ bescheid\b", ()),
+    (
+        _D,
+        r"\bdie zeit läuft (?:ab|davon)\b|\bich warte nicht (?:ewig|länger|mehr)\b|\bmeine geduld "
+        r"ist (?:am ende|bald zu ende|aufgebraucht)\b|\bsonst vergiss es\b",
+        (),
+    ),
+    # Coercion.
+    (
+        _C,
+        r"\bob du willst oder nicht\b|\bkeine ausreden\b|\bende der diskussion\b|\bdarüber "
+        r"(?:wird nicht|diskutiere ich nicht)\b|\b(?:ist |nicht )verhandelbar\b|\bdu hast keine "
+        r"(?:wahl|andere wahl)\b|\bein nein akzeptiere ich nicht\b|\bkeine widerrede\b|\bich "
+        r"bitte dich nicht,? ich sage es dir\b|\bund du kommst mit\b",
+        (),
+    ),
+    (_C, r"\bdu wirst (?:da sein|mitkommen|hingehen|kommen)\b", ("soft",)),
+    (_C, r"(?:^|[,.;:!?])\s*punkt(?=\s*[.!]|\s*$)", ()),
+    # Always/never.
+    (
+        _A,
+        r"\bdu (?!bist (?:nie|immer) (?:allein|willkommen))\w+ (?:mir |mich |uns |dir )?"
+        r"(?:nie|niemals|immer|ständig|dauernd)\b",
+        ("glad",),
+    ),
+    (
+        _A,
+        r"\b(?:nie|immer|ständig) (?:musst|kannst|nimmst|hörst|machst|bist|hast|willst|redest|"
+        r"gehst|ziehst) du\b",
+        ("glad",),
+    ),
+    (_A, r"\bjedes (?:einzelne )?mal (?:\w+ )?du\b", ("glad",)),
+    (_A, r"\btypisch (?:du|für dich)\b", ()),
+    # Demands: "du musst", "du solltest".
+    (
+        _M,
+        r"\bdu (?:musst|solltest|sollst)(?! (?:nichts|nicht|gar nicht|kein\w*|dir keine))\b",
+        (),
+    ),
+)
+# German labels, by hand: no maintained German sentiment lexicon ships as a small package
+# (SentiWS is not on PyPI; textblob-de brings TextBlob and NLTK for a 2013 list).
+# fmt: off
+_LABELS_DE = frozenset((
+    "egoistisch", "egoist", "egoistin", "erbärmlich", "feigling", "lügner", "lügnerin",
+    "kindisch", "gefühlskalt", "kalt", "narzisst", "narzisstin", "narzisstisch", "toxisch",
+    "unreif", "verrückt", "faul", "versager", "versagerin", "stur", "unmöglich",
+    "enttäuschung", "herzlos", "undankbar", "dumm", "blöd", "bescheuert", "gestört", "psycho",
+    "hysterisch", "dramatisch", "unfähig", "nutzlos", "wertlos", "grausam", "gemein",
+    "manipulativ", "kontrollierend", "kontrollsüchtig", "rücksichtslos", "verantwortungslos",
+    "schwach", "weinerlich", "peinlich", "lächerlich", "armselig", "idiot", "idiotin",
+    "loser", "witz", "katastrophe", "schlechter", "schlechte", "schrecklich", "furchtbar",
+    "paranoid", "klammernd", "unerträglich", "unausstehlich", "kaltherzig", "abstoßend",
+    "asozial", "feige", "jämmerlich", "respektlos", "lieblos", "empathielos",
+))
+# fmt: on
+
+
+def _label_de(word: str) -> bool:
+    return word in _LABELS_DE

@@ -306,3 +306,110 @@ def test_searching_around_stems_finds_what_a_full_search_finds(words: list[str])
         for category, pattern in safety._CHECKS:
             full = pattern.search(text) is not None
             assert safety._found(pattern, text, safety._STEMS[category]) is full
+
+
+# --- corpus, named phrases and where to turn (bot/data/corpora/safety.<language>.tsv) ----
+
+from bot.checks_cli import corpus, measure  # noqa: E402
+from bot.safety import CrisisResources, country_for_zone, resources_for  # noqa: E402
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_corpus_is_large_enough_and_mixed(language: str) -> None:
+    rows = corpus("safety", language)
+    assert len(rows) >= (300 if language == "en" else 100)
+    assert {label for label, _ in rows} == {"violence", "fear", "self_harm", "harmless"}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_it_catches_at_least_95_percent_of_danger_in_the_corpus(language: str) -> None:
+    m = measure("safety", language)
+    assert m.recall >= 0.95, m.missed
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_it_raises_at_most_5_percent_false_alarms_in_the_corpus(language: str) -> None:
+    m = measure("safety", language)
+    assert m.false_alarm_rate <= 0.05, m.flagged_wrongly
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        pytest.param("I'm being abused", "violence", id="being-abused"),
+        pytest.param("He forces me to have sex when I say no", "violence", id="forced-sex"),
+        pytest.param("He broke my arm", "violence", id="broke-my-arm"),
+        pytest.param("I wrote a goodbye letter", "self_harm", id="goodbye-letter"),
+        pytest.param("unalive", "self_harm", id="unalive"),
+        pytest.param("I want to unalive myself", "self_harm", id="unalive-myself"),
+    ],
+)
+def test_it_notices_the_phrases_it_used_to_miss(text: str, category: Category) -> None:
+    assert check_danger(text) == DangerCheck(category)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("this deadline is killing me", id="deadline-killing-me"),
+        pytest.param("I could kill for a coffee", id="kill-for-a-coffee"),
+        pytest.param("We wrote a goodbye letter to our old house", id="goodbye-house"),
+        pytest.param("He broke his arm skiing", id="his-arm"),
+        pytest.param("I volunteer for a suicide prevention line", id="prevention"),
+    ],
+)
+def test_it_leaves_harmless_look_alikes_alone(text: str) -> None:
+    assert not suggests_danger(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        pytest.param("Er schlägt mich.", "violence", id="de-schlaegt"),
+        pytest.param("Ich habe Angst vor ihm.", "fear", id="de-angst"),
+        pytest.param("Ich will nicht mehr leben.", "self_harm", id="de-leben"),
+        pytest.param("Ich habe einen Abschiedsbrief geschrieben.", "self_harm", id="de-brief"),
+    ],
+)
+def test_it_notices_danger_in_german(text: str, category: Category) -> None:
+    assert check_danger(text, "de") == DangerCheck(category)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Die Arbeit bringt mich um.", id="arbeit-bringt-mich-um"),
+        pytest.param("Er hat mich im Schlaf getreten.", id="im-schlaf"),
+        pytest.param("Sie hat mich beim Schach geschlagen.", id="schach"),
+    ],
+)
+def test_it_leaves_german_look_alikes_alone(text: str) -> None:
+    assert not suggests_danger(text, "de")
+
+
+@pytest.mark.parametrize(
+    ("zone", "country", "emergency"),
+    [
+        pytest.param("Europe/Berlin", "DE", "112", id="berlin"),
+        pytest.param("America/New_York", "US", "911", id="new-york"),
+        pytest.param("Australia/Lord_Howe", "AU", "000", id="lord-howe"),
+        pytest.param("Asia/Singapore", "SG", "995", id="singapore"),
+        pytest.param("Europe/London", "GB", "999", id="london"),
+    ],
+)
+def test_resources_follow_the_persons_country(zone: str, country: str, emergency: str) -> None:
+    found = resources_for(zone)
+    assert found.country == country
+    assert found.emergency == emergency
+    assert found.crisis_line is not None and found.crisis_line.phone
+
+
+@pytest.mark.parametrize("zone", [None, "", "UTC", "Not/AZone", "Etc/GMT+3"])
+def test_resources_fall_back_to_local_emergency_services(zone: str | None) -> None:
+    assert resources_for(zone) == CrisisResources()
+
+
+def test_a_country_not_in_the_table_keeps_its_code_but_no_number() -> None:
+    found = resources_for("Europe/Lisbon")
+    assert found == CrisisResources("PT")
+    assert country_for_zone("Europe/Lisbon") == "PT"

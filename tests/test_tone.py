@@ -247,3 +247,97 @@ def test_never_raises(parts: list[str]) -> None:
         assert isinstance(flag, ToneFlag)
         assert flag.phrase and flag.suggestion
         assert len(flag.phrase) <= 120
+
+
+# --- corpus and named phrases (bot/data/corpora/tone.<language>.tsv) ----------------------
+
+from bot.checks_cli import corpus, measure  # noqa: E402
+from bot.tone import Reason  # noqa: E402
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_corpus_is_large_enough_and_mixed(language: str) -> None:
+    rows = corpus("tone", language)
+    assert len(rows) >= (300 if language == "en" else 100)
+    labels = {label for label, _ in rows}
+    assert "gentle" in labels
+    assert labels - {"gentle"} <= {r.value for r in Reason}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_it_catches_at_least_90_percent_of_pressure_in_the_corpus(language: str) -> None:
+    m = measure("tone", language)
+    assert m.recall >= 0.90, m.missed
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_it_flags_at_most_5_percent_of_gentle_phrases_in_the_corpus(language: str) -> None:
+    m = measure("tone", language)
+    assert m.false_alarm_rate <= 0.05, m.flagged_wrongly
+
+
+NAMED = [
+    pytest.param("Therapy or we're done", Reason.ULTIMATUM, id="therapy-or-were-done"),
+    pytest.param("If you loved me you'd come", Reason.GUILT, id="if-you-loved-me"),
+    pytest.param("You are the problem", Reason.BLAME, id="you-are-the-problem"),
+    pytest.param("This is your final chance", Reason.ULTIMATUM, id="final-chance"),
+    pytest.param("You're so selfish", Reason.LABEL, id="selfish"),
+    pytest.param("Stop being selfish", Reason.LABEL, id="stop-being-selfish"),
+    pytest.param("You have until Friday to decide", Reason.DEADLINE, id="deadline"),
+    pytest.param("You're coming whether you like it or not", Reason.COERCION, id="coercion"),
+    pytest.param("If you don't come, I'll leave", Reason.THREAT, id="threat"),
+    pytest.param("You never listen", Reason.ALWAYS_NEVER, id="never"),
+    pytest.param("You need to change", Reason.DEMAND, id="demand"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), NAMED)
+def test_it_names_why_a_phrase_may_land_as_pressure(text: str, reason: Reason) -> None:
+    assert reason in [f.reason for f in check_tone(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I feel stuck and I'd like support", id="stuck"),
+        pytest.param("I'm not giving up on us", id="not-giving-up"),
+        pytest.param("If you don't want to come, I'll go on my own for now", id="boundary"),
+        pytest.param("You're not selfish for being scared of this", id="not-selfish"),
+        pytest.param("You're tired, I know, so let's pick a quiet evening", id="tired"),
+        pytest.param("Therapy isn't selfish; it's care for us", id="therapy-not-selfish"),
+    ],
+)
+def test_it_leaves_honest_boundaries_and_gentle_look_alikes_alone(text: str) -> None:
+    assert check_tone(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("Therapie oder wir sind fertig.", Reason.ULTIMATUM, id="de-ultimatum"),
+        pytest.param(
+            "Wenn du mich lieben würdest, würdest du mitkommen.", Reason.GUILT, id="de-guilt"
+        ),
+        pytest.param("Du bist das Problem.", Reason.BLAME, id="de-blame"),
+        pytest.param("Du bist so egoistisch.", Reason.LABEL, id="de-label"),
+        pytest.param("Du hast bis Freitag Zeit.", Reason.DEADLINE, id="de-deadline"),
+    ],
+)
+def test_it_catches_german_pressure_with_german_phrases(text: str, reason: Reason) -> None:
+    assert reason in [f.reason for f in check_tone(text, "de")]
+    assert check_tone(text) == [] or reason not in [f.reason for f in check_tone(text)]
+
+
+def test_german_suggestions_are_german_and_pass_the_check() -> None:
+    [flag] = check_tone("Du bist das Problem.", "de")
+    assert flag.suggestion.startswith(("Ich", "Mir", "Es", "Wenn"))
+    assert check_tone(flag.suggestion, "de") == []
+
+
+def test_a_label_is_looked_up_in_the_lexicon_not_only_the_hand_list() -> None:
+    # "arrogant" is in the VADER lexicon and in no hand list of bot.tone.
+    assert [f.reason for f in check_tone("You're arrogant")] == [Reason.LABEL]
+
+
+def test_a_new_flag_still_builds_with_two_fields() -> None:
+    assert ToneFlag("x", "I miss you").reason == Reason.DEMAND

@@ -1,0 +1,180 @@
+"""`nudgebot check`: run the tone and safety checks on text, and measure them.
+
+For reviewers and translators. `nudgebot check tone` and `nudgebot check safety` read one
+text a line on standard input and print what the check flags on each; `--json` prints one
+JSON object a line instead. `nudgebot check measure` prints recall and false alarms of
+each check on its labelled corpus (bot/data/corpora/<check>.<language>.tsv).
+
+Operator output, not a message to a person: it names reasons and categories by their
+codes and holds no user-facing wording.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import click
+
+from bot.safety import check_danger
+from bot.tone import LANGUAGES, check_tone
+
+Check = Literal["tone", "safety"]
+CHECKS: tuple[Check, ...] = ("tone", "safety")
+# The corpus label of lines a check must leave alone.
+_LEFT_ALONE: dict[Check, str] = {"tone": "gentle", "safety": "harmless"}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a check found on one text: flagged or not, and the reasons."""
+
+    flagged: bool
+    reasons: tuple[str, ...]
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """How a check does on its corpus."""
+
+    check: Check
+    language: str
+    caught: int
+    pressure: int
+    false_alarms: int
+    left_alone: int
+    missed: tuple[str, ...]
+    flagged_wrongly: tuple[str, ...]
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.pressure if self.pressure else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.left_alone if self.left_alone else 0.0
+
+    @property
+    def precision(self) -> float:
+        flagged = self.caught + self.false_alarms
+        return self.caught / flagged if flagged else 1.0
+
+
+def run_check(check: Check, text: str, language: str = "en") -> Finding:
+    """Run one check on one text."""
+    if check == "tone":
+        flags = check_tone(text, language)
+        reasons = tuple(dict.fromkeys(str(f.reason) for f in flags))
+        return Finding(bool(flags), reasons, tuple(f.phrase for f in flags))
+    result = check_danger(text, language)
+    return Finding(result.flagged, (result.category,) if result.category else ())
+
+
+def corpus(check: Check, language: str) -> list[tuple[str, str]]:
+    """The labelled corpus of a check: (label, text) pairs."""
+    path = resources.files("bot").joinpath("data", "corpora", f"{check}.{language}.tsv")
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, _, text = line.partition("\t")
+        rows.append((label.strip(), text))
+    return rows
+
+
+def measure(check: Check, language: str) -> Measurement:
+    """Recall and false alarms of a check on its corpus."""
+    caught = pressure = false_alarms = left_alone = 0
+    missed: list[str] = []
+    wrong: list[str] = []
+    for label, text in corpus(check, language):
+        flagged = run_check(check, text, language).flagged
+        if label == _LEFT_ALONE[check]:
+            left_alone += 1
+            if flagged:
+                false_alarms += 1
+                wrong.append(text)
+        else:
+            pressure += 1
+            if flagged:
+                caught += 1
+            else:
+                missed.append(text)
+    return Measurement(
+        check, language, caught, pressure, false_alarms, left_alone, tuple(missed), tuple(wrong)
+    )
+
+
+_LANGUAGE = click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="Which language's phrases to use.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+
+
+@click.group("check")
+def check_group() -> None:
+    """Run the tone or safety check on text, one text per line on standard input."""
+
+
+def _run(check: Check, as_json: bool, language: str) -> None:
+    for raw in sys.stdin:
+        text = raw.rstrip("\n")
+        finding = run_check(check, text, language)
+        if as_json:
+            payload: dict[str, object] = {
+                "text": text,
+                "flagged": finding.flagged,
+                "reasons": list(finding.reasons),
+            }
+            if check == "tone":
+                payload["phrases"] = list(finding.phrases)
+            click.echo(json.dumps(payload, ensure_ascii=False))
+        elif finding.flagged:
+            click.echo(f"FLAGGED ({', '.join(finding.reasons)}): {text}")
+        else:
+            click.echo(f"ok: {text}")
+
+
+@check_group.command("tone")
+@_JSON
+@_LANGUAGE
+def tone_command(as_json: bool, language: str) -> None:
+    """Print what the tone check flags on each line of standard input."""
+    _run("tone", as_json, language)
+
+
+@check_group.command("safety")
+@_JSON
+@_LANGUAGE
+def safety_command(as_json: bool, language: str) -> None:
+    """Print what the safety check flags on each line of standard input."""
+    _run("safety", as_json, language)
+
+
+@check_group.command("measure")
+@click.option("--verbose", is_flag=True, help="Also list every missed or wrongly flagged line.")
+def measure_command(verbose: bool) -> None:
+    """Print recall, precision and false alarms of each check on its labelled corpus."""
+    click.echo("check   language  phrases  recall            false alarms      precision")
+    for check in CHECKS:
+        for language in LANGUAGES:
+            m = measure(check, language)
+            click.echo(
+                f"{check:<7} {language:<9} {m.pressure + m.left_alone:>7}  "
+                f"{m.recall:6.1%} ({m.caught}/{m.pressure})".ljust(44)
+                + f"{m.false_alarm_rate:5.1%} ({m.false_alarms}/{m.left_alone})".ljust(18)
+                + f"{m.precision:6.1%}"
+            )
+            if verbose:
+                for text in m.missed:
+                    click.echo(f"    missed: {text}")
+                for text in m.flagged_wrongly:
+                    click.echo(f"    flagged wrongly: {text}")

@@ -1,0 +1,69 @@
+"""`nudgebot check tone|safety|measure` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from bot.cli import main
+
+
+def test_tone_prints_one_line_per_text_with_the_reasons() -> None:
+    result = CliRunner().invoke(
+        main, ["check", "tone"], input="Therapy or we're done\nI'm not giving up on us\n"
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines == ["FLAGGED (ultimatum): Therapy or we're done", "ok: I'm not giving up on us"]
+
+
+def test_tone_json_gives_a_boolean_and_reasons_per_line() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["check", "tone", "--json"],
+        input="If you loved me you'd come\nI feel stuck and I'd like support\n",
+    )
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.splitlines())
+    assert first["flagged"] is True and first["reasons"] == ["guilt"]
+    assert second == {
+        "text": "I feel stuck and I'd like support",
+        "flagged": False,
+        "reasons": [],
+        "phrases": [],
+    }
+
+
+def test_safety_json_in_german() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["check", "safety", "--json", "--language", "de"],
+        input="Die Arbeit bringt mich um\nIch will nicht mehr leben\n",
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["flagged"], r["reasons"]) for r in rows] == [(False, []), (True, ["self_harm"])]
+
+
+def test_safety_without_json() -> None:
+    result = CliRunner().invoke(main, ["check", "safety"], input="He broke my arm\n")
+    assert result.exit_code == 0
+    assert result.output == "FLAGGED (violence): He broke my arm\n"
+
+
+def test_an_unknown_language_is_refused() -> None:
+    result = CliRunner().invoke(main, ["check", "tone", "--language", "fr"], input="x\n")
+    assert result.exit_code == 2
+
+
+def test_measure_prints_a_row_per_check_and_language() -> None:
+    result = CliRunner().invoke(main, ["check", "measure"])
+    assert result.exit_code == 0, result.output
+    rows = result.output.splitlines()[1:]
+    assert [tuple(r.split()[:2]) for r in rows] == [
+        ("tone", "en"),
+        ("tone", "de"),
+        ("safety", "en"),
+        ("safety", "de"),
+    ]
