@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage import secret
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -85,13 +88,27 @@ def upgrade(url: str) -> None:
 
 
 class Database:
-    """A session factory plus the thread pool the bot uses to reach it."""
+    """A session factory plus the thread pool the bot uses to reach it.
 
-    def __init__(self, url: str, *, threads: int | None = None, **engine_kwargs: Any) -> None:
+    `secret_key` keys the stored person hashes (see `storage.secret`); without one,
+    NUDGEBOT_SECRET_KEY is used if set, else the key stored in the database.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        threads: int | None = None,
+        secret_key: bytes | None = None,
+        **engine_kwargs: Any,
+    ) -> None:
         self.url = url
+        if secret_key is None:
+            secret_key = secret.key_from_environment(os.environ)
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        info = {secret.GIVEN_KEY: secret_key} if secret_key is not None else {}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         # SQLite allows one writer at a time: one thread avoids busy waits inside the process.
         workers = threads if threads is not None else (1 if self.is_sqlite else 4)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
