@@ -14,11 +14,13 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import secret
@@ -76,15 +78,59 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+class Unusable(StrEnum):
+    """Why the database cannot be opened at all: things the operator must fix."""
+
+    NOT_A_DATABASE = "not_a_database"
+    LOCKED = "locked"
+    UNREACHABLE = "unreachable"
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot be opened; `where` is the SQLite file or the URL sans password."""
+
+    def __init__(self, reason: Unusable, where: str) -> None:
+        super().__init__(f"{reason}: {where}")
+        self.reason = reason
+        self.where = where
+
+
+def unusable(url: str, exc: DBAPIError) -> DatabaseUnusable | None:
+    """Recognise the faults no retry fixes: a file that is not SQLite, a lock, no server."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        name = getattr(exc.orig, "sqlite_errorname", "")
+        where = parsed.database or ":memory:"
+        if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            return DatabaseUnusable(Unusable.NOT_A_DATABASE, where)
+        if name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return DatabaseUnusable(Unusable.LOCKED, where)
+        return None
+    # psycopg gives a connection failure no SQLSTATE: the server never answered.
+    if exc.connection_invalidated or getattr(exc.orig, "sqlstate", "") is None:
+        return DatabaseUnusable(Unusable.UNREACHABLE, describe_url(url))
+    return None
+
+
 def upgrade(url: str) -> None:
-    """Apply every Alembic migration to the database at `url`."""
+    """Apply every Alembic migration to the database at `url`.
+
+    Raises:
+        DatabaseUnusable: The file is not a database, is locked, or the server is down.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = url
-    command.upgrade(config, "head")
+    try:
+        command.upgrade(config, "head")
+    except DBAPIError as exc:
+        problem = unusable(url, exc)
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 class Database:
