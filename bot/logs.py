@@ -9,6 +9,9 @@ Our own code logs ids, counts and outcomes only. Libraries would leak in three w
   load invalid JSON data"), and updates it cannot read at CRITICAL: that body is a
   person's message. `PayloadFilter` rewrites those records to say only how much was
   withheld.
+* When an error answer is not valid JSON either, python-telegram-bot puts the raw body
+  into the exception's message ("Parsing the server response b'...' failed"); that part
+  is cut from tracebacks and arguments.
 * A database error carries the row: SQLAlchemy prints the statement's parameters unless
   the engine hides them (`storage.db.make_engine` does), and PostgreSQL adds
   "DETAIL: Failing row contains (...)" or the offending value to its own message.
@@ -30,6 +33,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from sqlalchemy.exc import StatementError
+from telegram.error import TelegramError
 
 _TOKEN_SHAPE = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,64}")
 _HANDLER_NAME = "nudgebot"
@@ -38,6 +42,8 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # python-telegram-bot's records that quote a Bot API body or updates verbatim.
 _PTB_INVALID_JSON = "Can not load invalid JSON data"
 _PTB_BAD_UPDATES = "Error while parsing updates!"
+# ...and the phrase after which its exception messages quote a body.
+_PTB_QUOTED_BODY = ". Parsing the server response "
 
 
 class RedactingFormatter(logging.Formatter):
@@ -80,12 +86,10 @@ class PayloadFilter(logging.Filter):
         elif isinstance(record.args, dict):
             record.args = {key: _safe_arg(value) for key, value in record.args.items()}
         if record.exc_info and record.exc_info[1] is not None:
-            database_errors = [e for e in _chain(record.exc_info[1]) if _is_database_error(e)]
-            if database_errors:
+            risky = [e for e in _chain(record.exc_info[1]) if _carries_payload(e)]
+            if risky:
                 # Set even if another handler already rendered it: ours must be the safe one.
-                record.exc_text = _scrubbed(
-                    self._plain.formatException(record.exc_info), database_errors
-                )
+                record.exc_text = _scrubbed(self._plain.formatException(record.exc_info), risky)
         return True
 
 
@@ -108,10 +112,24 @@ def _is_database_error(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] in ("psycopg", "psycopg2")
 
 
+def _quotes_a_body(exc: BaseException) -> bool:
+    return isinstance(exc, TelegramError) and _PTB_QUOTED_BODY in str(exc)
+
+
+def _carries_payload(exc: BaseException) -> bool:
+    return _is_database_error(exc) or _quotes_a_body(exc)
+
+
 def _safe_arg(arg: Any) -> Any:
-    if isinstance(arg, BaseException) and _is_database_error(arg):
-        return describe_database_error(arg)
+    if isinstance(arg, BaseException) and _carries_payload(arg):
+        return _describe(arg)
     return arg
+
+
+def _describe(exc: BaseException) -> str:
+    if _quotes_a_body(exc):
+        return str(exc).split(_PTB_QUOTED_BODY, 1)[0] + " (the server's answer withheld)"
+    return describe_database_error(exc)
 
 
 def describe_database_error(exc: BaseException) -> str:
@@ -138,9 +156,7 @@ def _qualified(exc: BaseException) -> str:
 
 def _scrubbed(text: str, errors: list[BaseException]) -> str:
     # Longest first: a StatementError's text contains its driver error's text.
-    originals = sorted(
-        ((str(e), describe_database_error(e)) for e in errors), key=lambda p: -len(p[0])
-    )
+    originals = sorted(((str(e), _describe(e)) for e in errors), key=lambda p: -len(p[0]))
     for original, safe in originals:
         if original.strip():
             text = text.replace(original, safe)

@@ -29,20 +29,25 @@ MARKER = "Quillmarker"
 
 
 class GarblingTelegram(FakeTelegram):
-    """The fake Bot API, able to cut its next answer that carries updates mid-JSON.
+    """The fake Bot API, able to cut its next answer of one kind mid-JSON.
 
-    A proxy that truncates a body, or a Bot API outage page wrapped around one, looks
-    like this to the bot: invalid JSON that still holds what people wrote.
+    A proxy that truncates a body, or an outage page wrapped around one, looks like this
+    to the bot: invalid JSON that still holds what people wrote.
     """
 
-    garble_next_updates = False
+    garble_next: str | None = None  # "updates" or "error"
+
+    def _should_garble(self, payload: dict[str, Any]) -> bool:
+        result = payload.get("result")
+        if self.garble_next == "updates":
+            return isinstance(result, list) and bool(result)
+        return self.garble_next == "error" and payload.get("ok") is False
 
     async def _respond(self, send: Any, status: int, payload: dict[str, Any]) -> None:  # type: ignore[override]
-        result = payload.get("result")
-        if not (self.garble_next_updates and isinstance(result, list) and result):
+        if not self._should_garble(payload):
             await FakeTelegram._respond(send, status, payload)
             return
-        self.garble_next_updates = False
+        self.garble_next = None
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")[:-3]
         await send(
             {
@@ -83,7 +88,7 @@ async def test_a_garbled_bot_api_answer_keeps_the_message_text_out_of_the_logs(
     assert isinstance(fake, GarblingTelegram)
     ana = garbling_bot.user(1001)
     ana.send(f"I felt alone tonight, {MARKER}")
-    fake.garble_next_updates = True
+    fake.garble_next = "updates"
 
     with pytest.raises(TelegramError):
         await garbling_bot.process()
@@ -91,6 +96,26 @@ async def test_a_garbled_bot_api_answer_keeps_the_message_text_out_of_the_logs(
     written = log_output.getvalue()
     assert "Can not load invalid JSON data" in written  # the fault was logged...
     assert MARKER not in written  # ...without what Ana wrote
+
+
+async def test_an_unreadable_error_answer_keeps_its_body_out_of_the_logs(
+    garbling_bot: BotHarness, log_output: io.StringIO
+) -> None:
+    fake = garbling_bot.fake
+    assert isinstance(fake, GarblingTelegram)
+    ana = garbling_bot.user(1001)
+    # An error page that quotes the request back, cut short: PTB puts it in the exception.
+    fake.fail_next(
+        "sendMessage", error_code=500, description=f"could not deliver: {MARKER} (request quoted)"
+    )
+    fake.garble_next = "error"
+
+    await garbling_bot.say(ana, "/help")
+
+    written = log_output.getvalue()
+    assert "handler failed" in written and "NetworkError" in written
+    assert "withheld" in written
+    assert MARKER not in written
 
 
 async def test_a_failed_save_keeps_the_new_name_out_of_the_logs_and_tracebacks(
