@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.aiohttp_request import AiohttpRequest
 from bot.composer import Composer
 from bot.context import BotContext, Services
+from bot.guards import ignore_without_sender
 from bot.handlers import (
     account,
     conversation,
@@ -34,6 +35,7 @@ from bot.handlers import (
 from bot.handlers.common import reply
 from bot.ratelimit import TelegramRateLimiter
 from bot.send_errors import BotApiHTTPXRequest
+from bot.startup import patiently
 from bot.transport import TelegramTransport
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
@@ -105,6 +107,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
 
 def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(Update, ignore_without_sender), group=-2)
     app.add_handler(TypeHandler(Update, _log_update), group=-1)
     commands: dict[str, Any] = {
         "start": onboarding.start,
@@ -203,8 +206,11 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
     services.bot_username = app.bot.username or ""
     renderer = services.renderer
     locale = services.settings.default_language
-    await app.bot.set_my_commands(
-        [BotCommand(name, renderer.label(f"cmd_{name}", locale)) for name in MENU]
+    menu = [BotCommand(name, renderer.label(f"cmd_{name}", locale)) for name in MENU]
+    # Retried here, not also in the rate limiter; the bot starts even if it never works.
+    await patiently(
+        "registering the command menu",
+        lambda: app.bot.set_my_commands(menu, rate_limit_args={"max_retries": 0}),
     )
     dispatcher: Dispatcher = app.bot_data["dispatcher"]
     await dispatcher.start()
@@ -226,7 +232,7 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
             # The tick only starts a drain; never skip one for being late.
             job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
-    log.info("commands registered; polling for updates")
+    log.info("started; polling for updates")
 
 
 async def _post_stop(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:

@@ -16,6 +16,7 @@ from bot.settings import Settings, SettingsError, load_settings
 log = logging.getLogger("nudgebot")
 
 EXIT_CONFIG = 2
+EXIT_DATABASE = 1
 
 
 def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
@@ -28,6 +29,30 @@ def _settings() -> Settings:
         return load_settings()
     except SettingsError as exc:
         _fail(str(exc))
+
+
+def _upgrade(url: str) -> None:
+    """Migrate the database, or stop with one line that says what to do."""
+    from storage.db import DatabaseUnusable, Unusable, upgrade
+
+    try:
+        upgrade(url)
+    except DatabaseUnusable as exc:
+        advice = {
+            Unusable.NOT_A_DATABASE: (
+                f"the database file {exc.where} is not a valid SQLite database (or is "
+                "encrypted); restore it from a backup or move it aside"
+            ),
+            Unusable.LOCKED: (
+                f"the database file {exc.where} is locked by another process; stop the "
+                "other nudgebot process (or whatever holds it) and try again"
+            ),
+            Unusable.UNREACHABLE: (
+                f"could not connect to the database at {exc.where}; check DATABASE_URL "
+                "and that the server is running"
+            ),
+        }
+        _fail(advice[exc.reason], code=EXIT_DATABASE)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +72,8 @@ def run() -> None:
     from bot.app import build_application
     from bot.context import Services
     from bot.render import Renderer
-    from storage.db import Database, describe_url, upgrade
+    from storage.db import Database, describe_url
+    from storage.secret import SecretKeyError
 
     settings = _settings()
     try:
@@ -55,15 +81,19 @@ def run() -> None:
     except SettingsError as exc:
         _fail(str(exc))
     logs.configure(settings.log_level_number, secrets=(token,))
-    upgrade(settings.database_url)
+    _upgrade(settings.database_url)
     log.info(
         "nudgebot starting: database %s, Telegram API %s",
         describe_url(settings.database_url),
         settings.telegram_api_base_url,
     )
+    try:
+        database = Database(settings.database_url)
+    except SecretKeyError as exc:
+        _fail(str(exc))
     services = Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=database,
         renderer=Renderer(settings.templates_dir, settings.default_language),
     )
     app = build_application(services)
@@ -97,10 +127,10 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every database migration (safe to run again)."""
-    from storage.db import describe_url, upgrade
+    from storage.db import describe_url
 
     settings = _settings()
-    upgrade(settings.database_url)
+    _upgrade(settings.database_url)
     click.echo(f"database is up to date: {describe_url(settings.database_url)}")
 
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage import secret
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -41,8 +46,13 @@ def describe_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """Create an engine; SQLite gets WAL, a busy timeout and enforced foreign keys.
+
+    Parameters are hidden from SQLAlchemy's error messages: they are what people wrote,
+    and an error message ends up in a log.
+    """
     parsed = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
@@ -68,25 +78,83 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+class Unusable(StrEnum):
+    """Why the database cannot be opened at all: things the operator must fix."""
+
+    NOT_A_DATABASE = "not_a_database"
+    LOCKED = "locked"
+    UNREACHABLE = "unreachable"
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot be opened; `where` is the SQLite file or the URL sans password."""
+
+    def __init__(self, reason: Unusable, where: str) -> None:
+        super().__init__(f"{reason}: {where}")
+        self.reason = reason
+        self.where = where
+
+
+def unusable(url: str, exc: DBAPIError) -> DatabaseUnusable | None:
+    """Recognise the faults no retry fixes: a file that is not SQLite, a lock, no server."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        name = getattr(exc.orig, "sqlite_errorname", "")
+        where = parsed.database or ":memory:"
+        if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            return DatabaseUnusable(Unusable.NOT_A_DATABASE, where)
+        if name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return DatabaseUnusable(Unusable.LOCKED, where)
+        return None
+    # psycopg gives a connection failure no SQLSTATE: the server never answered.
+    if exc.connection_invalidated or getattr(exc.orig, "sqlstate", "") is None:
+        return DatabaseUnusable(Unusable.UNREACHABLE, describe_url(url))
+    return None
+
+
 def upgrade(url: str) -> None:
-    """Apply every Alembic migration to the database at `url`."""
+    """Apply every Alembic migration to the database at `url`.
+
+    Raises:
+        DatabaseUnusable: The file is not a database, is locked, or the server is down.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = url
-    command.upgrade(config, "head")
+    try:
+        command.upgrade(config, "head")
+    except DBAPIError as exc:
+        problem = unusable(url, exc)
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 class Database:
-    """A session factory plus the thread pool the bot uses to reach it."""
+    """A session factory plus the thread pool the bot uses to reach it.
 
-    def __init__(self, url: str, *, threads: int | None = None, **engine_kwargs: Any) -> None:
+    `secret_key` keys the stored person hashes (see `storage.secret`); without one,
+    NUDGEBOT_SECRET_KEY is used if set, else the key stored in the database.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        threads: int | None = None,
+        secret_key: bytes | None = None,
+        **engine_kwargs: Any,
+    ) -> None:
         self.url = url
+        if secret_key is None:
+            secret_key = secret.key_from_environment(os.environ)
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        info = {secret.GIVEN_KEY: secret_key} if secret_key is not None else {}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         # SQLite allows one writer at a time: one thread avoids busy waits inside the process.
         workers = threads if threads is not None else (1 if self.is_sqlite else 4)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")

@@ -2,8 +2,9 @@
 
 Limits that protect the reluctant partner, enforced here rather than in handlers: one
 open invitation at a time; after "not now", none for `cooldown` (30 days by default);
-"please don't ask me again" holds for good, even after /delete (kept as a hash of the
-Telegram id, nothing else); at most one follow-up, and only the one the partner asked for.
+"please don't ask me again" holds for good, even after /delete (kept as a keyed hash of
+the Telegram id, nothing else; see `storage.secret`); at most one follow-up, and only
+the one the partner asked for.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.couples import couple_of, members
 from storage.models import Delivery, Invitation, InviteOptOut, OneTimeToken, Person
+from storage.secret import keyed_hash, server_key
 from storage.tokens import issue, token_hash
 
 INVITE = "invite"
@@ -33,17 +35,38 @@ VARIANTS_PER_FRAMING = 3
 MAX_TEXT = {"partner": 40, "own_hope": 200, "therapist": 80, "line": 300}
 
 
-def person_hash(telegram_user_id: int) -> str:
+def person_hash(session: Session, telegram_user_id: int) -> str:
+    """The keyed hash that stands for a person in opt-outs and opened links."""
+    return keyed_hash(server_key(session), f"nudgebot-invitee:{telegram_user_id}")
+
+
+def legacy_person_hash(telegram_user_id: int) -> str:
+    """The unkeyed hash stored before 0002: still honoured, rewritten when it matches."""
     return hashlib.sha256(f"nudgebot-invitee:{telegram_user_id}".encode()).hexdigest()
 
 
 def opted_out(session: Session, telegram_user_id: int) -> bool:
-    return (
-        session.scalar(
-            select(InviteOptOut.id).where(InviteOptOut.user_hash == person_hash(telegram_user_id))
-        )
-        is not None
-    )
+    current = person_hash(session, telegram_user_id)
+    legacy = legacy_person_hash(telegram_user_id)
+    rows = session.scalars(
+        select(InviteOptOut).where(InviteOptOut.user_hash.in_((current, legacy)))
+    ).all()
+    stale = [row for row in rows if row.user_hash == legacy]
+    if stale and len(rows) == len(stale):
+        stale.pop().user_hash = current
+    for row in stale:
+        session.delete(row)
+    return bool(rows)
+
+
+def _opened_by(session: Session, invitation: Invitation, telegram_user_id: int) -> bool:
+    """Did this person open the invitation's link? (A legacy hash is upgraded.)"""
+    if invitation.opened_by_hash is None:
+        return False
+    current = person_hash(session, telegram_user_id)
+    if invitation.opened_by_hash == legacy_person_hash(telegram_user_id):
+        invitation.opened_by_hash = current
+    return invitation.opened_by_hash == current
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,10 +271,9 @@ def open_link(session: Session, raw: str, opener_telegram_id: int, now: dt.datet
     invitation = session.get(Invitation, token.ref_id)
     if invitation is None or invitation.status == "cancelled":
         return Shown("unknown")
-    opener = person_hash(opener_telegram_id)
     if token.used_at is not None:
         # The same person may open it again; nobody else ever sees it.
-        if invitation.opened_by_hash != opener:
+        if not _opened_by(session, invitation, opener_telegram_id):
             return Shown("used")
         return _shown(session, invitation)
     if token.expires_at <= now:
@@ -263,6 +285,7 @@ def open_link(session: Session, raw: str, opener_telegram_id: int, now: dt.datet
     if opted_out(session, opener_telegram_id):
         return Shown("opted_out")
     token.used_at = now
+    opener = person_hash(session, opener_telegram_id)
     invitation.opened_by_hash, invitation.seen_at, invitation.status = opener, now, "seen"
     return _shown(session, invitation)
 
@@ -292,7 +315,7 @@ class Answered:
 
 
 def _may_answer(session: Session, invitation: Invitation, telegram_user_id: int) -> bool:
-    if invitation.opened_by_hash == person_hash(telegram_user_id):
+    if _opened_by(session, invitation, telegram_user_id):
         return True
     if invitation.recipient_id is None:
         return False
@@ -330,7 +353,8 @@ def answer(
         return Answered("remind", shown, invitation.reminder_at)
     if choice == "never":
         if not opted_out(session, telegram_user_id):
-            session.add(InviteOptOut(user_hash=person_hash(telegram_user_id), created_at=now))
+            user_hash = person_hash(session, telegram_user_id)
+            session.add(InviteOptOut(user_hash=user_hash, created_at=now))
         if invitation.answer == "never":
             return Answered("already", shown)
         # After "not now" the initiator was told already; only a first answer tells them.
