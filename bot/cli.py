@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from typing import Any, NoReturn
 
 import click
+from jinja2 import TemplateError, TemplateNotFound
+from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
+from bot.app import build_application
 from bot.checks_cli import check_group
+from bot.context import Services, utc_now
 from bot.i18n import i18n
+from bot.render import Renderer
+from bot.samples import sample_context
 from bot.settings import Settings, SettingsError, load_settings
+from storage import therapists
+from storage.db import Database, DatabaseUnusable, Unusable, describe_url, upgrade
+from storage.secret import SecretKeyError
+from storage.stats import collect
 
 log = logging.getLogger("nudgebot")
 
@@ -33,8 +44,6 @@ def _settings() -> Settings:
 
 def _upgrade(url: str) -> None:
     """Migrate the database, or stop with one line that says what to do."""
-    from storage.db import DatabaseUnusable, Unusable, upgrade
-
     try:
         upgrade(url)
     except DatabaseUnusable as exc:
@@ -67,13 +76,6 @@ def run() -> None:
     Stops cleanly on Ctrl-C (SIGINT) or SIGTERM. Reads its configuration from the
     environment and from a .env file in the working directory.
     """
-    from telegram.error import InvalidToken, NetworkError
-
-    from bot.app import build_application
-    from bot.context import Services
-    from bot.render import Renderer
-    from storage.db import Database, describe_url
-    from storage.secret import SecretKeyError
 
     settings = _settings()
     try:
@@ -127,8 +129,6 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every database migration (safe to run again)."""
-    from storage.db import describe_url
-
     settings = _settings()
     _upgrade(settings.database_url)
     click.echo(f"database is up to date: {describe_url(settings.database_url)}")
@@ -140,8 +140,6 @@ def therapist() -> None:
 
 
 def _therapist_db() -> Any:
-    from storage.db import Database, upgrade
-
     settings = _settings()
     upgrade(settings.database_url)
     return Database(settings.database_url)
@@ -151,9 +149,6 @@ def _therapist_db() -> Any:
 @click.argument("name")
 def therapist_add(name: str) -> None:
     """Create an account for NAME and print its one-time registration code."""
-    from bot.context import utc_now
-    from storage import therapists
-
     db = _therapist_db()
     try:
         account, code = db.call(therapists.add, name, utc_now())
@@ -170,8 +165,6 @@ def therapist_add(name: str) -> None:
 @therapist.command("list")
 def therapist_list() -> None:
     """List therapist accounts (no client names)."""
-    from storage import therapists
-
     db = _therapist_db()
     try:
         rows = db.call(therapists.list_all)
@@ -188,9 +181,6 @@ def therapist_list() -> None:
 @click.argument("therapist_id", type=int)
 def therapist_revoke(therapist_id: int) -> None:
     """Revoke an account: its links end and its schedules stop applying."""
-    from bot.context import utc_now
-    from storage import therapists
-
     db = _therapist_db()
     try:
         done = db.call(therapists.revoke, therapist_id, utc_now())
@@ -205,10 +195,6 @@ def therapist_revoke(therapist_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def stats(as_json: bool) -> None:
     """Print aggregate counts for the operator: no names, no words anyone wrote."""
-    import json
-
-    from storage.db import Database, upgrade
-    from storage.stats import collect
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -241,10 +227,6 @@ def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
 
     TEMPLATE is a name such as onboarding/welcome; run with `list` to see them all.
     """
-    from jinja2 import TemplateError, TemplateNotFound
-
-    from bot.render import Renderer
-    from bot.samples import sample_context
 
     settings = _settings()
     renderer = Renderer(settings.templates_dir, settings.default_language)

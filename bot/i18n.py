@@ -19,6 +19,7 @@ import click
 from jinja2 import Environment, meta, nodes
 
 from bot.render import FALLBACK_LOCALE, Renderer
+from bot.settings import SettingsError, load_settings
 
 LABELS = "labels.j2"
 
@@ -159,8 +160,6 @@ def i18n() -> None:
 )
 def check(templates_dir: Path | None) -> None:
     """List templates, labels, variables and macros that differ from English; exit 1 if any."""
-    from bot.settings import SettingsError, load_settings
-
     if templates_dir is None:
         try:
             templates_dir = load_settings().templates_dir

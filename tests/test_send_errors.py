@@ -36,8 +36,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.send_errors import BotApiHTTPXRequest, classify, sent
+from fakes.telegram_api import FakeTelegram, FakeUser
 from scheduler.transport import SendStatus
-from tests.fakes.telegram_api import FakeTelegram, FakeUser
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 CHAT = 1001

@@ -19,9 +19,9 @@ from telegram import BotCommand
 from telegram.error import InvalidToken
 
 from bot.startup import Patience, patiently
+from fakes.telegram_api import FakeTelegram
 from storage.db import Database
 from tests.conftest import TOKEN, make_settings
-from tests.fakes.telegram_api import FakeTelegram
 from tests.support.bot import BotHarness, FakeClock
 from tests.support.process import run_cli
 
