@@ -26,7 +26,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, format_skeleton
+from babel.dates import format_datetime, format_skeleton, get_day_names
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
 from jinja2.runtime import Context
 
@@ -69,6 +69,21 @@ def _cldr_locale(locale: str | None) -> Locale:
         return Locale.parse(_CLDR_REGION.get(code, code))
     except (UnknownLocaleError, ValueError):
         return Locale.parse(_CLDR_REGION[FALLBACK_LOCALE])
+
+
+def weekday_name(index: int, locale: str | None) -> str:
+    """The full name of a weekday (0 = Monday) in a language: "Sunday", "Sonntag"."""
+    return str(get_day_names("wide", locale=_cldr_locale(locale))[index])
+
+
+def weekday_names(locale: str | None) -> dict[str, int]:
+    """A language's weekday names, full and abbreviated, for the day parser (0 = Monday)."""
+    cldr = _cldr_locale(locale)
+    names: dict[str, int] = {}
+    for width in ("wide", "abbreviated"):
+        for index, name in get_day_names(width, locale=cldr).items():
+            names.setdefault(name.casefold().removesuffix("."), int(index))
+    return names
 
 
 def format_local(

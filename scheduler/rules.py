@@ -43,12 +43,13 @@ Parsing
 surrounding whitespace. Input is NFKC-normalised first, so full-width forms
 such as ``"２１:００"`` or ``"21：00"`` are *normalised* and accepted. Digits
 of other scripts that NFKC does not map to ASCII (for example Arabic-Indic
-``"٢١:٠٠"``) are rejected with a message asking for the digits 0-9.
+``"٢١:٠٠"``) are rejected (code ``time_digits``).
 Left-to-right/right-to-left marks (U+200E, U+200F, U+061C), which some
 clients insert invisibly, are ignored; any other invisible formatting
 character (including bidi overrides that could make "00:12" *display* as
-"21:00") is rejected. ``24:00`` is rejected (use ``00:00``), as are
-12-hour forms such as ``7pm`` (with a hint to use the 24-hour clock).
+"21:00") is rejected. ``24:00`` is rejected (use ``00:00``). 12-hour forms are
+accepted: ``9pm``, ``9 pm``, ``9:30 pm``, ``9.30pm``, ``9 p.m.``; ``12am`` is midnight
+and ``12pm`` noon. Errors are `InputError` codes; their words are in the templates.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -307,7 +308,7 @@ class QuietHours:
         _check_wall_time(self.start, "start")
         _check_wall_time(self.end, "end")
         if self.start == self.end:
-            raise ValueError("Quiet hours need a different start and end, for example 22:30-07:00.")
+            raise InputError("range_same")
 
     @property
     def wraps_midnight(self) -> bool:
@@ -347,123 +348,151 @@ def quiet_until(quiet: QuietHours, zone: str, instant: dt.datetime) -> dt.dateti
 
 # --------------------------------------------------------------------------- parsing
 
-_HHMM_HELP = "Please use HH:MM, for example 21:00."
+
+class InputError(ValueError):
+    """Something a person typed that cannot be read; `code` names why.
+
+    The words live in the templates (`errors/reason.j2`, per locale); `values` carries
+    what they may quote (a limit, which end of a range). `str()` gives the code, for
+    logs and tests, never text meant for people.
+    """
+
+    def __init__(self, code: str, **values: str | int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.values = values
+
+
 _MAX_TIME_CHARS = 20
 _MAX_RANGE_CHARS = 50
-_MAX_WEEKDAY_CHARS = 20
+_MAX_WEEKDAY_CHARS = 30
 
 # Invisible direction marks that some clients add; they never reorder digits.
 _IGNORED_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c"))
 _HHMM_RE = re.compile(r"(?P<h>[0-9]{1,2})[:.](?P<m>[0-9]{2})", re.ASCII)
 _DIGITS_RE = re.compile(r"(?P<h>[0-9]+)[:.](?P<m>[0-9]+)", re.ASCII)
-_AMPM_RE = re.compile(r"[0-9]\s*[ap]\.?\s*m\.?$", re.IGNORECASE | re.ASCII)
+# 12-hour times: "9pm", "9 pm", "9:30 pm", "9.30pm", "9 p.m.", "12am".
+_TWELVE_RE = re.compile(
+    r"(?P<h>[0-9]{1,2})(?:[:.](?P<m>[0-9]{2}))?\s*(?P<half>[ap])\.?\s*m\.?", re.I | re.ASCII
+)
 _RANGE_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _RANGE_RE = re.compile(rf"(?P<a>[^{_RANGE_DASHES}]*)[{_RANGE_DASHES}](?P<b>[^{_RANGE_DASHES}]*)")
 
 
-def _clean(text: str, limit: int, what: str, help_text: str) -> str:
+def _clean(text: str, limit: int, what: str) -> str:
     """NFKC-normalise, drop direction marks, strip; reject over-long/invisible-format input."""
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
-    too_long = f"That is too long to be {what}. {help_text}"
     # Cheap length guard before any normalisation work on hostile input.
     if len(text) > limit * 4:
-        raise ValueError(too_long)
+        raise InputError(f"{what}_too_long")
     cleaned = unicodedata.normalize("NFKC", text).translate(_IGNORED_MARKS).strip()
     if len(cleaned) > limit:
-        raise ValueError(too_long)
+        raise InputError(f"{what}_too_long")
     if any(unicodedata.category(ch) == "Cf" for ch in cleaned):
-        raise ValueError(f"That contains invisible formatting characters. {help_text}")
+        raise InputError("invisible_characters")
     return cleaned
 
 
 def parse_hhmm(text: str) -> dt.time:
-    """Parse a 24-hour ``HH:MM`` (or ``H:MM``, ``HH.MM``) time typed by a person.
+    """Parse a time typed by a person: 24-hour ``21:00``/``9:05``/``21.00``, or 12-hour
+    ``9pm``, ``9:30 pm``, ``9 p.m.``, ``12am`` (midnight).
 
-    See the module docstring for the exact normalisation. Raises ``ValueError``
-    with a message that can be shown to the person as-is.
+    See the module docstring for the exact normalisation. Raises `InputError`.
     """
-    cleaned = _clean(text, _MAX_TIME_CHARS, "a time", _HHMM_HELP)
+    cleaned = _clean(text, _MAX_TIME_CHARS, "time")
     if not cleaned:
-        raise ValueError("Please type a time as HH:MM, for example 21:00.")
+        raise InputError("time_empty")
     match = _HHMM_RE.fullmatch(cleaned)
     if match is None:
-        if _AMPM_RE.search(cleaned):
-            raise ValueError(
-                "Please use the 24-hour clock, for example 19:00 for 7 pm or 07:30 for 7:30 am."
-            )
+        twelve = _TWELVE_RE.fullmatch(cleaned)
+        if twelve is not None:
+            return _twelve_hour(int(twelve["h"]), int(twelve["m"] or 0), twelve["half"])
         if any(ch.isdigit() and not ch.isascii() for ch in cleaned):
-            raise ValueError("Please type the time with the digits 0-9, for example 21:00.")
+            raise InputError("time_digits")
         loose = _DIGITS_RE.fullmatch(cleaned)
         if loose is not None and len(loose["m"]) == 1:
-            raise ValueError("Please give the minutes with two digits, for example 9:05.")
+            raise InputError("time_minutes_two_digits")
         if loose is not None and len(loose["h"]) <= 4 and len(loose["m"]) <= 4:
             _check_ranges(int(loose["h"]), int(loose["m"]))
-        raise ValueError(_HHMM_HELP)
+        raise InputError("time_format")
     hour, minute = int(match["h"]), int(match["m"])
     _check_ranges(hour, minute)
     return dt.time(hour, minute)
 
 
+def _twelve_hour(hour: int, minute: int, half: str) -> dt.time:
+    if not 1 <= hour <= 12:
+        raise InputError("time_twelve_hour_range")
+    if minute > 59:
+        raise InputError("time_minute_range")
+    hour = hour % 12 + (12 if half.casefold() == "p" else 0)
+    return dt.time(hour, minute)
+
+
 def _check_ranges(hour: int, minute: int) -> None:
     if hour == 24 and minute == 0:
-        raise ValueError("Please use 00:00 for midnight (24:00 is not accepted).")
+        raise InputError("time_midnight_24")
     if hour > 23:
-        raise ValueError("Hours go from 00 to 23. " + _HHMM_HELP)
+        raise InputError("time_hour_range")
     if minute > 59:
-        raise ValueError("Minutes go from 00 to 59. " + _HHMM_HELP)
+        raise InputError("time_minute_range")
 
 
 def parse_time_range(text: str) -> tuple[dt.time, dt.time]:
     """Parse ``"22:30-07:00"`` (hyphen, en/em dash or minus sign; spaces allowed).
 
-    The end may be earlier than the start (the range wraps past midnight); a
-    range whose start equals its end is rejected.
+    Either end may be a 12-hour time ("10pm-7am"). The end may be earlier than the
+    start (the range wraps past midnight); a range whose start equals its end is
+    rejected. Raises `InputError`; a bad end carries `end` ("start"/"end") and the
+    end's own code as `reason`.
     """
-    help_text = "Please write a range as HH:MM-HH:MM, for example 22:30-07:00."
-    cleaned = _clean(text, _MAX_RANGE_CHARS, "a time range", help_text)
+    cleaned = _clean(text, _MAX_RANGE_CHARS, "range")
     if not cleaned:
-        raise ValueError("Please type a time range as HH:MM-HH:MM, for example 22:30-07:00.")
+        raise InputError("range_empty")
     match = _RANGE_RE.fullmatch(cleaned)
     if match is None:
-        raise ValueError(help_text)
+        raise InputError("range_format")
     parts: list[dt.time] = []
-    for label, raw in (("start", match["a"]), ("end", match["b"])):
+    for end, raw in (("start", match["a"]), ("end", match["b"])):
+        if not raw.strip():
+            raise InputError("range_end_missing", end=end)
         try:
             parts.append(parse_hhmm(raw))
-        except ValueError as exc:
-            if not raw.strip():
-                raise ValueError(f"The {label} time is missing. {help_text}") from exc
-            raise ValueError(f"The {label} time is not valid: {exc}") from exc
-    start, end = parts
-    if start == end:
-        raise ValueError("The start and end must be different, for example 22:30-07:00.")
-    return start, end
+        except InputError as exc:
+            raise InputError("range_end_invalid", end=end, reason=exc.code) from exc
+    start, end_time = parts
+    if start == end_time:
+        raise InputError("range_same")
+    return start, end_time
 
 
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ENGLISH_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_ALIASES = {"weds": 2}  # the only common abbreviation that is not a prefix
 
 
-def parse_weekday(text: str) -> int:
-    """Parse an English weekday name: 0=Monday..6=Sunday.
+def parse_weekday(text: str, names: Mapping[str, int] | None = None) -> int:
+    """Parse a weekday name: 0=Monday..6=Sunday.
 
-    Case-insensitive; accepts the full name or any prefix of at least two
-    letters ("mo", "mon", "tues", "thur", ...), plus "weds", with an optional
-    trailing full stop ("Mon.").
+    English always works; `names` adds a language's own (full name -> weekday, e.g.
+    from Babel: {"sonntag": 6, ...}). Case-insensitive; accepts a full name or any
+    prefix of at least two letters ("mo", "mon", "tues", "so", "son"), plus "weds",
+    with an optional trailing full stop ("Mon.", "Do."). A prefix that fits two days
+    ("t" would; "di" in German and "di" nowhere else) takes the first in the week.
+    Raises `InputError`.
     """
-    help_text = "Please use a day name such as Monday or Mon."
-    cleaned = _clean(text, _MAX_WEEKDAY_CHARS, "a day", help_text)
+    cleaned = _clean(text, _MAX_WEEKDAY_CHARS, "day")
     word = cleaned.casefold().removesuffix(".")
-    if len(word) >= 2 and word.isascii() and word.isalpha():
+    if not word:
+        raise InputError("day_empty")
+    if len(word) >= 2 and word.isalpha():
         if word in _WEEKDAY_ALIASES:
             return _WEEKDAY_ALIASES[word]
-        for index, name in enumerate(_WEEKDAY_NAMES):
-            if name.startswith(word):
+        known = [*((n, i) for i, n in enumerate(ENGLISH_WEEKDAYS)), *(names or {}).items()]
+        for name, index in known:
+            if name.casefold().startswith(word):
                 return index
-    if not word:
-        raise ValueError("Please type a day name such as Monday or Mon.")
-    raise ValueError(help_text)
+    raise InputError("day_unknown")
 
 
 def same_moment_in(

@@ -135,7 +135,9 @@ def _hhmm(value: Any) -> dt.time:
     try:
         return parse_hhmm(str(value))
     except ValueError as exc:
-        raise TherapistError(str(exc)) from exc
+        # The therapist-facing reasons are still English sentences (issue 13 moves them
+        # into the dashboard's templates as codes).
+        raise TherapistError("Please use HH:MM, for example 21:00.") from exc
 
 
 def configure(

@@ -54,11 +54,14 @@ async def ana(sqlite_bot: BotHarness):  # type: ignore[no-untyped-def]
         pytest.param("<b>bold</b> & <script>", "not waiting for an answer", id="html"),
         pytest.param("/nightly 25:00", "/nightly 21:00", id="nightly-impossible-time"),
         pytest.param("/nightly", "/nightly 21:00", id="nightly-empty"),
-        pytest.param("/nightly 7pm", "24-hour", id="nightly-12-hour"),
+        pytest.param("/nightly 13pm", "from 1 to 12", id="nightly-12-hour-out-of-range"),
         pytest.param(f"/nightly {HUGE}", "/nightly 21:00", id="nightly-huge"),
         pytest.param("/nightly 21:00 22:00", "/nightly 21:00", id="nightly-two-times"),
         pytest.param("/checkin someday 19:00", "/checkin sun 19:00", id="checkin-bad-day"),
         pytest.param("/checkin sun", "/checkin sun 19:00", id="checkin-no-time"),
+        pytest.param("/checkin someday 19:00", "such as Sunday", id="checkin-bad-day-why"),
+        pytest.param("/nightly 21:60", "Minutes go from 00 to 59", id="nightly-why"),
+        pytest.param("/quiet 22:30-", "end time is missing", id="quiet-which-end"),
         pytest.param("/tips hourly", "/tips daily", id="tips-unknown"),
         pytest.param("/tips daily 99:99", "/tips daily", id="tips-bad-time"),
         pytest.param("/quiet 22:00", "/quiet 22:30-07:00", id="quiet-one-time"),
@@ -232,3 +235,21 @@ async def test_logs_hold_neither_message_text_nor_the_token(
     assert "Quintessa-Marigold" not in text
     assert TOKEN not in text
     assert TOKEN.split(":")[1] not in text
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        pytest.param("/nightly 9pm", "21:00", id="9pm"),
+        pytest.param("/nightly 9:30 pm", "21:30", id="9-30-pm-two-words"),
+        pytest.param("/checkin sun 7 pm", "19:00", id="checkin-day-and-12-hour"),
+    ],
+)
+async def test_the_twelve_hour_clock_is_understood(
+    sqlite_bot: BotHarness,
+    ana,
+    command: str,
+    shown: str,  # type: ignore[no-untyped-def]
+) -> None:
+    replies = await sqlite_bot.say(ana, command)
+    assert f"at {shown}" in replies[-1].text

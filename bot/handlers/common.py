@@ -7,12 +7,15 @@ from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any, TypeAlias
 
+from markupsafe import Markup as SafeText
 from telegram import CallbackQuery, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.keyboards import parse
+from bot.render import weekday_names
+from scheduler.rules import InputError, parse_weekday
 from storage import people
 from storage.models import Person
 
@@ -58,6 +61,22 @@ async def tell(
         return
     text = context.services.renderer.render(template, language, **values)
     await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+
+
+def why(
+    update: Update, context: BotContext, exc: InputError, person: Person | None = None
+) -> SafeText:
+    """Why some input could not be read, in the person's words, to embed in a template."""
+    values = {"end": None, "reason": None, **exc.values}
+    text = context.services.renderer.render(
+        "errors/reason", locale_of(update, person), code=exc.code, **values
+    )
+    return SafeText(text)  # noqa: S704 - our own template's output, already escaped
+
+
+def weekday(text: str, update: Update, person: Person | None = None) -> int:
+    """A day name typed in English or in the person's language (0 = Monday)."""
+    return parse_weekday(text, weekday_names(locale_of(update, person)))
 
 
 def label(
@@ -125,7 +144,8 @@ async def checked_query(
 
 async def answer_stale(query: CallbackQuery, context: BotContext) -> None:
     """Answer a button that no longer means anything: nothing changes."""
-    await query.answer(context.services.renderer.render("errors/button_stale", "en"))
+    locale = people.language_for(query.from_user.language_code)
+    await query.answer(context.services.renderer.render("errors/button_stale", locale))
 
 
 async def pressed_by_person(

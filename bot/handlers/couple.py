@@ -17,9 +17,11 @@ from bot.handlers.common import (
     for_people,
     label,
     load_person,
+    locale_of,
     pressed_with_ref,
     reply,
     tell,
+    weekday,
 )
 from bot.handlers.onboarding import (
     PENDING_PAYLOAD,
@@ -28,8 +30,8 @@ from bot.handlers.onboarding import (
     user_data,
 )
 from bot.keyboards import buttons, data
-from bot.render import local_time
-from scheduler.rules import parse_hhmm, parse_weekday, same_moment_in
+from bot.render import local_time, weekday_name
+from scheduler.rules import InputError, parse_hhmm, same_moment_in
 from scheduler.schedules import answer_proposal, propose_checkin, view
 from storage import appreciations, couples, deliveries, people
 from storage.models import Person
@@ -38,7 +40,6 @@ log = logging.getLogger(__name__)
 
 PAIR_LINK_TTL = dt.timedelta(days=7)
 JOIN_PREFIX = "pj"
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 # --- pairing -----------------------------------------------------------------------------
@@ -320,10 +321,10 @@ async def journal_command(update: Update, context: BotContext, person: Person) -
 async def propose(update: Update, context: BotContext, person: Person, args: list[str]) -> bool:
     """/checkin DAY HH:MM from a paired person: ask the partner to confirm."""
     try:
-        weekday, at = parse_weekday(args[0]), parse_hhmm(args[1])
-    except (ValueError, IndexError):
+        day, at = weekday(args[0], update, person), parse_hhmm(" ".join(args[1:]))
+    except (InputError, IndexError):
         return False
-    proposal = await context.services.db.run(propose_checkin, person.id, weekday, at)
+    proposal = await context.services.db.run(propose_checkin, person.id, day, at)
     if proposal.result != "proposed":
         return False
     await reply(
@@ -332,13 +333,13 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
         "checkin/proposed",
         person,
         partner=proposal.partner_name,
-        day=DAY_NAMES[weekday],
+        day=weekday_name(day, locale_of(update, person)),
         at=f"{at:%H:%M}",
         zone=proposal.zone,
     )
     # The partner sees the time in their own zone.
     now = context.services.clock()
-    shown = same_moment_in(weekday, at, proposal.zone, proposal.partner_zone, now)
+    shown = same_moment_in(day, at, proposal.zone, proposal.partner_zone, now)
     markup = buttons(
         [
             (
@@ -355,7 +356,7 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
         "checkin/proposal",
         proposal.partner_language,
         proposer=person.display_name,
-        day=DAY_NAMES[shown[0]],
+        day=weekday_name(shown[0], proposal.partner_language),
         at=shown[1],
         zone=proposal.partner_zone,
     )

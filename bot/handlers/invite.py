@@ -26,13 +26,15 @@ from bot.handlers.common import (
     load_person,
     reply,
     tell,
+    weekday,
+    why,
 )
 from bot.handlers.onboarding import ask_timezone
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
 from bot.render import local_time
 from bot.tone import check_tone
-from scheduler.rules import EVERY_DAY, Rule, next_fire_at, parse_hhmm, parse_weekday
+from scheduler.rules import EVERY_DAY, InputError, Rule, next_fire_at, parse_hhmm
 from scheduler.schedules import NeedsTimezone, set_schedule, turn_off, view
 from storage import invitations, people
 from storage.models import PATH_FOR_ONE, Person
@@ -423,17 +425,16 @@ async def _ask_time(update: Update, context: BotContext, person: Person) -> None
 async def _typed_time(update: Update, context: BotContext, person: Person, text: str) -> None:
     now = context.services.clock()
     zone = person.timezone or "UTC"
-    parts = text.split()
+    first, _, rest = text.strip().partition(" ")
     try:
-        if len(parts) == 2:
-            days = frozenset({parse_weekday(parts[0])})
-            at = parse_hhmm(parts[1])
-        elif len(parts) == 1:
-            days, at = EVERY_DAY, parse_hhmm(parts[0])
-        else:
-            raise ValueError("")
-    except ValueError as exc:
-        await reply(update, context, "invite/bad_time", person, error=str(exc) or None)
+        try:  # "sat 10:00", "Sa. 9 pm": a day, then a time
+            days, at = frozenset({weekday(first, update, person)}), parse_hhmm(rest)
+        except InputError:  # or only a time, for the next time it comes round
+            days, at = EVERY_DAY, parse_hhmm(text)
+    except InputError as exc:
+        await reply(
+            update, context, "invite/bad_time", person, error=why(update, context, exc, person)
+        )
         return
     when = next_fire_at(Rule(local_time=at, weekdays=days, zone=zone), now)
     await _send(update, context, person, when)

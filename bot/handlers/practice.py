@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from markupsafe import Markup as SafeText
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -21,13 +22,15 @@ from bot.handlers.common import (
     pressed_with_ref,
     reply,
     tell,
+    weekday,
+    why,
 )
 from bot.handlers.couple import propose
 from bot.handlers.onboarding import ask_timezone
 from bot.keyboards import buttons, data
 from bot.render import local_time
 from scheduler import snoozes
-from scheduler.rules import EVERY_DAY, parse_hhmm, parse_time_range, parse_weekday
+from scheduler.rules import EVERY_DAY, InputError, parse_hhmm, parse_time_range
 from scheduler.schedules import (
     NeedsTimezone,
     set_fewer,
@@ -72,7 +75,7 @@ async def _off(update: Update, context: BotContext, person: Person, kind: str) -
 
 
 async def _usage(
-    update: Update, context: BotContext, person: Person, kind: str, error: str | None = None
+    update: Update, context: BotContext, person: Person, kind: str, error: SafeText | None = None
 ) -> None:
     await reply(update, context, "practice/usage", person, kind=kind, error=error)
 
@@ -84,13 +87,14 @@ async def nightly_command(update: Update, context: BotContext, person: Person) -
     if _is_off(args):
         await _off(update, context, person, NIGHTLY_APPRECIATION)
         return
-    if len(args) != 1:
+    if not 1 <= len(args) <= 2:  # "21:00", "9pm" or "9:30 pm"
         await _usage(update, context, person, NIGHTLY_APPRECIATION)
         return
     try:
-        at = parse_hhmm(args[0])
-    except ValueError as exc:
-        await _usage(update, context, person, NIGHTLY_APPRECIATION, str(exc))
+        at = parse_hhmm(" ".join(args))
+    except InputError as exc:
+        error = why(update, context, exc, person)
+        await _usage(update, context, person, NIGHTLY_APPRECIATION, error)
         return
     await _schedule(update, context, person, NIGHTLY_APPRECIATION, at, EVERY_DAY)
 
@@ -123,14 +127,14 @@ async def checkin_command(update: Update, context: BotContext, person: Person) -
             return
         await _off(update, context, person, WEEKLY_CHECKIN)
         return
-    if len(args) != 2:
+    if not 2 <= len(args) <= 3:
         await _usage(update, context, person, WEEKLY_CHECKIN)
         return
     try:
-        day = parse_weekday(args[0])
-        at = parse_hhmm(args[1])
-    except ValueError as exc:
-        await _usage(update, context, person, WEEKLY_CHECKIN, str(exc))
+        day = weekday(args[0], update, person)
+        at = parse_hhmm(" ".join(args[1:]))
+    except InputError as exc:
+        await _usage(update, context, person, WEEKLY_CHECKIN, why(update, context, exc, person))
         return
     if paired and await propose(update, context, person, args):
         return
@@ -144,15 +148,15 @@ async def tips_command(update: Update, context: BotContext, person: Person) -> N
     if _is_off(args):
         await _off(update, context, person, TIMING_TIP)
         return
-    if not 1 <= len(args) <= 2 or args[0] not in {"daily", "weekly"}:
+    if not 1 <= len(args) <= 3 or args[0] not in {"daily", "weekly"}:
         await _usage(update, context, person, TIMING_TIP)
         return
     at = DEFAULT_TIP_TIME
-    if len(args) == 2:
+    if len(args) >= 2:
         try:
-            at = parse_hhmm(args[1])
-        except ValueError as exc:
-            await _usage(update, context, person, TIMING_TIP, str(exc))
+            at = parse_hhmm(" ".join(args[1:]))
+        except InputError as exc:
+            await _usage(update, context, person, TIMING_TIP, why(update, context, exc, person))
             return
     days = EVERY_DAY if args[0] == "daily" else frozenset({DEFAULT_TIP_WEEKDAY})
     await _schedule(update, context, person, TIMING_TIP, at, days)
@@ -167,13 +171,15 @@ async def quiet_command(update: Update, context: BotContext, person: Person) -> 
         await services.db.run(set_quiet_hours, person.id, None)
         await reply(update, context, "practice/quiet", person, quiet=None)
         return
+    if not args:
+        await reply(update, context, "practice/quiet_usage", person, error=None)
+        return
     try:
-        if not args:
-            raise ValueError("")
         start, end = parse_time_range(" ".join(args))
         person = await services.db.run(set_quiet_hours, person.id, (start, end))
-    except ValueError as exc:
-        await reply(update, context, "practice/quiet_usage", person, error=str(exc) or None)
+    except InputError as exc:
+        error = why(update, context, exc, person)
+        await reply(update, context, "practice/quiet_usage", person, error=error)
         return
     await reply(
         update,
@@ -299,9 +305,7 @@ async def on_fewer_button(update: Update, context: BotContext) -> None:
     await close_buttons(query)
     schedule = None
     if choice == "y":
-        schedule = await services.db.run(
-            set_fewer, person.id, schedule_id, services.clock()
-        )
+        schedule = await services.db.run(set_fewer, person.id, schedule_id, services.clock())
     await reply(
         update,
         context,
