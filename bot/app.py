@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -32,7 +33,7 @@ from bot.handlers import (
     practice,
     therapist,
 )
-from bot.handlers.common import reply
+from bot.handlers.common import locale_of, reply
 from bot.ratelimit import TelegramRateLimiter
 from bot.send_errors import BotApiHTTPXRequest
 from bot.startup import patiently
@@ -46,8 +47,8 @@ log = logging.getLogger(__name__)
 # The `/` menu, in order. Descriptions come from labels.j2 (`cmd_<name>`).
 MENU = (
     "help", "settings", "pair", "invite", "alone", "nightly", "checkin", "tips", "timing",
-    "journal", "quiet", "timezone", "name", "sharing", "reveal", "unpair", "pause", "resume",
-    "therapist_off", "stop", "mydata", "delete", "start",
+    "journal", "quiet", "timezone", "name", "language", "sharing", "reveal", "unpair", "pause",
+    "resume", "therapist_off", "stop", "mydata", "delete", "start",
 )  # fmt: skip
 
 
@@ -70,9 +71,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         # (benchmarks/transport_bench.py). Long polling keeps PTB's httpx request, with a
         # parser that never logs answer bodies.
         .request(AiohttpRequest())
-        .get_updates_request(
-            BotApiHTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10.0)
-        )
+        .get_updates_request(BotApiHTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10.0))
         .rate_limiter(
             TelegramRateLimiter(
                 settings.rate_limit_per_second, settings.rate_limit_per_chat_per_second
@@ -115,6 +114,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "name": onboarding.name_command,
         "help": account.help_command,
         "settings": account.settings_command,
+        "language": account.language_command,
         "pause": account.pause_command,
         "resume": account.resume_command,
         "stop": account.stop_command,
@@ -149,6 +149,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(onboarding.on_keep_name, pattern=r"^name:"))
     app.add_handler(CallbackQueryHandler(onboarding.on_zone_button, pattern=r"^tz:"))
     app.add_handler(CallbackQueryHandler(account.on_delete_button, pattern=r"^delete:"))
+    app.add_handler(CallbackQueryHandler(account.on_language_button, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(practice.on_snooze, pattern=r"^snooze:"))
     app.add_handler(CallbackQueryHandler(practice.on_timing_button, pattern=r"^timing:"))
     app.add_handler(CallbackQueryHandler(practice.on_fewer_button, pattern=r"^fewer:"))
@@ -186,7 +187,7 @@ async def _log_update(update: Update, _context: BotContext) -> None:
 async def _on_unknown_button(update: Update, context: BotContext) -> None:
     """A button whose data no flow recognises: forged, or from an older version."""
     if update.callback_query is not None:
-        text = context.services.renderer.render("errors/button_stale", "en")
+        text = context.services.renderer.render("errors/button_stale", locale_of(update, context))
         await update.callback_query.answer(text)
 
 
@@ -200,18 +201,39 @@ async def on_error(update: object, context: BotContext) -> None:
             log.warning("could not tell the person about the failure", exc_info=True)
 
 
+async def _register_menus(
+    app: Application[Any, BotContext, Any, Any, Any, Any], services: Services
+) -> None:
+    """The `/` menu in every language we speak (Telegram picks by the user's language),
+    and in the default language for everyone else."""
+    renderer = services.renderer
+    default = services.settings.default_language
+    for code in [None, *renderer.locales()]:
+        locale = code or default
+        menu = [BotCommand(name, renderer.label(f"cmd_{name}", locale)) for name in MENU]
+        # Retried here, not also in the rate limiter; the bot starts even if it never works.
+        await patiently(f"registering the command menu ({locale})", _menu_call(app, menu, code))
+
+
+def _menu_call(
+    app: Application[Any, BotContext, Any, Any, Any, Any],
+    menu: list[BotCommand],
+    code: str | None,
+) -> Callable[[], Awaitable[bool]]:
+    async def call() -> bool:
+        done: bool = await app.bot.set_my_commands(
+            menu, language_code=code, rate_limit_args={"max_retries": 0}
+        )
+        return done
+
+    return call
+
+
 async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     """Start-up I/O: learn our username and register the `/` menu."""
     services: Services = app.bot_data["services"]
     services.bot_username = app.bot.username or ""
-    renderer = services.renderer
-    locale = services.settings.default_language
-    menu = [BotCommand(name, renderer.label(f"cmd_{name}", locale)) for name in MENU]
-    # Retried here, not also in the rate limiter; the bot starts even if it never works.
-    await patiently(
-        "registering the command menu",
-        lambda: app.bot.set_my_commands(menu, rate_limit_args={"max_retries": 0}),
-    )
+    await _register_menus(app, services)
     dispatcher: Dispatcher = app.bot_data["dispatcher"]
     await dispatcher.start()
     settings = services.settings

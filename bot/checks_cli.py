@@ -20,6 +20,7 @@ from typing import Literal
 import click
 
 from bot.safety import check_danger
+from bot.settings import REFERENCE_LANGUAGE
 from bot.tone import LANGUAGES, check_tone
 
 Check = Literal["tone", "safety"]
@@ -64,7 +65,7 @@ class Measurement:
         return self.caught / flagged if flagged else 1.0
 
 
-def run_check(check: Check, text: str, language: str = "en") -> Finding:
+def run_check(check: Check, text: str, language: str = REFERENCE_LANGUAGE) -> Finding:
     """Run one check on one text."""
     if check == "tone":
         flags = check_tone(text, language)
@@ -112,7 +113,7 @@ def measure(check: Check, language: str) -> Measurement:
 _LANGUAGE = click.option(
     "--language",
     type=click.Choice(LANGUAGES),
-    default="en",
+    default=REFERENCE_LANGUAGE,
     show_default=True,
     help="Which language's phrases to use.",
 )

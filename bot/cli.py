@@ -18,7 +18,7 @@ from bot.context import Services, utc_now
 from bot.i18n import i18n
 from bot.render import Renderer
 from bot.samples import sample_context
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import REFERENCE_LANGUAGE, Settings, SettingsError, load_settings
 from storage import therapists
 from storage.db import Database, DatabaseUnusable, Unusable, describe_url, upgrade
 from storage.secret import SecretKeyError
@@ -221,7 +221,9 @@ def stats(as_json: bool) -> None:
     metavar="KEY=VALUE",
     help="Set a template variable (repeatable); overrides the sample data.",
 )
-@click.option("--locale", default="en", show_default=True, help="Language of the template.")
+@click.option(
+    "--locale", default=REFERENCE_LANGUAGE, show_default=True, help="Language of the template."
+)
 def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
     """Print a message TEMPLATE rendered with sample data.
 

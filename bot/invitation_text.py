@@ -9,7 +9,7 @@ from bot.render import Renderer
 from storage.invitations import Shown
 
 
-def render_invitation(renderer: Renderer, language: str, shown: Shown) -> str:
+def render_invitation(renderer: Renderer, language: str | None, shown: Shown) -> str:
     """The invitation exactly as the partner sees it."""
     choices = shown.choices
     framing = choices.get("framing") or "same_team"
@@ -28,7 +28,7 @@ def render_invitation(renderer: Renderer, language: str, shown: Shown) -> str:
 
 
 def answer_buttons(
-    renderer: Renderer, language: str, invitation_id: int, *, preview: bool = False
+    renderer: Renderer, language: str | None, invitation_id: int, *, preview: bool = False
 ) -> InlineKeyboardMarkup:
     """Yes, tell me more, not now: equally easy to press."""
     action = "invprev" if preview else "inv"

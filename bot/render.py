@@ -30,7 +30,9 @@ from babel.dates import format_datetime, format_skeleton, get_day_names
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
 from jinja2.runtime import Context
 
-FALLBACK_LOCALE = "en"
+from bot.settings import CLDR_REGIONS, REFERENCE_LANGUAGE
+
+FALLBACK_LOCALE = REFERENCE_LANGUAGE
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
 
@@ -58,9 +60,9 @@ _PATTERNS: dict[str, str] = {
     "weekday": "EEEE",
     "weekday_time": "EEE HH:mm",
 }
-# The CLDR region whose conventions a bare language code is written in. Plain "en" is
-# CLDR's US English (month first); the bot writes day first, as most of its readers do.
-_CLDR_REGION: dict[str, str] = {"en": "en_GB"}
+# The CLDR region whose conventions a bare language code is written in (bot.settings):
+# CLDR's plain English is US English (month first); the bot writes day first.
+_CLDR_REGION = CLDR_REGIONS
 
 
 def _cldr_locale(locale: str | None) -> Locale:
@@ -69,6 +71,12 @@ def _cldr_locale(locale: str | None) -> Locale:
         return Locale.parse(_CLDR_REGION.get(code, code))
     except (UnknownLocaleError, ValueError):
         return Locale.parse(_CLDR_REGION[FALLBACK_LOCALE])
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language: "English", "Deutsch"."""
+    name = _cldr_locale(code).get_language_name(code) or code
+    return name[:1].upper() + name[1:]
 
 
 def weekday_name(index: int, locale: str | None) -> str:
@@ -203,6 +211,11 @@ class Renderer:
             for path in self.templates_dir.iterdir()
             if path.is_dir() and _LOCALE.match(path.name)
         )
+
+    def language_for(self, code: str | None) -> str:
+        """The language we speak that is closest to Telegram's `language_code` ("de-AT")."""
+        base = (code or "").split("-")[0].lower()
+        return base if base in self.locales() else self.default_locale
 
     def names(self, locale: str = FALLBACK_LOCALE) -> list[str]:
         """Every message template of a locale, as names `render` accepts (not partials).

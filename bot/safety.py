@@ -47,6 +47,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from bot.settings import REFERENCE_LANGUAGE
+
 Category = Literal["violence", "fear", "self_harm"]
 
 __all__ = [
@@ -136,7 +138,7 @@ _EXPANSIONS = {
 _SELF = re.compile(r"(?<![\w'])(my|him|her|them|your) self(?![\w'])")
 
 
-def normalise(text: str, language: str = "en") -> str:
+def normalise(text: str, language: str = REFERENCE_LANGUAGE) -> str:
     """Lower-case words separated by single spaces, with " . " where a clause ended.
 
     Accents and invisible characters are dropped, apostrophe look-alikes become "'",
@@ -610,7 +612,11 @@ _CHECKS_DE: tuple[tuple[Category, re.Pattern[str]], ...] = (
 )
 
 
-def check_danger(text: str, language: str = "en") -> DangerCheck:
+# The languages with phrase lists of their own.
+LANGUAGES: tuple[str, ...] = (REFERENCE_LANGUAGE, "de")
+
+
+def check_danger(text: str, language: str = REFERENCE_LANGUAGE) -> DangerCheck:
     """The first kind of danger phrase found, checking violence, fear, then self-harm.
 
     Args:
@@ -630,7 +636,7 @@ def check_danger(text: str, language: str = "en") -> DangerCheck:
     return DangerCheck()
 
 
-def suggests_danger(text: str, language: str = "en") -> bool:
+def suggests_danger(text: str, language: str = REFERENCE_LANGUAGE) -> bool:
     """True when `text` contains a phrase suggesting violence, fear for safety or self-harm."""
     return check_danger(text, language).flagged
 

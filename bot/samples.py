@@ -11,6 +11,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.render import DateKind, format_local
+from bot.safety import CrisisLine, CrisisResources
+from bot.settings import REFERENCE_LANGUAGE
 from bot.tone import ToneFlag
 from scheduler.schedules import ScheduleView
 
@@ -19,7 +21,7 @@ NOW = dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC)
 _PERSON = SimpleNamespace(
     display_name="Sam <3",
     timezone="Europe/Berlin",
-    language="en",
+    language=REFERENCE_LANGUAGE,
     consented_at=NOW,
     stopped_at=None,
     paused_until=None,
@@ -107,6 +109,8 @@ COMMON: dict[str, Any] = {
     "on": True,
     "max": 1500,
     "proposer": "Sam <3",
+    "language": "English",
+    "resources": CrisisResources("DE", "112", CrisisLine("TelefonSeelsorge", "0800 111 0 111")),
     "day": "Sunday",
     "at": "19:00",
     "total": 3,

@@ -15,6 +15,13 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The one place languages are named in Python. The reference language is the one every
+# other locale is checked against (`nudgebot i18n check`) and the last fallback; the
+# CLDR regions say in whose conventions a bare language is written (day-first dates
+# and 24-hour times for English).
+REFERENCE_LANGUAGE = "en"
+CLDR_REGIONS: dict[str, str] = {"en": "en_GB"}
+
 # A token from @BotFather: the bot's numeric id, a colon, then 35 characters of base64url.
 # Telegram does not document the length; real tokens have had 35, so accept 30 or more.
 _TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
@@ -45,7 +52,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = DEFAULT_API_BASE_URL
     log_level: str = "INFO"
     templates_dir: Path = DEFAULT_TEMPLATES_DIR
-    default_language: str = "en"
+    default_language: str = REFERENCE_LANGUAGE
 
     # Long polling: how long one getUpdates call may wait on Telegram's side.
     poll_timeout_seconds: Annotated[int, Field(ge=0, le=50)] = 30

@@ -40,6 +40,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from bot.settings import REFERENCE_LANGUAGE
+
 __all__ = ["LANGUAGES", "Language", "Reason", "ToneFlag", "check_tone"]
 
 Language = Literal["en", "de"]
@@ -313,7 +315,7 @@ _SMALL = frozenset((
 _MAX_PHRASE = 60
 
 
-def check_tone(text: str, language: str = "en") -> list[ToneFlag]:
+def check_tone(text: str, language: str = REFERENCE_LANGUAGE) -> list[ToneFlag]:
     """Phrases in `text` that might land as blame or pressure, each with a kinder wording.
 
     Args:

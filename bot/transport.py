@@ -19,6 +19,7 @@ from scheduler.transport import SendResult
 
 log = logging.getLogger(__name__)
 
+
 class TelegramTransport:
     """Sends scheduled messages through the bot's own `ExtBot` (and its rate limiter)."""
 

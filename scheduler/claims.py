@@ -61,6 +61,7 @@ class Slotter:
             self.unmet_windows += 1
         return slot
 
+
 @dataclass
 class ClaimReport:
     schedules: int = 0
@@ -68,10 +69,12 @@ class ClaimReport:
     missed: int = 0
     skipped: int = 0
 
+
 def _quiet(person: Person) -> QuietHours | None:
     if person.quiet_start is None or person.quiet_end is None:
         return None
     return QuietHours(person.quiet_start, person.quiet_end)
+
 
 def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool:
     """Whether quiet hours touch the hour either side of `instant` (a soft hour)."""
@@ -80,6 +83,7 @@ def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool
     return any(
         quiet_until(quiet, zone, instant + i * step) is not None for i in range(-probes, probes + 1)
     )
+
 
 def placement(
     person: Person, due: dt.datetime, deadline: dt.datetime, now: dt.datetime
@@ -106,6 +110,7 @@ def placement(
             send_after = end
         silent = near_quiet_hours(quiet, person.timezone, send_after)
     return CLAIMED, send_after, silent
+
 
 def claim_due(
     session: Session,

@@ -73,5 +73,3 @@ class Limits:
     @property
     def chats_tracked(self) -> int:
         return len(self._next_chat)
-
-

@@ -164,7 +164,7 @@ class Proposal:
 
     result: str  # proposed, confirmed, declined, not_paired, nothing_to_confirm, own_proposal
     partner_chat_id: int | None = None
-    partner_language: str = "en"
+    partner_language: str | None = None
     partner_zone: str = "UTC"
     by_name: str = ""
     partner_name: str = ""

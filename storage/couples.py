@@ -63,7 +63,7 @@ class PairingOffer:
     problem: str | None  # unknown, expired, used, self, inviter_paired, you_are_paired
     inviter_name: str = ""
     inviter_chat_id: int | None = None
-    inviter_language: str = "en"
+    inviter_language: str | None = None
 
 
 def _valid_token(
@@ -158,7 +158,7 @@ def decline_link(session: Session, raw: str, now: dt.datetime) -> PairingOffer:
 @dataclass(frozen=True, slots=True)
 class Unpaired:
     partner_chat_id: int | None
-    partner_language: str
+    partner_language: str | None
 
 
 def unpair(session: Session, person_id: int) -> Unpaired | None:
@@ -169,7 +169,7 @@ def unpair(session: Session, person_id: int) -> Unpaired | None:
     partner = next((p for p in members(session, couple.id) if p.id != person_id), None)
     session.execute(delete(Schedule).where(Schedule.couple_id == couple.id))
     session.execute(delete(Couple).where(Couple.id == couple.id))
-    return Unpaired(partner.chat_id if partner else None, partner.language if partner else "en")
+    return Unpaired(partner.chat_id if partner else None, partner.language if partner else None)
 
 
 def set_relay_paused(

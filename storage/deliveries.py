@@ -65,15 +65,13 @@ AMBIGUOUS, MISSED, SKIPPED = DeliveryStatus.AMBIGUOUS, DeliveryStatus.MISSED, De
 FINAL = (SENT, FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED)
 PATH_DONE = "done"
 
+
 class ClaimConflict(RuntimeError):
     """Another worker claimed some of the same schedules first; nothing was written."""
 
 
-
 def _insert(session: Session) -> Callable[..., object]:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 
 
 def due_schedules(session: Session, now: dt.datetime, limit: int) -> list[Schedule]:
@@ -198,7 +196,6 @@ def mark_sending(
     return report
 
 
-
 def owners(session: Session, schedules: Sequence[Schedule]) -> dict[int, list[Person]]:
     """The people each schedule reaches: its person, or both members of its couple."""
     owners: dict[int, list[Person]] = {}
@@ -237,7 +234,6 @@ def owners(session: Session, schedules: Sequence[Schedule]) -> dict[int, list[Pe
     return owners
 
 
-
 @dataclass(frozen=True, slots=True)
 class Ready:
     """A delivery taken for sending, with what rendering and sending need."""
@@ -270,7 +266,6 @@ class Ready:
     partner_name: str = ""
 
 
-
 @dataclass
 class TakeReport:
     ready: list[Ready] = field(default_factory=list)
@@ -279,13 +274,11 @@ class TakeReport:
     deferred: int = 0
 
 
-
 IGNORED_IN_A_ROW = 3
 
 CARE_LOOKBACK = dt.timedelta(days=21)
 
 CARE_KINDS = (NIGHTLY_APPRECIATION,)
-
 
 
 def _ask_about_fewer(
@@ -337,7 +330,6 @@ def _ask_about_fewer(
     return asking
 
 
-
 def set_every_other_day(session: Session, person_id: int, schedule_id: int) -> Schedule | None:
     """Lower a person's nightly prompt to every other day (Mon, Wed, Fri, Sun)."""
     schedule = session.get(Schedule, schedule_id)
@@ -345,7 +337,6 @@ def set_every_other_day(session: Session, person_id: int, schedule_id: int) -> S
         return None
     schedule.weekdays = 0b1010101
     return schedule
-
 
 
 def _custom_wording(session: Session, deliveries: Iterable[Delivery]) -> dict[int, tuple[str, str]]:
@@ -369,7 +360,6 @@ def _custom_wording(session: Session, deliveries: Iterable[Delivery]) -> dict[in
     return found
 
 
-
 def _snoozable(session: Session, deliveries: Iterable[Delivery]) -> dict[int, int]:
     """For deliveries of a couple's shared schedule: delivery id -> couple id."""
     schedule_ids = {d.schedule_id for d in deliveries if d.schedule_id is not None}
@@ -388,7 +378,6 @@ def _snoozable(session: Session, deliveries: Iterable[Delivery]) -> dict[int, in
         if couple_id is not None:
             found[delivery.id] = couple_id
     return found
-
 
 
 def _recent_variants(
@@ -415,7 +404,6 @@ def _recent_variants(
     return found
 
 
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What happened to one send."""
@@ -428,7 +416,6 @@ class Outcome:
     error: str | None = None
     retry_at: dt.datetime | None = None
     new_chat_id: int | None = None
-
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
@@ -484,7 +471,6 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             person.chat_id = outcome.new_chat_id
 
 
-
 def recover_in_flight(session: Session) -> int:
     """At start-up: deliveries left `sending` by a crash are ambiguous; never resend them."""
     result = session.connection().execute(
@@ -495,11 +481,9 @@ def recover_in_flight(session: Session) -> int:
     return max(result.rowcount, 0)
 
 
-
 def counts_by_status(session: Session) -> dict[str, int]:
     """How many deliveries are in each state (for the benchmark and operators)."""
     return dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)))
-
 
 
 def due_backlog(session: Session, now: dt.datetime) -> int:
@@ -521,7 +505,6 @@ def due_backlog(session: Session, now: dt.datetime) -> int:
     return int(schedules) + int(deliveries)
 
 
-
 @dataclass(frozen=True, slots=True)
 class Told:
     """Someone else who must hear about a change to a shared nudge."""
@@ -529,7 +512,6 @@ class Told:
     chat_id: int
     language: str
     zone: str
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,7 +523,6 @@ class Snoozed:
     zone: str = "UTC"
     by_name: str = ""
     others: tuple[Told, ...] = ()
-
 
 
 def _occurrence(session: Session, delivery: Delivery) -> list[Delivery]:
@@ -560,7 +541,6 @@ def _occurrence(session: Session, delivery: Delivery) -> list[Delivery]:
     )
 
 
-
 def _others(session: Session, copies: list[Delivery], person_id: int) -> tuple[Told, ...]:
     told = []
     for copy in copies:
@@ -569,7 +549,6 @@ def _others(session: Session, copies: list[Delivery], person_id: int) -> tuple[T
             if other.stopped_at is None and other.blocked_at is None:
                 told.append(Told(other.chat_id, other.language, other.timezone or "UTC"))
     return tuple(told)
-
 
 
 def snooze(
@@ -621,7 +600,6 @@ def snooze(
     return Snoozed("ok", target, zone, person.display_name, _others(session, copies, person_id))
 
 
-
 @dataclass(frozen=True, slots=True)
 class Answered:
     """What a check-in button did: `done`, `skipped`, `already`, `not_yours` or `gone`."""
@@ -630,7 +608,6 @@ class Answered:
     by_name: str = ""
     others: tuple[Told, ...] = ()
     counted: bool = False
-
 
 
 def answer_checkin(

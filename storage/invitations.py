@@ -243,7 +243,7 @@ class Shown:
     choices: dict[str, Any] = field(default_factory=dict)
     personal_line: str | None = None
     initiator_chat_id: int | None = None
-    initiator_language: str = "en"
+    initiator_language: str | None = None
 
 
 def _shown(session: Session, invitation: Invitation) -> Shown:
@@ -377,7 +377,7 @@ class Reminder:
     invitation_id: int
     chat_id: int
     shown: Shown
-    language: str
+    language: str | None
 
 
 def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> list[Reminder]:
@@ -393,7 +393,8 @@ def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> l
     ).all()
     found = []
     for invitation in due:
-        chat_id, language = invitation.recipient_chat_id, "en"
+        chat_id = invitation.recipient_chat_id
+        language: str | None = None
         if invitation.recipient_id is not None:
             recipient = session.get(Person, invitation.recipient_id)
             if recipient is not None:

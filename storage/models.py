@@ -90,7 +90,7 @@ class Person(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     display_name: Mapped[str] = mapped_column(String(64))
     timezone: Mapped[str | None] = mapped_column(String(64))
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    language: Mapped[str] = mapped_column(String(8))
     consented_at: Mapped[dt.datetime]
     created_at: Mapped[dt.datetime]
     # Paused: no nudges. paused_at without paused_until means "until /resume".

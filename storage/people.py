@@ -30,7 +30,6 @@ from storage.models import (
 
 MAX_NAME_LENGTH = 32
 MAX_PAUSE_DAYS = 365
-SUPPORTED_LANGUAGES = ("en",)
 
 
 class InputError(ValueError):
@@ -54,12 +53,6 @@ def clean_name(raw: str) -> str:
     return text
 
 
-def language_for(code: str | None) -> str:
-    """The supported language closest to Telegram's `language_code`."""
-    base = (code or "").split("-")[0].lower()
-    return base if base in SUPPORTED_LANGUAGES else SUPPORTED_LANGUAGES[0]
-
-
 def find(session: Session, telegram_user_id: int) -> Person | None:
     """The person with this Telegram user id, if they consented."""
     return session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
@@ -75,7 +68,7 @@ def give_consent(
     telegram_user_id: int,
     chat_id: int,
     suggested_name: str,
-    language_code: str | None,
+    language: str,
     now: dt.datetime,
 ) -> tuple[Person, bool]:
     """Create the person's record on consent; returns (person, created)."""
@@ -90,7 +83,7 @@ def give_consent(
         telegram_user_id=telegram_user_id,
         chat_id=chat_id,
         display_name=name[:MAX_NAME_LENGTH],
-        language=language_for(language_code),
+        language=language,
         consented_at=now,
         created_at=now,
         awaiting="name",
@@ -106,6 +99,13 @@ def set_name(session: Session, person_id: int, raw: str) -> Person:
     person.display_name = clean_name(raw)
     if person.awaiting == "name":
         person.awaiting = None if person.timezone else "timezone"
+    return person
+
+
+def set_language(session: Session, person_id: int, language: str) -> Person:
+    """Write to the person in `language` from now on (the caller checks it is spoken)."""
+    person = session.get_one(Person, person_id)
+    person.language = language
     return person
 
 

@@ -30,8 +30,10 @@ def find_schedule(
     """A person's own schedule of a kind, or a couple's shared one."""
     if (person_id is None) == (couple_id is None):
         raise ValueError("name exactly one owner: person_id or couple_id")
-    owner = Schedule.person_id == person_id if person_id is not None else (
-        Schedule.couple_id == couple_id
+    owner = (
+        Schedule.person_id == person_id
+        if person_id is not None
+        else (Schedule.couple_id == couple_id)
     )
     return session.scalar(select(Schedule).where(owner, Schedule.kind == kind))
 

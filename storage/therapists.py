@@ -272,7 +272,7 @@ def _consent(session: Session, link_id: int, person_id: int) -> TherapistConsent
 class Agreed:
     link_id: int
     therapist_chat_id: int | None
-    therapist_language: str
+    therapist_language: str | None
     partner_name: str
     both: bool
 
@@ -313,7 +313,7 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
     return Agreed(
         link.id,
         therapist.chat_id,
-        "en",
+        None,  # therapists are written to in the default language
         person.display_name,
         both=len(consenting) == len(members(session, couple.id)),
     )

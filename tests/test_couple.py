@@ -332,6 +332,8 @@ async def test_a_message_that_suggests_danger_is_never_relayed_and_gets_care(
     before = len(ben.messages())
     [care] = await bot.say(ana, "He hit me again last night and I am scared to go home")
     assert "emergency services" in care.text
+    assert "please call 112" in care.text  # Ana's zone is Berlin: Germany's numbers
+    assert "TelefonSeelsorge on 0800 111 0 111" in care.text
     assert "haven't passed your message on" in care.text
     assert care.button_texts == ["Pause everything"]
     assert count(bot, Appreciation) == 0

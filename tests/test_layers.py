@@ -39,4 +39,3 @@ def test_the_checker_finds_an_import_inside_a_function(tmp_path: pathlib.Path) -
     module.write_text("def f():\n    import json\n    return json\n", encoding="utf-8")
     hits = [h.split(" ", 1)[1] for h in _function_level_imports(module, tmp_path)]
     assert hits == ["import json"]
-

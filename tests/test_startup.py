@@ -63,8 +63,10 @@ async def test_one_500_from_set_my_commands_only_delays_start_up(quiet_bot: BotH
 
     await quiet_bot.app.post_init(quiet_bot.app)  # type: ignore[misc]
 
-    assert "start" in {c["command"] for c in quiet_bot.fake.commands}
-    assert len(quiet_bot.fake.calls_to("setMyCommands")) == 2
+    assert "start" in {c["command"] for c in quiet_bot.fake.commands_for()}
+    # The default menu once more after the 500, then one menu per language.
+    languages = len(quiet_bot.renderer.locales())
+    assert len(quiet_bot.fake.calls_to("setMyCommands")) == 2 + languages
     assert time.monotonic() - started < 10
 
 
@@ -73,8 +75,23 @@ async def test_two_429s_from_set_my_commands_are_waited_out(quiet_bot: BotHarnes
 
     await quiet_bot.app.post_init(quiet_bot.app)  # type: ignore[misc]
 
-    assert "start" in {c["command"] for c in quiet_bot.fake.commands}
-    assert len(quiet_bot.fake.calls_to("setMyCommands")) == 3
+    assert "start" in {c["command"] for c in quiet_bot.fake.commands_for()}
+    languages = len(quiet_bot.renderer.locales())
+    assert len(quiet_bot.fake.calls_to("setMyCommands")) == 3 + languages
+
+
+async def test_the_command_menu_is_registered_in_each_language(quiet_bot: BotHarness) -> None:
+    await quiet_bot.app.post_init(quiet_bot.app)  # type: ignore[misc]
+
+    german = {
+        c["command"]: c["description"] for c in quiet_bot.fake.commands_for(language_code="de")
+    }
+    english = {
+        c["command"]: c["description"] for c in quiet_bot.fake.commands_for(language_code="en")
+    }
+    assert german["language"] == quiet_bot.renderer.label("cmd_language", "de")
+    assert german["language"] != english["language"]
+    assert set(german) == set(english) == {c["command"] for c in quiet_bot.fake.commands_for()}
 
 
 async def test_waits_double_up_to_a_cap_and_honour_retry_after(quiet_bot: BotHarness) -> None:

@@ -10,9 +10,18 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.context import BotContext
-from bot.handlers.common import checked_query, close_buttons, for_people, label, reply
+from bot.handlers.common import (
+    answer_stale,
+    checked_query,
+    close_buttons,
+    for_people,
+    label,
+    locale_of,
+    pressed_by_person,
+    reply,
+)
 from bot.keyboards import buttons, data
-from bot.render import local_time
+from bot.render import language_name, local_time
 from scheduler.schedules import view
 from storage import people
 from storage.models import Person
@@ -44,6 +53,7 @@ async def settings_command(update: Update, context: BotContext, person: Person) 
         "account/settings",
         person,
         s=s,
+        language=language_name(s.person.language),
         local_now=local_time(now, zone, "%H:%M"),
         consented=local_time(s.person.consented_at, zone, DATE_FORMAT),
         stopped=s.person.stopped_at is not None,
@@ -56,6 +66,36 @@ async def settings_command(update: Update, context: BotContext, person: Person) 
         quiet=quiet,
         schedules=[view(schedule, zone=s.person.timezone) for schedule in s.schedules],
     )
+
+
+@for_people(allow_stopped=True)
+async def language_command(update: Update, context: BotContext, person: Person) -> None:
+    """/language [code]: the language I write in; buttons for each one I speak."""
+    renderer = context.services.renderer
+    choice = (context.args or [""])[0].lower()
+    if choice in renderer.locales():
+        await _set_language(update, context, person, choice)
+        return
+    markup = buttons(*[[(language_name(code), data("lang", code))] for code in renderer.locales()])
+    await reply(update, context, "account/language_choose", person, markup=markup)
+
+
+async def on_language_button(update: Update, context: BotContext) -> None:
+    """A language button from /language."""
+    pressed = await pressed_by_person(update, context)
+    if pressed is None:
+        return
+    query, code, person = pressed
+    if code not in context.services.renderer.locales():
+        await answer_stale(query, context)
+        return
+    await query.answer()
+    await _set_language(update, context, person, code)
+
+
+async def _set_language(update: Update, context: BotContext, person: Person, code: str) -> None:
+    person = await context.services.db.run(people.set_language, person.id, code)
+    await reply(update, context, "account/language_set", person, language=language_name(code))
 
 
 @for_people()
@@ -124,7 +164,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
     person = await services.db.run(people.find, query.from_user.id)
     if person is None:
         # Pressed twice, or on an old message after an earlier erasure.
-        await query.answer(renderer.render("errors/button_done", "en"))
+        await query.answer(renderer.render("errors/button_done", locale_of(update, context)))
         return
     await query.answer()
     if answer != "yes":

@@ -26,12 +26,12 @@ Handler: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 PersonHandler: TypeAlias = Callable[[Update, BotContext, Person], Coroutine[Any, Any, None]]
 
 
-def locale_of(update: Update, person: Person | None = None) -> str:
-    """The language to answer in: the person's, else Telegram's hint."""
+def locale_of(update: Update, context: BotContext, person: Person | None = None) -> str:
+    """The language to answer in: the person's, else the closest to Telegram's hint."""
     if person is not None:
         return person.language
     user = update.effective_user
-    return people.language_for(user.language_code if user else None)
+    return context.services.renderer.language_for(user.language_code if user else None)
 
 
 async def reply(
@@ -47,14 +47,14 @@ async def reply(
     chat = update.effective_chat
     if chat is None:
         return None
-    text = context.services.renderer.render(template, locale_of(update, person), **values)
+    text = context.services.renderer.render(template, locale_of(update, context, person), **values)
     return await context.bot.send_message(
         chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
 
 
 async def tell(
-    context: BotContext, chat_id: int | None, language: str, template: str, **values: Any
+    context: BotContext, chat_id: int | None, language: str | None, template: str, **values: Any
 ) -> None:
     """Send a short note to someone other than the person acting (partner, inviter)."""
     if chat_id is None:
@@ -69,21 +69,21 @@ def why(
     """Why some input could not be read, in the person's words, to embed in a template."""
     values = {"end": None, "reason": None, **exc.values}
     text = context.services.renderer.render(
-        "errors/reason", locale_of(update, person), code=exc.code, **values
+        "errors/reason", locale_of(update, context, person), code=exc.code, **values
     )
     return SafeText(text)  # noqa: S704 - our own template's output, already escaped
 
 
-def weekday(text: str, update: Update, person: Person | None = None) -> int:
+def weekday(text: str, update: Update, context: BotContext, person: Person | None = None) -> int:
     """A day name typed in English or in the person's language (0 = Monday)."""
-    return parse_weekday(text, weekday_names(locale_of(update, person)))
+    return parse_weekday(text, weekday_names(locale_of(update, context, person)))
 
 
 def label(
     context: BotContext, update: Update, key: str, person: Person | None = None, **values: Any
 ) -> str:
     """A button label in the person's language."""
-    return context.services.renderer.label(key, locale_of(update, person), **values)
+    return context.services.renderer.label(key, locale_of(update, context, person), **values)
 
 
 async def load_person(update: Update, context: BotContext) -> Person | None:
@@ -130,7 +130,7 @@ async def checked_query(
     if query is None:
         return None
     renderer = context.services.renderer
-    locale = locale_of(update)
+    locale = locale_of(update, context)
     parsed = parse(query.data)
     message = query.message
     if message is None or not message.is_accessible or parsed is None:
@@ -144,7 +144,7 @@ async def checked_query(
 
 async def answer_stale(query: CallbackQuery, context: BotContext) -> None:
     """Answer a button that no longer means anything: nothing changes."""
-    locale = people.language_for(query.from_user.language_code)
+    locale = context.services.renderer.language_for(query.from_user.language_code)
     await query.answer(context.services.renderer.render("errors/button_stale", locale))
 
 

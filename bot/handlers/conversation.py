@@ -12,9 +12,10 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers import couple, invite, onboarding
-from bot.handlers.common import acknowledged, label, load_person, reply
+from bot.handlers.common import acknowledged, label, load_person, locale_of, reply
 from bot.keyboards import buttons, data
-from bot.safety import suggests_danger
+from bot.safety import LANGUAGES as SAFETY_LANGUAGES
+from bot.safety import resources_for, suggests_danger
 from storage import people
 from storage.models import Person
 
@@ -28,20 +29,29 @@ def text_flows(context: BotContext) -> dict[str, TextFlow]:
     return flows
 
 
+def _suggests_danger(text: str, language: str) -> bool:
+    """Checked in the person's language first, then in every other we have lists for:
+    people write in more than one language, and a missed danger costs far more."""
+    order = [language, *(other for other in SAFETY_LANGUAGES if other != language)]
+    return any(suggests_danger(text, lang) for lang in order)
+
+
 async def on_text(update: Update, context: BotContext) -> None:
     """Route typed text to the open question, or say kindly that none is open."""
     message = update.effective_message
     if message is None or message.text is None:
         return
     person = await load_person(update, context)
-    if suggests_danger(message.text):
+    if _suggests_danger(message.text, locale_of(update, context, person)):
         # Never stored, never relayed: a caring note, where to get help, and a pause.
         markup = None
         if person is not None:
             markup = buttons(
                 [(label(context, update, "pause_all", person), data("safety", "pause"))]
             )
-        await reply(update, context, "safety/care", person, markup=markup)
+        zone = person.timezone if person is not None else None
+        resources = resources_for(zone)
+        await reply(update, context, "safety/care", person, markup=markup, resources=resources)
         return
     if person is None:
         await reply(update, context, "onboarding/consent_first")

@@ -321,7 +321,7 @@ async def journal_command(update: Update, context: BotContext, person: Person) -
 async def propose(update: Update, context: BotContext, person: Person, args: list[str]) -> bool:
     """/checkin DAY HH:MM from a paired person: ask the partner to confirm."""
     try:
-        day, at = weekday(args[0], update, person), parse_hhmm(" ".join(args[1:]))
+        day, at = weekday(args[0], update, context, person), parse_hhmm(" ".join(args[1:]))
     except (InputError, IndexError):
         return False
     proposal = await context.services.db.run(propose_checkin, person.id, day, at)
@@ -333,7 +333,7 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
         "checkin/proposed",
         person,
         partner=proposal.partner_name,
-        day=weekday_name(day, locale_of(update, person)),
+        day=weekday_name(day, locale_of(update, context, person)),
         at=f"{at:%H:%M}",
         zone=proposal.zone,
     )

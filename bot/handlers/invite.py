@@ -24,6 +24,7 @@ from bot.handlers.common import (
     for_people,
     label,
     load_person,
+    locale_of,
     reply,
     tell,
     weekday,
@@ -352,7 +353,7 @@ async def preview(update: Update, context: BotContext, person: Person) -> None:
         reply_markup=answer_buttons(services.renderer, person.language, draft.id, preview=True),
     )
     own_words = " ".join(filter(None, [draft.choices.get("own_hope"), draft.personal_line]))
-    flags = check_tone(own_words) if own_words else []
+    flags = check_tone(own_words, person.language) if own_words else []
     if flags:
         await reply(update, context, "invite/tone", person, flags=flags)
     paired = await services.db.run(people.partner_of, person.id) is not None
@@ -390,7 +391,7 @@ async def on_preview_button(update: Update, context: BotContext) -> None:
         person = await load_person(update, context)
         await update.callback_query.answer(
             context.services.renderer.render(
-                "invite/preview_button", person.language if person else "en"
+                "invite/preview_button", locale_of(update, context, person)
             )
         )
 
@@ -428,7 +429,7 @@ async def _typed_time(update: Update, context: BotContext, person: Person, text:
     first, _, rest = text.strip().partition(" ")
     try:
         try:  # "sat 10:00", "Sa. 9 pm": a day, then a time
-            days, at = frozenset({weekday(first, update, person)}), parse_hhmm(rest)
+            days, at = frozenset({weekday(first, update, context, person)}), parse_hhmm(rest)
         except InputError:  # or only a time, for the next time it comes round
             days, at = EVERY_DAY, parse_hhmm(text)
     except InputError as exc:
@@ -498,7 +499,7 @@ async def open_invitation_link(
     if shown.problem is not None:
         await reply(update, context, "invite/link_problem", person, problem=shown.problem)
         return True
-    lang = person.language if person else people.language_for(user.language_code)
+    lang = person.language if person else context.services.renderer.language_for(user.language_code)
     await _show(update, context, shown, lang)
     await tell(
         context,
@@ -542,7 +543,7 @@ async def on_answer_button(update: Update, context: BotContext) -> None:
     ref, _, choice = argument.partition(".")
     user = query.from_user
     person = await load_person(update, context)
-    lang = person.language if person else people.language_for(user.language_code)
+    lang = person.language if person else context.services.renderer.language_for(user.language_code)
     if not ref.isdigit() or query.message.chat.id != user.id:
         await query.answer(renderer.render("invite/answer_ack", lang, result="not_yours"))
         return

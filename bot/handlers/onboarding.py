@@ -116,7 +116,8 @@ async def on_consent(update: Update, context: BotContext) -> None:
     services = context.services
     if await load_person(update, context) is not None:
         # A second tap, or an old copy of the question: consent was given already.
-        await query.answer(services.renderer.render("errors/button_done", locale_of(update)))
+        locale = locale_of(update, context)
+        await query.answer(services.renderer.render("errors/button_done", locale))
         return
     await query.answer()
     if answer != "yes":
@@ -129,7 +130,7 @@ async def on_consent(update: Update, context: BotContext) -> None:
         user.id,
         user.id,
         user.first_name or "",
-        user.language_code,
+        services.renderer.language_for(user.language_code),
         services.clock(),
     )
     await continue_onboarding(update, context, person)
@@ -163,7 +164,8 @@ async def on_keep_name(update: Update, context: BotContext) -> None:
     query = checked[0]
     person = await load_person(update, context)
     if person is None or person.awaiting != "name":
-        await query.answer(context.services.renderer.render("errors/button_done", "en"))
+        locale = locale_of(update, context)
+        await query.answer(context.services.renderer.render("errors/button_done", locale))
         await close_buttons(query)
         return
     await query.answer()

@@ -131,7 +131,7 @@ async def checkin_command(update: Update, context: BotContext, person: Person) -
         await _usage(update, context, person, WEEKLY_CHECKIN)
         return
     try:
-        day = weekday(args[0], update, person)
+        day = weekday(args[0], update, context, person)
         at = parse_hhmm(" ".join(args[1:]))
     except InputError as exc:
         await _usage(update, context, person, WEEKLY_CHECKIN, why(update, context, exc, person))

@@ -22,6 +22,7 @@ from bot.handlers.common import (
     checked_query,
     for_people,
     label,
+    locale_of,
     reply,
     tell,
 )
@@ -186,14 +187,12 @@ async def on_setting_button(update: Update, context: BotContext) -> None:
         await answer_stale(query, context)
         return
     await query.answer()
-    preview = renderer.render("therapist/preview", "en", card=card)
+    preview = renderer.render("therapist/preview", locale_of(update, context), card=card)
     await reply(update, context, "therapist/changed", preview=preview)
     await tell_partners(context, therapist.name, card)
 
 
-async def tell_partners(
-    context: BotContext, therapist_name: str, card: therapy.CoupleCard
-) -> None:
+async def tell_partners(context: BotContext, therapist_name: str, card: therapy.CoupleCard) -> None:
     """Each consenting partner learns what their therapist set, in their own zone."""
     persons = await context.services.db.run(
         people.by_ids, [p.person_id for p in card.partners if p.consented]
@@ -297,7 +296,7 @@ async def therapist_off_command(update: Update, context: BotContext, person: Per
     withdrawn = await services.db.run(therapists.withdraw, person.id, services.clock())
     await reply(update, context, "therapist/off", person, ended=bool(withdrawn.therapist_chat_ids))
     for chat_id in withdrawn.therapist_chat_ids:
-        await tell(context, chat_id, "en", "therapist/link_ended")
+        await tell(context, chat_id, None, "therapist/link_ended")
 
 
 async def wording_command(update: Update, context: BotContext) -> None:
