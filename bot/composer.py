@@ -12,14 +12,13 @@ import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
 from bot import prompt_sandbox
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
-from bot.render import FALLBACK_LOCALE, Renderer
+from bot.render import FALLBACK_LOCALE, Renderer, format_local
 from scheduler.dispatcher import SNOOZE_BUTTONS, choose_variant
 from scheduler.snoozes import SNOOZE_HOUR, snooze_target
 from scheduler.transport import Composed
@@ -142,7 +141,7 @@ class Composer:
         """A therapist's own wording, rendered in the sandbox; None falls back to ours."""
         if not ready.custom_template:
             return None
-        weekday = ready.due_at.astimezone(ZoneInfo(ready.zone)).strftime("%A")
+        weekday = format_local(ready.due_at, ready.zone, ready.language, "weekday")
         try:
             return prompt_sandbox.render(
                 ready.custom_template,

@@ -117,14 +117,6 @@ def format_local(
     return str(format_skeleton(_SKELETONS[kind], there, locale=cldr))
 
 
-def local_time(value: dt.datetime, zone: str, fmt: str = "%a %H:%M") -> str:
-    """Format an aware instant in a person's zone with strftime (English names only).
-
-    Kept for the handlers that still call it; new code uses `format_local`.
-    """
-    return value.astimezone(ZoneInfo(zone)).strftime(fmt)
-
-
 def _template_locale(context: Context) -> str | None:
     """The locale a template belongs to: the first part of its name ("de/...")."""
     name = context.name or ""

@@ -67,7 +67,8 @@ class ScheduleView:
     zone: str
     window_minutes: int
     on: bool
-    next_times: tuple[str, ...]
+    next_at: tuple[dt.datetime, ...]
+    """The next fire instants; templates write them in the reader's language and zone."""
     set_by: str
     shared: bool = False
 
@@ -80,18 +81,18 @@ def view(schedule: Schedule, count: int = 3, zone: str | None = None) -> Schedul
     rule = rule_of(schedule)
     shown_zone = zone or schedule.zone
     tz = ZoneInfo(shown_zone)
-    times: tuple[str, ...] = ()
-    local_time = schedule.local_time.strftime("%H:%M")
+    times: tuple[dt.datetime, ...] = ()
+    local_time = schedule.local_time.isoformat(timespec="minutes")
     weekdays = tuple(sorted(rule.weekdays))
     if schedule.next_fire_at is not None:
         first = schedule.next_fire_at
         rest = upcoming(rule, first, count - 1) if count > 1 else []
-        times = tuple(t.astimezone(tz).strftime("%a %H:%M") for t in [first, *rest])
+        times = (first, *rest)
         if shown_zone != schedule.zone:
             own = first.astimezone(ZoneInfo(schedule.zone))
             shown = first.astimezone(tz)
             shift = (shown.date() - own.date()).days
-            local_time = shown.strftime("%H:%M")
+            local_time = shown.time().isoformat(timespec="minutes")
             weekdays = tuple(sorted((d + shift) % 7 for d in rule.weekdays))
     return ScheduleView(
         kind=schedule.kind,
@@ -100,7 +101,7 @@ def view(schedule: Schedule, count: int = 3, zone: str | None = None) -> Schedul
         zone=shown_zone,
         window_minutes=schedule.window_minutes,
         on=schedule.next_fire_at is not None,
-        next_times=times,
+        next_at=times,
         set_by=schedule.set_by,
         shared=schedule.couple_id is not None,
     )

@@ -244,6 +244,7 @@ class Shown:
     personal_line: str | None = None
     initiator_chat_id: int | None = None
     initiator_language: str | None = None
+    initiator_zone: str | None = None
 
 
 def _shown(session: Session, invitation: Invitation) -> Shown:
@@ -256,6 +257,7 @@ def _shown(session: Session, invitation: Invitation) -> Shown:
         invitation.personal_line,
         initiator.chat_id,
         initiator.language,
+        initiator.timezone,
     )
 
 

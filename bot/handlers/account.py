@@ -21,14 +21,12 @@ from bot.handlers.common import (
     reply,
 )
 from bot.keyboards import buttons, data
-from bot.render import language_name, local_time
+from bot.render import format_local, language_name
 from scheduler.schedules import view
 from storage import people
 from storage.models import Person
 
 log = logging.getLogger(__name__)
-
-DATE_FORMAT = "%d %b %Y"
 
 
 @for_people(allow_stopped=True)
@@ -54,12 +52,12 @@ async def settings_command(update: Update, context: BotContext, person: Person) 
         person,
         s=s,
         language=language_name(s.person.language),
-        local_now=local_time(now, zone, "%H:%M"),
-        consented=local_time(s.person.consented_at, zone, DATE_FORMAT),
+        local_now=format_local(now, zone, person.language, "time"),
+        consented=format_local(s.person.consented_at, zone, person.language, "date"),
         stopped=s.person.stopped_at is not None,
         paused=people.is_paused(s.person, now),
         paused_until=(
-            local_time(s.person.paused_until, zone, "%a %d %b %H:%M")
+            format_local(s.person.paused_until, zone, person.language, "day_time")
             if s.person.paused_until and people.is_paused(s.person, now)
             else None
         ),
@@ -120,7 +118,9 @@ async def pause_command(update: Update, context: BotContext, person: Person) -> 
         return
     until = None
     if person.paused_until is not None:
-        until = local_time(person.paused_until, person.timezone or "UTC", "%a %d %b %H:%M")
+        until = format_local(
+            person.paused_until, person.timezone or "UTC", person.language, "day_time"
+        )
     await reply(update, context, "account/paused", person, until=until)
 
 

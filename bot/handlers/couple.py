@@ -30,7 +30,7 @@ from bot.handlers.onboarding import (
     user_data,
 )
 from bot.keyboards import buttons, data
-from bot.render import local_time, weekday_name
+from bot.render import format_local, weekday_name
 from scheduler.rules import InputError, parse_hhmm, same_moment_in
 from scheduler.schedules import answer_proposal, propose_checkin, view
 from storage import appreciations, couples, deliveries, people
@@ -306,7 +306,7 @@ async def journal_command(update: Update, context: BotContext, person: Person) -
         person,
         entries=[
             {
-                "date": local_time(e.written_at, zone, "%a %d %b"),
+                "date": format_local(e.written_at, zone, person.language, "day"),
                 "text": e.text,
                 "shared": e.shared_at is not None,
             }

@@ -33,7 +33,7 @@ from bot.handlers.common import (
 from bot.handlers.onboarding import ask_timezone
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
-from bot.render import local_time
+from bot.render import format_local
 from bot.tone import check_tone
 from scheduler.rules import EVERY_DAY, InputError, Rule, next_fire_at, parse_hhmm
 from scheduler.schedules import NeedsTimezone, set_schedule, turn_off, view
@@ -84,7 +84,11 @@ async def invite_command(update: Update, context: BotContext, person: Person) ->
         markup = None
         if invitation.status in ("scheduled", "link"):
             markup = buttons(_row(context, update, person, ("invite_cancel", "cancel.x")))
-        when = local_time(invitation.send_at, zone, "%a %d %b %H:%M") if invitation.send_at else ""
+        when = (
+            format_local(invitation.send_at, zone, person.language, "day_time")
+            if invitation.send_at
+            else ""
+        )
         await reply(
             update,
             context,
@@ -104,7 +108,7 @@ async def invite_command(update: Update, context: BotContext, person: Person) ->
             "invite/cooldown",
             person,
             markup=path,
-            possible_from=local_time(gate.possible_from, zone, "%a %d %b"),
+            possible_from=format_local(gate.possible_from, zone, person.language, "day"),
         )
         return
     if gate.result == "opted_out":
@@ -416,7 +420,12 @@ async def _ask_time(update: Update, context: BotContext, person: Person) -> None
     choices = _evening_choices(services.clock(), zone)
     markup = buttons(
         *[
-            [(local_time(c, zone, "%a %H:%M"), data(FLOW, f"at.{int(c.timestamp())}"))]
+            [
+                (
+                    format_local(c, zone, person.language, "weekday_time"),
+                    data(FLOW, f"at.{int(c.timestamp())}"),
+                )
+            ]
             for c in choices
         ]
     )
@@ -474,7 +483,7 @@ async def _send(update: Update, context: BotContext, person: Person, when: dt.da
         person,
         partner=partner,
         now=result.send_at <= now,
-        when=local_time(result.send_at, zone, "%a %d %b %H:%M"),
+        when=format_local(result.send_at, zone, person.language, "day_time"),
     )
     log.info("invitation scheduled")
 
@@ -584,7 +593,8 @@ async def on_answer_button(update: Update, context: BotContext) -> None:
         return
     await close_buttons(query)
     if answered.result == "remind" and answered.remind_on is not None:
-        when = answered.remind_on.strftime("%a %d %b")
+        zone = (person.timezone if person else None) or "UTC"
+        when = format_local(answered.remind_on, zone, lang, "day")
         await context.bot.send_message(
             chat_id,
             renderer.render("invite/reminder_set", lang, when=when),
@@ -638,7 +648,7 @@ async def _tell_initiator_not_now(
         "invite/not_now_initiator",
         lang,
         partner=partner,
-        possible_from=possible.strftime("%a %d %b"),
+        possible_from=format_local(possible, shown.initiator_zone or "UTC", lang, "day"),
     )
     await context.bot.send_message(
         shown.initiator_chat_id,

@@ -22,7 +22,7 @@ from bot.handlers.common import (
     reply_keyboard,
 )
 from bot.keyboards import buttons, data
-from bot.render import local_time
+from bot.render import format_local
 from scheduler import schedules
 from storage import people
 from storage.models import Person
@@ -290,7 +290,7 @@ async def set_zone(update: Update, context: BotContext, person: Person, zone: st
         person,
         markup=REMOVE_KEYBOARD,
         zone=zone,
-        local_now=local_time(now, zone, "%H:%M"),
+        local_now=format_local(now, zone, person.language, "time"),
         first_time=first_time,
         name=person.display_name,
     )

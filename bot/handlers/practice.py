@@ -28,7 +28,7 @@ from bot.handlers.common import (
 from bot.handlers.couple import propose
 from bot.handlers.onboarding import ask_timezone
 from bot.keyboards import buttons, data
-from bot.render import local_time
+from bot.render import format_local
 from scheduler import snoozes
 from scheduler.rules import EVERY_DAY, InputError, parse_hhmm, parse_time_range
 from scheduler.schedules import (
@@ -207,7 +207,11 @@ async def on_snooze(update: Update, context: BotContext) -> None:
         services.clock(),
         grace=services.settings.grace_seconds,
     )
-    when = local_time(result.until, result.zone, "%a %H:%M") if result.until else None
+    when = (
+        format_local(result.until, result.zone, person.language, "weekday_time")
+        if result.until
+        else None
+    )
     if result.result != "ok":
         await query.answer(
             renderer.render(
@@ -229,7 +233,7 @@ async def on_snooze(update: Update, context: BotContext) -> None:
             other.language,
             "checkin/moved",
             by=result.by_name,
-            when=local_time(result.until, other.zone, "%a %H:%M"),
+            when=format_local(result.until, other.zone, other.language, "weekday_time"),
         )
 
 
