@@ -38,6 +38,7 @@ from bot.ratelimit import TelegramRateLimiter
 from bot.send_errors import BotApiHTTPXRequest
 from bot.startup import patiently
 from bot.transport import TelegramTransport
+from bot.updates import PerChatUpdateProcessor
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
 from storage import couples, invitations, therapists
@@ -77,6 +78,8 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
                 settings.rate_limit_per_second, settings.rate_limit_per_chat_per_second
             )
         )
+        # Different chats at once, each chat in order: one person's burst delays only them.
+        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = DEFAULT_API_BASE_URL
     log_level: str = "INFO"
     templates_dir: Path = DEFAULT_TEMPLATES_DIR
+    concurrent_updates: Annotated[int, Field(ge=1, le=1024)] = 64
     default_language: str = REFERENCE_LANGUAGE
 
     # Long polling: how long one getUpdates call may wait on Telegram's side.

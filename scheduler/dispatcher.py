@@ -149,11 +149,11 @@ class Dispatcher:
         if self._plans_checked is not None and now - self._plans_checked < PLAN_CHECK:
             return
         self._plans_checked = now
-        await self.db.run(apply_plans, now)
+        await self.db.run_bulk(apply_plans, now)
 
     async def send_invitation_reminders(self) -> int:
         """The once-only reminders partners asked for; marked sent before they go."""
-        due = await self.db.run(invitations.take_due_reminders, self.clock())
+        due = await self.db.run_bulk(invitations.take_due_reminders, self.clock())
         for reminder in due:
             composed = self.composer.compose_reminder(reminder)
             result = await self.transport.send(
@@ -167,7 +167,7 @@ class Dispatcher:
         """Claim one batch of due schedules; returns how many schedules were claimed."""
         now = self.clock()
         try:
-            report = await self.db.run(
+            report = await self.db.run_bulk(
                 claims.claim_due, now, limit=self.batch_size, grace=self.grace, slotter=self.slotter
             )
         except store.ClaimConflict as exc:
@@ -191,13 +191,13 @@ class Dispatcher:
     async def send_ready(self) -> int:
         """Send one chunk of deliveries whose time has come; returns how many were tried."""
         now = self.clock()
-        taken = await self.db.run(claims.take_ready, now, limit=self.chunk)
+        taken = await self.db.run_bulk(claims.take_ready, now, limit=self.chunk)
         self.stats.missed += taken.missed
         self.stats.skipped += taken.skipped
         if not taken.ready:
             return 0
         outcomes = await asyncio.gather(*(self._send_bounded(ready) for ready in taken.ready))
-        await self.db.run(store.record_outcomes, outcomes, self.clock())
+        await self.db.run_bulk(store.record_outcomes, outcomes, self.clock())
         return len(outcomes)
 
     async def _send_bounded(self, ready: Ready) -> Outcome:

@@ -9,12 +9,15 @@ dispatcher, tests and benchmarks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import itertools
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -132,6 +135,78 @@ def upgrade(url: str) -> None:
         raise problem from exc
 
 
+class Lane(IntEnum):
+    """Which work goes first on the database threads (lower first)."""
+
+    INTERACTIVE = 0
+    BULK = 1
+
+
+class PriorityExecutor:
+    """A fixed set of threads taking jobs from one priority queue.
+
+    A reply's query never waits behind queued bulk work (claim batches); a job already
+    running is never interrupted, which is why the dispatcher keeps its batches short.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, _Job | None]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"db-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    async def submit(self, fn: Callable[[], T], lane: Lane) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put((int(lane), next(self._order), _Job(fn, future, loop)))
+        return await future
+
+    def _work(self) -> None:
+        while True:
+            _, _, job = self._queue.get()
+            if job is None:
+                return
+            job.run()
+
+    def shutdown(self, wait: bool = True) -> None:
+        # Queued after everything else in the last lane: work already queued finishes.
+        for _ in self._threads:
+            self._queue.put((len(Lane), next(self._order), None))
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+
+class _Job:
+    """One call, and where its result goes back to (thread-safe)."""
+
+    def __init__(
+        self, fn: Callable[[], Any], future: asyncio.Future[Any], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.fn, self.future, self.loop = fn, future, loop
+
+    def run(self) -> None:
+        result, error = None, None
+        try:
+            result = self.fn()
+        except BaseException as exc:  # handed to the awaiting coroutine, never lost
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed while this ran
+            self.loop.call_soon_threadsafe(_settle, self.future, result, error)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
 class Database:
     """A session factory plus the thread pool the bot uses to reach it.
 
@@ -156,7 +231,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         # SQLite allows one writer at a time: one thread avoids busy waits inside the process.
         workers = threads if threads is not None else (1 if self.is_sqlite else 4)
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+        self._executor = PriorityExecutor(workers)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -174,10 +249,19 @@ class Database:
     async def run(
         self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run `fn(session, ...)` in its own transaction on the database thread pool."""
-        loop = asyncio.get_running_loop()
+        """Run `fn(session, ...)` in its own transaction on the database threads.
+
+        For what a person is waiting on (a reply): it goes ahead of any bulk work queued.
+        """
         job = functools.partial(self.call, fn, *args, **kwargs)
-        return await loop.run_in_executor(self._executor, job)
+        return await self._executor.submit(job, Lane.INTERACTIVE)
+
+    async def run_bulk(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like `run`, for the dispatcher's claim, take and record: it yields to replies."""
+        job = functools.partial(self.call, fn, *args, **kwargs)
+        return await self._executor.submit(job, Lane.BULK)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
