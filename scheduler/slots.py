@@ -231,17 +231,7 @@ class SlotGrid:
         """
         if now is not None and now > self._now:
             self._now = now
-        start = max(earliest, self._now, self.blocked_until)
-        interval = self.chat_interval
-        if chat_id is not None and interval:
-            start = max(start, self._next_chat.get(chat_id, start))
-        slot = (
-            max(self._take(self._cell_at_or_after(start)), start) if self.global_interval else start
-        )
-        if chat_id is not None and interval:
-            self._next_chat[chat_id] = slot + interval
-        self._maybe_prune()
-        return slot
+        return self._reserve(chat_id, earliest, None, 0.0)
 
     def assign(self, wants: Sequence[Want], now: float, salt: int = _DEFAULT_SALT) -> list[Placed]:
         """Give each delivery of a claim batch its slot, in the fair order.
@@ -255,57 +245,77 @@ class SlotGrid:
         Returns:
             One `Placed` per want, in the order of `wants`.
         """
-        placed: dict[int, Placed] = {}
+        if now > self._now:
+            self._now = now
+        slots = [0.0] * len(wants)
         for i in fair_order(wants, salt):
             want = wants[i]
             early = want.window_start
-            if early is None or early >= want.due or not self.global_interval:
-                slot = self.reserve(want.chat_id, want.due, now)
-            else:
-                slot = self._place_early(want, early, now)
-            placed[i] = Placed(want.key, slot, slot > want.latest)
-        return [placed[i] for i in range(len(wants))]
+            if early is not None and early >= want.due:
+                early = None
+            slots[i] = self._reserve(want.chat_id, want.due, early, want.latest)
+        return [
+            Placed(want.key, slot, slot > want.latest)
+            for want, slot in zip(wants, slots, strict=True)
+        ]
 
-    def _place_early(self, want: Want, early: float, now: float) -> float:
-        if now > self._now:
-            self._now = now
-        chat_free = (
-            self._next_chat.get(want.chat_id, -math.inf)
-            if want.chat_id is not None and self.chat_interval
-            else -math.inf
-        )
-        start = max(want.due, self._now, self.blocked_until, chat_free)
-        cell = self._find(self._cell_at_or_after(start))
-        if self._instant(cell) > want.latest and chat_free <= early:
-            # Going early keeps the chat's slots in order only when it has none ahead.
-            start = max(early, self._now, self.blocked_until)
-            cell = self._find(self._cell_at_or_after(start))
-        slot = max(self._take(cell), start)
-        if want.chat_id is not None and self.chat_interval:
-            self._next_chat[want.chat_id] = max(chat_free, slot + self.chat_interval)
-        self._maybe_prune()
+    def _reserve(
+        self, chat_id: int | str | None, earliest: float, early: float | None, latest: float
+    ) -> float:
+        """The slot for one message; with `early`, go back to it rather than past `latest`."""
+        start = earliest
+        if self._now > start:
+            start = self._now
+        if self.blocked_until > start:
+            start = self.blocked_until
+        chat = chat_id if self.chat_interval else None
+        chat_free = -math.inf
+        if chat is not None:
+            chat_free = self._next_chat.get(chat, chat_free)
+            if chat_free > start:
+                start = chat_free
+        gap = self.global_interval
+        if not gap:
+            slot = start
+        else:
+            taken = self._taken
+            if self._now >= self._last + gap:
+                # Nothing reserved can be within a gap of any slot from now on: start
+                # afresh here, so an idle limiter sends at once, not at a grid line.
+                taken.clear()
+                self._origin = start
+                cell = 0
+            else:
+                cell = self._cell_at_or_after(start)
+                if early is not None and chat_free <= early and self._instant(cell) > latest:
+                    # Early inside the window rather than late. Only for a chat with no
+                    # slot ahead, so that its slots stay in order.
+                    start = max(early, self._now, self.blocked_until)
+                    cell = self._cell_at_or_after(start)
+            taken[cell] = cell + 1
+            slot = self._origin + cell * gap
+            if slot > self._last:
+                self._last = slot
+            # A start a rounding error past a grid line took that line: never before start.
+            if slot < start:
+                slot = start
+        if chat is not None:
+            self._next_chat[chat] = slot + self.chat_interval
+        if len(self._taken) > self._prune_cells_at or len(self._next_chat) > self._prune_chats_at:
+            self._prune()
         return slot
 
     def _instant(self, cell: int) -> float:
         return self._origin + cell * self.global_interval
 
     def _cell_at_or_after(self, start: float) -> int:
-        gap = self.global_interval
-        if self._now >= self._last + gap:
-            # Nothing reserved can be within a gap of any slot from now on: start afresh
-            # here, so an idle limiter sends at once instead of waiting for a grid line.
-            self._taken.clear()
-            self._origin = start
-            return 0
-        # A start a rounding error past a grid line still takes that line (`reserve` then
-        # returns the start itself, microseconds off the grid).
-        return math.ceil((start - self._origin) / gap - _ROUNDING)
+        """The first free cell whose instant is at or after `start`."""
+        cell = math.ceil((start - self._origin) / self.global_interval - _ROUNDING)
+        return self._find(cell) if cell in self._taken else cell
 
     def _find(self, cell: int) -> int:
-        """The first free cell at or after `cell`, compressing the path walked."""
+        """The first free cell at or after a taken `cell`, compressing the path walked."""
         taken = self._taken
-        if cell not in taken:
-            return cell
         root = taken[cell]
         steps = 1
         while root in taken:
@@ -316,20 +326,13 @@ class SlotGrid:
             taken[cell], cell = root, taken[cell]
         return root
 
-    def _take(self, cell: int) -> float:
-        cell = self._find(cell)
-        self._taken[cell] = cell + 1
-        slot = self._instant(cell)
-        if slot > self._last:
-            self._last = slot
-        return slot
-
-    def _maybe_prune(self) -> None:
-        if len(self._taken) > self._prune_cells_at and self._now > -math.inf:
+    def _prune(self) -> None:
+        if len(self._taken) > self._prune_cells_at:
             # Cells before now can never be returned again; pointers run forward only, so
-            # the rest stays consistent.
-            below = math.floor((self._now - self._origin) / self.global_interval)
-            self._taken = {c: n for c, n in self._taken.items() if c >= below}
+            # the rest stays consistent. Without a `now` nothing is behind.
+            if self._now > -math.inf:
+                below = math.floor((self._now - self._origin) / self.global_interval)
+                self._taken = {c: n for c, n in self._taken.items() if c >= below}
             self._prune_cells_at = max(_PRUNE_FLOOR, 2 * len(self._taken))
         if len(self._next_chat) > self._prune_chats_at:
             now = self._now
