@@ -15,9 +15,14 @@ old       `scheduler.ratelimit.Limits.reserve(chat, T)` for every nudge. It is q
           `--old-max` nudges (default 10,000: about 4 s a repeat on an idle core).
 reserve   `SlotGrid.reserve(chat, T, now=T)` for every nudge: the same work, on the grid.
 assign    `SlotGrid.assign(wants, T)`: the claim-time API, with the fair order (a sort)
-          and deadlines; building the `Want` objects is not timed.
+          and deadlines, all N in one call; building the `Want` objects is not timed.
+          Its cost per nudge grows with N: the fair order visits the wants in a
+          shuffled order, so past the CPU caches every access is a miss.
+batches   The same wants through `assign` in claim batches of 500 (the dispatcher's
+          default `batch_size`) on one grid, as `claim_due` would call it.
 
 Each repeat starts from a fresh structure; the garbage collector is off while timing.
+Progress (each repeat as it ends) goes to stderr, the table to stdout.
 Standard library only, besides the two modules measured. `os.getloadavg()` is printed
 before and after: this machine is shared, so read the figures relative to each other.
 """
@@ -39,7 +44,8 @@ from scheduler.slots import SlotGrid, Want
 
 DUE = 1_800_000_000.0
 NIGHT = dt.date(2027, 1, 15)
-PHASES = ("old", "reserve", "assign")
+PHASES = ("old", "reserve", "assign", "batches")
+BATCH = 500  # the dispatcher's default claim batch
 
 
 def _old(n: int) -> Callable[[], None]:
@@ -60,11 +66,30 @@ def _reserve(n: int) -> Callable[[], None]:
     return run
 
 
+def _wants(n: int) -> list[Want]:
+    gc.disable()  # a million new objects would otherwise trigger full collections
+    try:
+        return [Want(chat, chat, DUE, DUE + 1800, who=chat, night=NIGHT) for chat in range(n)]
+    finally:
+        gc.enable()
+
+
 def _assign(n: int) -> Callable[[], None]:
-    wants = [Want(chat, chat, DUE, DUE + 1800, who=chat, night=NIGHT) for chat in range(n)]
+    wants = _wants(n)
 
     def run() -> None:
         SlotGrid(30, 1).assign(wants, DUE)
+
+    return run
+
+
+def _batches(n: int) -> Callable[[], None]:
+    wants = _wants(n)
+
+    def run() -> None:
+        grid = SlotGrid(30, 1)
+        for first in range(0, n, BATCH):
+            grid.assign(wants[first : first + BATCH], DUE)
 
     return run
 
@@ -81,6 +106,7 @@ def _measure(run: Callable[[], None], n: int, repeats: int) -> tuple[float, floa
             per_nudge.append((time.perf_counter() - started) / n * 1e6)
         finally:
             gc.enable()
+        print(f"  {n:,}: {per_nudge[-1]:.2f} µs per nudge", file=sys.stderr, flush=True)
     return min(per_nudge), statistics.median(per_nudge)
 
 
@@ -102,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     header = ["due at once", *args.phases]
     print(" | ".join(f"{h:>17}" for h in header))
     print(" | ".join(["-" * 17] * len(header)))
-    builders = {"old": _old, "reserve": _reserve, "assign": _assign}
+    builders = {"old": _old, "reserve": _reserve, "assign": _assign, "batches": _batches}
     for n in args.sizes:
         cells = [f"{n:>17,}"]
         for phase in args.phases:
