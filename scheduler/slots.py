@@ -2,7 +2,8 @@
 
 Telegram allows about 30 messages a second overall and 1 a second per chat. This module
 hands out send instants that keep both limits (with the same 3% safety margin as
-`scheduler.ratelimit`), in O(1) amortised steps per nudge, and decides who goes first when
+`scheduler.ratelimit`), in a constant number of amortised steps per nudge on the patterns
+the dispatcher produces (see below for the worst case), and decides who goes first when
 more people are due than the limits can reach inside their delivery windows. It is pure:
 standard library only, every instant is an explicit float (seconds since the epoch), no
 clock is read.
@@ -34,8 +35,9 @@ of per-second buckets with free counts would need the same "next non-full bucket
 on top, so it would be this structure with coarser cells.
 
 The price of the grid is that a slot can be up to one gap (about 34 ms at 30/s) later
-than the earliest instant when other slots are near; a slot with nothing reserved within
-a gap before it re-anchors the grid there, so an idle limiter sends at once.
+than the earliest instant when other slots are near. Once ``now`` is a gap past the
+latest reserved slot, the next reservation re-anchors the grid at its own start, so an
+idle limiter sends at once and a new crowded minute starts exactly on its minute.
 
 Per-chat next-free times live in a dict that is pruned (amortised, when it has doubled
 since the last prune) to the chats whose next slot is still ahead of ``now``.
@@ -59,6 +61,11 @@ capacity a quarter of everyone would miss both. `fair_order` instead:
 Deadlines come before rotation: a batch is ordered by the end of each window first
 (earliest deadline first is what meets most windows when they open together), then by
 the fair order among equal ends.
+
+The order is fair among the wants of one `SlotGrid.assign` call. Wants placed by an
+earlier call keep their slots, so when a crowded minute is claimed in several batches,
+which people land in the first batch matters as much as this order: the claim query
+should take the whole crowded instant in one batch, or order it by the same rotation.
 
 Windows
 -------
