@@ -39,8 +39,10 @@ than the earliest instant when other slots are near. Once ``now`` is a gap past 
 latest reserved slot, the next reservation re-anchors the grid at its own start, so an
 idle limiter sends at once and a new crowded minute starts exactly on its minute.
 
-Per-chat next-free times live in a dict that is pruned (amortised, when it has doubled
-since the last prune) to the chats whose next slot is still ahead of ``now``.
+Per-chat next-free times live in a dict that is pruned to the chats whose next slot is
+still ahead of ``now``, and taken cells to those not behind it: when a dict has doubled
+since the last prune (amortised O(1)) and, as in `Limits`, when ``now`` has moved on
+five seconds.
 
 The fair order
 --------------
@@ -106,8 +108,10 @@ _MASK64 = (1 << 64) - 1
 _DEFAULT_SALT = 0x6E75_6467_6562_6F74  # "nudgebot"
 # A fraction of a cell (about 3 µs at 30/s): larger than float rounding at epoch scale.
 _ROUNDING = 1e-4
-# Below this size nothing is pruned: a prune walks the whole dict.
+# A prune walks both dicts: it runs when one has doubled since the last (but not below
+# this size), or when `now` has moved on this many seconds (a real-time limiter).
 _PRUNE_FLOOR = 4096
+_PRUNE_EVERY = 5.0
 
 
 def stable_point(who: int, salt: int = _DEFAULT_SALT) -> int:
@@ -206,6 +210,7 @@ class SlotGrid:
         self._next_chat: dict[int | str, float] = {}
         self._prune_cells_at = _PRUNE_FLOOR
         self._prune_chats_at = _PRUNE_FLOOR
+        self._pruned_at = -math.inf
 
     @property
     def chats_tracked(self) -> int:
@@ -308,7 +313,11 @@ class SlotGrid:
                 slot = start
         if chat is not None:
             self._next_chat[chat] = slot + self.chat_interval
-        if len(self._taken) > self._prune_cells_at or len(self._next_chat) > self._prune_chats_at:
+        if (
+            len(self._taken) > self._prune_cells_at
+            or len(self._next_chat) > self._prune_chats_at
+            or self._now - self._pruned_at > _PRUNE_EVERY
+        ):
             self._prune()
         return slot
 
@@ -334,17 +343,17 @@ class SlotGrid:
         return root
 
     def _prune(self) -> None:
-        if len(self._taken) > self._prune_cells_at:
+        """Forget cells and chats behind now; linear, so run only on doubling or every 5 s."""
+        now = self._now
+        if now > -math.inf:
             # Cells before now can never be returned again; pointers run forward only, so
-            # the rest stays consistent. Without a `now` nothing is behind.
-            if self._now > -math.inf:
-                below = math.floor((self._now - self._origin) / self.global_interval)
-                self._taken = {c: n for c, n in self._taken.items() if c >= below}
-            self._prune_cells_at = max(_PRUNE_FLOOR, 2 * len(self._taken))
-        if len(self._next_chat) > self._prune_chats_at:
-            now = self._now
+            # the rest stays consistent.
+            below = math.floor((now - self._origin) / self.global_interval) if self._taken else 0
+            self._taken = {c: n for c, n in self._taken.items() if c >= below}
             self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
-            self._prune_chats_at = max(_PRUNE_FLOOR, 2 * len(self._next_chat))
+            self._pruned_at = now
+        self._prune_cells_at = max(_PRUNE_FLOOR, 2 * len(self._taken))
+        self._prune_chats_at = max(_PRUNE_FLOOR, 2 * len(self._next_chat))
 
 
 def unmet_count(placed: Iterable[Placed]) -> int:

@@ -119,6 +119,14 @@ def test_memory_holds_only_chats_and_cells_still_ahead() -> None:
         assert all(b - a >= CHAT_GAP - EPS for a, b in itertools.pairwise(mine))
 
 
+def test_after_five_quiet_seconds_memory_holds_only_what_is_ahead() -> None:
+    grid = SlotGrid(per_second=1000, per_chat_per_second=1)
+    for i in range(3_000):
+        grid.reserve(i, i / 1000, now=i / 1000)
+    grid.reserve(-1, 100.0, now=100.0)
+    assert grid.chats_tracked == 1 and grid.cells_tracked == 1
+
+
 @pytest.mark.parametrize("size", [1_000, 10_000, 100_000], ids=["1k", "10k", "100k"])
 def test_a_reservation_walks_a_constant_number_of_steps_whatever_the_crowd(size: int) -> None:
     # One person in ten has three nudges at once, adjacent, as in a real crowded minute.
