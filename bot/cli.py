@@ -11,6 +11,7 @@ import click
 from bot import logs
 from bot.checks_cli import check_group
 from bot.i18n import i18n
+from bot.seed_cli import seed_command
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("nudgebot")
@@ -267,6 +268,7 @@ def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
 
 main.add_command(i18n)
 main.add_command(check_group)
+main.add_command(seed_command)
 
 
 if __name__ == "__main__":
