@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Table, and_, delete, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -31,6 +31,7 @@ from storage.models import (
     NIGHTLY_APPRECIATION,
     TIMING_TIP,
     WEEKLY_CHECKIN,
+    Base,
     Delivery,
     WeeklyCount,
 )
@@ -52,6 +53,8 @@ _COLUMNS = (
     Delivery.response,
 )
 Occurrence = tuple[int | None, dt.datetime]
+# Deleted as a Core table: the ORM's bulk-delete bookkeeping is not needed here.
+_DELIVERIES: Table = Base.metadata.tables["deliveries"]
 # A row of `_COLUMNS` (typed loosely: Row's generic form differs between SQLAlchemy 2.0 and 2.1).
 Found = Any
 
@@ -95,10 +98,9 @@ def purge_deliveries(session: Session, before: dt.datetime, batch: int = DEFAULT
     ids = [row.id for row in rows]
     deleted: list[Found] = list(
         session.execute(
-            delete(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.status.not_in(IN_FLIGHT))
-            .returning(*_COLUMNS)
-            .execution_options(synchronize_session=False)
+            delete(_DELIVERIES)
+            .where(_DELIVERIES.c.id.in_(ids), _DELIVERIES.c.status.not_in(IN_FLIGHT))
+            .returning(*(_DELIVERIES.c[column.key] for column in _COLUMNS))
         ).all()
     )
     _add_counts(session, deleted)
@@ -130,16 +132,11 @@ def _whole_occurrences(session: Session, rows: list[Found], locking: bool) -> li
     if not occurrences:
         return rows
     taken = {r.id for r in rows}
+    scheduled = [(schedule_id, due) for schedule_id, due in occurrences if schedule_id is not None]
+    unscheduled = [due for schedule_id, due in occurrences if schedule_id is None]
     match = or_(
-        *(
-            and_(
-                Delivery.schedule_id.is_(None)
-                if schedule_id is None
-                else Delivery.schedule_id == schedule_id,
-                Delivery.due_at == due_at,
-            )
-            for schedule_id, due_at in occurrences
-        )
+        tuple_(Delivery.schedule_id, Delivery.due_at).in_(scheduled),
+        and_(Delivery.schedule_id.is_(None), Delivery.due_at.in_(unscheduled)),
     )
     siblings_query = select(*_COLUMNS).where(
         Delivery.kind == WEEKLY_CHECKIN, match, Delivery.id.not_in(taken)

@@ -202,16 +202,17 @@ def test_a_purge_of_everything_keeps_every_weeks_counts(db: Database, couple: Co
     assert sum(w.checkins_done for w in before) >= 4
 
 
+@pytest.mark.parametrize("schedule_kept", [True, False], ids=["schedule-kept", "schedule-gone"])
 def test_a_check_in_done_by_both_still_counts_once_after_a_purge(
-    db: Database, couple: Couple
+    db: Database, couple: Couple, schedule_kept: bool
 ) -> None:
     sunday = dt.datetime(2026, 11, 29, 19, tzinfo=dt.UTC) - dt.timedelta(weeks=12)
+    # A deleted schedule leaves its deliveries with no schedule id (ON DELETE SET NULL).
+    schedule_id = couple.checkin_schedule if schedule_kept else None
 
     def both_done(session: Session) -> None:
         for person in (couple.maya, couple.jonas):
-            session.add(
-                _delivery(person, WEEKLY_CHECKIN, sunday, "sent", "done", couple.checkin_schedule)
-            )
+            session.add(_delivery(person, WEEKLY_CHECKIN, sunday, "sent", "done", schedule_id))
 
     db.call(both_done)
     weeks = 13
