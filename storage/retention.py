@@ -66,11 +66,13 @@ def week_of(due_at: dt.datetime) -> dt.date:
 
 
 def purge_deliveries(session: Session, before: dt.datetime, batch: int = DEFAULT_BATCH) -> int:
-    """Delete up to about `batch` finished deliveries due before `before`; return how many.
+    """Delete about `batch` finished deliveries due before `before`; return how many.
 
     What they counted for the therapist is added to `weekly_counts` in the same
-    transaction. A return value below `batch` means nothing more is due for purging (or
-    the rest is held by another transaction right now).
+    transaction. A check-in row brings its partner's copy of the occurrence along, so a
+    batch can be a little larger than `batch`, or smaller when such a copy is held by
+    another transaction (that occurrence waits for a later batch). 0 means nothing more
+    can be purged now.
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
