@@ -50,7 +50,8 @@ class ChatIdsTaken(SeedError):
 
     def __init__(self, count: int, first: int, last: int) -> None:
         super().__init__(
-            f"{count} people already have a chat id in {first}..{last}; "
+            f"{count} {'person already has' if count == 1 else 'people already have'} "
+            f"a chat id in {first}..{last}; "
             "choose another --first-chat-id"
         )
         self.count = count

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
+from scheduler.claims import Slotter, claim_due
 from scheduler.rules import next_fire_at
 from scheduler.schedules import rule_of
 from scheduler.seed import due_at, nightly_slots
@@ -75,6 +76,24 @@ def test_seeded_people_are_due_minutes_from_now_in_each_of_their_zones(db: Datab
         assert schedule.weekdays == 127 and schedule.window_minutes == 0
 
 
+def test_the_dispatcher_claims_every_seeded_nudge_at_that_minute_and_not_before(
+    db: Database,
+) -> None:
+    _seed(
+        db, "--people", "8", "--first-chat-id", "3000", "--nightly-in", "30",
+        "--zones", ",".join(ZONES),
+    )  # fmt: skip
+
+    def claim(session: Session, now: dt.datetime) -> int:
+        report = claim_due(session, now, limit=100, grace=lambda _: 3600.0, slotter=Slotter(0))
+        return report.claimed
+
+    assert db.call(claim, DUE - dt.timedelta(seconds=1)) == 0
+    assert db.call(claim, DUE) == 8
+    next_times = {s.next_fire_at for _, s in db.call(_seeded)}
+    assert next_times == {DUE + dt.timedelta(days=1)}
+
+
 def test_the_json_report_says_who_was_made_and_when_they_are_due(db: Database) -> None:
     result = _seed(
         db, "--people", "7", "--first-chat-id", "5000", "--nightly-in", "30",
@@ -128,6 +147,16 @@ def test_with_force_it_seeds_beside_real_people_and_leaves_them_alone(db: Databa
     assert (db.call(real_people), db.call(seeded_people)) == (1, 5)
     still = db.call(people.find, 123456789)
     assert still is not None and (still.id, still.display_name) == (maya.id, "Maya")
+
+
+def test_even_with_force_it_never_takes_a_real_persons_chat_id(db: Database) -> None:
+    db.call(people.give_consent, 902, 902, "Maya", "en", NOW)
+
+    result = _seed(db, "--people", "5", "--first-chat-id", "900", "--nightly-in", "5", "--force")
+
+    assert result.exit_code == 1
+    assert "1 person already has a chat id in 900..904" in result.output
+    assert db.call(seeded_people) == 0
 
 
 def test_a_seed_only_database_takes_another_seed_but_never_the_same_chat_ids(
