@@ -18,6 +18,7 @@ from bot.context import Services, utc_now
 from bot.i18n import i18n
 from bot.render import Renderer
 from bot.samples import sample_context
+from bot.seed_cli import seed_command
 from bot.settings import REFERENCE_LANGUAGE, Settings, SettingsError, load_settings
 from storage import therapists
 from storage.db import Database, DatabaseUnusable, Unusable, describe_url, upgrade
@@ -251,6 +252,7 @@ def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
 
 main.add_command(i18n)
 main.add_command(check_group)
+main.add_command(seed_command)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # After "not now", no new invitation through the bot for this many days.
     invite_cooldown_days: Annotated[int, Field(ge=1, le=365)] = 30
 
+    # Delivery rows older than this are deleted; their weekly counts are kept.
+    delivery_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

@@ -228,6 +228,28 @@ class Delivery(Base):
     snoozed_until: Mapped[dt.datetime | None]
 
 
+class WeeklyCount(Base):
+    """What purged deliveries counted for the therapist, per person, week and kind.
+
+    Retention (`storage.retention`) deletes old delivery rows; before it does, it adds what
+    they counted here, so the weekly figures a therapist sees stay the same. Counts only,
+    erased with the person.
+    """
+
+    __tablename__ = "weekly_counts"
+    __table_args__ = (UniqueConstraint("person_id", "week_start", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # The Monday (UTC date) of the week the deliveries were due in.
+    week_start: Mapped[dt.date]
+    kind: Mapped[str] = mapped_column(String(32))
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    snoozed: Mapped[int] = mapped_column(Integer, default=0)
+    # Check-in occurrences marked done, credited once per occurrence (to one partner).
+    checkins_done: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Appreciation(Base):
     """What a person wrote in reply to a nightly prompt; private unless they share it."""
 

@@ -29,6 +29,7 @@ from storage.models import (
     Therapist,
     TherapistConsent,
     TherapistLink,
+    WeeklyCount,
 )
 from storage.tokens import issue, token_hash
 
@@ -407,6 +408,26 @@ def adherence(
             if key not in done_occurrences:
                 done_occurrences.add(key)
                 counts[week][2] += 1
+    # What purged deliveries counted (storage.retention) adds to what the remaining rows say.
+    kept = session.execute(
+        select(
+            WeeklyCount.week_start,
+            func.sum(WeeklyCount.delivered),
+            func.sum(WeeklyCount.snoozed),
+            func.sum(WeeklyCount.checkins_done),
+        )
+        .where(
+            WeeklyCount.person_id.in_(people),
+            WeeklyCount.kind.in_(PLAN_KINDS),
+            WeeklyCount.week_start >= start,
+        )
+        .group_by(WeeklyCount.week_start)
+    ).all()
+    for week, delivered, snoozed, done in kept:
+        if week in counts:
+            counts[week][0] += int(delivered)
+            counts[week][1] += int(snoozed)
+            counts[week][2] += int(done)
     return [WeekCounts(week, *values) for week, values in sorted(counts.items())]
 
 
