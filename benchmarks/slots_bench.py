@@ -10,7 +10,7 @@ N nudges are due at one instant, each to its own chat (30/s overall, 1/s per cha
 production limits). Three columns, each the time per nudge in microseconds, min and
 median of the repeats:
 
-old       `scheduler.ratelimit.Limits.reserve(chat, T)` for every nudge. It is quadratic
+old       `benchmarks.old_limits.Limits.reserve(chat, T)` for every nudge. It is quadratic
           (it walks its sorted list of reserved instants), so it runs only up to
           `--old-max` nudges (default 10,000: about 4 s a repeat on an idle core).
 reserve   `SlotGrid.reserve(chat, T, now=T)` for every nudge: the same work, on the grid.
@@ -39,7 +39,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from scheduler.ratelimit import Limits
+from benchmarks.old_limits import Limits
 from scheduler.slots import SlotGrid, Want
 
 DUE = 1_800_000_000.0

@@ -1,7 +1,7 @@
 """One rate limiter for every request the bot makes to Telegram.
 
 python-telegram-bot's `BaseRateLimiter` hook, backed by the slot arithmetic in
-`scheduler.ratelimit.Limits`. A 429 is honoured: the whole limiter waits out
+`scheduler.slots.SlotGrid`. A 429 is honoured: the whole limiter waits out
 `retry_after`, the answer is counted, and the request is retried up to `max_retries`
 times (the dispatcher passes 0 and reschedules the delivery itself).
 """
@@ -19,7 +19,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from scheduler.ratelimit import SAFETY_MARGIN, Limits
+from scheduler.slots import SAFETY_MARGIN, SlotGrid
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ _FREE = frozenset(
 
 
 class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    """python-telegram-bot's rate limiter hook, backed by `Limits`."""
+    """python-telegram-bot's rate limiter hook, backed by `scheduler.slots.SlotGrid`."""
 
     def __init__(
         self,
@@ -51,7 +51,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.enabled = per_second > 0 or per_chat_per_second > 0
-        self.limits = Limits(per_second, per_chat_per_second)
+        self.limits = SlotGrid(per_second, per_chat_per_second)
         self.max_retries = max_retries
         self.retry_after_count = 0
         self._clock = clock
@@ -69,7 +69,8 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     async def _wait_for_slot(self, chat_id: int | str | None) -> None:
         async with self._lock:
-            slot = self.limits.reserve(chat_id, self._clock())
+            now = self._clock()
+            slot = self.limits.reserve(chat_id, now, now=now)
         delay = slot - self._clock()
         if delay > 0:
             await asyncio.sleep(delay)

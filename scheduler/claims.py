@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
+from zoneinfo import ZoneInfo
 
-from scheduler.ratelimit import Limits
 from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
 from scheduler.schedules import rule_of
+from scheduler.slots import SlotGrid, Want, night_turn, unmet_count
 from storage import Session
 from storage import deliveries as store
 from storage.deliveries import CLAIMED, MISSED, SKIPPED, DeliveryStatus, TakeReport
@@ -30,36 +32,29 @@ SOFT_HOURS = dt.timedelta(hours=1)
 class Slotter:
     """Spreads a crowded minute over the delivery windows, as the rate limiter will send it.
 
-    Each claimed delivery gets the first slot at or after its due time that both limits
-    allow (the same arithmetic as `scheduler.ratelimit.Limits`, so claim-time slots match
-    what the limiter grants, and one chat's nudges are a second apart). A slot past the end
-    of its window (for a window of zero minutes: past its minute) is counted as unmet.
+    A claim batch gets its slots in one call (`scheduler.slots.SlotGrid.assign`): each
+    delivery the first slot at or after its due time that both limits allow (the same
+    grid the rate limiter uses, so claim-time slots match what it grants, and one chat's
+    nudges are a second apart), in a fair order that rotates every night, so that when
+    demand exceeds capacity it is not the same people who wait. O(1) amortised per nudge.
+    A slot past the end of its window (a zero-minute window: past its minute) is unmet.
     """
 
     per_second: float
     per_chat_per_second: float = 0.0
     unmet_windows: int = 0
-    limits: Limits = field(init=False)
+    grid: SlotGrid = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limits = Limits(self.per_second, self.per_chat_per_second)
+        self.grid = SlotGrid(self.per_second, self.per_chat_per_second)
 
-    def slot(
-        self,
-        due: dt.datetime,
-        window_end: dt.datetime,
-        now: dt.datetime,
-        chat_id: int | None = None,
-    ) -> dt.datetime:
-        start = max(due, now)
+    def place(self, wants: list[Want], now: dt.datetime) -> list[dt.datetime]:
+        """The send instant of each want (in order); counts the unmet windows."""
         if not self.per_second:
-            return start
-        at = self.limits.reserve(chat_id, start.timestamp())
-        slot = dt.datetime.fromtimestamp(at, dt.UTC)
-        tolerance = dt.timedelta(minutes=1) if window_end <= due else dt.timedelta(0)
-        if slot > window_end + tolerance:
-            self.unmet_windows += 1
-        return slot
+            return [dt.datetime.fromtimestamp(max(w.due, now.timestamp()), dt.UTC) for w in wants]
+        placed = self.grid.assign(wants, now.timestamp())
+        self.unmet_windows += unmet_count(placed)
+        return [dt.datetime.fromtimestamp(p.slot, dt.UTC) for p in placed]
 
 
 @dataclass
@@ -128,7 +123,8 @@ def claim_due(
     report.schedules = len(schedules)
     owners = store.owners(session, schedules)
     advances = []
-    rows = []
+    rows: list[dict[str, object]] = []
+    wants: list[Want] = []
     for schedule in schedules:
         due = schedule.next_fire_at
         assert due is not None
@@ -136,13 +132,23 @@ def claim_due(
         _, window_end = occurrence_window(rule, due)
         deadline = window_end + dt.timedelta(seconds=grace(schedule.kind))
         # From `now`, not from `due`: after downtime the rule resumes, with no stale burst.
-        advances.append(
-            {"b_id": schedule.id, "b_due": due, "b_next": next_fire_at(rule, max(now, due))}
-        )
+        following = next_fire_at(rule, max(now, due))
+        turn = night_turn(schedule.id, following.astimezone(ZoneInfo(rule.zone)).date())
+        advances.append({"b_id": schedule.id, "b_due": due, "b_next": following, "b_turn": turn})
         for person in owners.get(schedule.id, []):
             status, send_after, silent = placement(person, due, deadline, now)
             if status == CLAIMED:
-                send_after = slotter.slot(send_after, window_end, now, person.chat_id)
+                night = due.astimezone(ZoneInfo(person.timezone or "UTC")).date()
+                wants.append(
+                    Want(
+                        key=len(rows),
+                        chat_id=person.chat_id,
+                        due=send_after.timestamp(),
+                        window_end=window_end.timestamp(),
+                        who=person.id,
+                        night=night,
+                    )
+                )
                 report.claimed += 1
             elif status == MISSED:
                 report.missed += 1
@@ -162,6 +168,8 @@ def claim_due(
                     "silent": silent,
                 }
             )
+    for want, slot in zip(wants, slotter.place(wants, now), strict=True):
+        rows[cast(int, want.key)]["send_after"] = slot
     store.record_claims(session, advances, rows)
     return report
 

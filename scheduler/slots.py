@@ -1,10 +1,11 @@
 """Send slots for crowded minutes: linear-time slot arithmetic and a fair order.
 
 Telegram allows about 30 messages a second overall and 1 a second per chat. This module
-hands out send instants that keep both limits (with the same 3% safety margin as
-`scheduler.ratelimit`), in a constant number of amortised steps per nudge on the patterns
-the dispatcher produces (see below for the worst case), and decides who goes first when
-more people are due than the limits can reach inside their delivery windows. It is pure:
+hands out send instants that keep both limits (with the same 3% safety margin as its
+predecessor, kept in `benchmarks.old_limits`), in a constant number of amortised steps
+per nudge on the patterns the dispatcher produces (see below for the worst case), and
+decides who goes first when more people are due than the limits can reach inside their
+delivery windows. It is pure:
 standard library only, every instant is an explicit float (seconds since the epoch), no
 clock is read.
 
@@ -29,8 +30,8 @@ tests/test_slots.py checks by counting steps from 1,000 to 100,000 reservations.
 Why a grid with a free-list rather than a single global cursor: a cursor serves arrivals
 in order, so a message to an idle chat would queue behind a busy chat's slots a second
 or more ahead (its second and third nudge). On the grid those slots are just taken cells;
-the idle chat takes the first free cell before them, as the sorted list in
-`scheduler.ratelimit.Limits` does, without that list's linear walk and insert. A calendar
+the idle chat takes the first free cell before them, as the old sorted list
+(`benchmarks.old_limits`) did, without that list's linear walk and insert. A calendar
 of per-second buckets with free counts would need the same "next non-full bucket" pointer
 on top, so it would be this structure with coarser cells.
 
@@ -98,7 +99,7 @@ __all__ = [
 ]
 
 SAFETY_MARGIN = 0.97
-"""Share of Telegram's limits actually used; the same as `scheduler.ratelimit`."""
+"""Share of Telegram's limits used: network jitter must not put two slots in one second."""
 
 ZERO_WINDOW_GRACE = 60.0
 """A window of zero minutes is met anywhere inside its minute."""
@@ -188,10 +189,26 @@ def fair_order(wants: Sequence[Want], salt: int = _DEFAULT_SALT) -> list[int]:
     return order
 
 
+def night_turn(who: int, night: dt.date, salt: int = _DEFAULT_SALT) -> float:
+    """A person's place in the queue on `night`, in [0, 1): the same rotation as
+    `fair_order`, without needing the whole crowd.
+
+    Two halves by the person's fixed point, swapping which goes first every night, and a
+    golden-ratio turn inside each half: at half capacity nobody is last two nights in a
+    row. The dispatcher claims a crowded instant in batches, so this is what orders the
+    batches (stored as `Schedule.turn`); `fair_order` orders inside a batch.
+    """
+    point = (stable_point(who, salt) >> 11) / float(1 << 53)
+    day = night.toordinal()
+    half = (int(point * 2) + day) % 2
+    inside = (point * 2 + day * _GOLDEN) % 1.0
+    return (half + inside) / 2
+
+
 class SlotGrid:
     """Send slots under a global and a per-chat rate, on a grid of global instants.
 
-    Drop-in for the arithmetic of `scheduler.ratelimit.Limits` (`reserve`, `back_off`,
+    Drop-in for the arithmetic of the old `Limits` (`reserve`, `back_off`,
     `global_interval`, `chat_interval`, `chats_tracked`), plus `assign` for a claim batch.
     """
 

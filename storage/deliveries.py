@@ -79,7 +79,7 @@ def due_schedules(session: Session, now: dt.datetime, limit: int) -> list[Schedu
     query = (
         select(Schedule)
         .where(Schedule.next_fire_at <= now)
-        .order_by(Schedule.next_fire_at)
+        .order_by(Schedule.next_fire_at, Schedule.turn)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -92,14 +92,15 @@ def record_claims(
 ) -> None:
     """Advance the claimed schedules and insert their deliveries, or raise ClaimConflict.
 
-    `advances` holds `b_id`, `b_due` (the `next_fire_at` that was read) and `b_next`.
+    `advances` holds `b_id`, `b_due` (the `next_fire_at` that was read), `b_next` and
+    `b_turn` (the schedule's place among those due with it next time).
     """
     table = cast(Table, Schedule.__table__)
     # Core, not ORM: an executemany whose summed rowcount tells whether every claim held.
     result = session.connection().execute(
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.next_fire_at == bindparam("b_due"))
-        .values(next_fire_at=bindparam("b_next")),
+        .values(next_fire_at=bindparam("b_next"), turn=bindparam("b_turn")),
         advances,
     )
     if result.rowcount != len(advances):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -159,7 +160,8 @@ class Schedule(Base):
         CheckConstraint("(person_id IS NULL) <> (couple_id IS NULL)", name="one_owner"),
         CheckConstraint("weekdays > 0 AND weekdays < 128", name="weekdays_mask"),
         CheckConstraint("window_minutes >= 0 AND window_minutes <= 180", name="window"),
-        Index("ix_schedules_due", "next_fire_at"),
+        # Claimed in (next_fire_at, turn) order straight from the index: see `turn`.
+        Index("ix_schedules_due", "next_fire_at", "turn"),
         UniqueConstraint("person_id", "kind"),
         UniqueConstraint("couple_id", "kind"),
     )
@@ -175,6 +177,9 @@ class Schedule(Base):
     zone: Mapped[str] = mapped_column(String(64))
     # When the dispatcher should next fire it; NULL = off.
     next_fire_at: Mapped[dt.datetime | None]
+    # Its place, in [0, 1), among schedules due at the same instant, rotated every night
+    # (scheduler.claims.claim_due), so a crowd is not claimed in the same order nightly.
+    turn: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     set_by: Mapped[str] = mapped_column(String(16), default="person")
     therapist_id: Mapped[int | None] = mapped_column(
         ForeignKey("therapists.id", ondelete="SET NULL")
@@ -197,6 +202,7 @@ class Delivery(Base):
         # The idempotency key: one delivery per schedule, person and due instant.
         UniqueConstraint("schedule_id", "person_id", "due_at"),
         Index("ix_deliveries_pending", "status", "send_after"),
+        Index("ix_deliveries_due_at", "due_at"),  # retention
         Index("ix_deliveries_person_kind", "person_id", "kind", "due_at"),
     )
 

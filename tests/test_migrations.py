@@ -279,6 +279,7 @@ def test_a_database_left_by_a_release_upgrades_to_head_and_keeps_its_rows(
                 telegram_user_id=5_000_000_003,
                 chat_id=5_000_000_003,
                 display_name="Cleo",
+                language="de",
                 consented_at=WRITTEN,
                 created_at=WRITTEN,
             )

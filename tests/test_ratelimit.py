@@ -13,13 +13,13 @@ from telegram.ext import ExtBot
 
 from bot.ratelimit import TelegramRateLimiter
 from fakes.telegram_api import FakeTelegram
-from scheduler.ratelimit import SAFETY_MARGIN, Limits
+from scheduler.slots import SAFETY_MARGIN, SlotGrid
 from tests.conftest import TOKEN
 
 
 def test_slots_are_spaced_at_the_global_rate() -> None:
-    limits = Limits(per_second=30, per_chat_per_second=1)
-    slots = [limits.reserve(chat_id=i, now=0.0) for i in range(90)]
+    limits = SlotGrid(per_second=30, per_chat_per_second=1)
+    slots = [limits.reserve(chat_id=i, earliest=0.0, now=0.0) for i in range(90)]
     gaps = [b - a for a, b in itertools.pairwise(slots)]
     assert min(gaps) == pytest.approx(1 / (30 * SAFETY_MARGIN))
     # In any one-second window, never more than 30 slots.
@@ -27,31 +27,31 @@ def test_slots_are_spaced_at_the_global_rate() -> None:
 
 
 def test_one_chat_gets_at_most_one_slot_a_second() -> None:
-    limits = Limits(per_second=30, per_chat_per_second=1)
-    slots = [limits.reserve(chat_id=7, now=0.0) for _ in range(5)]
+    limits = SlotGrid(per_second=30, per_chat_per_second=1)
+    slots = [limits.reserve(chat_id=7, earliest=0.0, now=0.0) for _ in range(5)]
     assert [round(b - a, 3) for a, b in itertools.pairwise(slots)] == [
         round(1 / SAFETY_MARGIN, 3)
     ] * 4
 
 
 def test_other_chats_are_not_held_back_by_a_busy_one() -> None:
-    limits = Limits(per_second=30, per_chat_per_second=1)
+    limits = SlotGrid(per_second=30, per_chat_per_second=1)
     for _ in range(3):
-        limits.reserve(chat_id=7, now=0.0)
-    assert limits.reserve(chat_id=8, now=0.0) < 0.2
+        limits.reserve(chat_id=7, earliest=0.0, now=0.0)
+    assert limits.reserve(chat_id=8, earliest=0.0, now=0.0) < 0.2
 
 
 def test_a_429_holds_every_slot_until_retry_after() -> None:
-    limits = Limits(per_second=30, per_chat_per_second=1)
+    limits = SlotGrid(per_second=30, per_chat_per_second=1)
     limits.back_off(5, now=10.0)
-    assert limits.reserve(chat_id=1, now=10.0) == 15.0
+    assert limits.reserve(chat_id=1, earliest=10.0, now=10.0) == 15.0
 
 
 def test_memory_holds_only_recent_chats() -> None:
-    limits = Limits(per_second=1000, per_chat_per_second=1)
+    limits = SlotGrid(per_second=1000, per_chat_per_second=1)
     for i in range(10_000):
-        limits.reserve(chat_id=i, now=i / 1000)
-    limits.reserve(chat_id=-1, now=100.0)
+        limits.reserve(chat_id=i, earliest=i / 1000, now=i / 1000)
+    limits.reserve(chat_id=-1, earliest=100.0, now=100.0)
     assert limits.chats_tracked <= 2
 
 
@@ -61,10 +61,10 @@ def test_memory_holds_only_recent_chats() -> None:
     )
 )
 def test_no_schedule_of_requests_breaks_either_limit(requests: list[tuple[int, float]]) -> None:
-    limits = Limits(per_second=30, per_chat_per_second=1)
+    limits = SlotGrid(per_second=30, per_chat_per_second=1)
     reserved: list[tuple[int, float]] = []
     for chat, at in sorted(requests, key=lambda r: r[1]):
-        slot = limits.reserve(chat, at)
+        slot = limits.reserve(chat, at, now=at)
         assert slot >= at
         reserved.append((chat, slot))
     times = sorted(t for _, t in reserved)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.ratelimit import Limits
+from benchmarks.old_limits import Limits
 from scheduler.slots import SAFETY_MARGIN, SlotGrid, Want, fair_order, unmet_count
 
 GAP = 1 / (30 * SAFETY_MARGIN)

@@ -1,13 +1,8 @@
-"""The slot arithmetic behind the one rate limiter for every request to Telegram.
+"""The sorted-list slot arithmetic nudgebot used until 2026-12 (was scheduler.ratelimit).
 
-Telegram documents about 30 messages a second overall and 1 a second per chat. The
-limiter reserves evenly spaced send slots (a virtual-clock scheduler, like GCRA) on both
-counters at once, so no burst ever exceeds either limit, and memory holds only chats
-seen in the last few seconds. A small safety margin keeps network jitter from pushing
-two slots into one of Telegram's seconds.
-
-This module is the arithmetic only (no asyncio, no Telegram), so the dispatcher can plan
-claim-time slots with it; `bot.ratelimit` plugs it into python-telegram-bot.
+Kept only as the "before" column of `benchmarks.slots_bench`: its slot search walks
+every reserved instant, which made crowded minutes quadratic. Production uses
+`scheduler.slots.SlotGrid`.
 """
 
 from __future__ import annotations
