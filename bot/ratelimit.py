@@ -39,6 +39,10 @@ _FREE = frozenset(
 )
 
 
+class SendCancelled(Exception):
+    """The sender's `on_leaving` hook declined at the last moment: nothing was sent."""
+
+
 class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """python-telegram-bot's rate limiter hook, backed by `scheduler.slots.SlotGrid`."""
 
@@ -108,12 +112,16 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         retries = (rate_limit_args or {}).get("max_retries", self.max_retries)
+        on_leaving = (rate_limit_args or {}).get("on_leaving")
         limited = self.enabled and endpoint not in _FREE
         chat_id = data.get("chat_id") if limited else None
         attempt = 0
         while True:
             if limited:
                 await self._wait_for_slot(chat_id)
+            # The slot is ours: mark the delivery as leaving now, not while it waited.
+            if on_leaving is not None and not await on_leaving():
+                raise SendCancelled
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -14,8 +14,9 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot.ratelimit import SendCancelled, TelegramRateLimiter
 from bot.send_errors import classify, sent
-from scheduler.transport import SendResult
+from scheduler.transport import OnLeaving, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,15 @@ class TelegramTransport:
         markup: object | None = None,
         silent: bool = False,
         bulk: bool = True,
+        on_leaving: OnLeaving | None = None,
     ) -> SendResult:
         """Send one message; every Telegram or network failure comes back classified."""
+        limit_args: dict[str, object] = {"max_retries": 0}  # the dispatcher reschedules a 429
+        if on_leaving is not None:
+            if isinstance(self.bot.rate_limiter, TelegramRateLimiter):
+                limit_args["on_leaving"] = on_leaving  # after the limiter's wait
+            elif not await on_leaving():
+                return SendResult(SendStatus.CANCELLED, error="cancelled")
         try:
             message = await self.bot.send_message(
                 chat_id,
@@ -43,9 +51,10 @@ class TelegramTransport:
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,  # type: ignore[arg-type]
                 disable_notification=silent,
-                # The dispatcher reschedules a 429 itself.
-                rate_limit_args={"max_retries": 0},
+                rate_limit_args=limit_args,
             )
+        except SendCancelled:
+            return SendResult(SendStatus.CANCELLED, error="cancelled")
         except Exception as exc:
             if not isinstance(exc, TelegramError):
                 log.error("sending a message failed", exc_info=exc)

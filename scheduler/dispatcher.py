@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -189,33 +190,64 @@ class Dispatcher:
         return report.schedules
 
     async def send_ready(self) -> int:
-        """Send one chunk of deliveries whose time has come; returns how many were tried."""
+        """Send one chunk of deliveries whose time has come; returns how many were tried.
+
+        Each delivery is `queued` when taken, becomes `sending` in the moment its own
+        request leaves (after its rate-limit wait; marks are grouped into one short
+        transaction), and has its outcome written soon after it completes, so a crash
+        leaves ambiguous only the requests actually in flight.
+        """
         now = self.clock()
         taken = await self.db.run_bulk(claims.take_ready, now, limit=self.chunk)
         self.stats.missed += taken.missed
         self.stats.skipped += taken.skipped
         if not taken.ready:
             return 0
-        outcomes = await asyncio.gather(*(self._send_bounded(ready) for ready in taken.ready))
-        await self.db.run_bulk(store.record_outcomes, outcomes, self.clock())
-        return len(outcomes)
+        leaving = _GroupCommit(self.db)
+        recorder = _OutcomeRecorder(self.db, self.clock)
+        sends = [
+            asyncio.create_task(self._send_and_record(ready, leaving, recorder))
+            for ready in taken.ready
+        ]
+        flusher = asyncio.create_task(recorder.run())
+        try:
+            await asyncio.gather(*sends)
+        finally:
+            await recorder.close(flusher)
+        return len(sends)
 
-    async def _send_bounded(self, ready: Ready) -> Outcome:
-        # httpx's pool rescans its connections on every request event: many requests in
-        # flight cost more CPU than they save. The rate limiter paces anything slower.
+    async def _send_and_record(
+        self, ready: Ready, leaving: _GroupCommit, recorder: _OutcomeRecorder
+    ) -> None:
+        outcome = await self._send_bounded(ready, leaving)
+        if outcome is not None:
+            recorder.add(outcome)
+
+    async def _send_bounded(self, ready: Ready, leaving: _GroupCommit) -> Outcome | None:
+        # Many requests in flight cost more CPU than they save; the limiter paces the rest.
         async with self._in_flight:
-            return await self._send(ready)
+            return await self._send(ready, leaving)
 
-    async def _send(self, ready: Ready) -> Outcome:
+    async def _send(self, ready: Ready, leaving: _GroupCommit) -> Outcome | None:
         try:
             composed = self.composer.compose(ready)
         except Exception:
             log.exception("could not compose a %s nudge", ready.kind)
             self.stats.failed += 1
             return Outcome(ready.delivery_id, store.FAILED, error="render")
+
+        async def on_leaving() -> bool:
+            return await leaving.mark(ready.delivery_id)
+
         result = await self.transport.send(
-            ready.chat_id, composed.text, markup=composed.markup, silent=ready.silent
+            ready.chat_id,
+            composed.text,
+            markup=composed.markup,
+            silent=ready.silent,
+            on_leaving=on_leaving,
         )
+        if result.status is SendStatus.CANCELLED:
+            return None  # erased meanwhile: nothing was sent, nothing to record
         return self._outcome(ready, result, composed.variant)
 
     def _outcome(self, ready: Ready, result: SendResult, variant: str | None) -> Outcome:
@@ -251,7 +283,7 @@ class Dispatcher:
             )
         if status is SendStatus.NOT_SENT:
             self.stats.retried += 1
-            backoff = result.retry_after or min(MAX_BACKOFF_SECONDS, 2.0**ready.attempts)
+            backoff = result.retry_after or min(MAX_BACKOFF_SECONDS, 2.0 ** (ready.attempts + 1))
             return Outcome(
                 ready.delivery_id,
                 store.CLAIMED,
@@ -266,3 +298,64 @@ class Dispatcher:
         self.stats.failed += 1
         log.warning("Telegram refused a nudge (%s); skipping it", error)
         return Outcome(ready.delivery_id, store.FAILED, error=error)
+
+
+class _GroupCommit:
+    """Marks deliveries `sending` as their requests leave, many per transaction.
+
+    Every caller that arrives while a commit is running joins the next one, so under
+    load one short transaction serves many sends, and alone a send waits for just one.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: dict[int, asyncio.Future[bool]] = {}
+        self._lock = asyncio.Lock()
+
+    async def mark(self, delivery_id: int) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting[delivery_id] = future
+        async with self._lock:
+            if self._waiting:
+                batch, self._waiting = self._waiting, {}
+                try:
+                    marked = await self.db.run_bulk(store.mark_leaving, list(batch))
+                except Exception:
+                    # Not sent: they stay queued, and go out again after a restart.
+                    log.exception("could not mark %d deliveries as leaving", len(batch))
+                    for waiter in batch.values():
+                        waiter.set_result(False)
+                else:
+                    for key, waiter in batch.items():
+                        waiter.set_result(key in marked)
+        return await future
+
+
+class _OutcomeRecorder:
+    """Writes outcomes soon after each send completes, a few at a time."""
+
+    FLUSH_EVERY = 0.2  # seconds
+
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime]) -> None:
+        self.db, self.clock = db, clock
+        self._pending: list[Outcome] = []
+        self._closing = asyncio.Event()
+
+    def add(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+
+    async def run(self) -> None:
+        while not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.FLUSH_EVERY)
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            await self.db.run_bulk(store.record_outcomes, batch, self.clock())
+
+    async def close(self, runner: asyncio.Task[None]) -> None:
+        self._closing.set()
+        await runner
+        await self.flush()

@@ -8,6 +8,7 @@ evidence for each row) is the transport's job; see `docs/delivery-errors.md`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -15,6 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from storage.deliveries import Ready
     from storage.invitations import Reminder
+
+
+OnLeaving = Callable[[], Awaitable[bool]]
 
 
 class SendStatus(StrEnum):
@@ -35,6 +39,8 @@ class SendStatus(StrEnum):
     """A 400 or similar: Telegram will never accept this message; do not retry."""
     AMBIGUOUS = "ambiguous"
     """The answer was lost after the request left: it may have arrived. Never resend."""
+    CANCELLED = "cancelled"
+    """Not sent: `on_leaving` said no (the delivery was deleted or taken elsewhere)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +66,14 @@ class Transport(Protocol):
         markup: object | None = None,
         silent: bool = False,
         bulk: bool = True,
+        on_leaving: OnLeaving | None = None,
     ) -> SendResult:
         """Send `text` (Telegram HTML); never raises for a Telegram or network error.
 
         `markup` is whatever the composer built for this transport (buttons), opaque to
         the scheduler. `bulk` marks scheduled sends, which yield to interactive replies.
+        `on_leaving` is awaited after any rate-limit wait, immediately before the request
+        leaves; if it returns False nothing is sent (CANCELLED).
         """
         ...
 

@@ -5,16 +5,19 @@ transaction (`Database.run`). The decisions (when a schedule fires, whether quie
 hold a nudge back, which slot it gets) are made in `scheduler.claims`, which calls these.
 The life of a delivery:
 
-    claimed --(taken for sending)--> sending --> sent | failed | blocked | ambiguous
-       |                                 \\--(429, connection refused)--> claimed again
+    claimed --(taken)--> queued --(its request leaves)--> sending --> sent | failed |
+       |                   |                                           blocked | ambiguous
+       |                   \\--(crash before it left)--> claimed again
+       |                                 sending --(429, not sent)--> claimed again
        \\--> missed (its grace ran out) | skipped (paused, stopped, quiet hours)
 
 A schedule is claimed by moving its `next_fire_at` forward with a conditional UPDATE
 (`WHERE next_fire_at = <the due value we read>`), in the same transaction that inserts its
 deliveries under the unique key (schedule, person, due time). Two workers can never claim
-the same occurrence, and a crash before commit leaves nothing behind. A delivery is marked
-`sending` before its request goes out; one found still `sending` at start-up may or may
-not have reached the person, so it is recorded as `ambiguous` and never sent again.
+the same occurrence, and a crash before commit leaves nothing behind. A delivery becomes
+`sending` only in the moment its own request leaves (after any rate-limit wait); one found
+still `sending` after a crash may or may not have reached the person, so it is recorded
+as `ambiguous` and never sent again, while one still `queued` never left and is sent.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class DeliveryStatus(StrEnum):
     """Where a delivery is in its life (see the module docstring)."""
 
     CLAIMED = "claimed"
+    QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
@@ -60,6 +64,7 @@ class DeliveryStatus(StrEnum):
 
 
 CLAIMED, SENDING, SENT = DeliveryStatus.CLAIMED, DeliveryStatus.SENDING, DeliveryStatus.SENT
+QUEUED = DeliveryStatus.QUEUED
 FAILED, BLOCKED = DeliveryStatus.FAILED, DeliveryStatus.BLOCKED
 AMBIGUOUS, MISSED, SKIPPED = DeliveryStatus.AMBIGUOUS, DeliveryStatus.MISSED, DeliveryStatus.SKIPPED
 FINAL = (SENT, FAILED, BLOCKED, AMBIGUOUS, MISSED, SKIPPED)
@@ -135,7 +140,7 @@ def mark_sending(
     now: dt.datetime,
     variant_memory: dt.timedelta,
 ) -> TakeReport:
-    """Mark deliveries `sending` and gather what composing and sending each needs.
+    """Mark deliveries `queued` and gather what composing and sending each needs.
 
     Relays whose couple ended (or whose sharing was paused) and invitations cancelled
     since they were scheduled are skipped instead.
@@ -158,8 +163,7 @@ def mark_sending(
                 delivery.status = SKIPPED
         sending = [d for d in sending if d.id not in relays.stale]
     for delivery in sending:
-        delivery.status = SENDING
-        delivery.attempts += 1
+        delivery.status = QUEUED
     recent = _recent_variants(session, sending, now - variant_memory)
     snoozable = _snoozable(session, sending)
     ask_care = _ask_about_fewer(session, sending, now)
@@ -434,8 +438,12 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             select(Person).where(Person.id.in_({d.person_id for d in rows.values()}))
         )
     }
+    if not rows:
+        return
     for outcome in outcomes:
-        delivery = rows[outcome.delivery_id]
+        delivery = rows.get(outcome.delivery_id)
+        if delivery is None:
+            continue  # erased with its person while its request was in flight
         delivery.status = outcome.status
         delivery.error = outcome.error
         if outcome.status == SENT:
@@ -472,9 +480,31 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             person.chat_id = outcome.new_chat_id
 
 
+def mark_leaving(session: Session, delivery_ids: Sequence[int]) -> set[int]:
+    """Queued deliveries whose requests leave now become `sending`; returns those that did.
+
+    One that is no longer queued (erased with its person, or taken by someone else) is
+    not returned, and must not be sent.
+    """
+    if not delivery_ids:
+        return set()
+    rows = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids), Delivery.status == QUEUED)
+        .values(status=SENDING, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id)
+    )
+    return {int(row[0]) for row in rows}
+
+
 def recover_in_flight(session: Session) -> int:
-    """At start-up: deliveries left `sending` by a crash are ambiguous; never resend them."""
-    result = session.connection().execute(
+    """At start-up: `sending` is ambiguous (never resend); `queued` never left: resend.
+
+    Returns how many were ambiguous.
+    """
+    connection = session.connection()
+    connection.execute(update(Delivery).where(Delivery.status == QUEUED).values(status=CLAIMED))
+    result = connection.execute(
         update(Delivery)
         .where(Delivery.status == SENDING)
         .values(status=AMBIGUOUS, error="crash_in_flight")

@@ -10,7 +10,7 @@ import itertools
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.composer import Composer
@@ -18,7 +18,8 @@ from bot.send_errors import classify
 from bot.transport import TelegramTransport
 from fakes.telegram_api import FakeUser
 from scheduler import claims
-from scheduler.dispatcher import Dispatcher, choose_variant
+from scheduler.dispatcher import Dispatcher, _GroupCommit, choose_variant
+from storage import deliveries as store
 from storage.deliveries import Ready
 from storage.models import Delivery, Person, Schedule
 from tests.support.bot import BotHarness
@@ -203,9 +204,48 @@ async def test_a_crash_with_a_send_in_flight_never_sends_it_twice(bot: BotHarnes
     ana = await person_with_nightly(bot)
     bot.clock.set(DUE)
     await bot.dispatcher.claim()
-    # Taken for sending (status `sending`), then the process dies mid-request.
+    # Taken, its request left (status `sending`), then the process dies mid-request.
+    taken = await bot.db.run(claims.take_ready, DUE, limit=10)
+    await bot.db.run(store.mark_leaving, [r.delivery_id for r in taken.ready])
+    restarted = restarted_dispatcher(bot)
+    await restarted.start()
+    await restarted.drain()
+    assert nudges_to(ana) == []
+    assert deliveries(bot)[0].status == "ambiguous"
+    assert restarted.stats.recovered_ambiguous == 1
+
+
+async def test_a_crash_after_taking_but_before_the_request_left_sends_it_once(
+    bot: BotHarness,
+) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()
+    # Taken (status `queued`: waiting for its rate-limit slot), then the process dies.
     await bot.db.run(claims.take_ready, DUE, limit=10)
-    restarted = Dispatcher(
+    assert deliveries(bot)[0].status == "queued"
+    restarted = restarted_dispatcher(bot)
+    await restarted.start()
+    await restarted.drain()
+    assert len(nudges_to(ana)) == 1
+    assert deliveries(bot)[0].status == "sent"
+    assert restarted.stats.recovered_ambiguous == 0
+
+
+async def test_a_delivery_erased_while_queued_is_never_sent(bot: BotHarness) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()
+    taken = await bot.db.run(claims.take_ready, DUE, limit=10)
+    with bot.db.session() as session:
+        session.execute(delete(Delivery))  # /delete ran while it waited for its slot
+    outcome = await bot.dispatcher._send(taken.ready[0], _GroupCommit(bot.db))
+    assert outcome is None
+    assert nudges_to(ana) == []
+
+
+def restarted_dispatcher(bot: BotHarness) -> Dispatcher:
+    return Dispatcher(
         bot.db,
         Composer(bot.renderer, bot.clock),
         TelegramTransport(bot.app.bot),
@@ -213,11 +253,6 @@ async def test_a_crash_with_a_send_in_flight_never_sends_it_twice(bot: BotHarnes
         clock=bot.clock,
         rate_per_second=0,
     )
-    await restarted.start()
-    await restarted.drain()
-    assert nudges_to(ana) == []
-    assert deliveries(bot)[0].status == "ambiguous"
-    assert restarted.stats.recovered_ambiguous == 1
 
 
 async def test_snooze_moves_one_nudge_and_never_the_recurrence(bot: BotHarness) -> None:
@@ -322,7 +357,7 @@ def _ready() -> Ready:
         language="en",
         zone="UTC",
         silent=False,
-        attempts=1,
+        attempts=0,  # sends before this one (the first send: backoff 2 s)
     )
 
 
