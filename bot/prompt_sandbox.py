@@ -62,6 +62,12 @@ Decisions worth knowing:
   combination can leave a tag open); and variables may only stand where text goes,
   never inside a tag or an ``&entity;``.  Together these mean any escaped names give
   valid HTML.  ``render`` checks its result once more anyway.
+* No links of any kind: ``<a href>``, bare addresses (``https://...``, ``www...``,
+  ``example.com``), Telegram's (``t.me/...``, ``tg://...``) and ``@mentions`` are refused,
+  in the text and in what the variables and filters can make of it (checked on the
+  rendered samples). The promise to partners is that what they write goes to the bot,
+  where their therapist never sees it; a link in a prompt could take their answer
+  somewhere else.
 * Like the bot's own templates (:mod:`bot.render`), ``trim_blocks`` and
   ``lstrip_blocks`` are on and the result is stripped of surrounding whitespace.
 """
@@ -131,6 +137,18 @@ _LONG_NAME: Final = "W" * 64
 _NO_ARGUMENT_FILTERS: Final = frozenset({"upper", "lower", "title", "capitalize"})
 _ALLOWED_CONTROL: Final = frozenset("\t\n\r")
 _BYTE_OFFSET: Final = re.compile(r" at byte offset \d+")
+#: What Telegram (or a reader) would follow: addresses with a scheme, Telegram's own
+#: links, "www." and bare domains with a common top-level domain, and @mentions.
+_LINK: Final = re.compile(
+    r"[a-z][a-z0-9+.-]*://"
+    r"|\b(?:tg|mailto|tel|sms):"
+    r"|\bt\.me\b|\btelegram\.(?:me|dog)\b|\bwww\."
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|me|de|at|ch|uk|co|eu|us|info|biz|"
+    r"app|dev|page|link|site|online|xyz|ly|gl|to|ru|in|tv|cc)\b"
+    r"|(?<![\w@])@[a-z0-9_]{3,32}\b",
+    re.IGNORECASE,
+)
+_LINK_ENTITIES: Final = frozenset({"text_link", "text_mention", "url", "mention", "email"})
 
 # What the refused constructs are called in reasons (Jinja node type -> words).
 _REFUSED_WORDS: Final[Mapping[str, str]] = {
@@ -557,8 +575,23 @@ def _compiled(source: str) -> Template:
         raise PromptTemplateError("The template is nested too deeply.") from None
     _check_markup(tree.body, None)
     for values, require_text in _SAMPLES:
-        _render_checked(template, values, require_text=require_text)
+        _check_no_links(_render_checked(template, values, require_text=require_text))
     return template
+
+
+def _check_no_links(text: str) -> None:
+    """Refuse a result that holds a link, an address or a mention (see the docstring)."""
+    parsed = parse_telegram_html(text)
+    found = next((e for e in parsed.entities if e.get("type") in _LINK_ENTITIES), None)
+    match = _LINK.search(parsed.text)
+    if found is None and match is None:
+        return
+    what = f' ("{match.group(0)}")' if match is not None else " (<a href>)"
+    raise PromptTemplateError(
+        f"Links, web or Telegram addresses and @mentions can't be used in a prompt{what}. "
+        "Partners answer here, where you never see what they write; a link could lead "
+        "their answer somewhere else."
+    )
 
 
 def validate(source: str) -> None:

@@ -310,6 +310,7 @@ class _Templates:
             lstrip_blocks=True,
         )
         self.env.filters["kind_label"] = views.kind_label
+        self.env.filters["partner_label"] = views.partner_label
         css = (directory / "style.css").read_text(encoding="utf-8").strip()
         if "<" in css:
             raise ValueError("the stylesheet must not contain '<'")

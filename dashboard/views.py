@@ -61,15 +61,32 @@ def _times_sentence(kind: str, times: Sequence[str]) -> str:
     return text
 
 
+UNAGREED = "A partner who has not agreed (yet)"
+
+
+def partner_label(partner: PartnerCard) -> str:
+    """The partner's name, or only that they have not agreed: nothing else about them."""
+    return partner.name if partner.consented else UNAGREED
+
+
+def _turned_off(partner: PartnerCard) -> str:
+    return "; ".join(
+        f"{kind_label(kind).lower()} turned off by {by or 'their partner'}"
+        for kind, by in sorted(partner.turned_off.items())
+    )
+
+
 def partner_preview(partner: PartnerCard) -> str:
     """One plain sentence: when this partner is next nudged, in their own zone."""
     if not partner.consented:
-        return f"{partner.name} has not agreed to your link yet, so nothing you set reaches them."
+        return f"{UNAGREED}: nothing you set reaches them, and nothing about them is shown."
     times = [(kind, t) for kind, t in sorted(partner.next_times.items()) if t]
+    off = _turned_off(partner)
     if not times:
-        return f"Nothing is scheduled for {partner.name} at the moment."
+        text = f"Nothing is scheduled for {partner.name} at the moment."
+        return f"{text} {off[0].upper()}{off[1:]}." if off else text
     sentence = "; ".join(_times_sentence(kind, t) for kind, t in times)
-    text = f"{partner.name} ({partner.zone} time): {sentence}."
+    text = f"{partner.name} ({partner.zone} time): {sentence}{'; ' + off if off else ''}."
     if partner.paused:
         text += f" {partner.name} has paused the bot, so nothing reaches them until they resume."
     return text
@@ -81,8 +98,9 @@ def previews(card: CoupleCard) -> list[str]:
 
 
 def couple_name(card: CoupleCard) -> str:
-    """The couple as the therapist knows them: "Maya & Jonas"."""
-    return " & ".join(p.name for p in card.partners) or "A couple"
+    """The couple as the therapist knows them: "Couple 12: Maya & Jonas"."""
+    names = " & ".join(p.name if p.consented else UNAGREED.lower() for p in card.partners)
+    return f"Couple {card.couple_id}: {names}" if names else f"Couple {card.couple_id}"
 
 
 def schedule_values(card: CoupleCard) -> dict[str, str]:
@@ -99,6 +117,8 @@ def schedule_values(card: CoupleCard) -> dict[str, str]:
         "paused": "on" if config.get("paused") else "",
     }
     for partner in card.partners:
+        if not partner.consented:
+            continue
         values[f"override_{partner.person_id}"] = str(overrides.get(str(partner.person_id), ""))
     return values
 

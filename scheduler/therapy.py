@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from scheduler.rules import EVERY_DAY, next_fire_at, parse_hhmm, upcoming
 from scheduler.schedules import rule_of
-from storage import Session
+from storage import Session, notices
 from storage import therapists as accounts
-from storage.couples import members
+from storage.couples import couple_of, members
 from storage.models import (
     NIGHTLY_APPRECIATION,
     TIMING_TIP,
@@ -44,9 +44,19 @@ TIP_DAYS = {1: frozenset({2}), 2: frozenset({1, 4}), 3: frozenset({0, 2, 4}), 7:
 
 
 def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agreed:
-    """A partner agrees to a therapist's link; the therapist's schedules then apply."""
+    """A partner agrees to a therapist's link; the therapist's schedules then apply.
+
+    What starts reaching them because of it is owed to them as a notice.
+    """
+    couple = couple_of(session, person_id)
+    consenting: set[int] = set()
+    if couple is not None:
+        offer_link = accounts.link_for_token(session, raw, couple.id)
+        if offer_link is not None:
+            consenting = {p.id for p in consenting_people(session, offer_link)}
+    before = _receiving(session, couple.id, consenting) if couple is not None else {}
     agreed = accounts.agree(session, raw, person_id, now)
-    apply_link(session, session.get_one(TherapistLink, agreed.link_id), now)
+    apply_link(session, session.get_one(TherapistLink, agreed.link_id), now, before=before)
     return agreed
 
 
@@ -59,12 +69,21 @@ def _editable_link(session: Session, therapist_id: int, couple_id: int) -> Thera
 
 @dataclass(frozen=True, slots=True)
 class PartnerCard:
+    """One partner as their therapist sees them.
+
+    A partner who has not agreed (or no longer agrees) is only that: `consented` False,
+    `person_id` 0, no name, zone, pause state or times.
+    """
+
     person_id: int
     name: str
     zone: str
     consented: bool
     paused: bool
     next_times: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Practices a partner turned off themselves: kind -> who ("" when that was a partner
+    # who has not agreed to the link). Their choice; nothing the therapist sets undoes it.
+    turned_off: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +99,33 @@ class CoupleCard:
 
 def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard:
     couple = session.get_one(Couple, link.couple_id)
-    consenting = {p.id for p in consenting_people(session, link)}
+    consenting = {p.id: p for p in consenting_people(session, link)}
     partners = []
     for person in members(session, couple.id):
+        if person.id not in consenting:
+            # What the pairing offer promised: nothing about them reaches the therapist.
+            partners.append(PartnerCard(0, "", "", consented=False, paused=False))
+            continue
         next_times: dict[str, tuple[str, ...]] = {}
-        if person.id in consenting:
-            for schedule in schedules_for(session, person, couple.id):
+        turned_off: dict[str, str] = {}
+        # Only the practices a therapist can set: the path for one is the partner's own.
+        for schedule in schedules_for(session, person, couple.id):
+            if schedule.kind not in PLAN_KINDS:
+                continue
+            if schedule.next_fire_at is not None:
                 next_times[schedule.kind] = _next_five(schedule, person.timezone or "UTC")
+            elif schedule.set_by == "person":
+                by = consenting.get(schedule.turned_off_by_id or schedule.person_id or 0)
+                turned_off[schedule.kind] = by.display_name if by is not None else ""
         partners.append(
             PartnerCard(
                 person.id,
                 person.display_name,
                 person.timezone or "UTC",
-                person.id in consenting,
+                True,
                 person.paused_at is not None or person.stopped_at is not None,
                 next_times,
+                turned_off,
             )
         )
     return CoupleCard(
@@ -241,12 +272,91 @@ def _wanted(link: TherapistLink, now: dt.datetime) -> set[str]:
     return wanted
 
 
-def apply_link(session: Session, link: TherapistLink, now: dt.datetime) -> None:
+Received = tuple[bool, dt.time, int, int, str, str | None, dt.datetime | None]
+
+
+def _receiving(
+    session: Session, couple_id: int, consenting: set[int]
+) -> dict[int, dict[tuple[str, bool], Received]]:
+    """What each partner receives of the practices a therapist can set, by (kind, shared).
+
+    A therapist's schedule reaches only partners in `consenting`.
+    """
+    result: dict[int, dict[tuple[str, bool], Received]] = {}
+    for person in members(session, couple_id):
+        got: dict[tuple[str, bool], Received] = {}
+        for s in schedules_for(session, person, couple_id):
+            if s.kind not in PLAN_KINDS:
+                continue
+            if s.set_by == "therapist" and person.id not in consenting:
+                continue
+            got[(s.kind, s.couple_id is not None)] = (
+                s.next_fire_at is not None,
+                s.local_time,
+                s.weekdays,
+                s.window_minutes,
+                s.zone,
+                s.custom_template,
+                s.next_fire_at,
+            )
+        result[person.id] = got
+    return result
+
+
+def _owe_notices(
+    session: Session,
+    link: TherapistLink,
+    before: dict[int, dict[tuple[str, bool], Received]],
+    now: dt.datetime,
+) -> None:
+    """Each consenting partner is owed a word about every practice that changed for them."""
+    consenting = {p.id for p in consenting_people(session, link)}
+    after = _receiving(session, link.couple_id, consenting)
+    for person_id in consenting:
+        was, now_gets = before.get(person_id, {}), after.get(person_id, {})
+        for key in sorted(set(was) | set(now_gets)):
+            old, new = was.get(key), now_gets.get(key)
+            on_before, on_after = bool(old and old[0]), bool(new and new[0])
+            if on_before and on_after and old is not None and new is not None:
+                if old[:6] == new[:6]:
+                    continue
+                change = notices.Change.CHANGED
+            elif on_after:
+                change = notices.Change.STARTED
+            elif on_before:
+                change = notices.Change.STOPPED
+            else:
+                continue
+            next_at = new[6] if new is not None and on_after else None
+            notices.schedule_changed(
+                session, person_id, key[0], change, next_at, link.therapist_id, now
+            )
+
+
+def apply_link(
+    session: Session,
+    link: TherapistLink,
+    now: dt.datetime,
+    *,
+    before: dict[int, dict[tuple[str, bool], Received]] | None = None,
+) -> None:
     """Make the therapist's schedule rows match the config and this week of the plan.
 
     Only for partners whose consent stands; a partner's own schedule of a kind (set_by
-    "person") is theirs, and the therapist's does not replace it.
+    "person") is theirs, and the therapist's does not replace it; nor does it undo a
+    partner's own "off". Whatever this changes for a consenting partner is owed to them
+    as a notice (`before`: what they received before, if not what they receive now).
     """
+    if before is None:
+        before = _receiving(
+            session, link.couple_id, {p.id for p in consenting_people(session, link)}
+        )
+    _apply(session, link, now)
+    session.flush()
+    _owe_notices(session, link, before, now)
+
+
+def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
     config = {**DEFAULT_CONFIG, **(link.config or {})}
     wanted = _wanted(link, now) if link.ended_at is None else set()
     for person in consenting_people(session, link):

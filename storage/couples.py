@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Couple, CoupleMember, OneTimeToken, Person, Schedule
+from storage import notices
+from storage.models import (
+    Couple,
+    CoupleMember,
+    OneTimeToken,
+    Person,
+    Schedule,
+    Therapist,
+    TherapistLink,
+)
 from storage.tokens import issue, token_hash
 
 PAIR = "pair"
@@ -159,17 +168,57 @@ def decline_link(session: Session, raw: str, now: dt.datetime) -> PairingOffer:
 class Unpaired:
     partner_chat_id: int | None
     partner_language: str | None
+    # The therapists whose link with this couple ended: each is owed a notice naming the
+    # couple by its number (`storage.notices`), and nothing else.
+    therapist_chat_ids: tuple[int, ...] = ()
+    couple_id: int | None = None
 
 
-def unpair(session: Session, person_id: int) -> Unpaired | None:
-    """End the pairing for both; shared schedules end with it."""
+def end_therapist_links(session: Session, couple_id: int, now: dt.datetime) -> tuple[int, ...]:
+    """A couple ends: its therapist links end, and what those therapists set stops.
+
+    Removes every schedule a linked therapist set for either partner (not only the
+    couple's shared ones), and owes each therapist a notice naming the couple by its
+    number. Returns the therapists' chats.
+    """
+    chats: list[int] = []
+    partner_ids = [p.id for p in members(session, couple_id)]
+    links = session.scalars(
+        select(TherapistLink).where(
+            TherapistLink.couple_id == couple_id, TherapistLink.ended_at.is_(None)
+        )
+    ).all()
+    for link in links:
+        link.ended_at = now
+        session.execute(
+            delete(Schedule).where(
+                Schedule.therapist_id == link.therapist_id,
+                (Schedule.couple_id == couple_id) | Schedule.person_id.in_(partner_ids),
+            )
+        )
+        notices.link_ended(session, link.therapist_id, couple_id, now)
+        therapist = session.get(Therapist, link.therapist_id)
+        if therapist is not None and therapist.chat_id is not None:
+            chats.append(therapist.chat_id)
+    return tuple(chats)
+
+
+def unpair(session: Session, person_id: int, now: dt.datetime | None = None) -> Unpaired | None:
+    """End the pairing for both; shared schedules and therapist links end with it."""
     couple = couple_of(session, person_id)
     if couple is None:
         return None
+    now = now or dt.datetime.now(dt.UTC)
     partner = next((p for p in members(session, couple.id) if p.id != person_id), None)
+    chats = end_therapist_links(session, couple.id, now)
     session.execute(delete(Schedule).where(Schedule.couple_id == couple.id))
     session.execute(delete(Couple).where(Couple.id == couple.id))
-    return Unpaired(partner.chat_id if partner else None, partner.language if partner else None)
+    return Unpaired(
+        partner.chat_id if partner else None,
+        partner.language if partner else None,
+        chats,
+        couple.id,
+    )
 
 
 def set_relay_paused(

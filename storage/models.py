@@ -108,7 +108,10 @@ class Person(Base):
     awaiting_ref: Mapped[int | None]
 
     schedules: Mapped[list[Schedule]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="person",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        foreign_keys="Schedule.person_id",
     )
     membership: Mapped[CoupleMember | None] = relationship(
         back_populates="person", cascade="all, delete-orphan", passive_deletes=True
@@ -188,10 +191,17 @@ class Schedule(Base):
     custom_template: Mapped[str | None] = mapped_column(Text)
     # When the bot last asked whether fewer of these would suit better (asked once).
     care_asked_at: Mapped[dt.datetime | None]
+    # The partner who turned it off themselves (set_by "person", next_fire_at NULL): their
+    # choice, which no therapist change or plan step undoes. Names who, for a shared one.
+    turned_off_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
-    person: Mapped[Person | None] = relationship(back_populates="schedules")
+    person: Mapped[Person | None] = relationship(
+        back_populates="schedules", foreign_keys=[person_id]
+    )
 
 
 class Delivery(Base):
@@ -377,3 +387,43 @@ class TherapistConsent(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     agreed_at: Mapped[dt.datetime]
     withdrawn_at: Mapped[dt.datetime | None]
+
+
+# What a notice is about (`Notice.topic`).
+SCHEDULE_CHANGED = "schedule_changed"
+LINK_ENDED = "link_ended"
+
+
+class Notice(Base):
+    """A message owed to someone about a change they did not make, sent once.
+
+    A partner is owed one when what they receive changes because of their therapist (a
+    link, a saved setting, a plan step, a revoked account): one row per practice that
+    changed, sent together as one message. A therapist is owed one when a link ends
+    (`couple_ref`: the couple's number as /clients shows it, nothing a partner wrote).
+    Recorded in the same transaction as the change, so no change goes untold.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint("(person_id IS NULL) <> (therapist_id IS NULL)", name="one_recipient"),
+        Index("ix_notices_unsent", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    therapist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("therapists.id", ondelete="CASCADE")
+    )
+    topic: Mapped[str] = mapped_column(String(32))
+    # For schedule_changed: the practice, and "started", "changed" or "stopped".
+    kind: Mapped[str | None] = mapped_column(String(32))
+    change: Mapped[str | None] = mapped_column(String(16))
+    next_at: Mapped[dt.datetime | None]
+    # Whose change it was (for the partner's message: the therapist's name).
+    by_therapist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("therapists.id", ondelete="SET NULL")
+    )
+    couple_ref: Mapped[int | None]
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]

@@ -11,9 +11,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from storage.appreciations import RELAY_KINDS
+from storage.couples import end_therapist_links
+from storage.invitations import INVITATION
 from storage.models import (
     Appreciation,
     Couple,
@@ -23,9 +26,7 @@ from storage.models import (
     OneTimeToken,
     Person,
     Schedule,
-    Therapist,
     TherapistConsent,
-    TherapistLink,
 )
 
 MAX_NAME_LENGTH = 32
@@ -328,29 +329,53 @@ class Erased:
     partner_chat_id: int | None
     partner_language: str | None
     therapist_chat_ids: tuple[int, ...]
+    # The couple that ended, by the number its therapists know it by in /clients.
+    couple_id: int | None = None
 
 
-def erase(session: Session, person_id: int) -> Erased:
-    """Erase every row about this person; end their couple and therapist links."""
+def erase(session: Session, person_id: int, now: dt.datetime | None = None) -> Erased:
+    """Erase every row about this person; end their couple and therapist links.
+
+    What the partner keeps holds nothing of theirs: an invitation the person received
+    loses their answer and when they saw, answered or asked to be reminded of it, and
+    deliveries that carried their words or their invitation no longer point at them.
+    Each linked therapist is owed a notice naming the couple by its number, nothing else.
+    """
     person = session.get(Person, person_id)
     if person is None:
         return Erased(None, None, ())
+    now = now or dt.datetime.now(dt.UTC)
     partner = partner_of(session, person_id)
     member = session.scalar(select(CoupleMember).where(CoupleMember.person_id == person_id))
-    therapist_chats: list[int] = []
+    therapist_chats: tuple[int, ...] = ()
+    couple_id = None
     if member is not None:
         couple_id = member.couple_id
-        links = session.scalars(
-            select(TherapistLink).where(
-                TherapistLink.couple_id == couple_id, TherapistLink.ended_at.is_(None)
-            )
-        ).all()
-        for link in links:
-            therapist = session.get(Therapist, link.therapist_id)
-            if therapist is not None and therapist.chat_id is not None:
-                therapist_chats.append(therapist.chat_id)
+        therapist_chats = end_therapist_links(session, couple_id, now)
         # A couple of one is no couple: remove it with everything shared that hangs off it.
         session.execute(delete(Couple).where(Couple.id == couple_id))
+    written = select(Appreciation.id).where(Appreciation.person_id == person_id)
+    invited = select(Invitation.id).where(Invitation.initiator_id == person_id)
+    session.execute(
+        update(Delivery)
+        .where(
+            (Delivery.kind.in_(RELAY_KINDS) & Delivery.ref_id.in_(written))
+            | ((Delivery.kind == INVITATION) & Delivery.ref_id.in_(invited))
+        )
+        .values(ref_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # An invitation this person received stays the initiator's; what they did with it goes.
+    for invitation in session.scalars(
+        select(Invitation).where(Invitation.recipient_id == person_id)
+    ).all():
+        invitation.recipient_id = None
+        invitation.answer = invitation.answered_at = invitation.seen_at = None
+        invitation.reminder_at = invitation.reminded_at = None
+        invitation.opened_by_hash = None
+        invitation.recipient_chat_id = None
+        if invitation.status in ("seen", "answered"):
+            invitation.status = "sent"
     session.execute(delete(Appreciation).where(Appreciation.person_id == person_id))
     session.execute(delete(Invitation).where(Invitation.initiator_id == person_id))
     session.execute(delete(OneTimeToken).where(OneTimeToken.person_id == person_id))
@@ -361,5 +386,6 @@ def erase(session: Session, person_id: int) -> Erased:
     return Erased(
         partner_chat_id=partner.chat_id if partner else None,
         partner_language=partner.language if partner else None,
-        therapist_chat_ids=tuple(therapist_chats),
+        therapist_chat_ids=therapist_chats,
+        couple_id=couple_id,
     )

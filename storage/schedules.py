@@ -6,12 +6,17 @@ scheduler's job (`scheduler.schedules`), from the pure rules.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Schedule
+from storage.couples import couple_of, members
+from storage.models import WEEKLY_CHECKIN, Person, Schedule
+
+# The rule kept on an "off" recorded for a practice that was never set: never placed, it
+# only holds the partner's choice (and /settings shows it as off).
+_NEVER_SET_TIME = time(21, 0)
 
 
 def weekdays_mask(days: frozenset[int]) -> int:
@@ -79,3 +84,66 @@ def schedules_of(session: Session, person_id: int) -> list[Schedule]:
             select(Schedule).where(Schedule.person_id == person_id).order_by(Schedule.kind)
         )
     )
+
+
+def _own_off(schedule: Schedule, by_person_id: int, now: datetime) -> bool:
+    """Record "off" as this partner's choice; returns whether it was on."""
+    was_on = schedule.next_fire_at is not None
+    schedule.next_fire_at = None
+    # Theirs now: no therapist change or plan step turns it back on (scheduler.therapy).
+    schedule.set_by, schedule.therapist_id, schedule.custom_template = "person", None, None
+    schedule.turned_off_by_id = by_person_id
+    schedule.updated_at = now
+    return was_on
+
+
+def _find_or_record(
+    session: Session,
+    kind: str,
+    zone: str,
+    now: datetime,
+    *,
+    person_id: int | None = None,
+    couple_id: int | None = None,
+) -> Schedule:
+    schedule = find_schedule(session, kind=kind, person_id=person_id, couple_id=couple_id)
+    if schedule is None:
+        schedule = new_schedule(
+            session, kind=kind, now=now, person_id=person_id, couple_id=couple_id
+        )
+        schedule.local_time, schedule.weekdays, schedule.window_minutes = _NEVER_SET_TIME, 127, 0
+        schedule.zone = zone
+    return schedule
+
+
+def turn_off_own(session: Session, person_id: int, kind: str, now: datetime) -> bool:
+    """A partner's own `/nightly off`, `/tips off`...: it holds whoever set it; was it on?
+
+    The choice is kept even for a practice that was never on, so a therapist who links
+    later does not switch on what this partner said no to.
+    """
+    person = session.get_one(Person, person_id)
+    schedule = _find_or_record(session, kind, person.timezone or "UTC", now, person_id=person_id)
+    return _own_off(schedule, person_id, now)
+
+
+def turn_off_shared_checkin(
+    session: Session, person_id: int, now: datetime
+) -> tuple[bool, Person | None]:
+    """A partner's `/checkin off` for the couple's check-in: (was it on, the partner to tell).
+
+    Recorded as this partner's choice, like `turn_off_own`; a personal check-in left from
+    before the pairing stops too.
+    """
+    person = session.get_one(Person, person_id)
+    couple = couple_of(session, person_id)
+    if couple is None:
+        return turn_off_own(session, person_id, WEEKLY_CHECKIN, now), None
+    zone = person.timezone or "UTC"
+    shared = _find_or_record(session, WEEKLY_CHECKIN, zone, now, couple_id=couple.id)
+    was_on = _own_off(shared, person_id, now)
+    personal = find_schedule(session, kind=WEEKLY_CHECKIN, person_id=person_id)
+    if personal is not None:
+        was_on = _own_off(personal, person_id, now) or was_on
+    partner = next((p for p in members(session, couple.id) if p.id != person_id), None)
+    return was_on, partner if was_on else None

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from storage import notices
 from storage.couples import couple_of, members
 from storage.models import (
     NIGHTLY_APPRECIATION,
@@ -106,7 +107,10 @@ def list_all(session: Session) -> list[TherapistRow]:
 
 
 def revoke(session: Session, therapist_id: int, now: dt.datetime) -> bool:
-    """End an account: its links end, its schedules stop applying, its codes stop working."""
+    """End an account: its links end, its schedules stop applying, its codes stop working.
+
+    Each consenting partner is owed a word about every practice that stops for them.
+    """
     therapist = session.get(Therapist, therapist_id)
     if therapist is None or therapist.revoked_at is not None:
         return False
@@ -115,7 +119,19 @@ def revoke(session: Session, therapist_id: int, now: dt.datetime) -> bool:
         select(TherapistLink).where(
             TherapistLink.therapist_id == therapist_id, TherapistLink.ended_at.is_(None)
         )
-    ):
+    ).all():
+        for person in consenting_people(session, link):
+            for schedule in schedules_for(session, person, link.couple_id):
+                if schedule.therapist_id == therapist_id and schedule.next_fire_at is not None:
+                    notices.schedule_changed(
+                        session,
+                        person.id,
+                        schedule.kind,
+                        notices.Change.STOPPED,
+                        None,
+                        therapist_id,
+                        now,
+                    )
         link.ended_at = now
     session.execute(delete(Schedule).where(Schedule.therapist_id == therapist_id))
     session.execute(
@@ -249,6 +265,14 @@ def look_at_client_link(
     return LinkOffer(None, therapist.name)
 
 
+def link_for_token(session: Session, raw: str, couple_id: int) -> TherapistLink | None:
+    """The active link a client link's therapist has with this couple, if any."""
+    token = _client_token(session, raw)
+    if token is None or token.therapist_id is None:
+        return None
+    return link_of(session, token.therapist_id, couple_id)
+
+
 def link_of(session: Session, therapist_id: int, couple_id: int) -> TherapistLink | None:
     return session.scalar(
         select(TherapistLink).where(
@@ -276,6 +300,8 @@ class Agreed:
     therapist_language: str | None
     partner_name: str
     both: bool
+    # The couple's number, as /clients shows it.
+    couple_id: int = 0
 
 
 def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agreed:
@@ -317,6 +343,7 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
         None,  # therapists are written to in the default language
         person.display_name,
         both=len(consenting) == len(members(session, couple.id)),
+        couple_id=couple.id,
     )
 
 

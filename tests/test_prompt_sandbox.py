@@ -71,11 +71,9 @@ ACCEPTED = [
     pytest.param('{{ ""|default("today", true) }}', "today", id="filter-default-boolean"),
     pytest.param("<b>{{ first_name }}</b>", "<b>Ana</b>", id="html-bold"),
     pytest.param(
-        '<i>Hi</i> <a href="https://example.org/a?b=1&amp;c=2">link</a> '
-        '<span class="tg-spoiler">{{ partner_first_name }}</span> &lt;3',
-        '<i>Hi</i> <a href="https://example.org/a?b=1&amp;c=2">link</a> '
-        '<span class="tg-spoiler">Ben</span> &lt;3',
-        id="html-link-spoiler-entity",
+        '<i>Hi</i> <u>now</u> <span class="tg-spoiler">{{ partner_first_name }}</span> &lt;3',
+        '<i>Hi</i> <u>now</u> <span class="tg-spoiler">Ben</span> &lt;3',
+        id="html-underline-spoiler-entity",
     ),
     pytest.param(
         "{% if partner_first_name %}<b>{{ partner_first_name }}</b>{% else %}<i>you</i>{% endif %}",
@@ -528,3 +526,31 @@ def test_accepted_templates_render_valid_html_for_any_names(
     assert elapsed < 0.25  # bounded work, not a speed target (typically well under 10 ms)
     assert len(text) <= MAX_OUTPUT
     validate_telegram_html(text)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param('<a href="https://example.org/x">Tap to answer privately</a>', id="a-href"),
+        pytest.param('<a href="tg://user?id=42">Lee</a>', id="a-tg-user"),
+        pytest.param("Answer here: https://forms.example.org/q", id="bare-https"),
+        pytest.param("Answer at http://x.org", id="bare-http"),
+        pytest.param("Write to t.me/some_bot", id="t-me"),
+        pytest.param("Open tg://resolve?domain=some_bot", id="tg-scheme"),
+        pytest.param("Tell me at @lee_practice", id="mention"),
+        pytest.param("See www.example.de", id="www"),
+        pytest.param("Look at example.com tonight", id="bare-domain"),
+        pytest.param("{{ 'https://x.org' }}", id="link-in-a-constant"),
+        pytest.param("https:{{ '//' }}x.org/{{ first_name }}", id="link-assembled"),
+    ],
+)
+def test_it_refuses_every_kind_of_link_with_a_clear_reason(source: str) -> None:
+    with pytest.raises(PromptTemplateError) as refused:
+        validate(source)
+    assert "Links, web or Telegram addresses and @mentions can't be used" in refused.value.reason
+    assert "never see what they write" in refused.value.reason
+
+
+def test_ordinary_punctuation_and_names_are_not_mistaken_for_links() -> None:
+    validate("Hi {{ first_name }}, e.g. tonight: what did {{ partner_first_name }} do?")
+    validate("Good evening.What went well? {{ weekday }}.")

@@ -61,7 +61,7 @@ async def test_each_partner_chooses_and_sees_what_the_therapist_can_do(bot: BotH
     _, _, doc = await linked(bot)
     assert "agreed to link with you; both partners have now agreed" in doc.messages()[-1].text
     [clients] = await bot.say(doc, "/clients")
-    assert clients.button_texts == ["Ana & Ben"]
+    assert clients.button_texts == ["Couple 1: Ana & Ben"]
     with bot.db.session() as session:
         assert len(session.scalars(select(TherapistConsent)).all()) == 2
 
@@ -81,13 +81,13 @@ async def test_the_therapist_sets_the_nightly_time_and_each_partner_is_told(
 ) -> None:
     ana, _, doc = await linked(bot)
     await bot.say(doc, "/clients")
-    await bot.press(doc, "Ana & Ben")
+    await bot.press(doc, "Couple 1: Ana & Ben")
     [changed] = await bot.press(doc, "21:00")
-    assert "Changed." in changed.text
+    assert "Changed for Couple 1: Ana & Ben." in changed.text
     assert "Ana: appreciation prompt next Mon 23 Nov 21:00" in changed.text
     assert "(Europe/Berlin)" in changed.text and "(America/New_York)" in changed.text
     told = ana.messages()[-1].text
-    assert "Dr. Lee updated your practice schedule" in told and "Ben" not in told
+    assert "Dr. Lee changed what you receive here" in told and "Ben" not in told
     # Each partner is prompted at 21:00 in their own zone.
     bot.clock.set(dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC))
     await bot.run_dispatcher()
@@ -108,7 +108,7 @@ async def test_the_therapist_sets_the_nightly_time_and_each_partner_is_told(
 async def test_a_plan_adds_practices_week_by_week_by_itself(bot: BotHarness) -> None:
     ana, ben, doc = await linked(bot)
     await bot.say(doc, "/clients")
-    await bot.press(doc, "Ana & Ben")
+    await bot.press(doc, "Couple 1: Ana & Ben")
     await bot.press(doc, "Gradual plan")
 
     def kinds() -> set[str]:
@@ -136,7 +136,7 @@ async def test_withdrawing_consent_stops_the_therapists_schedule_for_that_partne
 ) -> None:
     _, ben, doc = await linked(bot)
     await bot.say(doc, "/clients")
-    await bot.press(doc, "Ana & Ben")
+    await bot.press(doc, "Couple 1: Ana & Ben")
     await bot.press(doc, "21:00")
     [off] = await bot.say(ben, "/therapist_off")
     assert "has ended for you" in off.text
@@ -160,7 +160,7 @@ async def test_a_partners_own_choice_keeps_the_last_word(bot: BotHarness) -> Non
     ana, _, doc = await linked(bot)
     await bot.say(ana, "/nightly 22:30")
     await bot.say(doc, "/clients")
-    await bot.press(doc, "Ana & Ben")
+    await bot.press(doc, "Couple 1: Ana & Ben")
     await bot.press(doc, "Nightly 20:00")
     with bot.db.session() as session:
         anas = session.scalars(
@@ -183,7 +183,7 @@ async def test_no_command_output_a_therapist_can_reach_holds_what_partners_wrote
     await bot.press(ana, "Share with Ben")
     await bot.run_dispatcher()
     await bot.say(doc, "/clients")
-    await bot.press(doc, "Ana & Ben")
+    await bot.press(doc, "Couple 1: Ana & Ben")
     await bot.press(doc, "Pause")
     everything_to_doc = " ".join(m.text for m in doc.messages())
     assert secret not in everything_to_doc
@@ -207,7 +207,7 @@ def test_the_operator_cli_adds_lists_and_revokes(tmp_path: Path, sqlite_url: str
 async def test_the_therapists_own_wording_is_checked_previewed_and_used(bot: BotHarness) -> None:
     ana, _, doc = await linked(bot)
     await bot.say(doc, "/clients")
-    await bot.press(doc, "Ana & Ben")
+    await bot.press(doc, "Couple 1: Ana & Ben")
     await bot.press(doc, "21:00")
     with bot.db.session() as session:
         couple_id = session.scalars(

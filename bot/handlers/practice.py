@@ -36,12 +36,11 @@ from scheduler.schedules import (
     set_fewer,
     set_quiet_hours,
     set_schedule,
-    turn_off,
-    turn_off_couple_checkin,
     view,
 )
 from storage import people
 from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person
+from storage.schedules import turn_off_own, turn_off_shared_checkin
 
 DEFAULT_TIP_TIME = dt.time(18, 0)
 DEFAULT_TIP_WEEKDAY = 2  # Wednesday: mid-week, away from weekend plans
@@ -70,7 +69,8 @@ async def _schedule(
 
 async def _off(update: Update, context: BotContext, person: Person, kind: str) -> None:
     services = context.services
-    was_on = await services.db.run(turn_off, person.id, kind, services.clock())
+    # Recorded as this partner's own choice: no therapist change or plan step undoes it.
+    was_on = await services.db.run(turn_off_own, person.id, kind, services.clock())
     await reply(update, context, "practice/turned_off", person, kind=kind, was_on=was_on)
 
 
@@ -107,14 +107,11 @@ async def checkin_command(update: Update, context: BotContext, person: Person) -
     paired = await services.db.run(people.partner_of, person.id) is not None
     if _is_off(args):
         if paired:
-            partner = await services.db.run(turn_off_couple_checkin, person.id, services.clock())
+            was_on, partner = await services.db.run(
+                turn_off_shared_checkin, person.id, services.clock()
+            )
             await reply(
-                update,
-                context,
-                "practice/turned_off",
-                person,
-                kind=WEEKLY_CHECKIN,
-                was_on=partner is not None,
+                update, context, "practice/turned_off", person, kind=WEEKLY_CHECKIN, was_on=was_on
             )
             if partner is not None:
                 await tell(

@@ -7,15 +7,17 @@ next fire times, and the partners are told what was set (they keep the last word
 
 from __future__ import annotations
 
+import html
 import logging
-from dataclasses import replace
 from typing import Any
 
 from markupsafe import Markup
-from telegram import Update
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot import prompt_sandbox
-from bot.context import BotContext
+from bot.context import BotContext, Services
 from bot.handlers.common import (
     acknowledged,
     answer_stale,
@@ -30,8 +32,15 @@ from bot.handlers.onboarding import PENDING_PAYLOAD, ask_consent, user_data
 from bot.keyboards import buttons, data
 from dashboard import login_url
 from scheduler import therapy
-from storage import people, therapists
-from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person, Therapist
+from storage import notices, therapists
+from storage.models import (
+    LINK_ENDED,
+    NIGHTLY_APPRECIATION,
+    TIMING_TIP,
+    WEEKLY_CHECKIN,
+    Person,
+    Therapist,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +103,30 @@ async def clients_command(update: Update, context: BotContext) -> None:
         return
     services = context.services
     cards = await services.db.run(therapy.couples_of, therapist.id, services.clock())
+    # Each couple is known by one number everywhere: here, on its button, in /wording
+    # and in any notice about it (its couple id, which never changes while it lasts).
+    renderer = services.renderer
+    locale = locale_of(update, context)
     markup = (
         buttons(
-            *[[(" & ".join(p.name for p in c.partners), data("thc", c.couple_id))] for c in cards]
+            *[
+                [(_plain(renderer.render("therapist/couple_button", locale, card=c)), _ref(c))]
+                for c in cards
+            ]
         )
         if cards
         else None
     )
     await reply(update, context, "therapist/clients", markup=markup, couples=cards)
+
+
+def _plain(rendered: str) -> str:
+    """A rendered template as button text (buttons show no HTML)."""
+    return html.unescape(rendered)
+
+
+def _ref(card: therapy.CoupleCard) -> str:
+    return data("thc", card.couple_id)
 
 
 def _couple_markup(couple_id: int, paused: bool) -> Any:
@@ -188,31 +213,41 @@ async def on_setting_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     preview = renderer.render("therapist/preview", locale_of(update, context), card=card)
-    await reply(update, context, "therapist/changed", preview=preview)
-    await tell_partners(context, therapist.name, card)
+    await reply(update, context, "therapist/changed", preview=preview, card=card)
+    await send_notices(context.bot, services)
 
 
-async def tell_partners(context: BotContext, therapist_name: str, card: therapy.CoupleCard) -> None:
-    """Each consenting partner learns what their therapist set, in their own zone."""
-    persons = await context.services.db.run(
-        people.by_ids, [p.person_id for p in card.partners if p.consented]
-    )
-    renderer = context.services.renderer
-    for person in persons:
-        mine = [p for p in card.partners if p.person_id == person.id]
-        preview = renderer.render("therapist/preview", person.language, card=_only(card, mine))
-        await tell(
-            context,
-            person.chat_id,
-            person.language,
-            "therapist/partner_told",
-            therapist=therapist_name,
-            preview=preview,
-        )
+async def send_notices(bot: Bot, services: Services) -> int:
+    """Send what is owed (`storage.notices`): one message per person; returns how many.
+
+    A partner hears, in their language and zone, each practice their therapist started,
+    changed or stopped for them, with its next time; a therapist hears which couple's
+    link ended, by its number. Taken before sending, so each goes at most once.
+    """
+    owed = await services.db.run(notices.take_owed, services.clock())
+    renderer = services.renderer
+    for item in owed:
+        if item.topic == LINK_ENDED:
+            text = renderer.render("therapist/couple_ended", item.language, couples=item.couples)
+        else:
+            text = renderer.render(
+                "therapist/schedule_changed",
+                item.language,
+                therapist=item.therapist_name,
+                changes=item.changes,
+                zone=item.zone,
+            )
+        try:
+            await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("a notice could not be sent (%s)", type(exc).__name__)
+    return len(owed)
 
 
-def _only(card: therapy.CoupleCard, partners: list[therapy.PartnerCard]) -> Any:
-    return replace(card, partners=tuple(partners))
+async def notices_job(context: BotContext) -> None:
+    """The job queue's callback: send what is owed about changes made elsewhere
+    (the dashboard, plan steps, a revoked account, an unpairing or an erasure)."""
+    await send_notices(context.bot, context.services)
 
 
 async def dashboard_command(update: Update, context: BotContext) -> None:
@@ -280,8 +315,10 @@ async def on_link_button(update: Update, context: BotContext) -> None:
         "therapist/partner_agreed",
         partner=agreed.partner_name,
         both=agreed.both,
+        couple_id=agreed.couple_id,
     )
     log.info("therapist link agreed")
+    await send_notices(context.bot, services)
 
 
 def _therapist_name_for(session: Any, person_id: int) -> str:
@@ -331,7 +368,7 @@ async def wording_command(update: Update, context: BotContext) -> None:
             return
     services = context.services
     try:
-        await services.db.run(
+        card = await services.db.run(
             therapy.configure,
             therapist.id,
             couple_id,
@@ -339,7 +376,9 @@ async def wording_command(update: Update, context: BotContext) -> None:
             services.clock(),
         )
     except therapists.TherapistError:
-        await reply(update, context, "therapist/not_your_couple")
+        await reply(update, context, "therapist/not_your_couple", couple_id=couple_id)
         return
     # The sandbox's output is already escaped, validated Telegram HTML.
-    await reply(update, context, "therapist/wording_saved", off=off, sample=Markup(sample))  # noqa: S704 - sandbox output, escaped and validated
+    sample_html = Markup(sample)  # noqa: S704 - sandbox output, escaped and validated
+    await reply(update, context, "therapist/wording_saved", off=off, sample=sample_html, card=card)
+    await send_notices(context.bot, services)

@@ -9,6 +9,7 @@ import pytest
 from dashboard.sessions import DashboardSession, SessionStore
 from dashboard.views import (
     adherence_chart,
+    couple_name,
     partner_preview,
     plan_summary,
     schedule_values,
@@ -65,7 +66,7 @@ def test_the_preview_names_each_kind_with_the_next_two_times_in_the_partners_zon
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"consented": False}, "Maya has not agreed to your link yet"),
+        ({"consented": False}, "A partner who has not agreed (yet): nothing you set reaches"),
         ({"next_times": {}}, "Nothing is scheduled for Maya at the moment."),
         ({"paused": True}, "Maya has paused the bot, so nothing reaches them"),
     ],
@@ -170,3 +171,17 @@ def test_a_csrf_token_must_match_exactly(submitted: str | None) -> None:
     session = DashboardSession(1, "token", NOW)
     assert not session.csrf_matches(submitted)
     assert session.csrf_matches("token")
+
+
+def test_a_partner_who_has_not_agreed_is_shown_without_name_zone_pause_or_times() -> None:
+    # Even if a card carried them, no page wording lets them through.
+    unagreed = _partner(consented=False, paused=True)
+    text = partner_preview(unagreed) + couple_name(_card(partners=(unagreed,)))
+    for detail in ("Maya", "Europe/Berlin", "paused", "21:00"):
+        assert detail not in text
+    assert "override_7" not in schedule_values(_card(partners=(unagreed,)))
+
+
+def test_a_practice_a_partner_turned_off_says_who_turned_it_off() -> None:
+    maya = _partner(next_times={}, turned_off={"nightly_appreciation": "Maya"})
+    assert "Nightly appreciation turned off by Maya." in partner_preview(maya)

@@ -1,0 +1,139 @@
+"""Notices owed to people about changes they did not make (SQL only).
+
+A partner is owed one whenever what they receive changes because of their therapist; a
+therapist is owed one when a link with one of their couples ends. Each is recorded in the
+same transaction as the change itself, and taken (marked sent) before it goes, so it is
+sent at most once and never lost with a crash between the change and the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import LINK_ENDED, SCHEDULE_CHANGED, Notice, Person, Therapist
+
+
+class Change(StrEnum):
+    """What happened to a practice a partner receives."""
+
+    STARTED = "started"
+    CHANGED = "changed"
+    STOPPED = "stopped"
+
+
+def schedule_changed(
+    session: Session,
+    person_id: int,
+    kind: str,
+    change: Change,
+    next_at: dt.datetime | None,
+    therapist_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """Owe a partner a word about one practice their therapist changed for them."""
+    session.add(
+        Notice(
+            person_id=person_id,
+            topic=SCHEDULE_CHANGED,
+            kind=kind,
+            change=str(change),
+            next_at=next_at,
+            by_therapist_id=therapist_id,
+            created_at=now,
+        )
+    )
+
+
+def link_ended(session: Session, therapist_id: int, couple_id: int, now: dt.datetime) -> None:
+    """Owe a therapist a word that a couple's link ended: its number, nothing else."""
+    session.add(
+        Notice(therapist_id=therapist_id, topic=LINK_ENDED, couple_ref=couple_id, created_at=now)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeChange:
+    kind: str
+    change: str
+    next_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """One message to send: to a partner (their changes) or a therapist (ended couples)."""
+
+    chat_id: int
+    language: str | None
+    zone: str
+    topic: str
+    therapist_name: str = ""
+    changes: tuple[PracticeChange, ...] = field(default=())
+    couples: tuple[int, ...] = field(default=())
+
+
+def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed]:
+    """Take the unsent notices (marking them sent) and group them, one message each.
+
+    Notices to someone who stopped all messages, blocked the bot, or to a revoked
+    therapist are taken without a message: they would be stale by the time one could go.
+    """
+    rows = list(
+        session.scalars(
+            select(Notice).where(Notice.sent_at.is_(None)).order_by(Notice.id).limit(limit)
+        )
+    )
+    if not rows:
+        return []
+    # A conditional update: a second process taking the same rows gets none of them.
+    taken = {
+        row.id
+        for row in rows
+        if session.execute(
+            update(Notice)
+            .where(Notice.id == row.id, Notice.sent_at.is_(None))
+            .values(sent_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        == 1
+    }
+    partners: dict[tuple[int, int | None], list[Notice]] = {}
+    therapists: dict[int, list[Notice]] = {}
+    for row in rows:
+        if row.id not in taken:
+            continue
+        if row.person_id is not None:
+            partners.setdefault((row.person_id, row.by_therapist_id), []).append(row)
+        elif row.therapist_id is not None:
+            therapists.setdefault(row.therapist_id, []).append(row)
+    owed: list[Owed] = []
+    for (person_id, by_id), notices in partners.items():
+        person = session.get(Person, person_id)
+        if person is None or person.stopped_at is not None or person.blocked_at is not None:
+            continue
+        by = session.get(Therapist, by_id) if by_id is not None else None
+        latest: dict[str, PracticeChange] = {}
+        for notice in notices:  # oldest first: the last word about a practice stands
+            assert notice.kind is not None and notice.change is not None
+            latest[notice.kind] = PracticeChange(notice.kind, notice.change, notice.next_at)
+        owed.append(
+            Owed(
+                person.chat_id,
+                person.language,
+                person.timezone or "UTC",
+                SCHEDULE_CHANGED,
+                therapist_name=by.name if by is not None else "",
+                changes=tuple(latest[kind] for kind in sorted(latest)),
+            )
+        )
+    for therapist_id, notices in therapists.items():
+        therapist = session.get(Therapist, therapist_id)
+        if therapist is None or therapist.chat_id is None or therapist.revoked_at is not None:
+            continue
+        couples = tuple(sorted({n.couple_ref for n in notices if n.couple_ref is not None}))
+        owed.append(Owed(therapist.chat_id, None, "UTC", LINK_ENDED, couples=couples))
+    return owed
