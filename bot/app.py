@@ -257,6 +257,9 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
             # The tick only starts a drain; never skip one for being late.
             job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
+        # What partners are owed about changes their therapist made (scheduler/therapy.py
+        # records them in the same transaction as the change).
+        app.job_queue.run_repeating(therapist.notices_job, interval=60, first=1, name="notices")
     log.info("started; polling for updates")
 
 

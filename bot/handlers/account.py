@@ -170,7 +170,7 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
     if answer != "yes":
         await reply(update, context, "account/delete_kept", person)
         return
-    erased = await services.db.run(people.erase, person.id)
+    erased = await services.db.run(people.erase, person.id, services.clock())
     if context.user_data is not None:
         context.user_data.clear()
     log.info("person erased on request")

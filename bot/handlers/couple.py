@@ -165,7 +165,7 @@ async def on_unpair_button(update: Update, context: BotContext) -> None:
     if pressed is None or pressed[1] != "yes":
         return
     person = pressed[2]
-    ended = await context.services.db.run(couples.unpair, person.id)
+    ended = await context.services.db.run(couples.unpair, person.id, context.services.clock())
     await reply(update, context, "couple/unpaired", person, was_paired=ended is not None)
     if ended is not None:
         await tell(context, ended.partner_chat_id, ended.partner_language, "account/partner_left")
