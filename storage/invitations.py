@@ -4,7 +4,9 @@ Limits that protect the reluctant partner, enforced here rather than in handlers
 open invitation at a time; after "not now", none for `cooldown` (30 days by default);
 "please don't ask me again" holds for good, even after /delete (kept as a keyed hash of
 the Telegram id, nothing else; see `storage.secret`); at most one follow-up, and only
-the one the partner asked for.
+the one the partner asked for. A pause still running when the initiator erases their
+data is kept the same way (a keyed hash and the day it ends) and erased when it ends,
+so that /delete then /start does not reset it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from storage import people
 from storage.couples import couple_of, members
-from storage.models import Delivery, Invitation, InviteOptOut, OneTimeToken, Person
+from storage.models import (
+    Delivery,
+    Invitation,
+    InviteCooldown,
+    InviteOptOut,
+    OneTimeToken,
+    Person,
+)
 from storage.secret import keyed_hash, server_key
 from storage.tokens import issue, token_hash
 
@@ -91,14 +101,65 @@ def gate(session: Session, person_id: int, now: dt.datetime, cooldown: dt.timede
     partner = _partner(session, person_id)
     if partner is not None and opted_out(session, partner.telegram_user_id):
         return Gate("opted_out")
+    until = cooldown_until(session, person_id, now, cooldown)
+    if until is not None:
+        return Gate("cooldown", possible_from=until)
+    return Gate("ok")
+
+
+def cooldown_until(
+    session: Session, person_id: int, now: dt.datetime, cooldown: dt.timedelta
+) -> dt.datetime | None:
+    """When this initiator's pause after "not now" ends, if one is running.
+
+    It counts from their own answered invitations, and from a pause kept through an
+    earlier /delete (which is erased here once it has ended).
+    """
     last_no = session.scalar(
         select(func.max(Invitation.answered_at)).where(
             Invitation.initiator_id == person_id, Invitation.answer.in_(("not_now", "never"))
         )
     )
-    if last_no is not None and last_no + cooldown > now:
-        return Gate("cooldown", possible_from=last_no + cooldown)
-    return Gate("ok")
+    ends = [last_no + cooldown] if last_no is not None else []
+    person = session.get(Person, person_id)
+    if person is not None:
+        kept = session.scalar(
+            select(InviteCooldown).where(
+                InviteCooldown.user_hash == person_hash(session, person.telegram_user_id)
+            )
+        )
+        if kept is not None and kept.until <= now:
+            session.delete(kept)
+        elif kept is not None:
+            ends.append(kept.until)
+    until = max(ends, default=None)
+    return until if until is not None and until > now else None
+
+
+def erase_keeping_cooldown(
+    session: Session, person_id: int, now: dt.datetime, cooldown: dt.timedelta
+) -> people.Erased:
+    """/delete: erase every row about the person, keeping only a running invitation pause.
+
+    What is kept is a keyed hash of the Telegram id and the day the pause ends, nothing
+    else; it is honoured on their next /invite and erased when the pause ends.
+    """
+    person = session.get(Person, person_id)
+    until = cooldown_until(session, person_id, now, cooldown)
+    if person is not None and until is not None:
+        user_hash = person_hash(session, person.telegram_user_id)
+        kept = session.scalar(select(InviteCooldown).where(InviteCooldown.user_hash == user_hash))
+        if kept is None:
+            session.add(InviteCooldown(user_hash=user_hash, until=until))
+        else:
+            kept.until = until
+    return people.erase(session, person_id)
+
+
+def forget_ended_cooldowns(session: Session, now: dt.datetime) -> int:
+    """Erase the kept pauses that have ended; returns how many."""
+    result = session.execute(delete(InviteCooldown).where(InviteCooldown.until <= now))
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
 
 def _partner(session: Session, person_id: int) -> Person | None:
@@ -383,7 +444,12 @@ class Reminder:
 
 
 def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> list[Reminder]:
-    """Reminders the partner asked for, now due; each is marked sent before it goes."""
+    """Reminders the partner asked for, now due; each is marked sent before it goes.
+
+    Each call also erases the kept invitation pauses that have ended (every tick runs
+    it, so none outlives its end by more than a tick).
+    """
+    forget_ended_cooldowns(session, now)
     due = session.scalars(
         select(Invitation)
         .where(

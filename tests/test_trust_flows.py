@@ -12,9 +12,20 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from fakes.telegram_api import FakeUser
-from storage.models import PATH_NOTE, Appreciation, Couple, Delivery, Invitation, Person
+from storage import invitations
+from storage.models import (
+    PATH_NOTE,
+    Appreciation,
+    Couple,
+    Delivery,
+    Invitation,
+    InviteCooldown,
+    Person,
+)
+from tests.conftest import DEFAULT_NOW
 from tests.support.bot import BotHarness
 from tests.test_couple import ANA_NIGHTLY, paired
+from tests.test_invite import walk_to_preview
 
 CHECKIN_DUE = dt.datetime(2026, 11, 29, 18, 0, tzinfo=dt.UTC)  # Sun 19:00 Berlin
 PATH_DUE = dt.datetime(2026, 11, 24, 18, 0, tzinfo=dt.UTC)  # Tue 19:00 Berlin
@@ -265,3 +276,61 @@ async def test_a_path_note_too_long_keeps_the_question_open(bot: BotHarness) -> 
     [journal] = await bot.say(ana, "/journal")
     assert "&lt;b&gt;shorter&lt;/b&gt;" in (journal.sent_text or "")  # shown, never obeyed
     assert count(bot, Person) == 1
+
+
+# --- 12. the invitation pause survives /delete then /start --------------------------------
+
+
+async def invite_and_hear_not_now(bot: BotHarness) -> tuple[FakeUser, FakeUser]:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    await bot.press(ben, "Not now")
+    return ana, ben
+
+
+async def test_delete_then_start_does_not_reset_the_invitation_pause(bot: BotHarness) -> None:
+    ana, _ = await invite_and_hear_not_now(bot)
+    [confirm] = await bot.say(ana, "/delete")
+    assert "until Wed 23 Dec" in confirm.text and "coded fingerprint" in confirm.text
+    await bot.press(ana, "Yes, erase everything")
+    with bot.db.session() as session:
+        [kept] = session.scalars(select(InviteCooldown)).all()
+        assert str(ana.user_id) not in kept.user_hash
+        assert kept.user_hash == invitations.person_hash(session, ana.user_id)
+        assert kept.until == DEFAULT_NOW + dt.timedelta(days=30)
+    bot.clock.advance(days=1)
+    await bot.onboard(ana)
+    [again] = await bot.say(ana, "/invite")
+    assert "possible again from Wed 23 Dec" in again.text
+    assert again.button_texts == ["Start the path for one"]
+
+
+async def test_the_kept_pause_is_erased_when_it_ends(bot: BotHarness) -> None:
+    ana, _ = await invite_and_hear_not_now(bot)
+    await bot.say(ana, "/delete")
+    await bot.press(ana, "Yes, erase everything")
+    assert count(bot, InviteCooldown) == 1
+    bot.clock.advance(days=30, minutes=1)
+    await bot.run_dispatcher()
+    assert count(bot, InviteCooldown) == 0
+    await bot.onboard(ana)
+    [calm] = await bot.say(ana, "/invite")
+    assert calm.button_texts == ["Yes, it's calm", "Not really"]
+
+
+async def test_delete_says_nothing_about_a_pause_when_none_is_running(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    [confirm] = await bot.say(ana, "/delete")
+    assert "fingerprint" not in confirm.text
+    await bot.press(ana, "Yes, erase everything")
+    assert count(bot, InviteCooldown) == 0
+
+
+async def test_delete_explains_the_kept_pause_in_german(bot: BotHarness) -> None:
+    ana, _ = await invite_and_hear_not_now(bot)
+    await bot.say(ana, "/language de")
+    [confirm] = await bot.say(ana, "/delete")
+    assert "codierten Fingerabdruck" in confirm.text and "23. Dez" in confirm.text
