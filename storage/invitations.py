@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,13 +202,36 @@ def draft_of(session: Session, person_id: int) -> Invitation | None:
     )
 
 
+# Characters that can disguise what a text says to its reader: bidi embeddings, overrides
+# and isolates, and invisible spaces. (Zero-width joiners stay: emoji and some scripts
+# need them.)
+DISGUISING = frozenset("\u200b\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_text(key: str, value: str) -> str:
+    """What the partner will read of a typed choice: no disguising or control characters.
+
+    The partner's name loses every control and format character, as display names do.
+    """
+    value = unicodedata.normalize("NFC", value)
+    if key == "partner":
+        return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
+    return "".join(
+        ch
+        for ch in value
+        if ch not in DISGUISING and (ch == "\n" or unicodedata.category(ch) != "Cc")
+    )
+
+
 def choose(session: Session, person_id: int, /, **choices: Any) -> Invitation | None:
-    """Record choices on the person's draft (texts are trimmed to their limits)."""
+    """Record choices on the person's draft (texts are cleaned and trimmed to their limits)."""
     draft = draft_of(session, person_id)
     if draft is None:
         return None
     updated = dict(draft.choices)
     for key, value in choices.items():
+        if isinstance(value, str) and key in MAX_TEXT:
+            value = clean_text(key, value)
         if key == "line":
             draft.personal_line = value.strip()[: MAX_TEXT["line"]] if value else None
             continue

@@ -334,3 +334,51 @@ async def test_delete_explains_the_kept_pause_in_german(bot: BotHarness) -> None
     await bot.say(ana, "/language de")
     [confirm] = await bot.say(ana, "/delete")
     assert "codierten Fingerabdruck" in confirm.text and "23. Dez" in confirm.text
+
+
+# --- bad input gets a clear answer ---------------------------------------------------------
+
+
+async def test_an_empty_or_invisible_partner_name_is_asked_again_not_taken(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    await bot.say(ana, "/invite")
+    await bot.press(ana, "Yes, it's calm")
+    for invisible in ["   ", "\u200b\u200b", "\u202e\u2066"]:
+        [again] = await bot.say(ana, invisible)
+        assert "Could you type your partner's name again?" in again.text
+    [too_long] = await bot.say(ana, "x" * 10_000)
+    assert "under 40 characters" in too_long.text
+    [hope] = await bot.say(ana, "Ben\u202e\u200b")
+    assert "What do you hope for" in hope.text
+    with bot.db.session() as session:
+        assert session.scalars(select(Invitation)).one().choices["partner"] == "Ben"
+
+
+async def test_a_hostile_own_line_reaches_the_preview_escaped_and_without_disguise(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    await walk_to_own_line(bot, ana)
+    [too_long] = await bot.say(ana, "y" * 10_000)
+    assert "under 300 characters" in too_long.text
+    replies = await bot.say(ana, "<script>alert(1)</script> I\u202e miss\u200b you &amp;")
+    preview = next(m for m in replies if "I'd try one session" in m.button_texts)
+    assert "<script>alert(1)</script> I miss you &amp;" in (preview.text or "")
+    assert "&lt;script&gt;" in (preview.sent_text or "")  # shown as text, never as markup
+
+
+async def test_someone_else_pressing_the_initiators_buttons_changes_nothing(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ana, "/invite")
+    await bot.press(ana, "Yes, it's calm")
+    await bot.press(ana, "Ben")
+    before = len(ana.messages())
+    await bot.press(ana, "To feel close again", from_user=ben)
+    assert len(ana.messages()) == before and ana.messages()[-1].button_texts != []
+    assert "someone else" in (ben.answered_callbacks()[-1].text or "")
+    with bot.db.session() as session:
+        assert session.scalars(select(Invitation)).one().choices["hope"] is None

@@ -318,11 +318,15 @@ async def on_flow_text(update: Update, context: BotContext, person: Person, text
         "invite_therapist": "therapist",
         "invite_line": "line",
     }.get(step or "")
-    if key is None or not text.strip():
+    if key is None:
         await reply(update, context, "errors/no_question_open", person)
         return
+    if not invitations.clean_text(key, text).strip():
+        # Only spaces or invisible characters: ask again, the question stays open.
+        await reply(update, context, "invite/empty_answer", person, step=key)
+        return
     limit = invitations.MAX_TEXT[key]
-    if len(" ".join(text.split())) > limit:
+    if len(" ".join(invitations.clean_text(key, text).split())) > limit:
         # Asked to shorten rather than cut: nothing they wrote is silently lost.
         await reply(update, context, "invite/too_long", person, limit=limit)
         return
