@@ -20,7 +20,14 @@ from scheduler.schedules import rule_of
 from scheduler.slots import SlotGrid, Want, night_turn, unmet_count
 from storage import Session
 from storage import deliveries as store
-from storage.deliveries import CLAIMED, MISSED, SKIPPED, DeliveryStatus, TakeReport
+from storage.deliveries import (
+    CLAIMED,
+    MISSED,
+    PROMPT_QUESTIONS,
+    SKIPPED,
+    DeliveryStatus,
+    TakeReport,
+)
 from storage.models import Delivery, Person
 
 # Quiet hours silence everything; in the hour either side of them nudges still arrive,
@@ -206,7 +213,27 @@ def take_ready(
             sending.append(delivery)
     people = {p.id: p for _, p in rows}
     report = store.mark_sending(session, sending, people, now, variant_memory)
+    open_questions(report, people)
     report.missed += missed
     report.skipped += skipped
     report.deferred += deferred
     return report
+
+
+def open_questions(report: TakeReport, people: dict[int, Person]) -> None:
+    """Open the question each prompt asks, before it goes out.
+
+    Opened before sending, because a reply can arrive before this chunk's outcomes are
+    written (a send that fails closes it again). A question the person is answering (a
+    name, a line of their invitation) is never taken over: the prompt is held instead,
+    and its question opens when that one is answered.
+    """
+    for ready in report.ready:
+        question = PROMPT_QUESTIONS.get(ready.kind)
+        if question is None or ready.ask_care:
+            continue
+        person = people[ready.person_id]
+        if person.awaiting is None or person.awaiting in PROMPT_QUESTIONS.values():
+            person.awaiting, person.awaiting_ref = question, ready.delivery_id
+        else:
+            person.held_ref = ready.delivery_id

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.couples import couple_of, members, relays_paused
-from storage.models import Appreciation, Couple, Delivery, Person
+from storage.models import APPRECIATION, PATH_NOTE, Appreciation, Couple, Delivery, Person
 
 MAX_LENGTH = 1500
 REVEAL_WINDOW = dt.timedelta(hours=24)
@@ -75,6 +75,7 @@ def write(session: Session, person_id: int, text: str, now: dt.datetime) -> Writ
     zone = ZoneInfo(person.timezone or "UTC")
     appreciation = Appreciation(
         person_id=person_id,
+        kind=APPRECIATION,
         couple_id=couple.id if couple else None,
         text=text,
         written_at=now,
@@ -99,11 +100,34 @@ def write(session: Session, person_id: int, text: str, now: dt.datetime) -> Writ
     return written
 
 
+def write_note(session: Session, person_id: int, text: str, now: dt.datetime) -> Appreciation:
+    """Keep an answer to a path-for-one prompt: the writer's alone, never shared.
+
+    It belongs to no couple, so nothing that relays or reveals appreciations can reach it.
+    """
+    text = text.strip()
+    if len(text) > MAX_LENGTH:
+        raise TooLong
+    person = session.get_one(Person, person_id)
+    note = Appreciation(
+        person_id=person_id,
+        kind=PATH_NOTE,
+        couple_id=None,
+        text=text,
+        written_at=now,
+        local_date=now.astimezone(ZoneInfo(person.timezone or "UTC")).date(),
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
 def _release_waiting(session: Session, writer_id: int, reader_id: int, now: dt.datetime) -> int:
     """Relay the writer's shared appreciations that were waiting for the reader to write."""
     waiting = session.scalars(
         select(Appreciation).where(
             Appreciation.person_id == writer_id,
+            Appreciation.kind == APPRECIATION,
             Appreciation.shared_at.is_not(None),
             Appreciation.shared_at >= now - REVEAL_WINDOW,
             Appreciation.delivered_at.is_(None),
@@ -129,7 +153,11 @@ class Shared:
 def share(session: Session, person_id: int, appreciation_id: int, now: dt.datetime) -> Shared:
     """Share one's own appreciation with the partner (now, or when they have written)."""
     appreciation = session.get(Appreciation, appreciation_id)
-    if appreciation is None or appreciation.person_id != person_id:
+    if (
+        appreciation is None
+        or appreciation.person_id != person_id
+        or appreciation.kind != APPRECIATION
+    ):
         return Shared("gone")
     couple = couple_of(session, person_id)
     partner = _partner(session, couple, person_id) if couple else None
@@ -145,7 +173,9 @@ def share(session: Session, person_id: int, appreciation_id: int, now: dt.dateti
         partner_wrote = session.scalar(
             select(Appreciation.id)
             .where(
-                Appreciation.person_id == partner.id, Appreciation.written_at >= now - REVEAL_WINDOW
+                Appreciation.person_id == partner.id,
+                Appreciation.kind == APPRECIATION,
+                Appreciation.written_at >= now - REVEAL_WINDOW,
             )
             .limit(1)
         )

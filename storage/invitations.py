@@ -4,27 +4,38 @@ Limits that protect the reluctant partner, enforced here rather than in handlers
 open invitation at a time; after "not now", none for `cooldown` (30 days by default);
 "please don't ask me again" holds for good, even after /delete (kept as a keyed hash of
 the Telegram id, nothing else; see `storage.secret`); at most one follow-up, and only
-the one the partner asked for.
+the one the partner asked for. A pause still running when the initiator erases their
+data is kept the same way (a keyed hash and the day it ends) and erased when it ends,
+so that /delete then /start does not reset it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from storage import people
 from storage.couples import couple_of, members
-from storage.models import Delivery, Invitation, InviteOptOut, OneTimeToken, Person
+from storage.models import (
+    INVITATION,
+    Delivery,
+    Invitation,
+    InviteCooldown,
+    InviteOptOut,
+    OneTimeToken,
+    Person,
+)
 from storage.secret import keyed_hash, server_key
 from storage.tokens import issue, token_hash
 
 INVITE = "invite"
 INVITE_PREFIX = "i"
-INVITATION = "invitation"  # the delivery kind that carries it to a paired partner
 LINK_TTL = dt.timedelta(days=14)
 REMIND_AFTER = dt.timedelta(days=7)
 OPEN = ("draft", "scheduled", "link", "sent", "seen")
@@ -91,14 +102,65 @@ def gate(session: Session, person_id: int, now: dt.datetime, cooldown: dt.timede
     partner = _partner(session, person_id)
     if partner is not None and opted_out(session, partner.telegram_user_id):
         return Gate("opted_out")
+    until = cooldown_until(session, person_id, now, cooldown)
+    if until is not None:
+        return Gate("cooldown", possible_from=until)
+    return Gate("ok")
+
+
+def cooldown_until(
+    session: Session, person_id: int, now: dt.datetime, cooldown: dt.timedelta
+) -> dt.datetime | None:
+    """When this initiator's pause after "not now" ends, if one is running.
+
+    It counts from their own answered invitations, and from a pause kept through an
+    earlier /delete (which is erased here once it has ended).
+    """
     last_no = session.scalar(
         select(func.max(Invitation.answered_at)).where(
             Invitation.initiator_id == person_id, Invitation.answer.in_(("not_now", "never"))
         )
     )
-    if last_no is not None and last_no + cooldown > now:
-        return Gate("cooldown", possible_from=last_no + cooldown)
-    return Gate("ok")
+    ends = [last_no + cooldown] if last_no is not None else []
+    person = session.get(Person, person_id)
+    if person is not None:
+        kept = session.scalar(
+            select(InviteCooldown).where(
+                InviteCooldown.user_hash == person_hash(session, person.telegram_user_id)
+            )
+        )
+        if kept is not None and kept.until <= now:
+            session.delete(kept)
+        elif kept is not None:
+            ends.append(kept.until)
+    until = max(ends, default=None)
+    return until if until is not None and until > now else None
+
+
+def erase_keeping_cooldown(
+    session: Session, person_id: int, now: dt.datetime, cooldown: dt.timedelta
+) -> people.Erased:
+    """/delete: erase every row about the person, keeping only a running invitation pause.
+
+    What is kept is a keyed hash of the Telegram id and the day the pause ends, nothing
+    else; it is honoured on their next /invite and erased when the pause ends.
+    """
+    person = session.get(Person, person_id)
+    until = cooldown_until(session, person_id, now, cooldown)
+    if person is not None and until is not None:
+        user_hash = person_hash(session, person.telegram_user_id)
+        kept = session.scalar(select(InviteCooldown).where(InviteCooldown.user_hash == user_hash))
+        if kept is None:
+            session.add(InviteCooldown(user_hash=user_hash, until=until))
+        else:
+            kept.until = until
+    return people.erase(session, person_id, now)
+
+
+def forget_ended_cooldowns(session: Session, now: dt.datetime) -> int:
+    """Erase the kept pauses that have ended; returns how many."""
+    result = session.execute(delete(InviteCooldown).where(InviteCooldown.until <= now))
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
 
 def _partner(session: Session, person_id: int) -> Person | None:
@@ -140,13 +202,36 @@ def draft_of(session: Session, person_id: int) -> Invitation | None:
     )
 
 
+# Characters that can disguise what a text says to its reader: bidi embeddings, overrides
+# and isolates, and invisible spaces. (Zero-width joiners stay: emoji and some scripts
+# need them.)
+DISGUISING = frozenset("\u200b\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_text(key: str, value: str) -> str:
+    """What the partner will read of a typed choice: no disguising or control characters.
+
+    The partner's name loses every control and format character, as display names do.
+    """
+    value = unicodedata.normalize("NFC", value)
+    if key == "partner":
+        return "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
+    return "".join(
+        ch
+        for ch in value
+        if ch not in DISGUISING and (ch == "\n" or unicodedata.category(ch) != "Cc")
+    )
+
+
 def choose(session: Session, person_id: int, /, **choices: Any) -> Invitation | None:
-    """Record choices on the person's draft (texts are trimmed to their limits)."""
+    """Record choices on the person's draft (texts are cleaned and trimmed to their limits)."""
     draft = draft_of(session, person_id)
     if draft is None:
         return None
     updated = dict(draft.choices)
     for key, value in choices.items():
+        if isinstance(value, str) and key in MAX_TEXT:
+            value = clean_text(key, value)
         if key == "line":
             draft.personal_line = value.strip()[: MAX_TEXT["line"]] if value else None
             continue
@@ -383,7 +468,12 @@ class Reminder:
 
 
 def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> list[Reminder]:
-    """Reminders the partner asked for, now due; each is marked sent before it goes."""
+    """Reminders the partner asked for, now due; each is marked sent before it goes.
+
+    Each call also erases the kept invitation pauses that have ended (every tick runs
+    it, so none outlives its end by more than a tick).
+    """
+    forget_ended_cooldowns(session, now)
     due = session.scalars(
         select(Invitation)
         .where(

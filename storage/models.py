@@ -77,6 +77,8 @@ NIGHTLY_APPRECIATION = "nightly_appreciation"
 WEEKLY_CHECKIN = "weekly_checkin"
 TIMING_TIP = "timing_tip"
 PATH_FOR_ONE = "path_for_one"
+# The delivery kind that carries a "just one session" invitation to a paired partner.
+INVITATION = "invitation"
 SCHEDULE_KINDS = (NIGHTLY_APPRECIATION, WEEKLY_CHECKIN, TIMING_TIP, PATH_FOR_ONE)
 
 
@@ -106,6 +108,9 @@ class Person(Base):
     # Which free-text answer the bot is waiting for ("name", "timezone", ...), if any.
     awaiting: Mapped[str | None] = mapped_column(String(32))
     awaiting_ref: Mapped[int | None]
+    # A prompt (delivery id) that arrived while another question was open: its question
+    # opens when that one closes, instead of taking over what the person was writing.
+    held_ref: Mapped[int | None]
 
     schedules: Mapped[list[Schedule]] = relationship(
         back_populates="person",
@@ -266,13 +271,22 @@ class WeeklyCount(Base):
     checkins_done: Mapped[int] = mapped_column(Integer, default=0)
 
 
+APPRECIATION = "appreciation"
+PATH_NOTE = "path_note"
+
+
 class Appreciation(Base):
-    """What a person wrote in reply to a nightly prompt; private unless they share it."""
+    """What a person wrote in reply to a prompt; private unless they share it.
+
+    `kind` is an appreciation (the nightly prompt; the writer may share it) or a path note
+    (an answer to a path-for-one prompt: the writer's alone, never shared with anyone).
+    """
 
     __tablename__ = "appreciations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default=APPRECIATION, server_default=APPRECIATION)
     couple_id: Mapped[int | None] = mapped_column(ForeignKey("couples.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     written_at: Mapped[dt.datetime]
@@ -343,6 +357,21 @@ class InviteOptOut(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime]
+
+
+class InviteCooldown(Base):
+    """An initiator's "not now" pause that outlives their /delete, until it ends.
+
+    Holds only a keyed hash of the initiator's Telegram user id and the end of the pause,
+    so that erasing and starting again does not reset it. Removed when the pause ends.
+    """
+
+    __tablename__ = "invite_cooldowns"
+    __table_args__ = (Index("ix_invite_cooldowns_until", "until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    until: Mapped[dt.datetime]
 
 
 class Therapist(Base):

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from storage.appreciations import RELAY_KINDS
 from storage.couples import end_therapist_links
-from storage.invitations import INVITATION
 from storage.models import (
+    INVITATION,
     Appreciation,
     Couple,
     CoupleMember,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -23,7 +24,7 @@ from bot.handlers.common import (
 from bot.keyboards import buttons, data
 from bot.render import format_local, language_name
 from scheduler.schedules import view
-from storage import people
+from storage import invitations, people
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -141,15 +142,33 @@ async def stop_command(update: Update, context: BotContext, person: Person) -> N
 
 @for_people(allow_stopped=True)
 async def delete_command(update: Update, context: BotContext, person: Person) -> None:
-    """/delete: ask for confirmation before erasing everything."""
-    partner = await context.services.db.run(people.partner_of, person.id)
+    """/delete: ask for confirmation before erasing everything, saying what stays."""
+    services = context.services
+    partner = await services.db.run(people.partner_of, person.id)
+    pause_ends = await services.db.run(
+        invitations.cooldown_until, person.id, services.clock(), _cooldown(context)
+    )
     markup = buttons(
         [(label(context, update, "delete_yes", person), data("delete", "yes"))],
         [(label(context, update, "delete_no", person), data("delete", "no"))],
     )
     await reply(
-        update, context, "account/delete_confirm", person, markup=markup, paired=partner is not None
+        update,
+        context,
+        "account/delete_confirm",
+        person,
+        markup=markup,
+        paired=partner is not None,
+        invite_pause_until=(
+            format_local(pause_ends, person.timezone or "UTC", person.language, "day")
+            if pause_ends is not None
+            else None
+        ),
     )
+
+
+def _cooldown(context: BotContext) -> dt.timedelta:
+    return dt.timedelta(days=context.services.settings.invite_cooldown_days)
 
 
 async def on_delete_button(update: Update, context: BotContext) -> None:
@@ -170,7 +189,10 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
     if answer != "yes":
         await reply(update, context, "account/delete_kept", person)
         return
-    erased = await services.db.run(people.erase, person.id, services.clock())
+    # A running "not now" pause outlives the erasure as a keyed hash, until it ends.
+    erased = await services.db.run(
+        invitations.erase_keeping_cooldown, person.id, services.clock(), _cooldown(context)
+    )
     if context.user_data is not None:
         context.user_data.clear()
     log.info("person erased on request")

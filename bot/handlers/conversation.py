@@ -64,6 +64,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         await reply(update, context, "errors/no_question_open", person)
         return
     await flow(update, context, person, message.text)
+    # A prompt that arrived while this question was open asks its own question now.
+    await couple.open_held_question(update, context, person)
 
 
 async def on_pause_everything(update: Update, context: BotContext) -> None:
@@ -95,6 +97,7 @@ DEFAULT_TEXT_FLOWS: dict[str, TextFlow] = {
     "name": onboarding.on_name_text,
     "timezone": onboarding.on_zone_text,
     "appreciation": couple.on_appreciation_text,
+    "path_note": invite.on_path_note_text,
     "invite_name": invite.on_flow_text,
     "invite_hope": invite.on_flow_text,
     "invite_therapist": invite.on_flow_text,

@@ -34,7 +34,7 @@ from bot.render import format_local, weekday_name
 from scheduler.rules import InputError, parse_hhmm, same_moment_in
 from scheduler.schedules import answer_proposal, propose_checkin, view
 from storage import appreciations, couples, deliveries, people
-from storage.models import Person
+from storage.models import PATH_NOTE, Person
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +230,14 @@ async def on_appreciation_text(
 ) -> None:
     """The reply to a nightly prompt: keep it, then ask whether to share it."""
     services = context.services
+    now = services.clock()
     try:
-        written = await services.db.run(appreciations.write, person.id, text, services.clock())
+        written = await services.db.run(appreciations.write, person.id, text, now)
     except appreciations.TooLong:
         await reply(update, context, "appreciation/too_long", person, max=appreciations.MAX_LENGTH)
         return
+    # Answered: a snoozed copy of this prompt must not come back to ask again.
+    await services.db.run(deliveries.settle_prompt, person.id, person.awaiting_ref, now)
     markup = None
     partner = written.partner.display_name if written.partner else None
     if partner is not None:
@@ -309,6 +312,7 @@ async def journal_command(update: Update, context: BotContext, person: Person) -
                 "date": format_local(e.written_at, zone, person.language, "day"),
                 "text": e.text,
                 "shared": e.shared_at is not None,
+                "note": e.kind == PATH_NOTE,
             }
             for e in entries
         ],
@@ -415,9 +419,11 @@ async def on_checkin_button(update: Update, context: BotContext) -> None:
     if answered.result in ("gone", "not_yours", "already"):
         await query.answer(
             services.renderer.render(
-                "practice/snooze_answer", person.language, result=answered.result, when=None
+                "checkin/button_answer", person.language, result=answered.result
             )
         )
+        if answered.result == "already":
+            await close_buttons(query)
         return
     await query.answer()
     await close_buttons(query)
@@ -435,3 +441,11 @@ async def on_checkin_button(update: Update, context: BotContext) -> None:
     await reply(update, context, "checkin/skip_ack", person)
     for other in answered.others:
         await tell(context, other.chat_id, other.language, "checkin/skipped", by=answered.by_name)
+
+
+async def open_held_question(update: Update, context: BotContext, person: Person) -> None:
+    """After a question is answered: open the one a prompt asked meanwhile, and say so."""
+    services = context.services
+    kind = await services.db.run(deliveries.reopen_held, person.id, services.clock())
+    if kind is not None:
+        await reply(update, context, "appreciation/question_open", person, kind=kind)

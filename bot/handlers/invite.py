@@ -30,6 +30,7 @@ from bot.handlers.common import (
     weekday,
     why,
 )
+from bot.handlers.couple import open_held_question
 from bot.handlers.onboarding import ask_timezone
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
@@ -37,7 +38,7 @@ from bot.render import format_local
 from bot.tone import check_tone
 from scheduler.rules import EVERY_DAY, InputError, Rule, next_fire_at, parse_hhmm
 from scheduler.schedules import NeedsTimezone, set_schedule, turn_off, view
-from storage import invitations, people
+from storage import appreciations, deliveries, invitations, people
 from storage.models import PATH_FOR_ONE, Person
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ CALM_TIPS = (
 PATH_TIME = dt.time(19, 0)
 PATH_DAYS = frozenset({1, 4})  # Tuesday and Friday
 MAX_AHEAD = dt.timedelta(days=14)
+# Buttons after which the flow asks nothing more by typing.
+FLOW_ENDS = frozenset({"cancel", "send", "at"})
 
 
 def _cooldown(context: BotContext) -> dt.timedelta:
@@ -140,6 +143,9 @@ async def on_flow_button(update: Update, context: BotContext) -> None:
     await query.answer()
     await close_buttons(query)
     await _step(update, context, person, step, value)
+    if step in FLOW_ENDS:
+        # A prompt that arrived during the flow asks its own question now.
+        await open_held_question(update, context, person)
 
 
 async def _step(update: Update, context: BotContext, person: Person, step: str, value: str) -> None:
@@ -178,7 +184,7 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
         return
     if step == "cancel":
         cancelled = await db.run(invitations.cancel, person.id)
-        await db.run(people.set_awaiting, person.id, None)
+        await db.run(deliveries.ask_typed, person.id, None)
         await reply(update, context, "invite/cancelled", person, cancelled=cancelled)
         return
     draft = await db.run(invitations.draft_of, person.id)
@@ -189,7 +195,7 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
         await _ask_hope(update, context, person)
     elif step == "hope" and value in HOPE_KEYS:
         if value == "own":
-            await db.run(people.set_awaiting, person.id, "invite_hope")
+            await db.run(deliveries.ask_typed, person.id, "invite_hope")
             await reply(update, context, "invite/ask_own_hope", person)
             return
         await db.run(invitations.choose, person.id, hope=value, own_hope=None)
@@ -222,14 +228,14 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
         )
     elif step == "ther":
         if value == "n":
-            await db.run(people.set_awaiting, person.id, "invite_therapist")
+            await db.run(deliveries.ask_typed, person.id, "invite_therapist")
             await reply(update, context, "invite/ask_therapist_name", person)
             return
         await db.run(invitations.choose, person.id, therapist=None)
         await _ask_line(update, context, person)
     elif step == "line":
         if value == "y":
-            await db.run(people.set_awaiting, person.id, "invite_line")
+            await db.run(deliveries.ask_typed, person.id, "invite_line")
             await reply(update, context, "invite/ask_line_text", person)
             return
         await db.run(invitations.choose, person.id, line=None)
@@ -255,12 +261,12 @@ async def _begin(update: Update, context: BotContext, person: Person, *, calm: b
     markup = None
     if partner:
         markup = buttons([(partner, data(FLOW, "name.p"))])
-    await services.db.run(people.set_awaiting, person.id, "invite_name")
+    await services.db.run(deliveries.ask_typed, person.id, "invite_name")
     await reply(update, context, "invite/ask_name", person, markup=markup, partner=partner)
 
 
 async def _ask_hope(update: Update, context: BotContext, person: Person) -> None:
-    await context.services.db.run(people.set_awaiting, person.id, None)
+    await context.services.db.run(deliveries.ask_typed, person.id, None)
     await reply(
         update,
         context,
@@ -312,17 +318,21 @@ async def on_flow_text(update: Update, context: BotContext, person: Person, text
         "invite_therapist": "therapist",
         "invite_line": "line",
     }.get(step or "")
-    if key is None or not text.strip():
+    if key is None:
         await reply(update, context, "errors/no_question_open", person)
         return
+    if not invitations.clean_text(key, text).strip():
+        # Only spaces or invisible characters: ask again, the question stays open.
+        await reply(update, context, "invite/empty_answer", person, step=key)
+        return
     limit = invitations.MAX_TEXT[key]
-    if len(" ".join(text.split())) > limit:
+    if len(" ".join(invitations.clean_text(key, text).split())) > limit:
         # Asked to shorten rather than cut: nothing they wrote is silently lost.
         await reply(update, context, "invite/too_long", person, limit=limit)
         return
     extra = {"hope": "own"} if key == "own_hope" else {}
     draft = await db.run(invitations.choose, person.id, **{key: text}, **extra)
-    await db.run(people.set_awaiting, person.id, None)
+    await db.run(deliveries.ask_typed, person.id, None)
     if draft is None:
         await reply(update, context, "errors/button_stale", person)
         return
@@ -416,7 +426,7 @@ def _evening_choices(now: dt.datetime, zone: str) -> list[dt.datetime]:
 async def _ask_time(update: Update, context: BotContext, person: Person) -> None:
     services = context.services
     zone = person.timezone or "UTC"
-    await services.db.run(people.set_awaiting, person.id, "invite_time")
+    await services.db.run(deliveries.ask_typed, person.id, "invite_time")
     choices = _evening_choices(services.clock(), zone)
     markup = buttons(
         *[
@@ -456,7 +466,7 @@ async def _send(update: Update, context: BotContext, person: Person, when: dt.da
     if when < now - dt.timedelta(minutes=1) or when > now + MAX_AHEAD:
         await reply(update, context, "invite/bad_time", person, error=None)
         return
-    await services.db.run(people.set_awaiting, person.id, None)
+    await services.db.run(deliveries.ask_typed, person.id, None)
     draft = await services.db.run(invitations.draft_of, person.id)
     result = await services.db.run(invitations.send, person.id, max(when, now), now)
     partner = draft.choices.get("partner") if draft is not None else ""
@@ -684,3 +694,15 @@ async def alone_command(update: Update, context: BotContext, person: Person) -> 
         await reply(update, context, "invite/path_stopped", person, was_on=was_on)
         return
     await start_path(update, context, person)
+
+
+async def on_path_note_text(update: Update, context: BotContext, person: Person, text: str) -> None:
+    """The answer to a path-for-one prompt: kept as the person's own private note."""
+    services = context.services
+    kept = await services.db.run(deliveries.answer_path_prompt, person.id, text, services.clock())
+    if kept == "too_long":
+        await reply(update, context, "appreciation/too_long", person, max=appreciations.MAX_LENGTH)
+    elif kept == "kept":
+        await reply(update, context, "appreciation/note_kept", person)
+    else:
+        await reply(update, context, "errors/no_question_open", person)
