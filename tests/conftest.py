@@ -108,6 +108,8 @@ def make_settings(database_url: str, fake: FakeTelegram, **overrides: object) ->
         "poll_timeout_seconds": 0,
         "rate_limit_per_second": 0,
         "rate_limit_per_chat_per_second": 0,
+        # A free port if anything starts the dashboard: 8080 may be taken on a shared machine.
+        "dashboard_port": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
