@@ -25,6 +25,9 @@ from tests.support.postgres import (
     throwaway_postgres,
 )
 
+# Most of these start PostgreSQL servers of their own, beside the suite's.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
