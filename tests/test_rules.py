@@ -1137,6 +1137,7 @@ def test_transition_scan_found_the_2026_dates_the_examples_rely_on() -> None:
     assert TRANSITIONS["Asia/Kathmandu"] == []
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(rules_and_nows())
 def test_next_fire_at_is_always_a_local_occurrence_within_eight_days(
@@ -1162,6 +1163,7 @@ def test_next_fire_at_is_always_a_local_occurrence_within_eight_days(
         assert _wall(just_before, tz) < wanted < _wall(fire, tz)
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(rules_and_nows(), st.integers(1, 10))
 def test_upcoming_always_lists_each_matching_day_once_in_order(
@@ -1186,6 +1188,7 @@ def test_upcoming_always_lists_each_matching_day_once_in_order(
     assert dates == expected_dates
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(
     rules_and_nows(),
@@ -1213,6 +1216,7 @@ def test_quiet_until_answers_exactly_inside_the_quiet_hours(
             assert before.astimezone(tz).utcoffset() != result.astimezone(tz).utcoffset()
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(rules_and_nows(), st.integers(0, 180))
 def test_an_occurrence_window_is_never_longer_than_its_minutes_and_a_dst_jump(

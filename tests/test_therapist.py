@@ -173,6 +173,7 @@ async def test_a_partners_own_choice_keeps_the_last_word(bot: BotHarness) -> Non
     assert anas.local_time == dt.time(22, 30)
 
 
+@pytest.mark.slow  # about 3.5 s
 async def test_no_command_output_a_therapist_can_reach_holds_what_partners_wrote(
     bot: BotHarness,
 ) -> None:
