@@ -86,7 +86,9 @@ API overview
 * :class:`FakeTelegram` -- ``start()``, ``stop()``, context manager; ``base_url``,
   ``api_url``, ``port``, ``server_address``; ``user()``, ``users()``,
   ``inject_update()``, ``pending_updates()``; ``calls``, ``calls_to()``,
-  ``reset_calls()``, ``wait_for_call()`` / ``await_call()``; ``messages()``,
+  ``reset_calls()``, ``wait_for_call()`` / ``await_call()``; barriers: ``call_seq``,
+  ``wait_for_request()`` / ``await_request()``, ``wait_for_next_poll()`` /
+  ``await_next_poll()``; ``messages()``,
   ``message()``, ``seq``, ``commands``, ``commands_for()``, ``menu_button()``;
   ``fail_next()``, ``delay_next()``, ``clear_scripts()``, ``errors_served``,
   ``too_many_requests``, ``unauthorized_requests``; ``bot_user()``.
@@ -115,6 +117,16 @@ even if the bot answers before the test starts waiting.  ``wait_for_message`` /
 ``await_message`` return the first message to that user whose sequence number is
 after the cursor and that matches, then move the cursor to it; consecutive waits
 therefore consume messages in order.  ``mark_read()`` moves the cursor to "now".
+
+Barriers (instead of "sleep, then assert nothing arrived")
+=========================================================
+
+A test that checks that something did *not* happen needs a point after which it would
+have happened.  ``wait_for_request(method, after_seq=fake.call_seq)`` waits until the
+bot has made a call after that point (answered or still running: a hanging long poll, a
+send held by ``delay_next``).  ``wait_for_next_poll()`` waits until the bot asks for
+updates past every update injected so far, which proves it fetched them (see its
+docstring for what that proves about handling).  Both have ``await_*`` twins.
 
 Thread safety
 =============
@@ -1324,6 +1336,94 @@ class FakeTelegram:
                 raise AssertionError(self._call_timeout_report(method, timeout))
             await asyncio.sleep(0.01)
 
+    # -- barriers ----------------------------------------------------------------------
+
+    @property
+    def call_seq(self) -> int:
+        """The ``seq`` of the newest recorded call (0 before any): a point in time.
+
+        Pass it as ``after_seq`` to wait only for calls made after that point.
+        """
+        with self._lock:
+            return self._call_seq
+
+    def wait_for_request(
+        self,
+        method: str,
+        predicate: Callable[[RecordedCall], bool] | None = None,
+        timeout: float = 10.0,
+        *,
+        after_seq: int = 0,
+    ) -> RecordedCall:
+        """Block until a call to ``method`` with ``seq > after_seq`` that matches has arrived.
+
+        Unlike :meth:`wait_for_call` the call need not be answered yet: a long poll still
+        hanging or a send held by :meth:`delay_next` counts (its ``status`` is ``None``).
+        Raises AssertionError on timeout.
+        """
+        _ensure_no_running_loop("wait_for_request")
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = self._find_call(method, predicate, after_seq, answered=False)
+                if found is not None:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(self._call_timeout_report(method, timeout))
+                self._cond.wait(remaining)
+
+    async def await_request(
+        self,
+        method: str,
+        predicate: Callable[[RecordedCall], bool] | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109 - same signature as the blocking twin
+        *,
+        after_seq: int = 0,
+    ) -> RecordedCall:
+        """Async twin of :meth:`wait_for_request`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = self._find_call(method, predicate, after_seq, answered=False)
+            if found is not None:
+                return found
+            if time.monotonic() >= deadline:
+                raise AssertionError(self._call_timeout_report(method, timeout))
+            await asyncio.sleep(0.01)
+
+    def wait_for_next_poll(self, timeout: float = 10.0) -> RecordedCall:
+        """A barrier: block until the bot, after this call, asks for updates past every
+        update injected so far; returns that ``getUpdates`` call.
+
+        Such a call proves that the bot has fetched and confirmed every earlier update. A
+        bot that handles what it fetched before it polls again (the tests' in-process
+        harness does) has handled them too, so "nothing arrived" can be asserted right
+        after. python-telegram-bot's ``Updater`` polls again while the ``Application``
+        still handles the last batch: there it proves receipt, not handling.
+        """
+        _ensure_no_running_loop("wait_for_next_poll")
+        after_seq, confirms = self._poll_barrier()
+        return self.wait_for_request("getUpdates", confirms, timeout, after_seq=after_seq)
+
+    async def await_next_poll(
+        self,
+        timeout: float = 10.0,  # noqa: ASYNC109 - same signature as the blocking twin
+    ) -> RecordedCall:
+        """Async twin of :meth:`wait_for_next_poll`."""
+        after_seq, confirms = self._poll_barrier()
+        return await self.await_request("getUpdates", confirms, timeout, after_seq=after_seq)
+
+    def _poll_barrier(self) -> tuple[int, Callable[[RecordedCall], bool]]:
+        with self._lock:
+            after_seq = self._call_seq
+            last_update_id = self._next_update_id - 1
+
+        def confirms(call: RecordedCall) -> bool:
+            return last_update_id == 0 or int(call.params.get("offset") or 0) > last_update_id
+
+        return after_seq, confirms
+
     # -- failure scripting -------------------------------------------------------------
 
     def fail_next(
@@ -1610,6 +1710,7 @@ class FakeTelegram:
                 http_method=http_method,
             )
             self._calls.append(call)
+            self._cond.notify_all()  # wakes wait_for_request
             return call
 
     def _finish(
@@ -1624,11 +1725,18 @@ class FakeTelegram:
             self._cond.notify_all()
 
     def _find_call(
-        self, method: str, predicate: Callable[[RecordedCall], bool] | None, after_seq: int
+        self,
+        method: str,
+        predicate: Callable[[RecordedCall], bool] | None,
+        after_seq: int,
+        *,
+        answered: bool = True,
     ) -> RecordedCall | None:
         wanted = method.lower()
         for call in self._calls:
-            if call.seq <= after_seq or call.status is None or call.method.lower() != wanted:
+            if call.seq <= after_seq or call.method.lower() != wanted:
+                continue
+            if answered and call.status is None:
                 continue
             snapshot = copy.deepcopy(call)
             if predicate is None or predicate(snapshot):

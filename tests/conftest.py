@@ -61,7 +61,12 @@ def _emptied(url: str) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The PostgreSQL runs need the server process the suite starts (seconds), and double the
+# time: they are `slow`, so the fast loop (`-m "not slow"`) runs on SQLite alone.
+ON_POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.slow)
+
+
+@pytest.fixture(params=["sqlite", ON_POSTGRESQL])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """A fresh, migrated database: each test using it runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
@@ -108,6 +113,8 @@ def make_settings(database_url: str, fake: FakeTelegram, **overrides: object) ->
         "poll_timeout_seconds": 0,
         "rate_limit_per_second": 0,
         "rate_limit_per_chat_per_second": 0,
+        # A free port if anything starts the dashboard: 8080 may be taken on a shared machine.
+        "dashboard_port": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -45,7 +45,7 @@ async def test_settings_shows_everything_held_in_plain_words(bot: BotHarness) ->
     assert "Partner: not paired" in text
 
 
-async def test_pause_for_days_then_resume(bot: BotHarness) -> None:
+async def test_pause_for_days_holds_until_then_and_resume_ends_it(bot: BotHarness) -> None:
     ana = await onboarded(bot)
     [paused] = await bot.say(ana, "/pause 3")
     assert "Paused until Thu 26 Nov 13:00" in paused.text

@@ -158,9 +158,8 @@ async def test_the_token_is_in_no_log_line_nor_exception_text(
     options = {"connection_pool_size": 1, "pool_timeout": 0.1, "connect_timeout": 0.1}
     async with ext_bot(fake.base_url, **options) as bot:
         first = asyncio.create_task(bot.send_message(CHAT, "first"))
-        # The fake runs in another thread: poll until "first" holds the only connection.
-        while not fake.calls_to("sendMessage"):  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+        # Once "first" has reached the fake (which holds it a second), it holds the only connection.
+        await fake.await_request("sendMessage")
         with pytest.raises(TimedOut) as info:
             await bot.send_message(CHAT, "second")
         await first

@@ -35,7 +35,7 @@ def test_tone_json_gives_a_boolean_and_reasons_per_line() -> None:
     }
 
 
-def test_safety_json_in_german() -> None:
+def test_safety_json_in_german_flags_only_the_danger() -> None:
     result = CliRunner().invoke(
         main,
         ["check", "safety", "--json", "--language", "de"],
@@ -46,7 +46,7 @@ def test_safety_json_in_german() -> None:
     assert [(r["flagged"], r["reasons"]) for r in rows] == [(False, []), (True, ["self_harm"])]
 
 
-def test_safety_without_json() -> None:
+def test_safety_without_json_prints_the_flag_and_the_text() -> None:
     result = CliRunner().invoke(main, ["check", "safety"], input="He broke my arm\n")
     assert result.exit_code == 0
     assert result.output == "FLAGGED (violence): He broke my arm\n"

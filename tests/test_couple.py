@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from fakes.telegram_api import FakeUser
@@ -122,6 +123,7 @@ async def test_expired_reused_forged_and_own_links_are_refused_kindly(bot: BotHa
     assert "expired" in expired.text
 
 
+@pytest.mark.slow  # about 2 s
 async def test_a_third_person_cannot_join_a_couple(bot: BotHarness) -> None:
     ana, ben = await paired(bot)
     [answer] = await bot.say(ana, "/pair")
@@ -322,6 +324,7 @@ async def test_timing_asks_four_questions_then_advises(bot: BotHarness) -> None:
     assert "wait" in advice.text.lower()
 
 
+@pytest.mark.slow  # about 2.5 s
 async def test_a_message_that_suggests_danger_is_never_relayed_and_gets_care(
     bot: BotHarness,
 ) -> None:

@@ -414,6 +414,7 @@ def one_every_20_seconds(bot: BotHarness) -> Dispatcher:
     )
 
 
+@pytest.mark.slow  # about 5 s
 async def test_crowded_minutes_are_spread_and_unmeetable_windows_reported(
     bot: BotHarness,
 ) -> None:
@@ -433,6 +434,7 @@ async def test_crowded_minutes_are_spread_and_unmeetable_windows_reported(
     assert slow.stats.unmet_windows == 3  # the slots after the first minute
 
 
+@pytest.mark.slow  # about 3 s
 async def test_a_delivery_window_absorbs_a_crowded_minute(bot: BotHarness) -> None:
     for i in range(6):
         await person_with_nightly(bot, 2000 + i)
@@ -460,6 +462,7 @@ async def test_tonight_is_offered_only_while_the_evening_is_ahead(bot: BotHarnes
     assert ana.messages()[-1].button_texts == ["Snooze an hour", "Tomorrow"]
 
 
+@pytest.mark.slow  # about 4 s
 async def test_after_three_ignored_prompts_it_asks_once_about_fewer(bot: BotHarness) -> None:
     ana = await person_with_nightly(bot)
     for day in range(3):

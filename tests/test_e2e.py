@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,12 @@ from scheduler.rules import EVERY_DAY
 from scheduler.schedules import set_schedule
 from storage import people
 from storage.db import Database
-from storage.models import Delivery, Schedule
+from storage.models import Delivery, Person, Schedule
 from tests.conftest import TOKEN, _emptied
+from tests.support.polling import wait_until
 from tests.support.process import BotProcess, run_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(params=["sqlite-default", "postgresql"])
@@ -143,7 +143,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         assert len(result.stdout.splitlines()) >= 3
 
 
-def test_db_upgrade_and_preview(tmp_path: Path) -> None:
+def test_db_upgrade_and_preview_work_from_the_command_line(tmp_path: Path) -> None:
     result = run_cli("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0
     assert "up to date" in result.stdout
@@ -158,12 +158,16 @@ def test_db_upgrade_and_preview(tmp_path: Path) -> None:
     assert "onboarding/welcome" in result.stdout.splitlines()
 
 
-def _seed_due(url: str, count: int, due: dt.datetime) -> None:
-    """`count` people in UTC, each with a nightly prompt due at `due` + i seconds."""
+def _seed_due(
+    url: str, count: int, due: dt.datetime, first_id: int = 5000, now: dt.datetime | None = None
+) -> None:
+    """`count` people in UTC (Telegram ids from `first_id`), each with a nightly prompt due
+    at `due` + i seconds, made at `now` (a minute before `due` unless given)."""
     db = Database(url)
-    now = due - dt.timedelta(minutes=1)
+    now = now or due - dt.timedelta(minutes=1)
     for i in range(count):
-        person, _ = db.call(people.give_consent, 5000 + i, 5000 + i, f"P{i}", "en", now)
+        user_id = first_id + i
+        person, _ = db.call(people.give_consent, user_id, user_id, f"P{i}", "en", now)
         db.call(schedules.set_timezone, person.id, "UTC", now)
         db.call(set_schedule, person.id, "nightly_appreciation", dt.time(21, 0), EVERY_DAY, now)
         with db.session() as session:
@@ -186,12 +190,36 @@ def _statuses(url: str) -> dict[str, int]:
     return counts
 
 
-def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+# A person whose nudge is a barrier: see _after_a_full_drain.
+CANARY = 4999
+
+
+def _seed_canary(url: str) -> None:
+    """The canary's nightly prompt, due tomorrow until _after_a_full_drain makes it due."""
+    now = dt.datetime.now(dt.UTC)
+    _seed_due(url, 1, now + dt.timedelta(days=1), first_id=CANARY, now=now)
+
+
+def _after_a_full_drain(url: str, fake: FakeTelegram, bot: BotProcess) -> None:
+    """A barrier for "nothing more was sent": stop `bot` after a drain that began now.
+
+    The canary's prompt becomes due now; when it arrives, the dispatcher has claimed it in a
+    drain that began after this call, and SIGTERM lets the drain in flight finish. Anything
+    a wrong dispatcher would send again (a delivery already sent, ambiguous or missed) has
+    reached the fake by the time the process has exited.
+    """
+    canary = fake.user(CANARY)  # a chat the fake knows before anything is sent to it
+    db = Database(url)
+    with db.session() as session:
+        person_id = session.scalar(select(Person.id).where(Person.telegram_user_id == CANARY))
+        session.execute(
+            update(Schedule)
+            .where(Schedule.person_id == person_id)
+            .values(next_fire_at=dt.datetime.now(dt.UTC))
+        )
+    db.close()
+    canary.wait_for_message(timeout=30)
+    assert bot.stop() == 0
 
 
 def test_sigkill_mid_batch_then_restart_delivers_each_nudge_exactly_once(
@@ -202,6 +230,7 @@ def test_sigkill_mid_batch_then_restart_delivers_each_nudge_exactly_once(
     count = 30
     due = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)
     _seed_due(url, count, due)
+    _seed_canary(url)
     users = [fake.user(5000 + i, first_name=f"P{i}") for i in range(count)]
     # The second chunk of ten is held inside "Telegram" when the process dies; Telegram
     # still delivers it, as it would for a client that vanished mid-request.
@@ -223,17 +252,21 @@ def test_sigkill_mid_batch_then_restart_delivers_each_nudge_exactly_once(
         return all(chat_id in asked for chat_id in chat_ids)
 
     with BotProcess(tmp_path, **env) as first:
-        _wait(lambda: received(second_chunk), 30, "the second chunk to reach Telegram")
+        wait_until(
+            lambda: received(second_chunk), timeout=30, what="the second chunk to reach Telegram"
+        )
         first.kill()
     assert _statuses(url).get("sending") == 10
 
     with BotProcess(tmp_path, **env) as second:
-        _wait(lambda: all(len(u.messages()) >= 1 for u in users), 30, "every nudge")
-        time.sleep(1.5)  # anything sent twice would have arrived by now
-        assert second.stop() == 0
+        wait_until(
+            lambda: all(len(u.messages()) >= 1 for u in users), timeout=30, what="every nudge"
+        )
+        _after_a_full_drain(url, fake, second)
     per_person = [len(u.messages()) for u in users]
     assert per_person == [1] * count
-    assert _statuses(url) == {"sent": 20, "ambiguous": 10}
+    assert len(fake.user(CANARY).messages()) == 1
+    assert _statuses(url) == {"sent": 21, "ambiguous": 10}
     assert "10 deliveries were in flight at the last stop" in second.log
 
 
@@ -245,6 +278,7 @@ def test_downtime_longer_than_grace_records_missed_and_sends_nothing(
     # Due two hours ago; the nightly prompt's grace is one hour.
     due = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2)
     _seed_due(url, 3, due)
+    _seed_canary(url)
     users = [fake.user(5000 + i) for i in range(3)]
     with BotProcess(
         tmp_path,
@@ -253,9 +287,13 @@ def test_downtime_longer_than_grace_records_missed_and_sends_nothing(
         DATABASE_URL=url,
         POLL_TIMEOUT_SECONDS="1",
     ) as bot:
-        _wait(lambda: _statuses(url).get("missed") == 3, 30, "missed to be recorded")
-        time.sleep(1.5)
-        assert bot.stop() == 0
+        wait_until(
+            lambda: _statuses(url).get("missed") == 3,
+            timeout=30,
+            what="missed to be recorded",
+            details=lambda: str(_statuses(url)),
+        )
+        _after_a_full_drain(url, fake, bot)
     assert [u.messages() for u in users] == [[], [], []]
     db = Database(url)
     with db.session() as session:

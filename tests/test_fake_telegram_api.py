@@ -88,7 +88,7 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 # --------------------------------------------------------------------------------------
 
 
-async def test_get_me_through_real_bot(fake: FakeTelegram) -> None:
+async def test_a_real_bot_gets_itself_from_get_me(fake: FakeTelegram) -> None:
     async with Bot(TOKEN, base_url=fake.base_url) as client:
         me = client.bot  # Bot.initialize() called getMe
         again = await client.get_me()
@@ -100,14 +100,14 @@ async def test_get_me_through_real_bot(fake: FakeTelegram) -> None:
     assert [c.status for c in fake.calls_to("getme")] == [200, 200]
 
 
-def test_base_url_and_localhost_binding(fake: FakeTelegram) -> None:
+def test_it_is_served_on_localhost_at_its_base_url(fake: FakeTelegram) -> None:
     assert fake.port > 0
     assert fake.base_url == f"http://127.0.0.1:{fake.port}/bot"
     assert fake.server_address == ("127.0.0.1", fake.port)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="127.0.0.2 is loopback only on Linux")
-def test_not_reachable_on_other_addresses(fake: FakeTelegram) -> None:
+def test_it_is_not_reachable_on_other_addresses(fake: FakeTelegram) -> None:
     # A server bound to 0.0.0.0 would accept this; one bound to 127.0.0.1 refuses it.
     with (
         pytest.raises(ConnectionRefusedError),
@@ -118,7 +118,7 @@ def test_not_reachable_on_other_addresses(fake: FakeTelegram) -> None:
         pass
 
 
-async def test_wrong_token_is_401_and_unknown_method_is_404(fake: FakeTelegram) -> None:
+async def test_a_wrong_token_is_401_and_an_unknown_method_is_404(fake: FakeTelegram) -> None:
     async with httpx.AsyncClient() as http:
         wrong = await http.post(f"{fake.base_url}999:WRONG/getMe")
         unknown = await http.post(f"{fake.api_url}/getChatHistoryPlease")
@@ -133,7 +133,7 @@ async def test_wrong_token_is_401_and_unknown_method_is_404(fake: FakeTelegram) 
             pass
 
 
-async def test_json_body_get_and_case_insensitive_methods(fake: FakeTelegram) -> None:
+async def test_it_takes_json_bodies_gets_and_method_names_in_any_case(fake: FakeTelegram) -> None:
     fake.user(ANA, first_name="Ana")
     async with httpx.AsyncClient() as http:
         by_json = await http.post(
@@ -161,7 +161,9 @@ async def test_json_body_get_and_case_insensitive_methods(fake: FakeTelegram) ->
 # --------------------------------------------------------------------------------------
 
 
-async def test_send_message_round_trip_with_inline_keyboard(fake: FakeTelegram, bot: Bot) -> None:
+async def test_a_sent_message_with_an_inline_keyboard_is_recorded_and_returned(
+    fake: FakeTelegram, bot: Bot
+) -> None:
     fake.user(ANA, first_name="Ana")
     sent = await bot.send_message(
         ANA,
@@ -210,7 +212,7 @@ async def test_inspection_returns_copies(fake: FakeTelegram, bot: Bot) -> None:
     assert fake.calls_to("sendMessage")[0].params["text"] == "original"
 
 
-async def test_unknown_chat_and_empty_text(fake: FakeTelegram, bot: Bot) -> None:
+async def test_an_unknown_chat_and_an_empty_text_are_refused(fake: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.send_message(4242, "hi")
     fake.user(ANA)
@@ -222,7 +224,7 @@ async def test_unknown_chat_and_empty_text(fake: FakeTelegram, bot: Bot) -> None
     assert fake.errors_served == {400: 3}
 
 
-async def test_edit_message_text_and_markup(fake: FakeTelegram, bot: Bot) -> None:
+async def test_editing_text_and_markup_works_like_telegram(fake: FakeTelegram, bot: Bot) -> None:
     ana = fake.user(ANA)
     sent = await bot.send_message(ANA, "Pick one", reply_markup=keyboard("A", "B"))
 
@@ -285,7 +287,9 @@ async def test_send_document_records_name_and_bytes(fake: FakeTelegram, bot: Bot
         await bot.send_document(ANA, document="no-such-file-id")
 
 
-async def test_commands_menu_button_and_misc_methods(fake: FakeTelegram, bot: Bot) -> None:
+async def test_commands_the_menu_button_and_other_methods_work(
+    fake: FakeTelegram, bot: Bot
+) -> None:
     fake.user(ANA)
     commands = [BotCommand("start", "Start"), BotCommand("pause", "Pause nudges")]
     assert await bot.set_my_commands(commands) is True
@@ -353,11 +357,11 @@ def test_html_validator_accepts_telegram_subset() -> None:
         ("line<br>break", 'Unsupported start tag "br"'),
         ("a&nbsp;b", 'Unsupported HTML entity "&nbsp;"'),
         ("&amp", "Character '&' at byte offset 0"),
-        ("é<b", "Unclosed start tag at byte offset 2"),
+        pytest.param("é<b", "Unclosed start tag at byte offset 2", id="unclosed-after-non-ascii"),
         ("<a href=https://x.org>x</a>", "Unexpected end of name token"),
     ],
 )
-def test_html_validator_rejects(markup: str, message: str) -> None:
+def test_the_html_validator_rejects_what_telegram_rejects(markup: str, message: str) -> None:
     with pytest.raises(ValueError) as excinfo:
         validate_telegram_html(markup)
     assert message in str(excinfo.value)
@@ -399,7 +403,7 @@ async def test_message_length_is_counted_in_utf16_after_parsing(
     assert len(fake.messages(ANA)) == 4
 
 
-async def test_keyboard_validation(fake: FakeTelegram, bot: Bot) -> None:
+async def test_malformed_keyboards_are_refused_like_telegram(fake: FakeTelegram, bot: Bot) -> None:
     fake.user(ANA)
     with pytest.raises(BadRequest, match="Button_data_invalid"):
         await bot.send_message(
@@ -448,10 +452,12 @@ async def test_keyboard_validation(fake: FakeTelegram, bot: Bot) -> None:
 # --------------------------------------------------------------------------------------
 
 
-async def test_get_updates_long_poll_offset_and_redelivery(fake: FakeTelegram, bot: Bot) -> None:
+async def test_get_updates_long_polls_and_redelivers_until_an_offset_confirms(
+    fake: FakeTelegram, bot: Bot
+) -> None:
     ana = fake.user(ANA, first_name="Ana", language_code="pt")
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await fake.await_request("getUpdates")  # it has reached the fake
     assert not poll.done()  # hanging: nothing to deliver yet
     started = time.monotonic()
     update_id = ana.send("/start abc")
@@ -481,7 +487,7 @@ async def test_get_updates_long_poll_offset_and_redelivery(fake: FakeTelegram, b
     assert fake.pending_updates() == []
 
 
-async def test_get_updates_times_out_empty_and_limit(fake: FakeTelegram) -> None:
+async def test_get_updates_times_out_empty_and_honours_its_limit(fake: FakeTelegram) -> None:
     async with httpx.AsyncClient() as http:
         started = time.monotonic()
         empty = await http.post(f"{fake.api_url}/getUpdates", data={"timeout": "0.4"})
@@ -494,11 +500,13 @@ async def test_get_updates_times_out_empty_and_limit(fake: FakeTelegram) -> None
     assert [u["update_id"] for u in limited.json()["result"]] == ids[:2]
 
 
-async def test_concurrent_get_updates_conflict(fake: FakeTelegram, bot: Bot) -> None:
+async def test_a_second_concurrent_get_updates_ends_the_first_with_a_conflict(
+    fake: FakeTelegram, bot: Bot
+) -> None:
     # A second bot instance (one Bot serialises its getUpdates calls on a 1-connection pool).
     async with Bot(TOKEN, base_url=fake.base_url) as other_instance:
         first = asyncio.create_task(bot.get_updates(timeout=5))
-        await asyncio.sleep(0.2)
+        await fake.await_request("getUpdates")
         second = asyncio.create_task(
             other_instance.get_updates(timeout=dtm.timedelta(milliseconds=300))
         )
@@ -592,7 +600,9 @@ def test_wait_for_message_sees_a_reply_sent_before_waiting(fake: FakeTelegram) -
         assert "'later'" in str(excinfo.value)
 
 
-async def test_await_message_and_edits(fake: FakeTelegram, bot: Bot) -> None:
+async def test_await_message_does_not_block_the_loop_and_counts_edits_on_request(
+    fake: FakeTelegram, bot: Bot
+) -> None:
     ana = fake.user(ANA)
     ana.send("/start")
 
@@ -621,6 +631,72 @@ async def test_await_message_and_edits(fake: FakeTelegram, bot: Bot) -> None:
     matched = await fake.await_call("editMessageText", lambda c: c.ok, timeout=1)
     assert matched.params["text"] == "one, edited"
     assert isinstance(ana.last_message(), SentMessage)
+
+
+async def test_await_request_sees_a_call_the_fake_is_still_holding(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.user(ANA)
+    fake.delay_next("sendMessage", 1.0)
+    before = fake.call_seq
+    send = asyncio.create_task(bot.send_message(ANA, "held"))
+
+    held = await fake.await_request("sendMessage", timeout=3, after_seq=before)
+    assert held.status is None  # arrived, not answered yet
+    assert held.params["text"] == "held"
+    assert not send.done()
+    with pytest.raises(AssertionError, match="no matching sendMessage"):
+        await fake.await_call("sendMessage", timeout=0.1)  # wait_for_call needs an answer
+    await send
+    assert fake.call_seq == held.seq
+    with pytest.raises(AssertionError, match="no matching sendMessage"):
+        await fake.await_request("sendMessage", timeout=0.1, after_seq=fake.call_seq)
+
+
+async def test_the_next_poll_barrier_waits_for_a_poll_that_confirms_every_update(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    ana = fake.user(ANA)
+    first = ana.send("one")
+    barrier = asyncio.create_task(fake.await_next_poll(timeout=3))
+    await asyncio.sleep(0)  # the barrier takes its point in time
+
+    fetched = await bot.get_updates(timeout=0)  # fetched, not confirmed: not enough
+    assert [u.update_id for u in fetched] == [first]
+    assert await bot.get_updates(offset=first + 1, timeout=0) == ()
+    call = await barrier
+    assert call.params["offset"] == first + 1
+    # Only a poll made after the barrier counts, even one past every update.
+    with pytest.raises(AssertionError, match="no matching getUpdates"):
+        await fake.await_next_poll(timeout=0.2)
+
+
+def test_the_blocking_barriers_wake_as_soon_as_the_call_arrives(fake: FakeTelegram) -> None:
+    update_id = fake.user(ANA).send("hi")
+    fake.delay_next("getUpdates", 1.0)  # the fake holds the poll that confirms "hi"
+    with httpx.Client() as http:
+
+        def poll() -> None:
+            http.post(f"{fake.api_url}/getUpdates", data={"offset": str(update_id + 1)})
+
+        timer = threading.Timer(0.2, poll)
+        timer.start()
+        try:
+            started = time.monotonic()
+            call = fake.wait_for_next_poll(timeout=3)
+            waited = time.monotonic() - started
+        finally:
+            timer.join()
+    assert waited >= 0.15  # it blocked until the poll came
+    assert call.status is None
+    assert call.params["offset"] == update_id + 1
+    assert fake.wait_for_request("getUpdates", timeout=1).seq == call.seq
+
+    async def inside_a_loop() -> None:
+        fake.wait_for_next_poll(timeout=0.1)
+
+    with pytest.raises(RuntimeError, match="async twin"):
+        asyncio.run(inside_a_loop())
 
 
 # --------------------------------------------------------------------------------------
@@ -670,7 +746,7 @@ async def test_delay_next_causes_client_timeout(fake: FakeTelegram, bot: Bot) ->
     assert [m.text for m in fake.messages(ANA)] == ["slow"]
 
 
-async def test_rate_limit_enforcement() -> None:
+async def test_enforced_rate_limits_answer_429_within_a_sliding_second() -> None:
     with FakeTelegram(
         token=TOKEN, enforce_rate_limits=True, global_per_second=3, per_chat_per_second=1
     ) as fake:
@@ -707,7 +783,7 @@ async def test_stop_returns_quickly_during_long_poll() -> None:
     try:
         async with Bot(TOKEN, base_url=fake.base_url) as bot:
             poll = asyncio.create_task(bot.get_updates(timeout=30))
-            await asyncio.sleep(0.2)
+            await fake.await_request("getUpdates")
             assert not poll.done()
             started = time.monotonic()
             fake.stop()  # called on the loop thread on purpose: must not need the client
@@ -719,7 +795,9 @@ async def test_stop_returns_quickly_during_long_poll() -> None:
         socket.create_connection(("127.0.0.1", fake.port), timeout=1).close()
 
 
-async def test_injection_from_many_threads_while_polling(fake: FakeTelegram, bot: Bot) -> None:
+async def test_updates_injected_from_many_threads_arrive_once_each_in_order(
+    fake: FakeTelegram, bot: Bot
+) -> None:
     users = [fake.user(5000 + i) for i in range(4)]
 
     def chatter(index: int) -> None:
@@ -752,7 +830,7 @@ async def test_injection_from_many_threads_while_polling(fake: FakeTelegram, bot
         assert ids == list(range(1, 26))
 
 
-async def test_in_process_application_round_trip(fake: FakeTelegram) -> None:
+async def test_an_in_process_application_answers_a_command_and_a_button(fake: FakeTelegram) -> None:
     ana = fake.user(ANA, first_name="Ana")
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

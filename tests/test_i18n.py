@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -38,6 +39,7 @@ def test_the_real_templates_have_no_gaps_through_the_cli() -> None:
     assert result.output.strip().splitlines() == ["0 gaps across 2 locales (de, en)"]
 
 
+@pytest.mark.slow  # about 3 s
 def test_the_real_templates_have_no_gaps() -> None:
     assert find_gaps(DEFAULT_TEMPLATES_DIR) == []
 

@@ -53,6 +53,7 @@ async def walk_to_preview(
         await bot.say(ana, line)
 
 
+@pytest.mark.slow  # about 2.5 s
 async def test_the_paired_flow_not_calm_scheduled_more_not_now_then_declined(
     bot: BotHarness,
 ) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, MetaData, select
 
 from storage.db import MIGRATIONS_DIR, Database, make_engine, upgrade
 from storage.models import Couple, CoupleMember, Person, Schedule
+from tests.conftest import ON_POSTGRESQL
 from tests.data.release_snapshot import (
     DIALECTS,
     EDITED,
@@ -88,7 +89,7 @@ def _current(url: str) -> str | None:
     return current
 
 
-@pytest.fixture(params=DIALECTS)
+@pytest.fixture(params=[ON_POSTGRESQL if d == "postgresql" else d for d in DIALECTS])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database with no tables at all, on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
@@ -346,6 +347,7 @@ def test_the_migrations_build_exactly_what_the_models_describe(empty_database: s
 # --------------------------------------------------------------------------- #
 
 
+@pytest.mark.slow  # a real alembic process
 def test_alembic_upgrade_head_works_from_the_command_line_without_the_bot(
     tmp_path: Path,
 ) -> None:
@@ -372,6 +374,7 @@ def test_alembic_upgrade_head_works_from_the_command_line_without_the_bot(
     assert "people" in dump_schema(url)
 
 
+@pytest.mark.slow  # a real alembic process
 def test_alembic_without_a_database_url_says_what_to_set(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     result = subprocess.run(

@@ -135,9 +135,10 @@ async def test_a_deep_link_before_consent_is_kept_until_consent(bot: BotHarness)
 
 
 async def test_setmycommands_registers_the_menu(bot: BotHarness) -> None:
-    from bot.app import _post_init
+    from bot.app import _post_init, _post_stop
 
     await _post_init(bot.app)
+    await _post_stop(bot.app)  # it also started the dashboard
     names = [c["command"] for c in bot.fake.commands]
     assert {
         "start",

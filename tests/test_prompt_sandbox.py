@@ -91,7 +91,7 @@ ACCEPTED = [
 
 
 @pytest.mark.parametrize(("source", "expected"), ACCEPTED)
-def test_accepted(source: str, expected: str) -> None:
+def test_an_accepted_template_renders_as_expected(source: str, expected: str) -> None:
     validate(source)
     assert render(source, **NAMES) == expected
 
@@ -302,7 +302,9 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("source", "fragments"), REFUSED)
-def test_refused(source: str, fragments: list[str]) -> None:
+def test_a_refused_template_is_explained_and_never_rendered(
+    source: str, fragments: list[str]
+) -> None:
     reason = reason_for(source)
     for fragment in fragments:
         assert fragment in reason
@@ -315,7 +317,7 @@ def test_error_is_a_value_error() -> None:
         validate("{{ email }}")
 
 
-def test_refused_before_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_template_is_never_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
     # Jinja folds constants while compiling: the allow-list must run first.
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("compiled a refused template")
@@ -361,7 +363,7 @@ def test_names_are_data_not_templates() -> None:
     assert text == "Hi {{ 7*7 }}"
 
 
-def test_render_with_empty_partner_can_be_empty() -> None:
+def test_a_render_that_comes_out_empty_is_refused() -> None:
     source = "{% if partner_first_name %}Thank {{ partner_first_name }}.{% endif %}"
     validate(source)  # fine when there is a partner name...
     with pytest.raises(PromptTemplateError, match="empty"):

@@ -79,6 +79,7 @@ def test_zero_turns_the_limiter_off() -> None:
     assert limiter.enabled is False
 
 
+@pytest.mark.slow  # seconds of real sends at the limit
 async def test_at_the_limit_a_strict_server_never_answers_429() -> None:
     with FakeTelegram(
         token=TOKEN, enforce_rate_limits=True, global_per_second=30, per_chat_per_second=1

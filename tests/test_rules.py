@@ -222,7 +222,9 @@ def assert_utc(value: datetime) -> None:
         ),
     ],
 )
-def test_next_fire_at(rule: Rule, now: datetime, expected: datetime) -> None:
+def test_next_fire_at_is_the_next_local_occurrence_in_utc(
+    rule: Rule, now: datetime, expected: datetime
+) -> None:
     result = next_fire_at(rule, now)
     assert result == expected
     assert_utc(result)
@@ -529,7 +531,7 @@ def test_upcoming_across_dst_change_has_no_duplicates_and_no_missing_day(
         ),
     ],
 )
-def test_travel_berlin_to_new_york(
+def test_moving_from_berlin_to_new_york_fires_at_the_same_local_time_there(
     now: datetime, berlin_fire: datetime, new_york_fire: datetime
 ) -> None:
     rule = daily("Europe/Berlin", 21)
@@ -541,7 +543,7 @@ def test_travel_berlin_to_new_york(
     assert local.time() == time(21, 0)
 
 
-def test_travel_new_york_back_to_berlin() -> None:
+def test_moving_back_from_new_york_fires_at_the_same_local_time_in_berlin() -> None:
     rule = daily("America/New_York", 21)
     now = utc(2026, 6, 10, 23)  # 19:00 New York, 01:00 next day in Berlin
     moved = dataclasses.replace(rule, zone="Europe/Berlin")
@@ -620,7 +622,9 @@ def test_travel_new_york_back_to_berlin() -> None:
         ),
     ],
 )
-def test_occurrence_window(rule: Rule, due_at: datetime, expected_end: datetime) -> None:
+def test_an_occurrence_window_runs_from_the_due_time_to_its_local_end(
+    rule: Rule, due_at: datetime, expected_end: datetime
+) -> None:
     start, end = occurrence_window(rule, due_at)
     assert start == due_at
     assert end == expected_end
@@ -629,7 +633,7 @@ def test_occurrence_window(rule: Rule, due_at: datetime, expected_end: datetime)
     assert start <= end
 
 
-def test_occurrence_window_of_next_fire_at() -> None:
+def test_a_window_due_at_a_gap_end_ends_window_minutes_of_local_time_later() -> None:
     rule = daily("Pacific/Chatham", 3, 0, window=30)
     due = next_fire_at(rule, utc(2026, 9, 26, 0))
     # Due at the gap end 03:45 +13:45; the window ends at 04:15 local.
@@ -788,7 +792,7 @@ LATE = QuietHours(time(23, 0), time(2, 30))
         ),
     ],
 )
-def test_quiet_until(
+def test_quiet_until_is_the_end_of_the_quiet_hours_an_instant_falls_in(
     quiet: QuietHours, zone: str, instant: datetime, expected: datetime | None
 ) -> None:
     result = quiet_until(quiet, zone, instant)
@@ -896,7 +900,7 @@ def test_upcoming_zero_is_empty() -> None:
         pytest.param("12pm", time(12, 0), id="12pm-is-noon"),
     ],
 )
-def test_parse_hhmm_accepts(text: str, expected: time) -> None:
+def test_parse_hhmm_accepts_the_ways_people_write_a_time(text: str, expected: time) -> None:
     assert parse_hhmm(text) == expected
 
 
@@ -948,7 +952,9 @@ def test_parse_hhmm_rejects_with_a_code_the_templates_explain(text: str, message
         pytest.param("9.00-17.30", (time(9, 0), time(17, 30)), id="dots"),
     ],
 )
-def test_parse_time_range_accepts(text: str, expected: tuple[time, time]) -> None:
+def test_parse_time_range_accepts_any_dash_between_two_times(
+    text: str, expected: tuple[time, time]
+) -> None:
     assert parse_time_range(text) == expected
 
 
@@ -1002,7 +1008,7 @@ def test_a_range_may_use_the_twelve_hour_clock() -> None:
         pytest.param("Su", SUN, id="two-letters"),
     ],
 )
-def test_parse_weekday_accepts(text: str, expected: int) -> None:
+def test_parse_weekday_accepts_names_and_abbreviations(text: str, expected: int) -> None:
     assert parse_weekday(text) == expected
 
 
@@ -1176,9 +1182,12 @@ def test_transition_scan_found_the_2026_dates_the_examples_rely_on() -> None:
     assert TRANSITIONS["Asia/Kathmandu"] == []
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(rules_and_nows())
-def test_property_next_fire_at(case: tuple[Rule, datetime]) -> None:
+def test_next_fire_at_is_always_a_local_occurrence_within_eight_days(
+    case: tuple[Rule, datetime],
+) -> None:
     rule, now = case
     tz = ZoneInfo(rule.zone)
     fire = next_fire_at(rule, now)
@@ -1199,9 +1208,12 @@ def test_property_next_fire_at(case: tuple[Rule, datetime]) -> None:
         assert _wall(just_before, tz) < wanted < _wall(fire, tz)
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(rules_and_nows(), st.integers(1, 10))
-def test_property_upcoming(case: tuple[Rule, datetime], count: int) -> None:
+def test_upcoming_always_lists_each_matching_day_once_in_order(
+    case: tuple[Rule, datetime], count: int
+) -> None:
     rule, now = case
     tz = ZoneInfo(rule.zone)
     fires = upcoming(rule, now, count)
@@ -1221,13 +1233,16 @@ def test_property_upcoming(case: tuple[Rule, datetime], count: int) -> None:
     assert dates == expected_dates
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(
     rules_and_nows(),
     st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45])),
     st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45])),
 )
-def test_property_quiet_until(case: tuple[Rule, datetime], start: time, end: time) -> None:
+def test_quiet_until_answers_exactly_inside_the_quiet_hours(
+    case: tuple[Rule, datetime], start: time, end: time
+) -> None:
     rule, instant = case
     if start == end:
         return
@@ -1246,9 +1261,12 @@ def test_property_quiet_until(case: tuple[Rule, datetime], start: time, end: tim
             assert before.astimezone(tz).utcoffset() != result.astimezone(tz).utcoffset()
 
 
+@pytest.mark.slow  # 400 examples: 2 to 5 s
 @PROPERTY_SETTINGS
 @given(rules_and_nows(), st.integers(0, 180))
-def test_property_occurrence_window(case: tuple[Rule, datetime], window: int) -> None:
+def test_an_occurrence_window_is_never_longer_than_its_minutes_and_a_dst_jump(
+    case: tuple[Rule, datetime], window: int
+) -> None:
     rule, now = case
     rule = dataclasses.replace(rule, window_minutes=window)
     due = next_fire_at(rule, now)

@@ -141,7 +141,7 @@ NOT_FLAGGED = [
 
 
 @pytest.mark.parametrize(("text", "category"), FLAGGED)
-def test_flags_what_suggests_danger(text: str, category: Category) -> None:
+def test_it_flags_what_suggests_danger(text: str, category: Category) -> None:
     result = check_danger(text)
     assert result == DangerCheck(category)
     assert result and result.flagged
@@ -149,7 +149,7 @@ def test_flags_what_suggests_danger(text: str, category: Category) -> None:
 
 
 @pytest.mark.parametrize("text", NOT_FLAGGED)
-def test_leaves_everyday_speech_alone(text: str) -> None:
+def test_it_leaves_everyday_speech_alone(text: str) -> None:
     assert check_danger(text) == DangerCheck(None)
     assert not suggests_danger(text)
 
@@ -217,7 +217,7 @@ def test_case_punctuation_apostrophes_and_spacing_do_not_matter(
         pytest.param("🙂🙂", "", id="only-emoji"),
     ],
 )
-def test_normalise(text: str, expected: str) -> None:
+def test_normalise_lowers_and_strips_what_does_not_change_meaning(text: str, expected: str) -> None:
     assert normalise(text) == expected
 
 
@@ -276,7 +276,7 @@ ANY_CHARACTER = st.characters(codec=None, categories=None)
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=ANY_CHARACTER, max_size=2_000))
-def test_never_raises_on_arbitrary_text(text: str) -> None:
+def test_it_never_raises_on_arbitrary_text(text: str) -> None:
     assert isinstance(suggests_danger(text), bool)
     assert isinstance(normalise(text), str)
 

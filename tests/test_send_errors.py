@@ -402,9 +402,8 @@ async def test_waiting_too_long_for_a_pooled_connection_was_not_sent(
     bot = Bot(TOKEN, base_url=fake.base_url, request=request)
     async with request:
         slow = asyncio.create_task(bot.send_message(CHAT, "first"))
-        # The fake runs in another thread: poll until "first" arrived and holds the pool.
-        while not fake.calls_to("sendMessage"):  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+        # Once "first" has reached the fake (which holds it a second), it holds the pool.
+        await fake.await_request("sendMessage")
         exc = await failure_of(bot.send_message(CHAT, "second"))
         await slow
 

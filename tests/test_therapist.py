@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from fakes.telegram_api import FakeUser
@@ -131,6 +132,7 @@ async def test_a_plan_adds_practices_week_by_week_by_itself(bot: BotHarness) -> 
     del ana, ben
 
 
+@pytest.mark.slow  # about 2.5 s
 async def test_withdrawing_consent_stops_the_therapists_schedule_for_that_partner(
     bot: BotHarness,
 ) -> None:
@@ -171,6 +173,7 @@ async def test_a_partners_own_choice_keeps_the_last_word(bot: BotHarness) -> Non
     assert anas.local_time == dt.time(22, 30)
 
 
+@pytest.mark.slow  # about 3.5 s
 async def test_no_command_output_a_therapist_can_reach_holds_what_partners_wrote(
     bot: BotHarness,
 ) -> None:
@@ -190,6 +193,7 @@ async def test_no_command_output_a_therapist_can_reach_holds_what_partners_wrote
     assert secret in ben.messages()[-1].text or any(secret in m.text for m in ben.messages())
 
 
+@pytest.mark.slow  # five runs of the real command line
 def test_the_operator_cli_adds_lists_and_revokes(tmp_path: Path, sqlite_url: str) -> None:
     added = run_cli("therapist", "add", "Dr. Ruiz", cwd=tmp_path, DATABASE_URL=sqlite_url)
     assert added.returncode == 0

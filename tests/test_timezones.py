@@ -134,7 +134,7 @@ def test_every_city_part_resolves_to_its_zone() -> None:
         pytest.param("\u200fEurope/Berlin\u200e", "Europe/Berlin", id="bidi-marks"),
     ],
 )
-def test_resolve_exact_names(text: str, zone: str) -> None:
+def test_exact_zone_names_resolve_to_their_zone(text: str, zone: str) -> None:
     assert resolve_zone(text) == ZoneAnswer(zone)
 
 
@@ -180,7 +180,7 @@ def test_resolve_exact_names(text: str, zone: str) -> None:
         pytest.param("Rio de Janeiro", "America/Sao_Paulo", id="rio"),
     ],
 )
-def test_resolve_cities(text: str, zone: str) -> None:
+def test_city_names_resolve_to_their_zone(text: str, zone: str) -> None:
     assert resolve_zone(text) == ZoneAnswer(zone)
 
 
@@ -206,7 +206,7 @@ def test_resolve_cities(text: str, zone: str) -> None:
         pytest.param("Berln, Germany", "Europe/Berlin", id="typo-comma-country"),
     ],
 )
-def test_resolve_near_misses_suggest(text: str, best: str) -> None:
+def test_near_misses_get_the_closest_zone_as_first_suggestion(text: str, best: str) -> None:
     answer = resolve_zone(text)
     _assert_valid(answer)
     assert answer.zone is None
@@ -361,7 +361,7 @@ def test_resolve_never_raises_on_zone_like_text(text: str) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.sampled_from(sorted(canonical_zones())), st.text(max_size=3))
-def test_zone_with_noise_is_valid(zone: str, noise: str) -> None:
+def test_a_zone_with_noise_around_it_gives_a_valid_answer(zone: str, noise: str) -> None:
     _assert_valid(resolve_zone(zone + noise))
     _assert_valid(resolve_zone(noise + zone))
 
@@ -385,7 +385,7 @@ def test_zone_with_noise_is_valid(zone: str, noise: str) -> None:
         pytest.param(34.0522, -118.2437, "America/Los_Angeles", id="los-angeles"),
     ],
 )
-def test_zone_for_location(latitude: float, longitude: float, zone: str) -> None:
+def test_a_location_maps_to_its_zone(latitude: float, longitude: float, zone: str) -> None:
     assert zone_for_location(latitude, longitude) == zone
 
 
@@ -410,7 +410,9 @@ def test_argument_order_is_latitude_then_longitude() -> None:
         pytest.param(1e308, 1e308, id="huge"),
     ],
 )
-def test_zone_for_location_none(latitude: float, longitude: float) -> None:
+def test_a_location_at_sea_or_out_of_range_maps_to_no_zone(
+    latitude: float, longitude: float
+) -> None:
     assert zone_for_location(latitude, longitude) is None
 
 
@@ -450,5 +452,5 @@ def test_zone_for_location_is_cheap_when_repeated() -> None:
         pytest.param("UTC", "UTC", id="utc"),
     ],
 )
-def test_zone_label(zone: str, label: str) -> None:
+def test_a_zone_label_names_the_city(zone: str, label: str) -> None:
     assert zone_label(zone) == label

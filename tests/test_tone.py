@@ -186,13 +186,13 @@ def test_a_flag_is_a_frozen_value() -> None:
         pytest.param(".?!;\n" * 2000, id="punctuation"),
     ],
 )
-def test_is_fast_on_long_text(text: str) -> None:
+def test_it_is_fast_on_long_text(text: str) -> None:
     start = time.perf_counter()
     check_tone(text)
     assert time.perf_counter() - start < 2.0  # no catastrophic backtracking
 
 
-def test_a_long_message_with_one_phrase_at_the_end() -> None:
+def test_it_finds_one_phrase_at_the_end_of_a_long_message() -> None:
     text = "I've been thinking about us. " * 340 + "You never listen."
     assert len(text) > 9_000
     assert [f.phrase for f in check_tone(text)] == ["You never listen"]
@@ -239,7 +239,7 @@ def test_odd_input_does_not_raise() -> None:
         max_size=40,
     )
 )
-def test_never_raises(parts: list[str]) -> None:
+def test_it_never_raises_on_arbitrary_text(parts: list[str]) -> None:
     text = " ".join(parts)
     flags = check_tone(text)
     assert isinstance(flags, list)

@@ -148,7 +148,11 @@ async def test_an_expired_login_link_is_refused(
     assert (await client.get("/")).status_code == 401
 
 
-@pytest.mark.parametrize("token", ["not-a-real-token", "x" * 500, "%00", "..%2F..%2Fetc"])
+@pytest.mark.parametrize(
+    "token",
+    ["not-a-real-token", "x" * 500, "%00", "..%2F..%2Fetc"],
+    ids=["made-up", "500-characters", "nul-byte", "path-traversal"],
+)
 async def test_an_unknown_login_link_is_refused(
     client: httpx.AsyncClient, practice: Practice, token: str
 ) -> None:
@@ -213,7 +217,7 @@ async def test_signing_in_drops_expired_sessions(
 # --- without a session ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cookie", [None, "made-up-session-id"])
+@pytest.mark.parametrize("cookie", [None, "made-up-session-id"], ids=["no-cookie", "made-up"])
 async def test_pages_without_a_session_show_no_data(
     client: httpx.AsyncClient, practice: Practice, cookie: str | None
 ) -> None:
@@ -494,7 +498,18 @@ async def test_another_therapists_couple_is_not_found_and_unchanged(
         ("checkin_day", "7", "Choose a weekday."),
         ("override_JONAS", "24:00", HHMM_ERROR),
     ],
-    ids=lambda v: str(v)[:20],
+    ids=[
+        "nightly-at-25-00",
+        "nightly-empty",
+        "checkin-at-7pm",
+        "tips-5-a-week",
+        "tips-many",
+        "window-181-minutes",
+        "window-negative",
+        "window-in-arabic-digits",
+        "checkin-day-7",
+        "override-at-24-00",
+    ],
 )
 async def test_invalid_schedule_values_are_refused_with_the_reason_and_change_nothing(
     client: httpx.AsyncClient,
@@ -572,6 +587,14 @@ async def test_a_plan_set_through_the_form_applies_this_week(
         ({"weekly_checkin": "2", "starts_on": ""}, "Choose the date week 1 starts on"),
         ({"weekly_checkin": "2", "starts_on": "next monday"}, "Choose the date week 1"),
         ({"weekly_checkin": "2", "starts_on": "2026-02-30"}, "Choose the date week 1"),
+    ],
+    ids=[
+        "checkin-from-week-60",
+        "checkin-from-week-0",
+        "checkin-from-week-two",
+        "no-start-date",
+        "start-date-in-words",
+        "start-date-30-february",
     ],
 )
 async def test_an_invalid_plan_is_refused_and_changes_nothing(

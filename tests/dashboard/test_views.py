@@ -94,6 +94,7 @@ def test_the_schedule_form_is_filled_from_the_config_and_overrides() -> None:
         (dt.date(2026, 11, 23), "Started on Mon 23 Nov 2026; this is week 1."),
         (dt.date(2026, 11, 2), "Started on Mon 02 Nov 2026; this is week 4."),
     ],
+    ids=["starts-next-week", "started-this-week", "started-three-weeks-ago"],
 )
 def test_the_plan_says_where_the_couple_is_in_it(starts_on: dt.date, expected: str) -> None:
     plan = [
@@ -166,7 +167,11 @@ def test_each_session_has_its_own_id_and_csrf_token() -> None:
     assert len(one) >= 40 and len(first.csrf_token) >= 40
 
 
-@pytest.mark.parametrize("submitted", [None, "", "x", "é" * 43, "token "])
+@pytest.mark.parametrize(
+    "submitted",
+    [None, "", "x", "é" * 43, "token "],
+    ids=["missing", "empty", "one-character", "43-non-ascii-characters", "a-trailing-space"],
+)
 def test_a_csrf_token_must_match_exactly(submitted: str | None) -> None:
     session = DashboardSession(1, "token", NOW)
     assert not session.csrf_matches(submitted)

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.polling import wait_until
+
 NUDGEBOT = Path(sys.executable).with_name("nudgebot")
 
 
@@ -92,13 +94,16 @@ class BotProcess:
         self.process.wait(timeout=10)
 
     def wait_for_log(self, text: str, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log:
+        """Wait until the log holds `text`; fails at once if the process exits first."""
+
+        def logged() -> bool:
+            if text in self.log:
+                return True
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"nudgebot exited ({self.process.returncode}):\n{self.log}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not logged within {timeout} s:\n{self.log}")
-            time.sleep(0.05)
+            return False
+
+        wait_until(logged, timeout=timeout, what=f"{text!r} in the log", details=lambda: self.log)
 
     def __enter__(self) -> BotProcess:
         return self.start()

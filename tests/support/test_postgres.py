@@ -25,6 +25,9 @@ from tests.support.postgres import (
     throwaway_postgres,
 )
 
+# Most of these start PostgreSQL servers of their own, beside the suite's.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -65,7 +68,7 @@ def _assert_gone(url: str, data_directory: Path) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def test_url_shape(pg_url: str) -> None:
+def test_the_url_names_a_passwordless_local_database_on_a_free_port(pg_url: str) -> None:
     url = make_url(pg_url)
     assert url.drivername == "postgresql+psycopg"
     assert url.username == "nudgebot"
@@ -75,13 +78,13 @@ def test_url_shape(pg_url: str) -> None:
     assert url.database == "nudgebot"
 
 
-def test_select_one(pg_url: str) -> None:
+def test_it_answers_queries_as_the_nudgebot_user(pg_url: str) -> None:
     assert _scalar(pg_url, "select 1") == 1
     assert _scalar(pg_url, "select current_database()") == "nudgebot"
     assert _scalar(pg_url, "select current_user") == "nudgebot"
 
 
-def test_listens_on_loopback_only(pg_url: str) -> None:
+def test_it_listens_on_loopback_only(pg_url: str) -> None:
     assert _scalar(pg_url, "show listen_addresses") == "127.0.0.1"
     assert str(_scalar(pg_url, "select host(inet_server_addr())")) == "127.0.0.1"
     engine = sa.create_engine(pg_url)
@@ -116,7 +119,9 @@ def test_socket_and_data_live_in_the_temp_dir(pg_url: str) -> None:
         pytest.param("server_encoding", "UTF8", id="encoding"),
     ],
 )
-def test_settings(pg_url: str, setting: str, value: str) -> None:
+def test_it_runs_with_the_fast_unsafe_settings_and_utf8(
+    pg_url: str, setting: str, value: str
+) -> None:
     assert _scalar(pg_url, f"show {setting}") == value
 
 
@@ -251,7 +256,9 @@ def test_find_pg_bin_prefers_the_newest_complete_version(
     assert find_pg_bin() == expected
 
 
-def test_find_pg_bin_none_without_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_pg_bin_finds_nothing_without_postgres(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(postgres, "_DEBIAN_ROOT", tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert find_pg_bin() is None
