@@ -95,6 +95,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         batch_size=settings.dispatch_batch_size,
         rate_per_second=settings.rate_limit_per_second,
         per_chat_per_second=settings.rate_limit_per_chat_per_second,
+        retention_days=settings.delivery_retention_days,
     )
     app.bot_data["text_flows"] = dict(conversation.DEFAULT_TEXT_FLOWS)
     app.bot_data["deep_link_flows"] = {

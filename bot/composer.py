@@ -24,8 +24,8 @@ from scheduler.snoozes import SNOOZE_HOUR, snooze_target
 from scheduler.transport import Composed
 from storage.appreciations import RELAY
 from storage.deliveries import PATH_DONE, Ready
-from storage.invitations import Reminder
-from storage.models import PATH_FOR_ONE, WEEKLY_CHECKIN
+from storage.invitations import Reminder, Shown
+from storage.models import INVITATION_REMINDER, PATH_FOR_ONE, WEEKLY_CHECKIN
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class Composer:
         lang = ready.language
         label = self.renderer.label
         if ready.invitation is not None:
+            if ready.kind == INVITATION_REMINDER:
+                return self._reminder(ready.invitation, lang)
             text = render_invitation(self.renderer, lang, ready.invitation)
             markup = answer_buttons(self.renderer, lang, ready.invitation.invitation_id)
             return Composed(text, None, markup)
@@ -85,16 +87,12 @@ class Composer:
 
     def compose_reminder(self, reminder: Reminder) -> Composed:
         """The once-only invitation reminder a partner asked for, with the invitation."""
-        lang = reminder.language
-        text = "\n\n".join(
-            [
-                self.renderer.render(
-                    "invite/reminder", lang, initiator=reminder.shown.initiator_name
-                ),
-                render_invitation(self.renderer, lang, reminder.shown),
-            ]
-        )
-        return Composed(text, None, answer_buttons(self.renderer, lang, reminder.invitation_id))
+        return self._reminder(reminder.shown, reminder.language)
+
+    def _reminder(self, shown: Shown, lang: str | None) -> Composed:
+        reminder = self.renderer.render("invite/reminder", lang, initiator=shown.initiator_name)
+        text = "\n\n".join([reminder, render_invitation(self.renderer, lang, shown)])
+        return Composed(text, None, answer_buttons(self.renderer, lang, shown.invitation_id))
 
     def _library_nudge(self, ready: Ready) -> Composed:
         lang = ready.language

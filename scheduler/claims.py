@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
 from scheduler.schedules import rule_of
 from scheduler.slots import SlotGrid, Want, night_turn, unmet_count
-from storage import Session
+from storage import Session, invitations
 from storage import deliveries as store
+from storage.appreciations import RELAY_KINDS
 from storage.deliveries import (
     CLAIMED,
     MISSED,
@@ -28,7 +29,7 @@ from storage.deliveries import (
     DeliveryStatus,
     TakeReport,
 )
-from storage.models import Delivery, Person
+from storage.models import INVITATION, INVITATION_REMINDER, Delivery, Person
 
 # Quiet hours silence everything; in the hour either side of them nudges still arrive,
 # but without a notification sound.
@@ -87,17 +88,36 @@ def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool
     )
 
 
+# What someone shared with this person, or asked to reach them (a partner's appreciation
+# and its thanks, an invitation): held through a pause and delivered after it, never
+# dropped. The bot's own nudges are simply skipped while someone is paused.
+HELD_KINDS = frozenset((*RELAY_KINDS, INVITATION, INVITATION_REMINDER))
+HOLD_RECHECK = dt.timedelta(hours=1)
+
+
 def placement(
-    person: Person, due: dt.datetime, deadline: dt.datetime, now: dt.datetime
+    person: Person,
+    due: dt.datetime,
+    deadline: dt.datetime,
+    now: dt.datetime,
+    kind: str | None = None,
 ) -> tuple[DeliveryStatus, dt.datetime, bool]:
     """Where a delivery goes for this person: (status, send_after, silent).
 
-    Paused, stopped or blocked people are skipped; quiet hours move the delivery to their
-    end, or skip it if that is past its deadline; soft hours make it silent.
+    Stopped or blocked people are skipped. Paused people are skipped too, except for what
+    someone shared with them (`HELD_KINDS`): that waits for the pause to end (`/resume`
+    moves it forward at once). Quiet hours move the delivery to their end, or skip it if
+    that is past its deadline; soft hours make it silent.
     """
     if person.stopped_at is not None or person.blocked_at is not None:
         return SKIPPED, due, False
-    if person.paused_at is not None and (person.paused_until is None or person.paused_until > due):
+    if kind in HELD_KINDS and person.paused_at is not None:
+        until = person.paused_until
+        if until is None or until > now:
+            return CLAIMED, min(until or now + HOLD_RECHECK, now + HOLD_RECHECK), False
+    elif person.paused_at is not None and (
+        person.paused_until is None or person.paused_until > due
+    ):
         return SKIPPED, due, False
     if now > deadline:
         return MISSED, due, False
@@ -199,11 +219,15 @@ def take_ready(
     sending: list[Delivery] = []
     missed = skipped = deferred = 0
     for delivery, person in rows:
-        status, send_after, silent = placement(person, delivery.due_at, delivery.deadline, now)
+        status, send_after, silent = placement(
+            person, delivery.due_at, delivery.deadline, now, delivery.kind
+        )
         if status != CLAIMED:
             delivery.status = status
             missed += status == MISSED
             skipped += status == SKIPPED
+            if delivery.kind == INVITATION and delivery.ref_id is not None:
+                invitations.not_delivered(session, delivery.ref_id)
         elif send_after > now:
             # Quiet hours began since it was claimed: wait for them to end.
             delivery.send_after = send_after

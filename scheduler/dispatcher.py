@@ -20,6 +20,7 @@ from typing import Any
 
 from scheduler import claims
 from scheduler.claims import Slotter
+from scheduler.retention import purge_batch
 from scheduler.snoozes import SNOOZE_HOUR, SNOOZE_TOMORROW, SNOOZE_TONIGHT
 from scheduler.therapy import apply_plans
 from scheduler.transport import Composer, SendResult, SendStatus, Transport
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
 MAX_IN_FLIGHT = 32
 PLAN_CHECK = dt.timedelta(hours=1)
+PURGE_BATCHES_PER_HOUR = 100  # of storage.retention.DEFAULT_BATCH rows each
 SNOOZE_BUTTONS = (
     ("snooze_hour", SNOOZE_HOUR),
     ("snooze_tonight", SNOOZE_TONIGHT),
@@ -90,11 +92,13 @@ class Dispatcher:
         batch_size: int = 500,
         rate_per_second: float = 30.0,
         per_chat_per_second: float = 0.0,
+        retention_days: int | None = None,
     ) -> None:
         self.db = db
         self.composer = composer
         self.transport = transport
         self.grace = grace
+        self.retention_days = retention_days
         self.clock = clock
         self.batch_size = batch_size
         # With a limiter, take about two seconds of sends at a time: a crash can then leave
@@ -134,34 +138,53 @@ class Dispatcher:
     async def drain(self) -> None:
         """Claim and send until nothing more is due right now."""
         try:
-            await self.follow_plans()
+            await self.housekeeping()
             while not self._stopping:
                 claimed = await self.claim()
-                sent = await self.send_ready()
-                sent += await self.send_invitation_reminders()
+                # Reminders first: a partner's becomes a delivery that this round sends.
+                sent = await self.send_invitation_reminders()
+                sent += await self.send_ready()
                 if not claimed and not sent:
                     return
         except Exception:
             log.exception("dispatcher drain failed; the next tick tries again")
 
-    async def follow_plans(self) -> None:
-        """Therapists' practice plans move on by themselves, checked once an hour."""
+    async def housekeeping(self) -> None:
+        """Once an hour: therapists' plans move on, and old delivery rows are purged."""
         now = self.clock()
         if self._plans_checked is not None and now - self._plans_checked < PLAN_CHECK:
             return
         self._plans_checked = now
         await self.db.run_bulk(apply_plans, now)
+        if self.retention_days:
+            purged = 0
+            # Small batches, each its own transaction: replies slip in between them.
+            for _ in range(PURGE_BATCHES_PER_HOUR):
+                deleted = await self.db.run_bulk(purge_batch, now, self.retention_days)
+                purged += deleted
+                if not deleted:
+                    break
+            if purged:
+                log.info("purged %d delivery rows older than %d days", purged, self.retention_days)
 
     async def send_invitation_reminders(self) -> int:
-        """The once-only reminders partners asked for; marked sent before they go."""
+        """The once-only reminders partners asked for (see `take_due_reminders`).
+
+        Partners with an account get theirs as deliveries through the normal path; these
+        are for people who only opened a link. One not sent is tried again later.
+        """
         due = await self.db.run_bulk(invitations.take_due_reminders, self.clock())
         for reminder in due:
             composed = self.composer.compose_reminder(reminder)
             result = await self.transport.send(
                 reminder.chat_id, composed.text, markup=composed.markup
             )
+            if result.status in (SendStatus.NOT_SENT, SendStatus.RATE_LIMITED):
+                log.info("an invitation reminder was not sent (%s); trying later", result.error)
+                continue
             if result.status is not SendStatus.SENT:
                 log.warning("an invitation reminder could not be sent (%s)", result.error)
+            await self.db.run_bulk(invitations.reminder_done, reminder.invitation_id, self.clock())
         return len(due)
 
     async def claim(self) -> int:

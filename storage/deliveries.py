@@ -37,6 +37,7 @@ from storage import appreciations, invitations
 from storage.appreciations import RelayText, on_relay_sent, relay_contexts
 from storage.models import (
     INVITATION,
+    INVITATION_REMINDER,
     NIGHTLY_APPRECIATION,
     PATH_FOR_ONE,
     TIMING_TIP,
@@ -150,8 +151,9 @@ def mark_sending(
     relays = relay_contexts(session, sending)
     shown = {}
     for delivery in sending:
-        if delivery.kind == INVITATION and delivery.ref_id is not None:
-            invitation = invitations.for_delivery(session, delivery.ref_id)
+        if delivery.kind in (INVITATION, INVITATION_REMINDER) and delivery.ref_id is not None:
+            reminder = delivery.kind == INVITATION_REMINDER
+            invitation = invitations.for_delivery(session, delivery.ref_id, reminder=reminder)
             if invitation.problem is not None:
                 relays.stale.append(delivery.id)  # cancelled since it was scheduled
             else:
@@ -460,6 +462,9 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
                 schedule = session.get(Schedule, delivery.schedule_id)
                 if schedule is not None:
                     schedule.next_fire_at = None
+        elif outcome.status in (FAILED, BLOCKED) and delivery.kind == INVITATION:
+            if delivery.ref_id is not None:
+                invitations.not_delivered(session, delivery.ref_id)
         elif outcome.status == CLAIMED and outcome.retry_at is not None:
             if outcome.retry_at > delivery.deadline:
                 delivery.status = FAILED

@@ -24,6 +24,7 @@ from storage import people
 from storage.couples import couple_of, members
 from storage.models import (
     INVITATION,
+    INVITATION_REMINDER,
     Delivery,
     Invitation,
     InviteCooldown,
@@ -377,12 +378,25 @@ def open_link(session: Session, raw: str, opener_telegram_id: int, now: dt.datet
     return _shown(session, invitation)
 
 
-def for_delivery(session: Session, invitation_id: int) -> Shown:
-    """What the dispatcher needs to render an invitation to a paired partner."""
+def for_delivery(session: Session, invitation_id: int, *, reminder: bool = False) -> Shown:
+    """What the dispatcher needs to render an invitation (or its reminder) to a partner.
+
+    A reminder is "gone" once the partner has answered: it is never sent after an answer.
+    """
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or invitation.status not in ("scheduled", "sent", "seen"):
         return Shown("gone")
+    if reminder and invitation.answer is not None:
+        return Shown("gone")
     return _shown(session, invitation)
+
+
+def not_delivered(session: Session, invitation_id: int) -> None:
+    """Its delivery ended unsent (the partner stopped or blocked the bot): it no longer
+    counts as the open invitation, so the initiator can make a new one later."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is not None and invitation.status == "scheduled":
+        invitation.status = "undelivered"
 
 
 def delivered(session: Session, invitation_id: int, now: dt.datetime) -> None:
@@ -467,8 +481,19 @@ class Reminder:
     language: str | None
 
 
+REMINDER_LEASE = dt.timedelta(minutes=10)
+REMINDER_DEADLINE = dt.timedelta(days=2)
+
+
 def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> list[Reminder]:
-    """Reminders the partner asked for, now due; each is marked sent before it goes.
+    """Reminders the partner asked for, now due.
+
+    A partner with an account gets theirs as an ordinary delivery (kind
+    `invitation_reminder`): the dispatcher sends it like any nudge, so a pause holds it,
+    /stop and a block drop it, quiet hours delay it and the rate limit paces it. Someone
+    who only opened a link has no account: theirs is returned to be sent directly, and
+    leased for `REMINDER_LEASE`; `reminder_done` ends it, and if that never comes (not
+    sent, or a crash) it is tried again when the lease runs out.
 
     Each call also erases the kept invitation pauses that have ended (every tick runs
     it, so none outlives its end by more than a tick).
@@ -485,17 +510,43 @@ def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> l
     ).all()
     found = []
     for invitation in due:
-        chat_id = invitation.recipient_chat_id
-        language: str | None = None
-        if invitation.recipient_id is not None:
-            recipient = session.get(Person, invitation.recipient_id)
-            if recipient is not None:
-                chat_id, language = recipient.chat_id, recipient.language
-        invitation.reminded_at = now
-        if chat_id is not None:
-            found.append(Reminder(invitation.id, chat_id, _shown(session, invitation), language))
-        invitation.recipient_chat_id = None
+        recipient = (
+            session.get(Person, invitation.recipient_id)
+            if invitation.recipient_id is not None
+            else None
+        )
+        if recipient is not None:
+            invitation.reminded_at = now  # handed to the dispatcher, exactly once
+            session.add(
+                Delivery(
+                    schedule_id=None,
+                    person_id=recipient.id,
+                    kind=INVITATION_REMINDER,
+                    due_at=now,
+                    send_after=now,
+                    deadline=now + REMINDER_DEADLINE,
+                    status="claimed",
+                    attempts=0,
+                    claimed_at=now,
+                    silent=False,
+                    ref_id=invitation.id,
+                )
+            )
+        elif invitation.recipient_chat_id is not None:
+            invitation.reminder_at = now + REMINDER_LEASE
+            shown = _shown(session, invitation)
+            found.append(Reminder(invitation.id, invitation.recipient_chat_id, shown, None))
+        else:
+            invitation.reminded_at = now  # nobody to remind any more
     return found
+
+
+def reminder_done(session: Session, invitation_id: int, now: dt.datetime) -> None:
+    """A directly sent reminder went out (or will never go): it is not tried again."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is not None and invitation.reminded_at is None:
+        invitation.reminded_at = now
+        invitation.recipient_chat_id = None
 
 
 def status_of(session: Session, person_id: int) -> Invitation | None:

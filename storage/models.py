@@ -77,8 +77,10 @@ NIGHTLY_APPRECIATION = "nightly_appreciation"
 WEEKLY_CHECKIN = "weekly_checkin"
 TIMING_TIP = "timing_tip"
 PATH_FOR_ONE = "path_for_one"
-# The delivery kind that carries a "just one session" invitation to a paired partner.
+# The delivery kinds that carry a "just one session" invitation to a paired partner, and
+# the one reminder a partner may ask for.
 INVITATION = "invitation"
+INVITATION_REMINDER = "invitation_reminder"
 SCHEDULE_KINDS = (NIGHTLY_APPRECIATION, WEEKLY_CHECKIN, TIMING_TIP, PATH_FOR_ONE)
 
 

@@ -138,12 +138,29 @@ def pause(session: Session, person_id: int, days: int | None, now: dt.datetime) 
     return person
 
 
-def resume(session: Session, person_id: int) -> tuple[Person, bool]:
-    """Lift a pause; returns (person, was_paused)."""
+HELD_DEADLINE = dt.timedelta(hours=36)
+
+
+def resume(session: Session, person_id: int, now: dt.datetime | None = None) -> tuple[Person, bool]:
+    """Lift a pause; returns (person, was_paused).
+
+    What waited through the pause (deliveries still claimed, see
+    `scheduler.claims.HELD_KINDS`) goes out now, with a fresh deadline.
+    """
     person = session.get_one(Person, person_id)
     was_paused = person.paused_at is not None
     person.paused_at = None
     person.paused_until = None
+    if was_paused and now is not None:
+        for delivery in session.scalars(
+            select(Delivery).where(
+                Delivery.person_id == person_id,
+                Delivery.status == "claimed",
+                Delivery.schedule_id.is_(None),  # shared or asked for, never the bot's own
+            )
+        ):
+            delivery.send_after = now
+            delivery.deadline = max(delivery.deadline, now + HELD_DEADLINE)
     return person, was_paused
 
 

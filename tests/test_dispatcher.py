@@ -491,3 +491,16 @@ async def test_several_schedules_of_one_person_due_together_all_arrive(bot: BotH
     kinds = sorted(d.kind for d in deliveries(bot))
     assert kinds == ["nightly_appreciation", "timing_tip", "weekly_checkin"]
     assert len(nudges_to(ana)) == 3
+
+
+async def test_the_dispatcher_purges_delivery_rows_past_retention_hourly(bot: BotHarness) -> None:
+    await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    [first] = deliveries(bot)
+    bot.clock.set(DUE + dt.timedelta(days=bot.settings.delivery_retention_days - 1))
+    await bot.run_dispatcher()
+    assert first.id in {d.id for d in deliveries(bot)}  # not old enough yet
+    bot.clock.set(DUE + dt.timedelta(days=bot.settings.delivery_retention_days + 1))
+    await bot.run_dispatcher()
+    assert first.id not in {d.id for d in deliveries(bot)}

@@ -128,7 +128,9 @@ async def pause_command(update: Update, context: BotContext, person: Person) -> 
 @for_people()
 async def resume_command(update: Update, context: BotContext, person: Person) -> None:
     """/resume: lift a pause."""
-    person, was_paused = await context.services.db.run(people.resume, person.id)
+    person, was_paused = await context.services.db.run(
+        people.resume, person.id, context.services.clock()
+    )
     await reply(update, context, "account/resumed", person, was_paused=was_paused)
 
 
