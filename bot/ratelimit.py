@@ -39,6 +39,11 @@ _FREE = frozenset(
 )
 
 
+# How many global slots ahead a bulk send may reserve: a reply arriving now is at most
+# this many slots (about 70 ms at 30/s) from its own.
+BULK_HORIZON = 2
+
+
 class SendCancelled(Exception):
     """The sender's `on_leaving` hook declined at the last moment: nothing was sent."""
 
@@ -71,7 +76,9 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
     async def shutdown(self) -> None:
         """Nothing to tear down."""
 
-    async def _wait_for_slot(self, chat_id: int | str | None) -> None:
+    async def _wait_for_slot(self, chat_id: int | str | None, *, bulk: bool = False) -> None:
+        if bulk:
+            await self._bulk_turn()
         async with self._lock:
             now = self._clock()
             slot = self.limits.reserve(chat_id, now, now=now)
@@ -83,6 +90,16 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         # in the last second, and wait again if another send now would break a limit.
         while (wait := self._guard(chat_id, self._clock())) > 0:  # noqa: ASYNC110 - a timed wait
             await asyncio.sleep(wait)
+
+    async def _bulk_turn(self) -> None:
+        """Bulk sends reserve at most `BULK_HORIZON` slots ahead, so a reply that comes
+        now finds a free slot within a few hundredths of a second (replies never wait)."""
+        horizon = BULK_HORIZON * self.limits.global_interval
+        while horizon:
+            ahead = self.limits.last_reserved - self._clock()
+            if ahead <= horizon:
+                return
+            await asyncio.sleep(ahead - horizon)
 
     def _guard(self, chat_id: int | str | None, now: float) -> float:
         """Seconds to wait before this send; 0 records it as sent now."""
@@ -113,12 +130,13 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         retries = (rate_limit_args or {}).get("max_retries", self.max_retries)
         on_leaving = (rate_limit_args or {}).get("on_leaving")
+        bulk = bool((rate_limit_args or {}).get("bulk"))
         limited = self.enabled and endpoint not in _FREE
         chat_id = data.get("chat_id") if limited else None
         attempt = 0
         while True:
             if limited:
-                await self._wait_for_slot(chat_id)
+                await self._wait_for_slot(chat_id, bulk=bulk)
             # The slot is ours: mark the delivery as leaving now, not while it waited.
             if on_leaving is not None and not await on_leaving():
                 raise SendCancelled

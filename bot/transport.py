@@ -38,7 +38,8 @@ class TelegramTransport:
         on_leaving: OnLeaving | None = None,
     ) -> SendResult:
         """Send one message; every Telegram or network failure comes back classified."""
-        limit_args: dict[str, object] = {"max_retries": 0}  # the dispatcher reschedules a 429
+        # The dispatcher reschedules a 429 itself; bulk sends yield to replies.
+        limit_args: dict[str, object] = {"max_retries": 0, "bulk": bulk}
         if on_leaving is not None:
             if isinstance(self.bot.rate_limiter, TelegramRateLimiter):
                 limit_args["on_leaving"] = on_leaving  # after the limiter's wait

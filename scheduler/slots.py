@@ -235,6 +235,11 @@ class SlotGrid:
         return len(self._next_chat)
 
     @property
+    def last_reserved(self) -> float:
+        """The latest global slot handed out so far (-inf before the first)."""
+        return self._last
+
+    @property
     def cells_tracked(self) -> int:
         """Taken grid cells remembered."""
         return len(self._taken)

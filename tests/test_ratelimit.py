@@ -111,3 +111,28 @@ async def test_after_an_event_loop_stall_sends_do_not_burst() -> None:
     assert allowed == limiter._capacity == 29
     assert limiter._guard(999, now[0]) == pytest.approx(1.0)
     assert limiter._guard(0, now[0] + 0.5) > 0  # chat 0 sent half a second ago
+
+
+async def test_a_reply_overtakes_a_queue_of_bulk_sends() -> None:
+    limiter = TelegramRateLimiter(20, 1)
+    done: list[str] = []
+
+    def sender(name: str):  # type: ignore[no-untyped-def]
+        async def send() -> bool:
+            done.append(name)
+            return True
+
+        return send
+
+    async def request(name: str, chat_id: int, bulk: bool) -> None:
+        await limiter.process_request(
+            sender(name), (), {}, "sendMessage", {"chat_id": chat_id}, {"bulk": bulk}
+        )
+
+    bulk = [asyncio.create_task(request(f"bulk{i}", 100 + i, True)) for i in range(30)]
+    await asyncio.sleep(0.1)  # the bulk queue has formed and is being paced
+    await request("reply", 1, False)
+    position = done.index("reply")
+    await asyncio.gather(*bulk)
+    # Without the lane the reply would queue behind all thirty (about 1.5 s at 20/s).
+    assert position <= 6, done
