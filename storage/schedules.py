@@ -106,11 +106,8 @@ def _find_or_record(
     person_id: int | None = None,
     couple_id: int | None = None,
 ) -> Schedule:
-    schedule = find_schedule(session, kind=kind, person_id=person_id, couple_id=couple_id)
-    if schedule is None:
-        schedule = new_schedule(
-            session, kind=kind, now=now, person_id=person_id, couple_id=couple_id
-        )
+    schedule = find_or_create(session, kind=kind, now=now, person_id=person_id, couple_id=couple_id)
+    if schedule.zone is None:  # new: an "off" recorded before any time was ever set
         schedule.local_time, schedule.weekdays, schedule.window_minutes = _NEVER_SET_TIME, 127, 0
         schedule.zone = zone
     return schedule

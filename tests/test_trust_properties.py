@@ -80,7 +80,8 @@ class Walk:
         self.world: World = build(db, NOW)
         self.ids = {"ana": self.world.ana, "ben": self.world.ben}
         # (person id, kind) -> the partner's own last word: "off" or "on".
-        self.said: dict[tuple[int, str], str] = {}
+        # What each partner last said of a practice (None: the couple's shared check-in).
+        self.said: dict[tuple[int | None, str], str] = {}
         self.gone: set[int] = set()
         self.paired = True
 
@@ -93,9 +94,11 @@ class Walk:
         if name == "off" and who is not None:
             kind = str(act[2])
             if kind == WEEKLY_CHECKIN and self.paired:
+                # The couple's check-in, and this partner's own one; the other partner's
+                # own schedule stays theirs.
                 db.call(turn_off_shared_checkin, who, now)
-                for member in self.ids.values():
-                    self.said[(member, kind)] = "off"
+                self.said[(who, kind)] = "off"
+                self.said[(None, kind)] = "off"
             else:
                 db.call(turn_off_own, who, kind, now)
                 self.said[(who, kind)] = "off"
@@ -154,12 +157,8 @@ class Walk:
                 pid for pid in self.ids.values() if pid not in consenting or pid in self.gone
             }
             for schedule in schedules:
-                owners = (
-                    [schedule.person_id]
-                    if schedule.person_id is not None
-                    else list(self.ids.values())
-                    if self.paired
-                    else []
+                owners: list[int | None] = (
+                    [schedule.person_id] if schedule.person_id is not None else [None]
                 )
                 for owner in owners:
                     word = self.said.get((owner, schedule.kind))
