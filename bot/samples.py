@@ -153,6 +153,12 @@ COMMON: dict[str, Any] = {
     "step": "calm",
     "number": 2,
     "answers": {"rested": True, "calm": False, "time": True, "private": True},
+    "clashes": [
+        {"kind": "nightly_appreciation", "at": "23:00", "until": None},
+        {"kind": "timing_tip", "at": "06:30", "until": "07:00"},
+    ],
+    "just_set": False,
+    "start": "22:30",
 }
 
 # Where one template wants something other than the common sample.
