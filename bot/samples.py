@@ -12,7 +12,7 @@ from typing import Any
 from bot.render import DateKind, format_local
 from bot.safety import CrisisLine, CrisisResources
 from bot.settings import REFERENCE_LANGUAGE
-from bot.tone import ToneFlag
+from bot.tone import Reason, ToneFlag
 from scheduler.schedules import ScheduleView
 
 NOW = dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC)
@@ -132,8 +132,13 @@ COMMON: dict[str, Any] = {
         ToneFlag(
             "You never listen",
             "I feel unheard sometimes, and I'd like us to find a way to listen to each other",
+            Reason.ALWAYS_NEVER,
         ),
-        ToneFlag("last chance", "This matters a lot to me, and I'd like us to give it a real try"),
+        ToneFlag(
+            "last chance",
+            "This matters a lot to me, and I'd like us to give it a real try",
+            Reason.ULTIMATUM,
+        ),
     ],
     "cancelled": True,
     "tips": ["Calm moments land better.", "Both rested helps."],
@@ -153,6 +158,13 @@ COMMON: dict[str, Any] = {
     "step": "calm",
     "number": 2,
     "answers": {"rested": True, "calm": False, "time": True, "private": True},
+    "clashes": [
+        {"kind": "nightly_appreciation", "at": "23:00", "until": None},
+        {"kind": "timing_tip", "at": "06:30", "until": "07:00"},
+    ],
+    "just_set": False,
+    "confirmed": True,
+    "start": "22:30",
 }
 
 # Where one template wants something other than the common sample.

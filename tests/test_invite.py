@@ -211,13 +211,177 @@ async def test_a_second_reminder_request_is_refused(bot: BotHarness) -> None:
     assert ben.answered_callbacks()[-1].text == "You've answered this one already."
 
 
-async def test_the_tone_check_points_out_pressure_and_blocks_nothing(bot: BotHarness) -> None:
+SEND_BUTTONS = ("Send it now", "Choose a calm time", "Give me the text and link")
+
+
+def invitations_to(user: FakeUser) -> int:
+    return sum("I'd try one session" in m.button_texts for m in user.messages())
+
+
+async def test_an_ultimatum_as_own_line_cannot_go_out_without_an_edit_or_a_confirmation(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana, line="Therapy or we're done.")
+    tone = ana.messages()[-1]
+    assert "or we're done" in tone.text
+    assert "one acceptable answer" in tone.text  # why an ultimatum may land as pressure
+    assert "Perhaps:" in tone.text
+    assert not set(SEND_BUTTONS) & set(tone.button_texts)
+    assert tone.button_texts[:2] == ["Edit my words", "Send my words as they are"]
+    # A send button from an earlier screen cannot get round it either.
+    ana.press(tone, "invf:send.now", strict=False)
+    await bot.process()
+    await bot.run_dispatcher()
+    assert invitations_to(ben) == 0
+    assert ana.messages()[-1].button_texts[:2] == ["Edit my words", "Send my words as they are"]
+    [ask] = await bot.press(ana, "Send my words as they are")
+    assert "exactly as you wrote them" in ask.text and "or we're done" in ask.text
+    assert ask.button_texts == ["I've read why; send as written", "Edit my words"]
+    with bot.db.session() as session:
+        assert "confirmed_as_written" not in session.scalars(select(Invitation)).one().choices
+    [controls] = await bot.press(ana, "I've read why; send as written")
+    assert "Your words stay as you wrote them" in controls.text
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    assert invitations_to(ben) == 1
+    assert "Therapy or we're done." in ben.messages()[-1].text
+
+
+async def test_editing_flagged_words_from_the_preview_checks_them_again(bot: BotHarness) -> None:
     ana, _ = await paired(bot)
-    await walk_to_preview(bot, ana, line="You never listen and this is your last chance.")
-    tone = [m for m in ana.messages() if "nothing is blocked" in m.text.lower()]
-    assert tone, "no tone note"
-    assert "never" in tone[-1].text.lower() and "last chance" in tone[-1].text.lower()
-    assert "Send it now" in ana.messages()[-1].button_texts
+    await walk_to_preview(bot, ana, line="Therapy or we're done.")
+    [menu] = await bot.press(ana, "Edit my words")
+    assert menu.button_texts == [
+        "The name",
+        "What I hope for",
+        "My own line",
+        "The therapist",
+        "Back to the preview",
+    ]
+    await bot.press(ana, "My own line")
+    replies = await bot.say(ana, "You never listen to me.")  # still flagged: checked again
+    assert "You never listen" in replies[-1].text
+    assert "Send my words as they are" in replies[-1].button_texts
+    await bot.press(ana, "Edit my words")
+    await bot.press(ana, "My own line")
+    replies = await bot.say(ana, "I miss our Sunday walks.")
+    preview = next(m for m in replies if "I'd try one session" in m.button_texts)
+    assert "I miss our Sunday walks." in preview.text and "listen" not in preview.text
+    assert "Send it now" in replies[-1].button_texts
+    with bot.db.session() as session:
+        row = session.scalars(select(Invitation)).one()
+        assert (row.choices["framing"], row.choices["offer"]) == ("same_team", "one_session")
+
+
+async def test_editing_the_own_hope_from_the_preview_keeps_the_rest_and_rechecks(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    assert "Send it now" in ana.messages()[-1].button_texts  # gentle: today's flow
+    await bot.press(ana, "Edit my words")
+    await bot.press(ana, "What I hope for")
+    await bot.press(ana, "In my own words")
+    replies = await bot.say(ana, "I'd like you to stop being so selfish.")
+    assert "Send it now" not in replies[-1].button_texts
+    assert "selfish" in replies[-1].text
+    await bot.press(ana, "Edit my words")
+    await bot.press(ana, "What I hope for")
+    await bot.press(ana, "In my own words")
+    replies = await bot.say(ana, "I'd like us to laugh together again.")
+    preview = next(m for m in replies if "I'd try one session" in m.button_texts)
+    assert "laugh together again" in preview.text and "I miss our Sunday walks." in preview.text
+    assert "Send it now" in replies[-1].button_texts
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    assert invitations_to(ben) == 1
+    with bot.db.session() as session:
+        choices = session.scalars(select(Invitation)).one().choices
+        assert choices["own_hope"] == "I'd like us to laugh together again."
+        assert (choices["framing"], choices["offer"], choices["partner"]) == (
+            "same_team",
+            "one_session",
+            "Ben",
+        )
+
+
+async def test_the_name_and_the_therapist_can_be_edited_from_the_preview(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Edit my words")
+    await bot.press(ana, "The name")
+    replies = await bot.say(ana, "Benny")
+    assert "Benny" in next(m for m in replies if "I'd try one session" in m.button_texts).text
+    await bot.press(ana, "Edit my words")
+    await bot.press(ana, "The therapist")
+    await bot.press(ana, "I have someone in mind")
+    replies = await bot.say(ana, "Dr. Lee")
+    assert "Dr. Lee" in next(m for m in replies if "I'd try one session" in m.button_texts).text
+    with bot.db.session() as session:
+        choices = session.scalars(select(Invitation)).one().choices
+        assert (choices["partner"], choices["therapist"], choices["hope"]) == (
+            "Benny",
+            "Dr. Lee",
+            "closer",
+        )
+
+
+async def test_a_confirmation_holds_only_for_the_words_confirmed(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana, line="Therapy or we're done.")
+    [ask] = await bot.press(ana, "Send my words as they are")
+    await bot.press(ana, "Edit my words")
+    await bot.press(ana, "My own line")
+    await bot.say(ana, "This is your last chance.")
+    # The old confirmation button, pressed for the new words, confirms nothing.
+    before = len(ana.messages())
+    ana.press(ask, ask.callback_data_for("I've read why; send as written") or "", strict=False)
+    await bot.process()
+    replies = ana.messages()[before:]
+    assert "Send my words as they are" in replies[-1].button_texts
+    with bot.db.session() as session:
+        assert "confirmed_as_written" not in session.scalars(select(Invitation)).one().choices
+    assert invitations_to(ben) == 0
+
+
+async def test_someone_else_pressing_send_as_written_changes_nothing(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana, line="Therapy or we're done.")
+    before = len(ana.messages())
+    await bot.press(ana, "Send my words as they are", from_user=ben)
+    await bot.press(ana, "Edit my words", from_user=ben)
+    assert len(ana.messages()) == before
+    assert "someone else" in (ben.answered_callbacks()[-1].text or "")
+    [ask] = await bot.press(ana, "Send my words as they are")
+    await bot.press(ana, "I've read why; send as written", from_user=ben)
+    assert ana.messages()[-1].text == ask.text
+    with bot.db.session() as session:
+        assert "confirmed_as_written" not in session.scalars(select(Invitation)).one().choices
+    await bot.run_dispatcher()
+    assert invitations_to(ben) == 0
+
+
+async def test_german_own_words_are_checked_with_the_german_lists(bot: BotHarness) -> None:
+    ana, _ = await paired(bot)
+    await bot.say(ana, "/language de")
+    await bot.say(ana, "/invite")
+    await bot.press(ana, "Ja, es ist ruhig")
+    await bot.press(ana, ana.messages()[-1].button_texts[0])
+    hope = ana.messages()[-1].button_texts
+    await bot.press(ana, hope[0])
+    await bot.press(ana, ana.messages()[-1].button_texts[0])
+    await bot.press(ana, ana.messages()[-1].button_texts[0])
+    await bot.press(ana, ana.messages()[-1].button_texts[0])
+    await bot.press(ana, ana.messages()[-1].button_texts[0])  # add my own line
+    replies = await bot.say(ana, "Du hörst mir nie zu.")
+    tone = replies[-1]
+    assert "Du hörst mir nie" in tone.text
+    assert "„Immer“ und „nie“" in tone.text  # why, in German
+    assert tone.button_texts[:2] == ["Meine Worte ändern", "Meine Worte so schicken"]
+    assert "Jetzt senden" not in " ".join(tone.button_texts)
 
 
 async def test_the_path_for_one_runs_in_order_then_stops(bot: BotHarness) -> None:

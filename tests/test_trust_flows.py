@@ -382,3 +382,69 @@ async def test_someone_else_pressing_the_initiators_buttons_changes_nothing(
     assert "someone else" in (ben.answered_callbacks()[-1].text or "")
     with bot.db.session() as session:
         assert session.scalars(select(Invitation)).one().choices["hope"] is None
+
+
+# --- 9. a nightly time inside quiet hours --------------------------------------------------
+
+
+async def test_a_nightly_time_inside_quiet_hours_is_not_confirmed_as_if_it_would_arrive(
+    bot: BotHarness,
+) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await bot.say(ana, "/quiet 22:00-07:00")
+    [answer] = await bot.say(ana, "/nightly 23:00")
+    assert "Done." not in answer.text
+    assert "22:00-07:00" in answer.text and "never reach you" in answer.text
+    assert "before 22:00" in answer.text and "/quiet" in answer.text
+    # And it is true: two evenings at 23:00 Berlin bring nothing.
+    before = len(ana.messages())
+    for day in (0, 1):
+        bot.clock.set(dt.datetime(2026, 11, 23, 22, 0, tzinfo=dt.UTC) + dt.timedelta(days=day))
+        await bot.run_dispatcher()
+        bot.clock.advance(hours=9)  # past the end of the quiet hours
+        await bot.run_dispatcher()
+    assert len(ana.messages()) == before
+
+
+async def test_a_nightly_time_just_before_quiet_hours_end_says_it_arrives_late(
+    bot: BotHarness,
+) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await bot.say(ana, "/quiet 22:00-07:00")
+    [answer] = await bot.say(ana, "/nightly 06:30")
+    assert "only arrive when they end, at 07:00" in answer.text
+    assert "never" not in answer.text
+
+
+async def test_a_nightly_time_outside_quiet_hours_is_confirmed_as_before(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await bot.say(ana, "/quiet 22:00-07:00")
+    [answer] = await bot.say(ana, "/nightly 21:00")
+    assert "Done." in answer.text and "quiet" not in answer.text.lower()
+
+
+async def test_quiet_hours_covering_an_existing_nightly_time_say_so(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await bot.say(ana, "/nightly 23:00")
+    await bot.say(ana, "/tips daily 12:30")
+    [quiet, warning] = await bot.say(ana, "/quiet 22:00-07:00")
+    assert "Quiet hours: 22:00-07:00" in quiet.text
+    assert "23:00" in warning.text and "never reach you" in warning.text
+    assert "/nightly" in warning.text and "/tips" not in warning.text
+    [only] = await bot.say(ana, "/quiet 23:30-07:00")  # 23:00 is outside these
+    assert "Quiet hours: 23:30-07:00" in only.text
+
+
+async def test_the_quiet_hours_warning_speaks_german_to_a_german_speaker(
+    bot: BotHarness,
+) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await bot.say(ana, "/language de")
+    await bot.say(ana, "/quiet 22:00-07:00")
+    [answer] = await bot.say(ana, "/nightly 23:00")
+    assert "nie erreichen" in answer.text and "vor 22:00" in answer.text

@@ -9,9 +9,11 @@ is honoured with a pause of `INVITE_COOLDOWN_DAYS` and "don't ask me again" for 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html as html_lib
 import logging
 import re
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -35,11 +37,11 @@ from bot.handlers.onboarding import ask_timezone
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons, data
 from bot.render import format_local
-from bot.tone import check_tone
+from bot.tone import ToneFlag, check_tone
 from scheduler.rules import EVERY_DAY, InputError, Rule, next_fire_at, parse_hhmm
 from scheduler.schedules import NeedsTimezone, set_schedule, turn_off, view
 from storage import appreciations, deliveries, invitations, people
-from storage.models import PATH_FOR_ONE, Person
+from storage.models import PATH_FOR_ONE, Invitation, Person
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,12 @@ PATH_DAYS = frozenset({1, 4})  # Tuesday and Friday
 MAX_AHEAD = dt.timedelta(days=14)
 # Buttons after which the flow asks nothing more by typing.
 FLOW_ENDS = frozenset({"cancel", "send", "at"})
+# In the draft's choices: the own words the initiator chose to send as written, after
+# reading why the tone check flagged them; and whether a part is being edited from the
+# preview (then its answer returns to the preview instead of the next step).
+CONFIRMED = "confirmed_as_written"
+EDITING = "editing"
+EDITABLE = ("name", "hope", "line", "ther")
 
 
 def _cooldown(context: BotContext) -> dt.timedelta:
@@ -66,6 +74,26 @@ def _row(
     context: BotContext, update: Update, person: Person, *pairs: tuple[str, str]
 ) -> list[tuple[str, str]]:
     return [(label(context, update, key, person), data(FLOW, value)) for key, value in pairs]
+
+
+def _own_words(choices: dict[str, Any], personal_line: str | None) -> str:
+    """What the tone check reads: the initiator's own hope and own line (not names)."""
+    hope = choices.get("own_hope") if choices.get("hope") == "own" else None
+    return "\n\n".join(filter(None, [hope, personal_line]))
+
+
+def _unseen_flags(draft: Invitation, language: str | None) -> list[ToneFlag]:
+    """Flags on the initiator's own words that they have not confirmed after reading why.
+
+    A confirmation holds for exactly the words confirmed: any edit is checked afresh.
+    """
+    words = _own_words(draft.choices, draft.personal_line)
+    if not words:
+        return []
+    flags = check_tone(words, language or "en")
+    if flags and draft.choices.get(CONFIRMED) == words:
+        return []
+    return flags
 
 
 # --- the initiator's flow ------------------------------------------------------------------
@@ -191,15 +219,26 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
     if draft is None:
         await reply(update, context, "errors/button_stale", person)
         return
-    if step == "name":
-        await _ask_hope(update, context, person)
+    editing = bool(draft.choices.get(EDITING))
+    if step == "edit":
+        await _edit(update, context, person, draft, value)
+    elif step == "asis":
+        await _as_written(update, context, person, draft, value)
+    elif step == "name":
+        if editing:
+            await preview(update, context, person)
+        else:
+            await _ask_hope(update, context, person)
     elif step == "hope" and value in HOPE_KEYS:
         if value == "own":
             await db.run(deliveries.ask_typed, person.id, "invite_hope")
             await reply(update, context, "invite/ask_own_hope", person)
             return
         await db.run(invitations.choose, person.id, hope=value, own_hope=None)
-        await _ask_framing(update, context, person)
+        if editing:
+            await preview(update, context, person)
+        else:
+            await _ask_framing(update, context, person)
     elif step == "frame" and value in invitations.FRAMINGS:
         await db.run(invitations.choose, person.id, framing=value)
         await reply(
@@ -232,7 +271,10 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
             await reply(update, context, "invite/ask_therapist_name", person)
             return
         await db.run(invitations.choose, person.id, therapist=None)
-        await _ask_line(update, context, person)
+        if editing:
+            await preview(update, context, person)
+        else:
+            await _ask_line(update, context, person)
     elif step == "line":
         if value == "y":
             await db.run(deliveries.ask_typed, person.id, "invite_line")
@@ -242,6 +284,9 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
         await preview(update, context, person)
     elif step == "var":
         await db.run(invitations.next_variant, person.id)
+        await preview(update, context, person)
+    elif step in ("send", "at") and _unseen_flags(draft, person.language):
+        # A send button from before an edit: the new words are shown and checked first.
         await preview(update, context, person)
     elif step == "send":
         if value == "now" and draft.choices.get("calm"):
@@ -336,7 +381,9 @@ async def on_flow_text(update: Update, context: BotContext, person: Person, text
     if draft is None:
         await reply(update, context, "errors/button_stale", person)
         return
-    if key == "partner":
+    if draft.choices.get(EDITING):
+        await preview(update, context, person)
+    elif key == "partner":
         await _ask_hope(update, context, person)
     elif key == "own_hope":
         await _ask_framing(update, context, person)
@@ -347,12 +394,18 @@ async def on_flow_text(update: Update, context: BotContext, person: Person, text
 
 
 async def preview(update: Update, context: BotContext, person: Person) -> None:
-    """The invitation exactly as the partner will see it, then the initiator's controls."""
+    """The invitation exactly as the partner will see it, then the initiator's controls.
+
+    Flagged own words that the initiator has not confirmed replace the send buttons with
+    "Edit my words" and "Send my words as they are": nothing flagged goes out unseen.
+    """
     services = context.services
     draft = await services.db.run(invitations.draft_of, person.id)
     if draft is None or not invitations.ready(draft.choices):
         await reply(update, context, "errors/button_stale", person)
         return
+    if draft.choices.get(EDITING):
+        draft = await services.db.run(invitations.choose, person.id, **{EDITING: None}) or draft
     shown = invitations.Shown(
         None, draft.id, person.display_name, dict(draft.choices), draft.personal_line
     )
@@ -366,12 +419,31 @@ async def preview(update: Update, context: BotContext, person: Person) -> None:
         parse_mode=ParseMode.HTML,
         reply_markup=answer_buttons(services.renderer, person.language, draft.id, preview=True),
     )
-    own_words = " ".join(filter(None, [draft.choices.get("own_hope"), draft.personal_line]))
-    flags = check_tone(own_words, person.language) if own_words else []
+    flags = _unseen_flags(draft, person.language)
     if flags:
-        await reply(update, context, "invite/tone", person, flags=flags)
+        await reply(
+            update,
+            context,
+            "invite/tone",
+            person,
+            flags=flags,
+            markup=buttons(
+                _row(context, update, person, ("invite_edit_words", "edit.menu")),
+                _row(context, update, person, ("invite_send_as_written", "asis.x")),
+                _row(context, update, person, ("invite_cancel", "cancel.x")),
+            ),
+        )
+        return
+    await _controls(update, context, person, draft)
+
+
+async def _controls(update: Update, context: BotContext, person: Person, draft: Invitation) -> None:
+    """How and when to send, another wording, editing any part, or cancelling."""
+    services = context.services
     paired = await services.db.run(people.partner_of, person.id) is not None
     calm = bool(draft.choices.get("calm"))
+    words = _own_words(draft.choices, draft.personal_line)
+    confirmed = bool(words) and draft.choices.get(CONFIRMED) == words
     send_row = [("invite_send_now", "send.now")] if calm and paired else []
     send_row.append(
         ("invite_send_later", "send.later") if paired else ("invite_get_link", "send.now")
@@ -383,7 +455,7 @@ async def preview(update: Update, context: BotContext, person: Person) -> None:
             update,
             person,
             ("invite_other_wording", "var.x"),
-            ("invite_edit_line", "line.y"),
+            ("invite_edit_words", "edit.menu"),
         ),
         _row(context, update, person, ("invite_cancel", "cancel.x")),
     )
@@ -395,8 +467,101 @@ async def preview(update: Update, context: BotContext, person: Person) -> None:
         markup=markup,
         calm=calm,
         paired=paired,
-        partner=partner,
+        partner=draft.choices.get("partner") or "",
+        confirmed=confirmed,
     )
+
+
+def _words_key(words: str) -> str:
+    """A short fingerprint of the words a confirmation button was shown for."""
+    return hashlib.sha256(words.encode()).hexdigest()[:12]
+
+
+async def _as_written(
+    update: Update, context: BotContext, person: Person, draft: Invitation, value: str
+) -> None:
+    """ "Send my words as they are": ask once more, then record it for exactly these words."""
+    db = context.services.db
+    words = _own_words(draft.choices, draft.personal_line)
+    flags = check_tone(words, person.language or "en") if words else []
+    if not flags:
+        await preview(update, context, person)
+        return
+    if value == "x":
+        await reply(
+            update,
+            context,
+            "invite/tone_confirm",
+            person,
+            flags=flags,
+            partner=draft.choices.get("partner") or "",
+            markup=buttons(
+                _row(
+                    context,
+                    update,
+                    person,
+                    ("invite_confirm_as_written", f"asis.y{_words_key(words)}"),
+                ),
+                _row(context, update, person, ("invite_edit_words", "edit.menu")),
+            ),
+        )
+        return
+    if value != f"y{_words_key(words)}":
+        # Confirmed for words that have changed since: show the new ones and their check.
+        await preview(update, context, person)
+        return
+    confirmed = await db.run(invitations.choose, person.id, **{CONFIRMED: words})
+    if confirmed is None:
+        await reply(update, context, "errors/button_stale", person)
+        return
+    await _controls(update, context, person, confirmed)
+
+
+async def _edit(
+    update: Update, context: BotContext, person: Person, draft: Invitation, part: str
+) -> None:
+    """Edit one part the initiator wrote, keeping every other choice; then the preview."""
+    db = context.services.db
+    if part == "back":
+        await preview(update, context, person)
+        return
+    if part not in EDITABLE:
+        await db.run(deliveries.ask_typed, person.id, None)
+        rows = [
+            _row(context, update, person, ("invite_edit_name", "edit.name")),
+            _row(context, update, person, ("invite_edit_hope", "edit.hope")),
+            _row(context, update, person, ("invite_edit_own_line", "edit.line")),
+            _row(context, update, person, ("invite_edit_therapist", "edit.ther")),
+            _row(context, update, person, ("invite_back_to_preview", "edit.back")),
+        ]
+        await reply(update, context, "invite/edit_menu", person, markup=buttons(*rows))
+        return
+    await db.run(invitations.choose, person.id, **{EDITING: True})
+    if part == "name":
+        partner = draft.choices.get("partner")
+        await db.run(deliveries.ask_typed, person.id, "invite_name")
+        markup = buttons([(partner, data(FLOW, "name.p"))]) if partner else None
+        await reply(update, context, "invite/ask_name", person, markup=markup, partner=partner)
+    elif part == "hope":
+        await _ask_hope(update, context, person)
+    elif part == "line":
+        await db.run(deliveries.ask_typed, person.id, "invite_line")
+        markup = None
+        if draft.personal_line:
+            markup = buttons(_row(context, update, person, ("invite_remove_line", "line.n")))
+        await reply(update, context, "invite/ask_line_text", person, markup=markup)
+    else:
+        await db.run(deliveries.ask_typed, person.id, None)
+        await reply(
+            update,
+            context,
+            "invite/ask_therapist",
+            person,
+            markup=buttons(
+                _row(context, update, person, ("therapist_together", "ther.t")),
+                _row(context, update, person, ("therapist_named", "ther.n")),
+            ),
+        )
 
 
 async def on_preview_button(update: Update, context: BotContext) -> None:
@@ -468,6 +633,9 @@ async def _send(update: Update, context: BotContext, person: Person, when: dt.da
         return
     await services.db.run(deliveries.ask_typed, person.id, None)
     draft = await services.db.run(invitations.draft_of, person.id)
+    if draft is not None and _unseen_flags(draft, person.language):
+        await preview(update, context, person)
+        return
     result = await services.db.run(invitations.send, person.id, max(when, now), now)
     partner = draft.choices.get("partner") if draft is not None else ""
     if result.result == "link" and result.token and draft is not None:

@@ -30,17 +30,25 @@ from bot.handlers.onboarding import ask_timezone
 from bot.keyboards import buttons, data
 from bot.render import format_local
 from scheduler import snoozes
-from scheduler.rules import EVERY_DAY, InputError, parse_hhmm, parse_time_range
+from scheduler.rules import (
+    EVERY_DAY,
+    InputError,
+    QuietHours,
+    parse_hhmm,
+    parse_time_range,
+    quiet_until,
+)
 from scheduler.schedules import (
     NeedsTimezone,
+    couple_checkin,
     set_fewer,
     set_quiet_hours,
     set_schedule,
     view,
 )
 from storage import people
-from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person
-from storage.schedules import turn_off_own, turn_off_shared_checkin
+from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person, Schedule
+from storage.schedules import schedules_of, turn_off_own, turn_off_shared_checkin
 
 DEFAULT_TIP_TIME = dt.time(18, 0)
 DEFAULT_TIP_WEEKDAY = 2  # Wednesday: mid-week, away from weekend plans
@@ -64,7 +72,64 @@ async def _schedule(
     except NeedsTimezone:
         await ask_timezone(update, context, person)
         return
+    clash = _quiet_clash(context, person, schedule)
+    if clash is not None:
+        await _in_quiet_hours(update, context, person, [clash], just_set=True)
+        return
     await reply(update, context, "practice/scheduled", person, v=view(schedule, count=3))
+
+
+def _quiet_clash(
+    context: BotContext, person: Person, schedule: Schedule | None
+) -> dict[str, str | None] | None:
+    """Does this schedule fire inside the person's quiet hours? Then what happens to it.
+
+    Returns the kind, its local time, and `until`: when a nudge held by the quiet hours
+    would still arrive late (their end, in the person's zone), or None when it is always
+    skipped because the quiet hours end after its grace period.
+    """
+    if (
+        schedule is None
+        or schedule.next_fire_at is None
+        or person.quiet_start is None
+        or person.quiet_end is None
+        or not person.timezone
+    ):
+        return None
+    due = schedule.next_fire_at
+    end = quiet_until(QuietHours(person.quiet_start, person.quiet_end), person.timezone, due)
+    if end is None:
+        return None
+    late = dt.timedelta(
+        minutes=schedule.window_minutes,
+        seconds=context.services.settings.grace_seconds(schedule.kind),
+    )
+    until = None
+    if end <= due + late:
+        until = format_local(end, person.timezone, person.language, "time")
+    at = format_local(due, person.timezone, person.language, "time")
+    return {"kind": schedule.kind, "at": at, "until": until}
+
+
+async def _in_quiet_hours(
+    update: Update,
+    context: BotContext,
+    person: Person,
+    clashes: list[dict[str, str | None]],
+    *,
+    just_set: bool,
+) -> None:
+    assert person.quiet_start is not None and person.quiet_end is not None
+    await reply(
+        update,
+        context,
+        "practice/in_quiet_hours",
+        person,
+        clashes=clashes,
+        just_set=just_set,
+        quiet=f"{person.quiet_start:%H:%M}-{person.quiet_end:%H:%M}",
+        start=f"{person.quiet_start:%H:%M}",
+    )
 
 
 async def _off(update: Update, context: BotContext, person: Person, kind: str) -> None:
@@ -186,6 +251,13 @@ async def quiet_command(update: Update, context: BotContext, person: Person) -> 
         quiet=f"{start:%H:%M}-{end:%H:%M}",
         zone=person.timezone,
     )
+    schedules = await services.db.run(schedules_of, person.id)
+    shared = await services.db.run(couple_checkin, person.id)
+    if shared is not None and all(s.id != shared.id for s in schedules):
+        schedules.append(shared)
+    clashes = [c for s in schedules if (c := _quiet_clash(context, person, s)) is not None]
+    if clashes:
+        await _in_quiet_hours(update, context, person, clashes, just_set=False)
 
 
 async def on_snooze(update: Update, context: BotContext) -> None:
