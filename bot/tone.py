@@ -1,4 +1,4 @@
-"""Could a message land as blame or pressure? A gentle wording check, never a gate.
+"""Could a message land as blame or pressure? A wording check with reasons and suggestions.
 
 `check_tone(text)` looks for phrasings that couples therapists advise against when asking
 a partner for something: "you always", "you never", "you need to", "you have to", "you
@@ -6,8 +6,8 @@ should", "you must", conditional threats ("if you don't come, I'll ..."), "last 
 "or else", "final warning", "it's now or never" and "because of you". Each finding is a
 `ToneFlag`: the phrase as it was written, and a kind I-statement that could say the same
 thing without the pressure ("you never listen" -> "I feel unheard sometimes, and I'd like
-us to find a way to listen to each other"). The bot shows them as a suggestion before an
-invitation goes; nothing is ever blocked.
+us to find a way to listen to each other"). Flagged words in an invitation never go out
+unseen: the initiator edits them, or confirms after reading why (bot/handlers/invite.py).
 
 It matches hand-written patterns; it does not understand language. Known limits:
 
