@@ -89,7 +89,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
     app.bot_data["dispatcher"] = Dispatcher(
         services.db,
         Composer(services.renderer, services.clock),
-        TelegramTransport(app.bot),
+        TelegramTransport(app.bot, paid_broadcast=settings.paid_broadcast),
         grace=settings.grace_seconds,
         clock=services.clock,
         batch_size=settings.dispatch_batch_size,

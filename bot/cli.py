@@ -13,6 +13,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
 from bot.app import build_application
+from bot.capacity_cli import capacity_command
 from bot.checks_cli import check_group
 from bot.context import Services, utc_now
 from bot.i18n import i18n
@@ -253,6 +254,7 @@ def preview(template: str, variables: tuple[str, ...], locale: str) -> None:
 main.add_command(i18n)
 main.add_command(check_group)
 main.add_command(seed_command)
+main.add_command(capacity_command)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # Telegram's documented limits: about 30 messages a second overall, 1 a second per chat.
     rate_limit_per_second: Annotated[float, Field(ge=0, le=1000)] = 30.0
     rate_limit_per_chat_per_second: Annotated[float, Field(ge=0, le=100)] = 1.0
+    paid_broadcast: bool = False
 
     # How late a missed nudge may still go out, per kind.
     grace_nightly_appreciation_seconds: Seconds = 3600

@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 class TelegramTransport:
     """Sends scheduled messages through the bot's own `ExtBot` (and its rate limiter)."""
 
-    def __init__(self, bot: ExtBot[Any]) -> None:
+    def __init__(self, bot: ExtBot[Any], *, paid_broadcast: bool = False) -> None:
         self.bot = bot
+        # Telegram's paid broadcasts: up to 1,000 messages/s, billed in Stars per message
+        # above the free 30/s. Only scheduled (bulk) sends use it; replies never do.
+        self.paid_broadcast = paid_broadcast
 
     async def send(
         self,
@@ -52,6 +55,7 @@ class TelegramTransport:
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,  # type: ignore[arg-type]
                 disable_notification=silent,
+                allow_paid_broadcast=True if (bulk and self.paid_broadcast) else None,
                 rate_limit_args=limit_args,
             )
         except SendCancelled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
 MAX_IN_FLIGHT = 32
 PLAN_CHECK = dt.timedelta(hours=1)
+REPORT_EVERY = dt.timedelta(minutes=1)
 PURGE_BATCHES_PER_HOUR = 100  # of storage.retention.DEFAULT_BATCH rows each
 SNOOZE_BUTTONS = (
     ("snooze_hour", SNOOZE_HOUR),
@@ -113,6 +115,8 @@ class Dispatcher:
         self._drain: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._plans_checked: dt.datetime | None = None
+        self._reported_at: dt.datetime | None = None
+        self._reported = DispatchStats()
         self._stopping = False
 
     async def start(self) -> None:
@@ -125,9 +129,35 @@ class Dispatcher:
     async def tick(self, _context: Any = None) -> None:
         """The job queue's callback: start draining due work unless a drain is running."""
         self.stats.ticks += 1
+        self._report_minute()
         if self._stopping or (self._drain is not None and not self._drain.done()):
             return
         self._drain = asyncio.create_task(self.drain(), name="dispatcher-drain")
+
+    def _report_minute(self) -> None:
+        """Once a minute, at INFO: what went out, what missed, and how late (percentiles)."""
+        now = self.clock()
+        if self._reported_at is None:
+            self._reported_at, self._reported = now, dataclasses.replace(self.stats)
+            return
+        if now - self._reported_at < REPORT_EVERY:
+            return
+        last, current = self._reported, self.stats
+        sent = current.sent - last.sent
+        if sent or current.missed > last.missed:
+            ranks = sorted(list(current.lateness)[-sent:]) if sent else [0.0]
+            log.info(
+                "last minute: %d sent, %d missed, %d unmet windows, %d ambiguous; "
+                "lateness p50 %.1f s, p95 %.1f s, p99 %.1f s",
+                sent,
+                current.missed - last.missed,
+                current.unmet_windows - last.unmet_windows,
+                current.ambiguous - last.ambiguous,
+                _percentile(ranks, 0.50),
+                _percentile(ranks, 0.95),
+                _percentile(ranks, 0.99),
+            )
+        self._reported_at, self._reported = now, dataclasses.replace(current)
 
     async def stop(self) -> None:
         """Let the chunk in flight finish, then stop."""
@@ -321,6 +351,11 @@ class Dispatcher:
         self.stats.failed += 1
         log.warning("Telegram refused a nudge (%s); skipping it", error)
         return Outcome(ready.delivery_id, store.FAILED, error=error)
+
+
+def _percentile(ordered: Sequence[float], share: float) -> float:
+    """The value below which `share` of the (sorted, non-empty) values lie."""
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class _GroupCommit:

@@ -144,3 +144,8 @@ def turn_off_shared_checkin(
         was_on = _own_off(personal, person_id, now) or was_on
     partner = next((p for p in members(session, couple.id) if p.id != person_id), None)
     return was_on, partner if was_on else None
+
+
+def active(session: Session) -> list[Schedule]:
+    """Every schedule that is on (has a next fire time), for capacity planning."""
+    return list(session.scalars(select(Schedule).where(Schedule.next_fire_at.is_not(None))))

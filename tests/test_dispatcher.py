@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 
 import httpx
 import pytest
@@ -504,3 +505,19 @@ async def test_the_dispatcher_purges_delivery_rows_past_retention_hourly(bot: Bo
     bot.clock.set(DUE + dt.timedelta(days=bot.settings.delivery_retention_days + 1))
     await bot.run_dispatcher()
     assert first.id not in {d.id for d in deliveries(bot)}
+
+
+async def test_the_dispatcher_reports_each_minute_at_info(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await person_with_nightly(bot)
+    bot.clock.set(DUE - dt.timedelta(minutes=1))
+    await bot.dispatcher.tick()  # the first tick only starts the count
+    bot.clock.set(DUE)
+    await bot.run_dispatcher()
+    bot.clock.set(DUE + dt.timedelta(minutes=1))
+    with caplog.at_level(logging.INFO, logger="scheduler.dispatcher"):
+        await bot.dispatcher.tick()
+    [line] = [r.getMessage() for r in caplog.records if "last minute" in r.getMessage()]
+    assert line.startswith("last minute: 1 sent, 0 missed")
+    assert "lateness p50 0.0 s" in line
