@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from scheduler.rules import QuietHours, Rule, next_fire_at, upcoming
@@ -27,6 +28,11 @@ from storage.schedules import (
 
 ALL_DAYS = frozenset(range(7))
 __all__ = ["schedules_of", "weekdays_from_mask", "weekdays_mask"]
+
+
+ProposalResult = Literal[
+    "proposed", "confirmed", "declined", "not_paired", "nothing_to_confirm", "own_proposal"
+]
 
 
 def rule_of(schedule: Schedule) -> Rule:
@@ -163,7 +169,7 @@ def set_quiet_hours(
 class Proposal:
     """A proposed weekly check-in, as the partner who must confirm it sees it."""
 
-    result: str  # proposed, confirmed, declined, not_paired, nothing_to_confirm, own_proposal
+    result: ProposalResult
     partner_chat_id: int | None = None
     partner_language: str | None = None
     partner_zone: str = "UTC"

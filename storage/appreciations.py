@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,6 +28,10 @@ RELAY = "appreciation"
 RECEIPT = "appreciation_receipt"
 THANKS = "appreciation_thanks"
 RELAY_KINDS = (RELAY, RECEIPT, THANKS)
+
+
+ShareResult = Literal["sent", "waiting", "already", "paused", "not_paired", "gone"]
+ThanksResult = Literal["ok", "already", "gone"]
 
 
 class TooLong(ValueError):
@@ -146,7 +151,7 @@ def _release_waiting(session: Session, writer_id: int, reader_id: int, now: dt.d
 
 @dataclass(frozen=True, slots=True)
 class Shared:
-    result: str  # sent, waiting, already, paused, not_paired, gone
+    result: ShareResult
     partner_name: str = ""
 
 
@@ -192,7 +197,7 @@ def keep_private(session: Session, person_id: int, appreciation_id: int) -> bool
 
 @dataclass(frozen=True, slots=True)
 class Thanked:
-    result: str  # ok, already, gone
+    result: ThanksResult
 
 
 def thank(session: Session, person_id: int, appreciation_id: int, now: dt.datetime) -> Thanked:

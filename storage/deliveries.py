@@ -26,7 +26,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -49,6 +49,9 @@ from storage.models import (
 )
 from storage.people import partner_of
 from storage.therapists import consenting_members
+
+SnoozeResult = Literal["ok", "already", "not_yours", "gone"]
+CheckinResult = Literal["done", "skipped", "already", "not_yours", "gone"]
 
 
 class DeliveryStatus(StrEnum):
@@ -552,7 +555,7 @@ class Told:
 class Snoozed:
     """What a snooze press did: `ok`, `already` (pressed before), `not_yours` or `gone`."""
 
-    result: str
+    result: SnoozeResult
     until: dt.datetime | None = None
     zone: str = "UTC"
     by_name: str = ""
@@ -788,7 +791,7 @@ def answer_path_prompt(session: Session, person_id: int, text: str, now: dt.date
 class Answered:
     """What a check-in button did: `done`, `skipped`, `already`, `not_yours` or `gone`."""
 
-    result: str
+    result: CheckinResult
     by_name: str = ""
     others: tuple[Told, ...] = ()
     counted: bool = False

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -45,6 +45,11 @@ HOPES = ("closer", "listen", "understand", "calm", "own")
 OFFERS = ("one_session", "consultation", "workshop", "book")
 VARIANTS_PER_FRAMING = 3
 MAX_TEXT = {"partner": 40, "own_hope": 200, "therapist": 80, "line": 300}
+
+
+GateResult = Literal["ok", "open", "cooldown", "opted_out"]
+SendResultKind = Literal["scheduled", "link", "not_ready", "gone"]
+AnswerResult = Literal["yes", "more", "not_now", "never", "remind", "already", "not_yours", "gone"]
 
 
 def person_hash(session: Session, telegram_user_id: int) -> str:
@@ -85,7 +90,7 @@ def _opened_by(session: Session, invitation: Invitation, telegram_user_id: int) 
 class Gate:
     """Whether a new invitation may start: ok, open, cooldown or opted_out."""
 
-    result: str
+    result: GateResult
     possible_from: dt.datetime | None = None
     invitation: Invitation | None = None
 
@@ -279,7 +284,7 @@ def cancel(session: Session, person_id: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Scheduled:
-    result: str  # scheduled, link, not_ready, gone
+    result: SendResultKind
     send_at: dt.datetime | None = None
     token: str | None = None
 
@@ -409,7 +414,7 @@ def delivered(session: Session, invitation_id: int, now: dt.datetime) -> None:
 class Answered:
     """What the partner's answer did, and whom to tell."""
 
-    result: str  # yes, more, not_now, never, remind, already, not_yours, gone
+    result: AnswerResult
     shown: Shown | None = None
     remind_on: dt.datetime | None = None
     tell_initiator: bool = True
@@ -466,11 +471,15 @@ def answer(
         return Answered("never", shown, tell_initiator=first)
     if invitation.answer is not None:
         return Answered("already", shown)
-    if choice not in ("yes", "not_now"):
+    if choice == "yes":
+        final: AnswerResult = "yes"
+    elif choice == "not_now":
+        final = "not_now"
+    else:
         return Answered("gone")
-    invitation.answer, invitation.answered_at, invitation.status = choice, now, "answered"
+    invitation.answer, invitation.answered_at, invitation.status = final, now, "answered"
     invitation.reminder_at = None
-    return Answered(choice, shown)
+    return Answered(final, shown)
 
 
 @dataclass(frozen=True, slots=True)

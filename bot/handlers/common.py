@@ -8,7 +8,14 @@ from functools import wraps
 from typing import Any, TypeAlias
 
 from markupsafe import Markup as SafeText
-from telegram import CallbackQuery, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -21,7 +28,7 @@ from storage.models import Person
 
 log = logging.getLogger(__name__)
 
-Markup: TypeAlias = Any  # InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+Markup: TypeAlias = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 Handler: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 PersonHandler: TypeAlias = Callable[[Update, BotContext, Person], Coroutine[Any, Any, None]]
 
