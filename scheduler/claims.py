@@ -20,15 +20,9 @@ from scheduler.schedules import rule_of
 from scheduler.slots import SlotGrid, Want, night_turn, unmet_count
 from storage import Session, invitations
 from storage import deliveries as store
+from storage.answers import PROMPT_QUESTIONS
 from storage.appreciations import RELAY_KINDS
-from storage.deliveries import (
-    CLAIMED,
-    MISSED,
-    PROMPT_QUESTIONS,
-    SKIPPED,
-    DeliveryStatus,
-    TakeReport,
-)
+from storage.deliveries import CLAIMED, MISSED, SKIPPED, DeliveryStatus, TakeReport
 from storage.models import INVITATION, INVITATION_REMINDER, Delivery, Person
 
 # Quiet hours silence everything; in the hour either side of them nudges still arrive,

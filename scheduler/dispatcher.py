@@ -26,9 +26,10 @@ from scheduler.snoozes import SNOOZE_HOUR, SNOOZE_TOMORROW, SNOOZE_TONIGHT
 from scheduler.therapy import apply_plans
 from scheduler.transport import Composer, SendResult, SendStatus, Transport
 from storage import deliveries as store
-from storage import invitations
+from storage import invitations, outcomes
 from storage.db import Database
-from storage.deliveries import Outcome, Ready
+from storage.deliveries import Ready
+from storage.outcomes import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ class Dispatcher:
 
     async def start(self) -> None:
         """Recover from a crash: whatever was in flight is ambiguous and is not resent."""
-        count = await self.db.run(store.recover_in_flight)
+        count = await self.db.run(outcomes.recover_in_flight)
         self.stats.recovered_ambiguous += count
         if count:
             log.warning("%d deliveries were in flight at the last stop; not resending them", count)
@@ -377,7 +378,7 @@ class _GroupCommit:
             if self._waiting:
                 batch, self._waiting = self._waiting, {}
                 try:
-                    marked = await self.db.run_bulk(store.mark_leaving, list(batch))
+                    marked = await self.db.run_bulk(outcomes.mark_leaving, list(batch))
                 except Exception:
                     # Not sent: they stay queued, and go out again after a restart.
                     log.exception("could not mark %d deliveries as leaving", len(batch))
@@ -411,7 +412,7 @@ class _OutcomeRecorder:
     async def flush(self) -> None:
         batch, self._pending = self._pending, []
         if batch:
-            await self.db.run_bulk(store.record_outcomes, batch, self.clock())
+            await self.db.run_bulk(outcomes.record_outcomes, batch, self.clock())
 
     async def close(self, runner: asyncio.Task[None]) -> None:
         self._closing.set()

@@ -8,9 +8,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from scheduler.rules import EVERY_DAY, Rule, next_fire_at
-from storage import Session
-from storage import deliveries as store
-from storage.deliveries import Snoozed
+from storage import Session, answers
+from storage.answers import Snoozed
 
 
 class SnoozeOption(StrEnum):
@@ -68,4 +67,4 @@ def snooze(
     def target_for(due_at: dt.datetime, zone: str) -> dt.datetime | None:
         return snooze_target(option, due_at, now, zone)
 
-    return store.snooze(session, person_id, delivery_id, now, target_for=target_for, grace=grace)
+    return answers.snooze(session, person_id, delivery_id, now, target_for=target_for, grace=grace)

@@ -20,7 +20,7 @@ from bot.transport import TelegramTransport
 from fakes.telegram_api import FakeUser
 from scheduler import claims
 from scheduler.dispatcher import Dispatcher, _GroupCommit, choose_variant
-from storage import deliveries as store
+from storage import outcomes
 from storage.deliveries import Ready
 from storage.models import Delivery, Person, Schedule
 from tests.support.bot import BotHarness
@@ -207,7 +207,7 @@ async def test_a_crash_with_a_send_in_flight_never_sends_it_twice(bot: BotHarnes
     await bot.dispatcher.claim()
     # Taken, its request left (status `sending`), then the process dies mid-request.
     taken = await bot.db.run(claims.take_ready, DUE, limit=10)
-    await bot.db.run(store.mark_leaving, [r.delivery_id for r in taken.ready])
+    await bot.db.run(outcomes.mark_leaving, [r.delivery_id for r in taken.ready])
     restarted = restarted_dispatcher(bot)
     await restarted.start()
     await restarted.drain()

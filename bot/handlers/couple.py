@@ -33,7 +33,7 @@ from bot.keyboards import buttons, data
 from bot.render import format_local, weekday_name
 from scheduler.rules import InputError, parse_hhmm, same_moment_in
 from scheduler.schedules import answer_proposal, propose_checkin, view
-from storage import appreciations, couples, deliveries, people
+from storage import answers, appreciations, couples, people
 from storage.models import PATH_NOTE, Person
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ async def on_appreciation_text(
         await reply(update, context, "appreciation/too_long", person, max=appreciations.MAX_LENGTH)
         return
     # Answered: a snoozed copy of this prompt must not come back to ask again.
-    await services.db.run(deliveries.settle_prompt, person.id, person.awaiting_ref, now)
+    await services.db.run(answers.settle_prompt, person.id, person.awaiting_ref, now)
     markup = None
     partner = written.partner.display_name if written.partner else None
     if partner is not None:
@@ -414,7 +414,7 @@ async def on_checkin_button(update: Update, context: BotContext) -> None:
     query, delivery_id, action, person = pressed
     services = context.services
     answered = await services.db.run(
-        deliveries.answer_checkin, person.id, delivery_id, action, services.clock()
+        answers.answer_checkin, person.id, delivery_id, action, services.clock()
     )
     if answered.result in ("gone", "not_yours", "already"):
         await query.answer(
@@ -446,6 +446,6 @@ async def on_checkin_button(update: Update, context: BotContext) -> None:
 async def open_held_question(update: Update, context: BotContext, person: Person) -> None:
     """After a question is answered: open the one a prompt asked meanwhile, and say so."""
     services = context.services
-    kind = await services.db.run(deliveries.reopen_held, person.id, services.clock())
+    kind = await services.db.run(answers.reopen_held, person.id, services.clock())
     if kind is not None:
         await reply(update, context, "appreciation/question_open", person, kind=kind)

@@ -40,7 +40,7 @@ from bot.render import format_local
 from bot.tone import ToneFlag, check_tone
 from scheduler.rules import EVERY_DAY, InputError, Rule, next_fire_at, parse_hhmm
 from scheduler.schedules import NeedsTimezone, set_schedule, turn_off, view
-from storage import appreciations, deliveries, invitations, people
+from storage import answers, appreciations, invitations, people
 from storage.models import PATH_FOR_ONE, Invitation, Person
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
         return
     if step == "cancel":
         cancelled = await db.run(invitations.cancel, person.id)
-        await db.run(deliveries.ask_typed, person.id, None)
+        await db.run(answers.ask_typed, person.id, None)
         await reply(update, context, "invite/cancelled", person, cancelled=cancelled)
         return
     draft = await db.run(invitations.draft_of, person.id)
@@ -231,7 +231,7 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
             await _ask_hope(update, context, person)
     elif step == "hope" and value in HOPE_KEYS:
         if value == "own":
-            await db.run(deliveries.ask_typed, person.id, "invite_hope")
+            await db.run(answers.ask_typed, person.id, "invite_hope")
             await reply(update, context, "invite/ask_own_hope", person)
             return
         await db.run(invitations.choose, person.id, hope=value, own_hope=None)
@@ -267,7 +267,7 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
         )
     elif step == "ther":
         if value == "n":
-            await db.run(deliveries.ask_typed, person.id, "invite_therapist")
+            await db.run(answers.ask_typed, person.id, "invite_therapist")
             await reply(update, context, "invite/ask_therapist_name", person)
             return
         await db.run(invitations.choose, person.id, therapist=None)
@@ -277,7 +277,7 @@ async def _step(update: Update, context: BotContext, person: Person, step: str, 
             await _ask_line(update, context, person)
     elif step == "line":
         if value == "y":
-            await db.run(deliveries.ask_typed, person.id, "invite_line")
+            await db.run(answers.ask_typed, person.id, "invite_line")
             await reply(update, context, "invite/ask_line_text", person)
             return
         await db.run(invitations.choose, person.id, line=None)
@@ -306,12 +306,12 @@ async def _begin(update: Update, context: BotContext, person: Person, *, calm: b
     markup = None
     if partner:
         markup = buttons([(partner, data(FLOW, "name.p"))])
-    await services.db.run(deliveries.ask_typed, person.id, "invite_name")
+    await services.db.run(answers.ask_typed, person.id, "invite_name")
     await reply(update, context, "invite/ask_name", person, markup=markup, partner=partner)
 
 
 async def _ask_hope(update: Update, context: BotContext, person: Person) -> None:
-    await context.services.db.run(deliveries.ask_typed, person.id, None)
+    await context.services.db.run(answers.ask_typed, person.id, None)
     await reply(
         update,
         context,
@@ -377,7 +377,7 @@ async def on_flow_text(update: Update, context: BotContext, person: Person, text
         return
     extra = {"hope": "own"} if key == "own_hope" else {}
     draft = await db.run(invitations.choose, person.id, **{key: text}, **extra)
-    await db.run(deliveries.ask_typed, person.id, None)
+    await db.run(answers.ask_typed, person.id, None)
     if draft is None:
         await reply(update, context, "errors/button_stale", person)
         return
@@ -526,7 +526,7 @@ async def _edit(
         await preview(update, context, person)
         return
     if part not in EDITABLE:
-        await db.run(deliveries.ask_typed, person.id, None)
+        await db.run(answers.ask_typed, person.id, None)
         rows = [
             _row(context, update, person, ("invite_edit_name", "edit.name")),
             _row(context, update, person, ("invite_edit_hope", "edit.hope")),
@@ -539,19 +539,19 @@ async def _edit(
     await db.run(invitations.choose, person.id, **{EDITING: True})
     if part == "name":
         partner = draft.choices.get("partner")
-        await db.run(deliveries.ask_typed, person.id, "invite_name")
+        await db.run(answers.ask_typed, person.id, "invite_name")
         markup = buttons([(partner, data(FLOW, "name.p"))]) if partner else None
         await reply(update, context, "invite/ask_name", person, markup=markup, partner=partner)
     elif part == "hope":
         await _ask_hope(update, context, person)
     elif part == "line":
-        await db.run(deliveries.ask_typed, person.id, "invite_line")
+        await db.run(answers.ask_typed, person.id, "invite_line")
         markup = None
         if draft.personal_line:
             markup = buttons(_row(context, update, person, ("invite_remove_line", "line.n")))
         await reply(update, context, "invite/ask_line_text", person, markup=markup)
     else:
-        await db.run(deliveries.ask_typed, person.id, None)
+        await db.run(answers.ask_typed, person.id, None)
         await reply(
             update,
             context,
@@ -591,7 +591,7 @@ def _evening_choices(now: dt.datetime, zone: str) -> list[dt.datetime]:
 async def _ask_time(update: Update, context: BotContext, person: Person) -> None:
     services = context.services
     zone = person.timezone or "UTC"
-    await services.db.run(deliveries.ask_typed, person.id, "invite_time")
+    await services.db.run(answers.ask_typed, person.id, "invite_time")
     choices = _evening_choices(services.clock(), zone)
     markup = buttons(
         *[
@@ -631,7 +631,7 @@ async def _send(update: Update, context: BotContext, person: Person, when: dt.da
     if when < now - dt.timedelta(minutes=1) or when > now + MAX_AHEAD:
         await reply(update, context, "invite/bad_time", person, error=None)
         return
-    await services.db.run(deliveries.ask_typed, person.id, None)
+    await services.db.run(answers.ask_typed, person.id, None)
     draft = await services.db.run(invitations.draft_of, person.id)
     if draft is not None and _unseen_flags(draft, person.language):
         await preview(update, context, person)
@@ -867,7 +867,7 @@ async def alone_command(update: Update, context: BotContext, person: Person) -> 
 async def on_path_note_text(update: Update, context: BotContext, person: Person, text: str) -> None:
     """The answer to a path-for-one prompt: kept as the person's own private note."""
     services = context.services
-    kept = await services.db.run(deliveries.answer_path_prompt, person.id, text, services.clock())
+    kept = await services.db.run(answers.answer_path_prompt, person.id, text, services.clock())
     if kept == "too_long":
         await reply(update, context, "appreciation/too_long", person, max=appreciations.MAX_LENGTH)
     elif kept == "kept":
