@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
 from scheduler.schedules import rule_of
 from scheduler.slots import SlotGrid, Want, night_turn, unmet_count
-from storage import Session, invitations
+from storage import Session, appreciations, invitations
 from storage import deliveries as store
 from storage.answers import PROMPT_QUESTIONS
 from storage.appreciations import RELAY_KINDS
@@ -222,6 +222,7 @@ def take_ready(
             skipped += status == SKIPPED
             if delivery.kind == INVITATION and delivery.ref_id is not None:
                 invitations.not_delivered(session, delivery.ref_id)
+            appreciations.on_relay_unsent(session, delivery, now)
         elif send_after > now:
             # Quiet hours began since it was claimed: wait for them to end.
             delivery.send_after = send_after

@@ -256,7 +256,9 @@ class Dispatcher:
         self.stats.missed += taken.missed
         self.stats.skipped += taken.skipped
         if not taken.ready:
-            return 0
+            # Settling skipped or missed rows is progress too: it may have queued a note
+            # to someone (a relay that cannot be passed on), which the next round sends.
+            return taken.skipped + taken.missed
         leaving = _GroupCommit(self.db)
         recorder = _OutcomeRecorder(self.db, self.clock)
         sends = [

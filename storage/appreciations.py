@@ -27,7 +27,8 @@ RELAY_DEADLINE = dt.timedelta(hours=36)
 RELAY = "appreciation"
 RECEIPT = "appreciation_receipt"
 THANKS = "appreciation_thanks"
-RELAY_KINDS = (RELAY, RECEIPT, THANKS)
+UNSENT = "appreciation_unsent"  # to the writer: it could not be passed on
+RELAY_KINDS = (RELAY, RECEIPT, THANKS, UNSENT)
 
 
 ShareResult = Literal["sent", "waiting", "already", "paused", "not_paired", "gone"]
@@ -291,6 +292,16 @@ def relay_contexts(session: Session, deliveries: list[Delivery]) -> RelayContext
             partner_name=partner.display_name,
         )
     return found
+
+
+def on_relay_unsent(session: Session, delivery: Delivery, now: dt.datetime) -> None:
+    """A relay that will never reach the partner (they stopped or blocked the bot, or it
+    waited past its deadline): the writer, told "on its way", now learns it was not."""
+    if delivery.kind != RELAY or delivery.ref_id is None:
+        return
+    appreciation = session.get(Appreciation, delivery.ref_id)
+    if appreciation is not None and appreciation.delivered_at is None:
+        relay(session, UNSENT, appreciation.person_id, appreciation.id, now)
 
 
 def on_relay_sent(session: Session, delivery: Delivery, now: dt.datetime) -> None:

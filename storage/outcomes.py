@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage import invitations
+from storage import appreciations, invitations
 from storage.appreciations import on_relay_sent
 from storage.deliveries import (
     AMBIGUOUS,
@@ -89,9 +89,10 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
                 schedule = session.get(Schedule, delivery.schedule_id)
                 if schedule is not None:
                     schedule.next_fire_at = None
-        elif outcome.status in (FAILED, BLOCKED) and delivery.kind == INVITATION:
-            if delivery.ref_id is not None:
+        elif outcome.status in (FAILED, BLOCKED):
+            if delivery.kind == INVITATION and delivery.ref_id is not None:
                 invitations.not_delivered(session, delivery.ref_id)
+            appreciations.on_relay_unsent(session, delivery, now)
         elif outcome.status == CLAIMED and outcome.retry_at is not None:
             if outcome.retry_at > delivery.deadline:
                 delivery.status = FAILED

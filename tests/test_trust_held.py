@@ -122,3 +122,17 @@ async def test_an_answered_invitation_is_never_reminded(bot: BotHarness) -> None
     bot.clock.set(INVITED + dt.timedelta(days=8))
     await bot.run_dispatcher()
     assert _reminders(ben) == before
+
+
+async def test_the_writer_learns_when_a_partner_who_stopped_cannot_receive_it(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ben, "/stop")
+    await write_appreciation(bot, ana, "Thank you for the soup")
+    [shared] = await bot.press(ana, "Share with Ben")
+    assert "On its way to Ben" in shared.text  # what Ana was told, hence the note
+    await bot.run_dispatcher()
+    assert not has_text(ben, "Thank you for the soup")
+    assert "couldn't be passed on" in ana.messages()[-1].text
+    assert "It's still yours, in /journal" in ana.messages()[-1].text
