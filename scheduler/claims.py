@@ -87,6 +87,7 @@ def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool
 # dropped. The bot's own nudges are simply skipped while someone is paused.
 HELD_KINDS = frozenset((*RELAY_KINDS, INVITATION, INVITATION_REMINDER))
 HOLD_RECHECK = dt.timedelta(hours=1)
+HELD_AFTER_PAUSE = dt.timedelta(hours=36)
 
 
 def placement(
@@ -109,6 +110,9 @@ def placement(
         until = person.paused_until
         if until is None or until > now:
             return CLAIMED, min(until or now + HOLD_RECHECK, now + HOLD_RECHECK), False
+        # The pause ended by itself (no /resume to refresh deadlines): what waited through
+        # it gets its time after the pause, never counted as missed during it.
+        deadline = max(deadline, until + HELD_AFTER_PAUSE)
     elif person.paused_at is not None and (
         person.paused_until is None or person.paused_until > due
     ):

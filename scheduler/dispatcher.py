@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
 MAX_IN_FLIGHT = 32
 PLAN_CHECK = dt.timedelta(hours=1)
+DB_RETRY = dt.timedelta(seconds=30)
+CLOSE_ATTEMPTS = 5
 REPORT_EVERY = dt.timedelta(minutes=1)
 PURGE_BATCHES_PER_HOUR = 100  # of storage.retention.DEFAULT_BATCH rows each
 SNOOZE_BUTTONS = (
@@ -267,7 +269,10 @@ class Dispatcher:
         ]
         flusher = asyncio.create_task(recorder.run())
         try:
-            await asyncio.gather(*sends)
+            # Every send finishes (and is recorded) even if another one raised.
+            for failure in await asyncio.gather(*sends, return_exceptions=True):
+                if isinstance(failure, BaseException):
+                    log.error("a send failed unexpectedly", exc_info=failure)
         finally:
             await recorder.close(flusher)
         return len(sends)
@@ -303,6 +308,10 @@ class Dispatcher:
             on_leaving=on_leaving,
         )
         if result.status is SendStatus.CANCELLED:
+            if ready.delivery_id in leaving.failed:
+                # The database could not mark it leaving, so it never left: try later.
+                retry_at = self.clock() + DB_RETRY
+                return Outcome(ready.delivery_id, store.CLAIMED, error="db", retry_at=retry_at)
             return None  # erased meanwhile: nothing was sent, nothing to record
         return self._outcome(ready, result, composed.variant)
 
@@ -372,6 +381,7 @@ class _GroupCommit:
         self.db = db
         self._waiting: dict[int, asyncio.Future[bool]] = {}
         self._lock = asyncio.Lock()
+        self.failed: set[int] = set()
 
     async def mark(self, delivery_id: int) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -382,13 +392,16 @@ class _GroupCommit:
                 try:
                     marked = await self.db.run_bulk(outcomes.mark_leaving, list(batch))
                 except Exception:
-                    # Not sent: they stay queued, and go out again after a restart.
+                    # Not sent: recorded as claimed again, with a retry (see `_send`).
                     log.exception("could not mark %d deliveries as leaving", len(batch))
+                    self.failed.update(batch)
                     for waiter in batch.values():
-                        waiter.set_result(False)
+                        if not waiter.done():
+                            waiter.set_result(False)
                 else:
                     for key, waiter in batch.items():
-                        waiter.set_result(key in marked)
+                        if not waiter.done():
+                            waiter.set_result(key in marked)
         return await future
 
 
@@ -411,12 +424,25 @@ class _OutcomeRecorder:
                 await asyncio.wait_for(self._closing.wait(), self.FLUSH_EVERY)
             await self.flush()
 
-    async def flush(self) -> None:
+    async def flush(self) -> bool:
+        """Write what is pending; on a database error keep it for the next try."""
         batch, self._pending = self._pending, []
-        if batch:
+        if not batch:
+            return True
+        try:
             await self.db.run_bulk(outcomes.record_outcomes, batch, self.clock())
+        except Exception:
+            log.exception("could not record %d outcomes; trying again", len(batch))
+            self._pending[:0] = batch
+            return False
+        return True
 
     async def close(self, runner: asyncio.Task[None]) -> None:
         self._closing.set()
         await runner
-        await self.flush()
+        for attempt in range(CLOSE_ATTEMPTS):
+            if await self.flush():
+                return
+            await asyncio.sleep(0.5 * (attempt + 1))
+        # Left `sending`: recorded as ambiguous at the next start, never sent twice.
+        log.error("gave up recording %d outcomes", len(self._pending))

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage import invitations
+from storage import appreciations, invitations
 from storage.appreciations import RelayText, relay_contexts
 from storage.models import (
     INVITATION,
@@ -158,11 +158,13 @@ def mark_sending(
             else:
                 shown[delivery.id] = invitation
     if relays.stale:
-        # The couple ended, or sharing was paused, after this relay was queued.
+        # The couple ended, or sharing was paused, after this relay was queued: the
+        # writer, told "on its way", learns it was not passed on.
         report.skipped += len(relays.stale)
         for delivery in sending:
             if delivery.id in relays.stale:
                 delivery.status = SKIPPED
+                appreciations.on_relay_unsent(session, delivery, now)
         sending = [d for d in sending if d.id not in relays.stale]
     for delivery in sending:
         delivery.status = QUEUED

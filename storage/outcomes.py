@@ -89,15 +89,15 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
                 schedule = session.get(Schedule, delivery.schedule_id)
                 if schedule is not None:
                     schedule.next_fire_at = None
-        elif outcome.status in (FAILED, BLOCKED):
+        elif outcome.status == CLAIMED and outcome.retry_at is not None:
+            if outcome.retry_at > delivery.deadline:
+                delivery.status = FAILED  # no time left to try again: not sent
+            else:
+                delivery.send_after = outcome.retry_at
+        if delivery.status in (FAILED, BLOCKED):
             if delivery.kind == INVITATION and delivery.ref_id is not None:
                 invitations.not_delivered(session, delivery.ref_id)
             appreciations.on_relay_unsent(session, delivery, now)
-        elif outcome.status == CLAIMED and outcome.retry_at is not None:
-            if outcome.retry_at > delivery.deadline:
-                delivery.status = FAILED
-            else:
-                delivery.send_after = outcome.retry_at
         person = people[delivery.person_id]
         if (
             outcome.status != SENT

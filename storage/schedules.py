@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.couples import couple_of, members
-from storage.models import WEEKLY_CHECKIN, Person, Schedule
+from storage.models import WEEKLY_CHECKIN, Delivery, Person, Schedule
 
 # The rule kept on an "off" recorded for a practice that was never set: never placed, it
 # only holds the partner's choice (and /settings shows it as off).
@@ -86,8 +86,23 @@ def schedules_of(session: Session, person_id: int) -> list[Schedule]:
     )
 
 
-def _own_off(schedule: Schedule, by_person_id: int, now: datetime) -> bool:
-    """Record "off" as this partner's choice; returns whether it was on."""
+def skip_pending(session: Session, schedule_ids: list[int]) -> None:
+    """Nudges of these schedules not sent yet (claimed, or snoozed to later) never go."""
+    if schedule_ids:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.schedule_id.in_(schedule_ids), Delivery.status == "claimed")
+            .values(status="skipped", error="turned_off")
+        )
+
+
+def _own_off(session: Session, schedule: Schedule, by_person_id: int, now: datetime) -> bool:
+    """Record "off" as this partner's choice; returns whether it was on.
+
+    What was already claimed or snoozed to later is dropped too: off means off.
+    """
+    if schedule.id is not None:
+        skip_pending(session, [schedule.id])
     was_on = schedule.next_fire_at is not None
     schedule.next_fire_at = None
     # Theirs now: no therapist change or plan step turns it back on (scheduler.therapy).
@@ -121,7 +136,7 @@ def turn_off_own(session: Session, person_id: int, kind: str, now: datetime) -> 
     """
     person = session.get_one(Person, person_id)
     schedule = _find_or_record(session, kind, person.timezone or "UTC", now, person_id=person_id)
-    return _own_off(schedule, person_id, now)
+    return _own_off(session, schedule, person_id, now)
 
 
 def turn_off_shared_checkin(
@@ -138,10 +153,10 @@ def turn_off_shared_checkin(
         return turn_off_own(session, person_id, WEEKLY_CHECKIN, now), None
     zone = person.timezone or "UTC"
     shared = _find_or_record(session, WEEKLY_CHECKIN, zone, now, couple_id=couple.id)
-    was_on = _own_off(shared, person_id, now)
+    was_on = _own_off(session, shared, person_id, now)
     personal = find_schedule(session, kind=WEEKLY_CHECKIN, person_id=person_id)
     if personal is not None:
-        was_on = _own_off(personal, person_id, now) or was_on
+        was_on = _own_off(session, personal, person_id, now) or was_on
     partner = next((p for p in members(session, couple.id) if p.id != person_id), None)
     return was_on, partner if was_on else None
 

@@ -375,6 +375,18 @@ def withdraw(session: Session, person_id: int, now: dt.datetime) -> Withdrawn:
         therapist = session.get_one(Therapist, link.therapist_id)
         if therapist.chat_id is not None:
             chats.append(therapist.chat_id)
+        # What the therapist's schedules already queued for this partner never goes.
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.person_id == person_id,
+                Delivery.status == "claimed",
+                Delivery.schedule_id.in_(
+                    select(Schedule.id).where(Schedule.therapist_id == link.therapist_id)
+                ),
+            )
+            .values(status="skipped", error="consent_withdrawn")
+        )
         session.execute(
             delete(Schedule).where(
                 Schedule.person_id == person_id, Schedule.therapist_id == link.therapist_id

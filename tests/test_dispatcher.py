@@ -5,6 +5,7 @@ Berlin is UTC+1 in November, so a 21:00 Berlin nudge is due at 20:00 UTC.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import logging
@@ -19,10 +20,12 @@ from bot.send_errors import classify
 from bot.transport import TelegramTransport
 from fakes.telegram_api import FakeUser
 from scheduler import claims
-from scheduler.dispatcher import Dispatcher, _GroupCommit, choose_variant
+from scheduler.dispatcher import Dispatcher, _GroupCommit, _OutcomeRecorder, choose_variant
+from storage import deliveries as store
 from storage import outcomes
 from storage.deliveries import Ready
 from storage.models import Delivery, Person, Schedule
+from storage.outcomes import Outcome
 from tests.support.bot import BotHarness
 
 DUE = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)
@@ -523,3 +526,23 @@ async def test_the_dispatcher_reports_each_minute_at_info(
     [line] = [r.getMessage() for r in caplog.records if "last minute" in r.getMessage()]
     assert line.startswith("last minute: 1 sent, 0 missed")
     assert "lateness p50 0.0 s" in line
+
+
+async def test_outcomes_a_database_error_refused_are_written_on_the_next_try() -> None:
+    class FlakyDatabase:
+        def __init__(self) -> None:
+            self.calls = 0
+            self.written: list[object] = []
+
+        async def run_bulk(self, fn: object, batch: list[object], now: object) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("database is locked")
+            self.written.extend(batch)
+
+    db = FlakyDatabase()
+    recorder = _OutcomeRecorder(db, lambda: DUE)  # type: ignore[arg-type]
+    recorder.add(Outcome(1, store.SENT, sent_at=DUE, message_id=5))
+    runner = asyncio.create_task(recorder.run())
+    await recorder.close(runner)
+    assert [o.delivery_id for o in db.written] == [1]  # type: ignore[attr-defined]

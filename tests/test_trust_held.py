@@ -136,3 +136,49 @@ async def test_the_writer_learns_when_a_partner_who_stopped_cannot_receive_it(
     assert not has_text(ben, "Thank you for the soup")
     assert "couldn't be passed on" in ana.messages()[-1].text
     assert "It's still yours, in /journal" in ana.messages()[-1].text
+
+
+async def test_off_also_stops_a_nudge_already_snoozed_to_tomorrow(bot: BotHarness) -> None:
+    due = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)  # 21:00 in Berlin
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana, zone="Europe/Berlin")
+    await bot.say(ana, "/nightly 21:00")
+    bot.clock.set(due)
+    await bot.run_dispatcher()
+    await bot.press(ana, "Tomorrow")
+    await bot.say(ana, "/nightly off")
+    before = len(ana.messages())
+    for hours in (12, 24, 25, 48):
+        bot.clock.set(due + dt.timedelta(hours=hours))
+        await bot.run_dispatcher()
+    assert len(ana.messages()) == before  # off means off, snoozed copies included
+
+
+async def test_what_waited_through_a_timed_pause_arrives_when_it_ends_by_itself(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ben, "/pause 3")
+    await write_appreciation(bot, ana, "Thank you for the soup")
+    await bot.press(ana, "Share with Ben")
+    bot.clock.advance(days=2)  # past the relay's 36-hour deadline, still paused
+    await bot.run_dispatcher()
+    assert not has_text(ben, "Thank you for the soup")
+    bot.clock.advance(days=1, hours=1)  # the pause has ended; nobody sent /resume
+    await bot.run_dispatcher()
+    assert has_text(ben, "Thank you for the soup")
+
+
+async def test_a_relay_stopped_by_a_sharing_pause_is_reported_to_its_writer(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ben, "/quiet 14:00-16:00")  # the relay waits for Ben's quiet hours
+    await write_appreciation(bot, ana, "Thank you for the soup")
+    await bot.press(ana, "Share with Ben")
+    await bot.run_dispatcher()
+    await bot.say(ben, "/sharing pause")
+    bot.clock.set(dt.datetime(2026, 11, 23, 21, 0, tzinfo=dt.UTC))  # quiet hours over
+    await bot.run_dispatcher()
+    assert not has_text(ben, "Thank you for the soup")
+    assert has_text(ana, "couldn't be passed on to Ben")
