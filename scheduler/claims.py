@@ -132,6 +132,16 @@ def placement(
     return CLAIMED, send_after, silent
 
 
+def last_look(
+    person: Person, delivery: Delivery, now: dt.datetime
+) -> tuple[DeliveryStatus, dt.datetime]:
+    """Just before a queued delivery leaves: may it still go (CLAIMED at or before now)?"""
+    status, send_after, _ = placement(
+        person, delivery.due_at, delivery.deadline, now, delivery.kind
+    )
+    return status, send_after
+
+
 def claim_due(
     session: Session,
     now: dt.datetime,

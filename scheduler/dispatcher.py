@@ -214,6 +214,8 @@ class Dispatcher:
             )
             if result.status in (SendStatus.NOT_SENT, SendStatus.RATE_LIMITED):
                 log.info("an invitation reminder was not sent (%s); trying later", result.error)
+                retry_at = self.clock() + invitations.REMINDER_RETRY
+                await self.db.run_bulk(invitations.reminder_again, reminder.invitation_id, retry_at)
                 continue
             if result.status is not SendStatus.SENT:
                 log.warning("an invitation reminder could not be sent (%s)", result.error)
@@ -261,7 +263,7 @@ class Dispatcher:
             # Settling skipped or missed rows is progress too: it may have queued a note
             # to someone (a relay that cannot be passed on), which the next round sends.
             return taken.skipped + taken.missed
-        leaving = _GroupCommit(self.db)
+        leaving = _GroupCommit(self.db, self.clock)
         recorder = _OutcomeRecorder(self.db, self.clock)
         sends = [
             asyncio.create_task(self._send_and_record(ready, leaving, recorder))
@@ -377,8 +379,8 @@ class _GroupCommit:
     load one short transaction serves many sends, and alone a send waits for just one.
     """
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime]) -> None:
+        self.db, self.clock = db, clock
         self._waiting: dict[int, asyncio.Future[bool]] = {}
         self._lock = asyncio.Lock()
         self.failed: set[int] = set()
@@ -390,7 +392,9 @@ class _GroupCommit:
             if self._waiting:
                 batch, self._waiting = self._waiting, {}
                 try:
-                    marked = await self.db.run_bulk(outcomes.mark_leaving, list(batch))
+                    marked = await self.db.run_bulk(
+                        outcomes.mark_leaving, list(batch), self.clock(), claims.last_look
+                    )
                 except Exception:
                     # Not sent: recorded as claimed again, with a retry (see `_send`).
                     log.exception("could not mark %d deliveries as leaving", len(batch))

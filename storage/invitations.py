@@ -490,7 +490,7 @@ class Reminder:
     language: str | None
 
 
-REMINDER_LEASE = dt.timedelta(minutes=10)
+REMINDER_RETRY = dt.timedelta(minutes=10)
 REMINDER_DEADLINE = dt.timedelta(days=2)
 
 
@@ -500,9 +500,9 @@ def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> l
     A partner with an account gets theirs as an ordinary delivery (kind
     `invitation_reminder`): the dispatcher sends it like any nudge, so a pause holds it,
     /stop and a block drop it, quiet hours delay it and the rate limit paces it. Someone
-    who only opened a link has no account: theirs is returned to be sent directly, and
-    leased for `REMINDER_LEASE`; `reminder_done` ends it, and if that never comes (not
-    sent, or a crash) it is tried again when the lease runs out.
+    who only opened a link has no account: theirs is returned to be sent directly, marked
+    done first (a crash mid-send never sends it twice); `reminder_again` reopens it when
+    the Bot API said it was not sent.
 
     Each call also erases the kept invitation pauses that have ended (every tick runs
     it, so none outlives its end by more than a tick).
@@ -542,7 +542,9 @@ def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> l
                 )
             )
         elif invitation.recipient_chat_id is not None:
-            invitation.reminder_at = now + REMINDER_LEASE
+            # Marked done before it goes (at most once, as a send the Bot API cannot
+            # deduplicate must be); `reminder_again` reopens it when it surely did not go.
+            invitation.reminded_at = now
             shown = _shown(session, invitation)
             found.append(Reminder(invitation.id, invitation.recipient_chat_id, shown, None))
         else:
@@ -551,11 +553,18 @@ def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> l
 
 
 def reminder_done(session: Session, invitation_id: int, now: dt.datetime) -> None:
-    """A directly sent reminder went out (or will never go): it is not tried again."""
+    """A directly sent reminder went out (or will never go): forget the chat id."""
     invitation = session.get(Invitation, invitation_id)
-    if invitation is not None and invitation.reminded_at is None:
-        invitation.reminded_at = now
+    if invitation is not None:
+        invitation.reminded_at = invitation.reminded_at or now
         invitation.recipient_chat_id = None
+
+
+def reminder_again(session: Session, invitation_id: int, at: dt.datetime) -> None:
+    """A directly sent reminder certainly did not go (the Bot API said so): retry at `at`."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is not None and invitation.answer is None:
+        invitation.reminded_at, invitation.reminder_at = None, at
 
 
 def status_of(session: Session, person_id: int) -> Invitation | None:

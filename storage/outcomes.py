@@ -8,7 +8,7 @@ delivery `sending` as its own request leaves; `record_outcomes` writes what happ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -21,10 +21,12 @@ from storage.deliveries import (
     BLOCKED,
     CLAIMED,
     FAILED,
+    MISSED,
     PATH_DONE,
     QUEUED,
     SENDING,
     SENT,
+    SKIPPED,
     DeliveryStatus,
 )
 from storage.models import (
@@ -111,21 +113,48 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
             person.chat_id = outcome.new_chat_id
 
 
-def mark_leaving(session: Session, delivery_ids: Sequence[int]) -> set[int]:
+# The scheduler's last look at a delivery about to leave (`scheduler.claims.last_look`):
+# its status now (CLAIMED: go, or wait until the returned time), given the person.
+LastLook = Callable[[Person, Delivery, dt.datetime], tuple[DeliveryStatus, dt.datetime]]
+
+
+def mark_leaving(
+    session: Session,
+    delivery_ids: Sequence[int],
+    now: dt.datetime | None = None,
+    last_look: LastLook | None = None,
+) -> set[int]:
     """Queued deliveries whose requests leave now become `sending`; returns those that did.
 
     One that is no longer queued (erased with its person, or taken by someone else) is
-    not returned, and must not be sent.
+    not returned, and must not be sent. With `last_look`, the person is read again first:
+    someone who paused, stopped or blocked the bot while the message waited for its
+    rate-limit slot (a long 429) is not sent it; it is held, skipped or missed instead.
     """
     if not delivery_ids:
         return set()
-    rows = session.execute(
-        update(Delivery)
+    query = (
+        select(Delivery, Person)
+        .join(Person, Person.id == Delivery.person_id)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == QUEUED)
-        .values(status=SENDING, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
     )
-    return {int(row[0]) for row in rows}
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Delivery)
+    leaving: set[int] = set()
+    for delivery, person in session.execute(query).all():
+        if last_look is not None and now is not None:
+            status, send_after = last_look(person, delivery, now)
+            if status != CLAIMED or send_after > now:
+                delivery.status, delivery.send_after = status, send_after
+                if status in (SKIPPED, MISSED):
+                    if delivery.kind == INVITATION and delivery.ref_id is not None:
+                        invitations.not_delivered(session, delivery.ref_id)
+                    appreciations.on_relay_unsent(session, delivery, now)
+                continue
+        delivery.status = SENDING
+        delivery.attempts += 1
+        leaving.add(delivery.id)
+    return leaving
 
 
 def recover_in_flight(session: Session) -> int:

@@ -243,7 +243,7 @@ async def test_a_delivery_erased_while_queued_is_never_sent(bot: BotHarness) -> 
     taken = await bot.db.run(claims.take_ready, DUE, limit=10)
     with bot.db.session() as session:
         session.execute(delete(Delivery))  # /delete ran while it waited for its slot
-    outcome = await bot.dispatcher._send(taken.ready[0], _GroupCommit(bot.db))
+    outcome = await bot.dispatcher._send(taken.ready[0], _GroupCommit(bot.db, bot.clock))
     assert outcome is None
     assert nudges_to(ana) == []
 
@@ -546,3 +546,18 @@ async def test_outcomes_a_database_error_refused_are_written_on_the_next_try() -
     runner = asyncio.create_task(recorder.run())
     await recorder.close(runner)
     assert [o.delivery_id for o in db.written] == [1]  # type: ignore[attr-defined]
+
+
+async def test_someone_who_paused_while_a_nudge_waited_for_its_slot_is_not_sent_it(
+    bot: BotHarness,
+) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()
+    taken = await bot.db.run(claims.take_ready, DUE, limit=10)
+    await bot.say(ana, "/pause")  # while the nudge waits in the rate limiter (a long 429)
+    before = len(nudges_to(ana))
+    outcome = await bot.dispatcher._send(taken.ready[0], _GroupCommit(bot.db, bot.clock))
+    assert outcome is None
+    assert len(nudges_to(ana)) == before
+    assert deliveries(bot)[0].status == "skipped"
