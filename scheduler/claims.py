@@ -24,6 +24,7 @@ from storage.answers import PROMPT_QUESTIONS
 from storage.appreciations import RELAY_KINDS
 from storage.deliveries import CLAIMED, MISSED, SKIPPED, DeliveryStatus, TakeReport
 from storage.models import INVITATION, INVITATION_REMINDER, Delivery, Person
+from storage.people import HELD_DEADLINE
 
 # Quiet hours silence everything; in the hour either side of them nudges still arrive,
 # but without a notification sound.
@@ -87,7 +88,6 @@ def near_quiet_hours(quiet: QuietHours, zone: str, instant: dt.datetime) -> bool
 # dropped. The bot's own nudges are simply skipped while someone is paused.
 HELD_KINDS = frozenset((*RELAY_KINDS, INVITATION, INVITATION_REMINDER))
 HOLD_RECHECK = dt.timedelta(hours=1)
-HELD_AFTER_PAUSE = dt.timedelta(hours=36)
 
 
 def placement(
@@ -109,10 +109,11 @@ def placement(
     if kind in HELD_KINDS and person.paused_at is not None:
         until = person.paused_until
         if until is None or until > now:
-            return CLAIMED, min(until or now + HOLD_RECHECK, now + HOLD_RECHECK), False
+            recheck = now + HOLD_RECHECK
+            return CLAIMED, min(until, recheck) if until else recheck, False
         # The pause ended by itself (no /resume to refresh deadlines): what waited through
         # it gets its time after the pause, never counted as missed during it.
-        deadline = max(deadline, until + HELD_AFTER_PAUSE)
+        deadline = max(deadline, until + HELD_DEADLINE)
     elif person.paused_at is not None and (
         person.paused_until is None or person.paused_until > due
     ):
