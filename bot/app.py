@@ -11,6 +11,7 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -41,7 +42,8 @@ from bot.transport import TelegramTransport
 from bot.updates import PerChatUpdateProcessor
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
-from storage import couples, invitations, therapists
+from scheduler.workers import SharedBudget, WorkerLife
+from storage import couples, invitations, therapists, workers
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,17 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
     # Opt in to python-telegram-bot's coming behaviour: RetryAfter.retry_after as timedelta.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = services.settings
+    # With PostgreSQL other processes may share the database: what this one takes is its
+    # own (a lease per process), and the send rate is one budget for all of them.
+    shared = services.db.shared
+    life = WorkerLife(
+        services.db, services.clock, roles=",".join(sorted(services.roles)), shared=shared
+    )
+    budget = (
+        SharedBudget(services.db, settings.rate_limit_per_second)
+        if shared and settings.rate_limit_per_second > 0
+        else None
+    )
     app = (
         Application.builder()
         .token(settings.token)
@@ -75,7 +88,9 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         .get_updates_request(BotApiHTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10.0))
         .rate_limiter(
             TelegramRateLimiter(
-                settings.rate_limit_per_second, settings.rate_limit_per_chat_per_second
+                settings.rate_limit_per_second,
+                settings.rate_limit_per_chat_per_second,
+                shared=budget,
             )
         )
         # Different chats at once, each chat in order: one person's burst delays only them.
@@ -86,6 +101,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         .build()
     )
     app.bot_data["services"] = services
+    app.bot_data["worker"] = life
     app.bot_data["dispatcher"] = Dispatcher(
         services.db,
         Composer(services.renderer, services.clock),
@@ -96,6 +112,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         rate_per_second=settings.rate_limit_per_second,
         per_chat_per_second=settings.rate_limit_per_chat_per_second,
         retention_days=settings.delivery_retention_days,
+        worker=life,
     )
     app.bot_data["text_flows"] = dict(conversation.DEFAULT_TEXT_FLOWS)
     app.bot_data["deep_link_flows"] = {
@@ -110,6 +127,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
 
 def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(Update, dedupe_update), group=-3)
     app.add_handler(TypeHandler(Update, ignore_without_sender), group=-2)
     app.add_handler(TypeHandler(Update, _log_update), group=-1)
     commands: dict[str, Any] = {
@@ -182,6 +200,16 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_error_handler(on_error)
 
 
+async def dedupe_update(update: Update, context: BotContext) -> None:
+    """Handle each update once, across restarts and processes: a process taking over
+    polling (or a webhook delivered twice) may be given one that was already handled."""
+    services = context.services
+    first = await services.db.run(workers.first_sight, update.update_id, services.clock())
+    if not first:
+        log.info("update %s was already handled; skipping it", update.update_id)
+        raise ApplicationHandlerStop
+
+
 async def _log_update(update: Update, _context: BotContext) -> None:
     """Log that an update arrived: its id and kind only, never its text or sender."""
     kind = "button" if update.callback_query else "message" if update.message else "other"
@@ -234,14 +262,19 @@ def _menu_call(
 
 
 async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
-    """Start-up I/O: learn our username and register the `/` menu."""
+    """Start-up I/O: learn our username, register the `/` menu, start this process's
+    roles (sending, the dashboard)."""
     services: Services = app.bot_data["services"]
     services.bot_username = app.bot.username or ""
-    await _register_menus(app, services)
+    life: WorkerLife = app.bot_data["worker"]
+    await life.start()
+    roles = services.roles
+    if "updates" in roles:
+        await _register_menus(app, services)
     dispatcher: Dispatcher = app.bot_data["dispatcher"]
     await dispatcher.start()
     settings = services.settings
-    if settings.dashboard_enabled:
+    if settings.dashboard_enabled and "dashboard" in roles:
         web = create_app(
             services.db, clock=services.clock, public_url=settings.dashboard_public_url
         )
@@ -249,7 +282,7 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         await server.start()
         app.bot_data["dashboard"] = server
         log.info("therapist dashboard on %s:%s", settings.dashboard_host, server.port)
-    if app.job_queue is not None:
+    if app.job_queue is not None and "dispatch" in roles:
         app.job_queue.run_repeating(
             dispatcher.tick,
             interval=services.settings.dispatch_interval_seconds,
@@ -261,7 +294,7 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         # What partners are owed about changes their therapist made (scheduler/therapy.py
         # records them in the same transaction as the change).
         app.job_queue.run_repeating(therapist.notices_job, interval=60, first=1, name="notices")
-    log.info("started; polling for updates")
+    log.info("started (%s)", ", ".join(sorted(roles)))
 
 
 async def _post_stop(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:

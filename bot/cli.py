@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -15,14 +16,23 @@ from bot import logs
 from bot.app import build_application
 from bot.capacity_cli import capacity_command
 from bot.checks_cli import check_group
-from bot.context import Services, utc_now
+from bot.context import ROLES, Services, utc_now
 from bot.i18n import i18n
 from bot.render import Renderer
+from bot.runner import Polling, serve
 from bot.samples import sample_context
 from bot.seed_cli import seed_command
 from bot.settings import REFERENCE_LANGUAGE, Settings, SettingsError, load_settings
+from scheduler.workers import WorkerLife
 from storage import therapists
-from storage.db import Database, DatabaseUnusable, Unusable, describe_url, upgrade
+from storage.db import (
+    Database,
+    DatabaseUnusable,
+    OnlyOneProcess,
+    Unusable,
+    describe_url,
+    upgrade,
+)
 from storage.secret import SecretKeyError
 from storage.stats import collect
 
@@ -72,11 +82,20 @@ def main() -> None:
 
 
 @main.command()
-def run() -> None:
+@click.option(
+    "--role",
+    "roles",
+    type=click.Choice(ROLES),
+    multiple=True,
+    help="Do only this part of the work (repeatable): answer updates, send nudges, or "
+    "serve the dashboard. Default: all of it.",
+)
+def run(roles: tuple[str, ...]) -> None:
     """Start the bot (long polling), upgrading the database first.
 
     Stops cleanly on Ctrl-C (SIGINT) or SIGTERM. Reads its configuration from the
-    environment and from a .env file in the working directory.
+    environment and from a .env file in the working directory. With PostgreSQL it may be
+    started many times: one process polls Telegram at a time, all of them send.
     """
 
     settings = _settings()
@@ -93,20 +112,27 @@ def run() -> None:
     )
     try:
         database = Database(settings.database_url)
+        database.lock_single_process()
     except SecretKeyError as exc:
         _fail(str(exc))
+    except OnlyOneProcess as exc:
+        _fail(
+            f"another nudgebot process is using the SQLite database {exc}; SQLite serves "
+            "one process. Stop the other one, or use PostgreSQL (DATABASE_URL="
+            "postgresql://...) to run more than one.",
+            code=EXIT_DATABASE,
+        )
     services = Services(
         settings=settings,
         db=database,
         renderer=Renderer(settings.templates_dir, settings.default_language),
+        roles=frozenset(roles or ROLES),
     )
     app = build_application(services)
+    life: WorkerLife = app.bot_data["worker"]
+    polling = Polling(settings.poll_timeout_seconds) if "updates" in services.roles else None
     try:
-        app.run_polling(
-            timeout=settings.poll_timeout_seconds,
-            allowed_updates=["message", "callback_query"],
-            bootstrap_retries=-1,
-        )
+        asyncio.run(serve(app, life, polling))
     except InvalidToken:
         _fail("Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather (/token).")
     except OSError as exc:

@@ -13,6 +13,9 @@ from bot.render import Renderer
 from bot.settings import Settings
 from storage.db import Database
 
+# What a `nudgebot run` process does (`--role`); by default, all of it.
+ROLES = ("updates", "dispatch", "dashboard")
+
 
 def utc_now() -> dt.datetime:
     """The current instant, aware, in UTC."""
@@ -27,6 +30,7 @@ class Services:
     db: Database
     renderer: Renderer
     clock: Callable[[], dt.datetime] = field(default=utc_now)
+    roles: frozenset[str] = field(default=frozenset(ROLES))
     # Filled in post_init: the bot's username, for deep links.
     bot_username: str = ""
 

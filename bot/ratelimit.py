@@ -20,6 +20,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from scheduler.slots import SAFETY_MARGIN, SlotGrid
+from scheduler.workers import SharedBudget
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,14 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         *,
         max_retries: int = 1,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedBudget | None = None,
     ) -> None:
         self.enabled = per_second > 0 or per_chat_per_second > 0
-        self.limits = SlotGrid(per_second, per_chat_per_second)
+        # With other processes, the global rate is a budget in the database that they all
+        # take slots from (`scheduler.workers.SharedBudget`); this grid then keeps only the
+        # per-chat spacing of this process's own sends.
+        self.shared = shared
+        self.limits = SlotGrid(0 if shared else per_second, per_chat_per_second)
         self.max_retries = max_retries
         self.retry_after_count = 0
         self._clock = clock
@@ -85,6 +91,11 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         delay = slot - self._clock()
         if delay > 0:
             await asyncio.sleep(delay)
+        if self.shared is not None:
+            at = await self.shared.take(bulk=bulk)
+            delay = at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
         # A planned slot can be missed: when the event loop stalls (a database thread holding
         # the GIL), sends whose slots passed would leave together. Check what actually left
         # in the last second, and wait again if another send now would break a limit.
@@ -150,6 +161,8 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     else float(exc.retry_after)
                 )
                 self.limits.back_off(seconds, self._clock())
+                if self.shared is not None:
+                    await self.shared.back_off(seconds)
                 log.warning("Telegram asked to slow down for %.0f s (429)", seconds)
                 if attempt >= retries:
                     raise

@@ -216,6 +216,7 @@ def take_ready(
     *,
     limit: int,
     variant_memory: dt.timedelta = dt.timedelta(days=14),
+    worker_id: int | None = None,
 ) -> TakeReport:
     """Mark up to `limit` claimed deliveries whose time has come as `sending`.
 
@@ -246,7 +247,7 @@ def take_ready(
             delivery.silent = delivery.silent or silent
             sending.append(delivery)
     people = {p.id: p for _, p in rows}
-    report = store.mark_sending(session, sending, people, now, variant_memory)
+    report = store.mark_sending(session, sending, people, now, variant_memory, worker_id)
     open_questions(report, people)
     report.missed += missed
     report.skipped += skipped

@@ -25,6 +25,7 @@ from scheduler.retention import purge_batch
 from scheduler.snoozes import SNOOZE_HOUR, SNOOZE_TOMORROW, SNOOZE_TONIGHT
 from scheduler.therapy import apply_plans
 from scheduler.transport import Composer, SendResult, SendStatus, Transport
+from scheduler.workers import WorkerLife
 from storage import deliveries as store
 from storage import invitations, outcomes
 from storage.db import Database
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
 MAX_IN_FLIGHT = 32
 PLAN_CHECK = dt.timedelta(hours=1)
+HOUSEKEEPING = "housekeeping"  # the lease one process holds while it does it
 DB_RETRY = dt.timedelta(seconds=30)
 CLOSE_ATTEMPTS = 5
 REPORT_EVERY = dt.timedelta(minutes=1)
@@ -98,8 +100,11 @@ class Dispatcher:
         rate_per_second: float = 30.0,
         per_chat_per_second: float = 0.0,
         retention_days: int | None = None,
+        worker: WorkerLife | None = None,
     ) -> None:
         self.db = db
+        # This process among others (PostgreSQL), or alone: what it takes is its own.
+        self.worker = worker or WorkerLife(db, clock, shared=False)
         self.composer = composer
         self.transport = transport
         self.grace = grace
@@ -123,11 +128,11 @@ class Dispatcher:
         self._stopping = False
 
     async def start(self) -> None:
-        """Recover from a crash: whatever was in flight is ambiguous and is not resent."""
-        count = await self.db.run(outcomes.recover_in_flight)
-        self.stats.recovered_ambiguous += count
-        if count:
-            log.warning("%d deliveries were in flight at the last stop; not resending them", count)
+        """Register this process, and settle what stopped processes left in flight:
+        whatever was sending is ambiguous and never resent; whatever was queued is sent."""
+        if self.worker.id is None:
+            await self.worker.start()
+        self.stats.recovered_ambiguous += self.worker.recovered.ambiguous
 
     async def tick(self, _context: Any = None) -> None:
         """The job queue's callback: start draining due work unless a drain is running."""
@@ -188,6 +193,15 @@ class Dispatcher:
         if self._plans_checked is not None and now - self._plans_checked < PLAN_CHECK:
             return
         self._plans_checked = now
+        # One process at a time: plan steps owe partners a notice, exactly once.
+        if not await self.worker.hold(HOUSEKEEPING):
+            return
+        try:
+            await self._housekeeping(now)
+        finally:
+            await self.worker.release(HOUSEKEEPING)
+
+    async def _housekeeping(self, now: dt.datetime) -> None:
         await self.db.run_bulk(apply_plans, now)
         if self.retention_days:
             purged = 0
@@ -255,15 +269,19 @@ class Dispatcher:
         transaction), and has its outcome written soon after it completes, so a crash
         leaves ambiguous only the requests actually in flight.
         """
+        if self.worker.id is None:
+            await self.start()
         now = self.clock()
-        taken = await self.db.run_bulk(claims.take_ready, now, limit=self.chunk)
+        taken = await self.db.run_bulk(
+            claims.take_ready, now, limit=self.chunk, worker_id=self.worker.worker_id
+        )
         self.stats.missed += taken.missed
         self.stats.skipped += taken.skipped
         if not taken.ready:
             # Settling skipped or missed rows is progress too: it may have queued a note
             # to someone (a relay that cannot be passed on), which the next round sends.
             return taken.skipped + taken.missed
-        leaving = _GroupCommit(self.db, self.clock)
+        leaving = _GroupCommit(self.db, self.clock, self.worker.worker_id)
         recorder = _OutcomeRecorder(self.db, self.clock)
         sends = [
             asyncio.create_task(self._send_and_record(ready, leaving, recorder))
@@ -379,8 +397,10 @@ class _GroupCommit:
     load one short transaction serves many sends, and alone a send waits for just one.
     """
 
-    def __init__(self, db: Database, clock: Callable[[], dt.datetime]) -> None:
-        self.db, self.clock = db, clock
+    def __init__(
+        self, db: Database, clock: Callable[[], dt.datetime], worker_id: int | None = None
+    ) -> None:
+        self.db, self.clock, self.worker_id = db, clock, worker_id
         self._waiting: dict[int, asyncio.Future[bool]] = {}
         self._lock = asyncio.Lock()
         self.failed: set[int] = set()
@@ -393,7 +413,11 @@ class _GroupCommit:
                 batch, self._waiting = self._waiting, {}
                 try:
                     marked = await self.db.run_bulk(
-                        outcomes.mark_leaving, list(batch), self.clock(), claims.last_look
+                        outcomes.mark_leaving,
+                        list(batch),
+                        self.clock(),
+                        claims.last_look,
+                        self.worker_id,
                     )
                 except Exception:
                     # Not sent: recorded as claimed again, with a retry (see `_send`).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import itertools
 import os
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -89,6 +90,10 @@ class Unusable(StrEnum):
     NOT_A_DATABASE = "not_a_database"
     LOCKED = "locked"
     UNREACHABLE = "unreachable"
+
+
+class OnlyOneProcess(Exception):
+    """Another process already uses this SQLite file."""
 
 
 class DatabaseUnusable(Exception):
@@ -227,6 +232,9 @@ class Database:
             secret_key = secret.key_from_environment(os.environ)
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # Other processes may use this database at the same time (see `storage.workers`).
+        self.shared = not self.is_sqlite
+        self._single: IO[bytes] | None = None
         info = {secret.GIVEN_KEY: secret_key} if secret_key is not None else {}
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         # SQLite allows one writer at a time: one thread avoids busy waits inside the process.
@@ -263,6 +271,30 @@ class Database:
         job = functools.partial(self.call, fn, *args, **kwargs)
         return await self._executor.submit(job, Lane.BULK)
 
+    def lock_single_process(self) -> None:
+        """With SQLite, make this the only process using the file, or raise `OnlyOneProcess`.
+
+        SQLite takes one writer at a time and nothing here coordinates two processes
+        through it: a second `nudgebot run` on the same file is refused (PostgreSQL is the
+        database for more than one). The lock is the OS's, so it ends with the process.
+        """
+        if not self.is_sqlite or self._single is not None:
+            return
+        database = self.engine.url.database or ""
+        if not database or database == ":memory:":
+            return
+        path = Path(database).expanduser().resolve().with_name(Path(database).name + ".lock")
+        handle = path.open("wb")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise OnlyOneProcess(str(Path(database).expanduser())) from None
+        self._single = handle
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+        if self._single is not None:
+            self._single.close()
+            self._single = None

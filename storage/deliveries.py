@@ -14,10 +14,13 @@ The life of a delivery:
 A schedule is claimed by moving its `next_fire_at` forward with a conditional UPDATE
 (`WHERE next_fire_at = <the due value we read>`), in the same transaction that inserts its
 deliveries under the unique key (schedule, person, due time). Two workers can never claim
-the same occurrence, and a crash before commit leaves nothing behind. A delivery becomes
-`sending` only in the moment its own request leaves (after any rate-limit wait); one found
-still `sending` after a crash may or may not have reached the person, so it is recorded
-as `ambiguous` and never sent again, while one still `queued` never left and is sent.
+the same occurrence, and a crash before commit leaves nothing behind. A delivery is taken
+(`queued`) by one process, which it names (`worker_id`; rows are locked with SKIP LOCKED
+on PostgreSQL), and becomes `sending` only in the moment its own request leaves (after
+any rate-limit wait), and only by that process. When a process dies, `storage.workers`
+settles its rows once its lease has run out: one still `sending` may or may not have
+reached the person, so it is recorded as `ambiguous` and never sent again, while one
+still `queued` never left and is sent.
 """
 
 from __future__ import annotations
@@ -123,14 +126,21 @@ def record_claims(
 
 
 def claimed_rows(session: Session, now: dt.datetime, limit: int) -> list[tuple[Delivery, Person]]:
-    """Claimed deliveries whose send time has come, with their person (read afresh)."""
-    rows = session.execute(
+    """Claimed deliveries whose send time has come, with their person (read afresh).
+
+    On PostgreSQL the rows are locked, skipping those another process is taking, so two
+    processes never take the same delivery (its status then moves on in this transaction).
+    """
+    query = (
         select(Delivery, Person)
         .join(Person, Person.id == Delivery.person_id)
         .where(Delivery.status == CLAIMED, Delivery.send_after <= now)
         .order_by(Delivery.send_after)
         .limit(limit)
-    ).all()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Delivery, skip_locked=True)
+    rows = session.execute(query).all()
     return [(delivery, person) for delivery, person in rows]
 
 
@@ -140,8 +150,9 @@ def mark_sending(
     people: dict[int, Person],
     now: dt.datetime,
     variant_memory: dt.timedelta,
+    worker_id: int | None = None,
 ) -> TakeReport:
-    """Mark deliveries `queued` and gather what composing and sending each needs.
+    """Mark deliveries `queued` (owned by `worker_id`) and gather what sending each needs.
 
     Relays whose couple ended (or whose sharing was paused) and invitations cancelled
     since they were scheduled are skipped instead.
@@ -168,6 +179,7 @@ def mark_sending(
         sending = [d for d in sending if d.id not in relays.stale]
     for delivery in sending:
         delivery.status = QUEUED
+        delivery.worker_id = worker_id
     recent = _recent_variants(session, sending, now - variant_memory)
     snoozable = _snoozable(session, sending)
     ask_care = _ask_about_fewer(session, sending, now)

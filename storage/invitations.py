@@ -508,7 +508,7 @@ def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> l
     it, so none outlives its end by more than a tick).
     """
     forget_ended_cooldowns(session, now)
-    due = session.scalars(
+    query = (
         select(Invitation)
         .where(
             Invitation.reminder_at <= now,
@@ -516,7 +516,11 @@ def take_due_reminders(session: Session, now: dt.datetime, limit: int = 50) -> l
             Invitation.answer.is_(None),
         )
         .limit(limit)
-    ).all()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Another process taking reminders at the same moment skips these rows.
+        query = query.with_for_update(of=Invitation, skip_locked=True)
+    due = session.scalars(query).all()
     found = []
     for invitation in due:
         recipient = (

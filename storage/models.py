@@ -249,6 +249,50 @@ class Delivery(Base):
     response: Mapped[str | None] = mapped_column(String(16))
     responded_at: Mapped[dt.datetime | None]
     snoozed_until: Mapped[dt.datetime | None]
+    # The process (`Worker`) that took it while it is queued or sending.
+    worker_id: Mapped[int | None]
+
+
+class Worker(Base):
+    """A running `nudgebot run` process; its lease lasts while its heartbeat is fresh."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # host:pid, for operators' eyes only.
+    name: Mapped[str] = mapped_column(String(128))
+    roles: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime]
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(index=True)
+    stopped_at: Mapped[dt.datetime | None]
+
+
+class Lease(Base):
+    """A job only one process may do at a time (polling), held while it is renewed."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    worker_id: Mapped[int]
+    expires_at: Mapped[dt.datetime]
+
+
+class SeenUpdate(Base):
+    """An update some process took: never handled twice across a handover."""
+
+    __tablename__ = "seen_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class SendBudget(Base):
+    """The next free global send slot (Unix seconds), shared by every process."""
+
+    __tablename__ = "send_budget"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_free: Mapped[float] = mapped_column(Float)
 
 
 class WeeklyCount(Base):

@@ -2,7 +2,7 @@
 
 See `storage.deliveries` for the life of a delivery. `mark_leaving` makes a queued
 delivery `sending` as its own request leaves; `record_outcomes` writes what happened;
-`recover_in_flight` settles what a crash left.
+`storage.workers.recover_dead` settles what a dead process left.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import appreciations, invitations
 from storage.appreciations import on_relay_sent
 from storage.deliveries import (
-    AMBIGUOUS,
     BLOCKED,
     CLAIMED,
     FAILED,
@@ -123,11 +122,13 @@ def mark_leaving(
     delivery_ids: Sequence[int],
     now: dt.datetime | None = None,
     last_look: LastLook | None = None,
+    worker_id: int | None = None,
 ) -> set[int]:
     """Queued deliveries whose requests leave now become `sending`; returns those that did.
 
-    One that is no longer queued (erased with its person, or taken by someone else) is
-    not returned, and must not be sent. With `last_look`, the person is read again first:
+    One that is no longer queued (erased with its person, or settled by another process
+    that found this one's lease expired), or that `worker_id` no longer owns, is not
+    returned, and must not be sent. With `last_look`, the person is read again first:
     someone who paused, stopped or blocked the bot while the message waited for its
     rate-limit slot (a long 429) is not sent it; it is held, skipped or missed instead.
     """
@@ -138,6 +139,8 @@ def mark_leaving(
         .join(Person, Person.id == Delivery.person_id)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == QUEUED)
     )
+    if worker_id is not None:
+        query = query.where(Delivery.worker_id == worker_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Delivery)
     leaving: set[int] = set()
@@ -155,21 +158,6 @@ def mark_leaving(
         delivery.attempts += 1
         leaving.add(delivery.id)
     return leaving
-
-
-def recover_in_flight(session: Session) -> int:
-    """At start-up: `sending` is ambiguous (never resend); `queued` never left: resend.
-
-    Returns how many were ambiguous.
-    """
-    connection = session.connection()
-    connection.execute(update(Delivery).where(Delivery.status == QUEUED).values(status=CLAIMED))
-    result = connection.execute(
-        update(Delivery)
-        .where(Delivery.status == SENDING)
-        .values(status=AMBIGUOUS, error="crash_in_flight")
-    )
-    return max(result.rowcount, 0)
 
 
 def counts_by_status(session: Session) -> dict[str, int]:

@@ -267,7 +267,7 @@ def test_sigkill_mid_batch_then_restart_delivers_each_nudge_exactly_once(
     assert per_person == [1] * count
     assert len(fake.user(CANARY).messages()) == 1
     assert _statuses(url) == {"sent": 21, "ambiguous": 10}
-    assert "10 deliveries were in flight at the last stop" in second.log
+    assert "10 deliveries were in flight when their process stopped" in second.log
 
 
 def test_downtime_longer_than_grace_records_missed_and_sends_nothing(

@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 
 from alembic import context
+from sqlalchemy import text
 
 from storage.db import make_engine
 from storage.models import Base
 
 config = context.config
+MIGRATION_LOCK = 0x6E756467  # "nudg": the advisory lock key held while migrating
 
 
 def _url() -> str:
@@ -46,6 +48,12 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several processes starting at once: one migrates, the others wait for it
+                # and then find nothing left to do.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             context.run_migrations()
     engine.dispose()
 

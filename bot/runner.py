@@ -1,0 +1,127 @@
+"""Running the Application among other processes: one polls, every one sends.
+
+python-telegram-bot's `run_polling` polls from the moment it starts. With several
+`nudgebot run` processes on one PostgreSQL database only one may poll (Telegram answers
+a second concurrent `getUpdates` with 409 Conflict), so this runner starts the
+Application without its updater, and polls only while this process holds the polling
+lease (`storage.workers`). The lease is renewed with the heartbeat; when its holder dies,
+another process takes it over within `LEASE + HEARTBEAT` (25 s). Updates are recorded
+as they are taken (`dedupe_update` in `bot.app`), so one handled just before a crash is
+not handled again by the process that takes over.
+
+The start and stop order is PTB's own (`Application.run_polling`): initialize, post_init,
+start ... stop, post_stop, shutdown, post_shutdown. SIGINT and SIGTERM stop it cleanly:
+polling stops first, the sends in flight finish and are recorded, and the leases are
+released, so a rolling restart repeats and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
+
+from bot.context import BotContext
+from scheduler.workers import WorkerLife
+from storage.workers import HEARTBEAT, POLLING
+
+log = logging.getLogger(__name__)
+
+BOOTSTRAP_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+@dataclass(frozen=True)
+class Polling:
+    """How to poll, when this process polls."""
+
+    timeout: int
+    allowed_updates: tuple[str, ...] = ("message", "callback_query")
+
+
+async def _initialize(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """`Application.initialize` (it calls getMe), retried while Telegram is unreachable."""
+    for attempt in range(10**9):
+        try:
+            await app.initialize()
+            return
+        except InvalidToken:
+            raise
+        except NetworkError as exc:
+            delay = BOOTSTRAP_BACKOFF[min(attempt, len(BOOTSTRAP_BACKOFF) - 1)]
+            log.warning(
+                "Telegram unreachable (%s); trying again in %.0f s", type(exc).__name__, delay
+            )
+            await asyncio.sleep(delay)
+
+
+async def _lead(
+    app: Application[Any, BotContext, Any, Any, Any, Any],
+    life: WorkerLife,
+    polling: Polling | None,
+) -> None:
+    """Every heartbeat: renew this process's lease, and poll while holding `POLLING`."""
+    interval = HEARTBEAT.total_seconds()
+    updater = app.updater
+    while True:
+        try:
+            alive = await life.beat()
+            leading = alive and polling is not None and await life.hold(POLLING)
+            if updater is not None and leading and not updater.running:
+                log.info("polling for updates (this process holds the polling lease)")
+                await updater.start_polling(
+                    timeout=polling.timeout if polling else 10,
+                    allowed_updates=list(polling.allowed_updates) if polling else None,
+                    bootstrap_retries=-1,
+                )
+            elif updater is not None and not leading and updater.running:
+                log.warning("this process lost the polling lease; another one polls now")
+                await updater.stop()
+        except Exception:
+            # The database may be briefly unreachable: keep what we have, try next beat.
+            log.exception("heartbeat failed; trying again")
+        await asyncio.sleep(interval)
+
+
+async def serve(
+    app: Application[Any, BotContext, Any, Any, Any, Any],
+    life: WorkerLife,
+    polling: Polling | None,
+) -> None:
+    """Run until SIGINT or SIGTERM; poll for updates only while holding the lease."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await _initialize(app)
+    leader: asyncio.Task[None] | None = None
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        leader = asyncio.create_task(_lead(app, life, polling), name="lease-keeper")
+        await stopping.wait()
+        log.info("stopping")
+    finally:
+        if leader is not None:
+            leader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await leader
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
+        with contextlib.suppress(Exception):
+            await life.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

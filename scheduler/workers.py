@@ -1,0 +1,143 @@
+"""This process among others: its lease, the leases it holds, and the shared send budget.
+
+`WorkerLife` registers the process (`storage.workers`), renews its heartbeat, settles
+what dead processes left (their queued deliveries are sent again, their in-flight ones
+are ambiguous), and takes or renews named leases (polling Telegram). `SharedBudget` hands
+out global send slots from the database, so that the per-bot limit holds for every
+process together; replies take theirs at once, bulk sends never more than a short
+horizon ahead (the same rule as the in-process limiter, `bot.ratelimit.BULK_HORIZON`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+
+from scheduler.slots import SAFETY_MARGIN
+from storage import workers
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class WorkerLife:
+    """This process's row in `workers`, kept alive by `beat` every `storage.workers.HEARTBEAT`."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], dt.datetime],
+        *,
+        roles: str = "all",
+        shared: bool,
+    ) -> None:
+        self.db, self.clock, self.roles = db, clock, roles
+        # Shared: other processes may be running (PostgreSQL). Otherwise this is the only
+        # one there can be (SQLite, locked by `Database.lock_single_process`).
+        self.shared = shared
+        self.id: int | None = None
+        self.alive = False
+        self.recovered = workers.Recovered()
+
+    @property
+    def worker_id(self) -> int:
+        assert self.id is not None, "WorkerLife.start() first"
+        return self.id
+
+    async def start(self) -> workers.Recovered:
+        """Register, and settle what dead processes left (all others, when alone)."""
+        name = f"{socket.gethostname()}:{os.getpid()}"
+        self.id = await self.db.run(workers.register, name, self.roles, self.clock())
+        self.alive = True
+        self.recovered = await self.recover()
+        return self.recovered
+
+    async def recover(self) -> workers.Recovered:
+        found = await self.db.run_bulk(
+            workers.recover_dead, self.clock(), alone=None if self.shared else self.worker_id
+        )
+        if found.ambiguous:
+            log.warning(
+                "%d deliveries were in flight when their process stopped; not resending them",
+                found.ambiguous,
+            )
+        if found.requeued:
+            log.info("%d deliveries taken by a stopped process will be sent", found.requeued)
+        return found
+
+    async def beat(self) -> bool:
+        """Renew the heartbeat; settle the dead. False if this process was declared dead."""
+        now = self.clock()
+        self.alive = await self.db.run(workers.heartbeat, self.worker_id, now)
+        if not self.alive:
+            log.error("this process's lease expired (a stall longer than %s)", workers.LEASE)
+            return False
+        if self.shared:
+            await self.recover()
+        await self.db.run_bulk(workers.forget_old, now)
+        return True
+
+    async def hold(self, lease: str) -> bool:
+        """Take or renew a named lease; True while this process holds it."""
+        if not self.alive:
+            return False
+        return bool(await self.db.run(workers.hold_lease, lease, self.worker_id, self.clock()))
+
+    async def release(self, lease: str) -> None:
+        await self.db.run(workers.release_lease, lease, self.worker_id)
+
+    async def stop(self) -> None:
+        """A clean stop: leases released, and the process dead for the others at once."""
+        if self.id is not None:
+            await self.db.run(workers.stop, self.id, self.clock())
+            self.alive = False
+
+
+class SharedBudget:
+    """Global send slots from the database, for every process together.
+
+    `take(bulk)` returns the Unix time at which this send may leave. A reply takes the
+    next slot at once; a bulk send takes one only while the shared cursor is at most
+    `horizon` ahead, so a reply never waits behind more than that much bulk. One bulk
+    request per process asks the database at a time; the others wait their turn here.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        per_second: float,
+        *,
+        horizon_slots: int = 2,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.interval = 1 / (per_second * SAFETY_MARGIN)
+        self.horizon = horizon_slots * self.interval
+        self.wall = wall
+        self._bulk = asyncio.Lock()
+        self.waits = 0
+
+    async def take(self, *, bulk: bool) -> float:
+        if not bulk:
+            start = await self.db.run(workers.take_send_slots, self.wall(), self.interval)
+            return start if start is not None else await self.take(bulk=False)
+        async with self._bulk:
+            while True:
+                now = self.wall()
+                start = await self.db.run_bulk(
+                    workers.take_send_slots, now, self.interval, horizon=self.horizon
+                )
+                if start is not None:
+                    return start
+                # The cursor is ahead: others hold the next slots. Ask again in one slot.
+                self.waits += 1
+                await asyncio.sleep(self.interval)
+
+    async def back_off(self, seconds: float) -> None:
+        """Telegram answered 429: every process waits out `retry_after`."""
+        await self.db.run(workers.push_send_slots, self.wall() + seconds)
