@@ -40,6 +40,7 @@ from bot.send_errors import BotApiHTTPXRequest
 from bot.startup import patiently
 from bot.transport import TelegramTransport
 from bot.updates import PerChatUpdateProcessor
+from bot.webhook import WebhookReceiver
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
 from scheduler.workers import SharedBudget, WorkerLife
@@ -282,6 +283,20 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         await server.start()
         app.bot_data["dashboard"] = server
         log.info("therapist dashboard on %s:%s", settings.dashboard_host, server.port)
+    if settings.telegram_webhook_url and "updates" in roles:
+        assert settings.telegram_webhook_secret is not None  # required with the URL
+        receiver = WebhookReceiver(
+            app,
+            services.db,
+            secret=settings.telegram_webhook_secret.get_secret_value(),
+            path=settings.webhook_path,
+            concurrency=settings.concurrent_updates,
+        )
+        endpoint = DashboardServer(
+            receiver.starlette(), settings.webhook_host, settings.webhook_port, name="webhook"
+        )
+        await endpoint.start()
+        app.bot_data["webhook"] = (receiver, endpoint)
     if app.job_queue is not None and "dispatch" in roles:
         app.job_queue.run_repeating(
             dispatcher.tick,
@@ -295,6 +310,15 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         # records them in the same transaction as the change).
         app.job_queue.run_repeating(therapist.notices_job, interval=60, first=1, name="notices")
     log.info("started (%s)", ", ".join(sorted(roles)))
+
+
+async def stop_receiving(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Webhook mode: refuse new updates (Telegram sends them again, maybe to another
+    process) and let those being handled finish, before the Application stops."""
+    if (webhook := app.bot_data.pop("webhook", None)) is not None:
+        receiver, endpoint = webhook
+        receiver.stopping = True
+        await endpoint.stop()
 
 
 async def _post_stop(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:

@@ -10,16 +10,17 @@ from typing import Any, NoReturn
 
 import click
 from jinja2 import TemplateError, TemplateNotFound
+from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
-from bot.app import build_application
+from bot.app import build_application, stop_receiving
 from bot.capacity_cli import capacity_command
 from bot.checks_cli import check_group
 from bot.context import ROLES, Services, utc_now
 from bot.i18n import i18n
 from bot.render import Renderer
-from bot.runner import Polling, serve
+from bot.runner import Polling, Webhook, serve
 from bot.samples import sample_context
 from bot.seed_cli import seed_command
 from bot.settings import REFERENCE_LANGUAGE, Settings, SettingsError, load_settings
@@ -130,12 +131,26 @@ def run(roles: tuple[str, ...]) -> None:
     )
     app = build_application(services)
     life: WorkerLife = app.bot_data["worker"]
-    polling = Polling(settings.poll_timeout_seconds) if "updates" in services.roles else None
+    receiving: Polling | Webhook | None = None
+    if "updates" in services.roles:
+        receiving = Polling(settings.poll_timeout_seconds)
+        if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+            receiving = Webhook(
+                settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
+            )
     try:
-        asyncio.run(serve(app, life, polling))
+        asyncio.run(serve(app, life, receiving, before_stop=lambda: stop_receiving(app)))
     except InvalidToken:
         _fail("Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather (/token).")
     except OSError as exc:
+        if settings.telegram_webhook_url and "updates" in services.roles:
+            _fail(
+                f"could not listen on the dashboard's {settings.dashboard_host}:"
+                f"{settings.dashboard_port} or the webhook's {settings.webhook_host}:"
+                f"{settings.webhook_port} ({exc.strerror or exc}); set DASHBOARD_PORT or "
+                "WEBHOOK_PORT",
+                code=1,
+            )
         _fail(
             f"the therapist dashboard could not listen on {settings.dashboard_host}:"
             f"{settings.dashboard_port} ({exc.strerror or exc}); set DASHBOARD_PORT, or "
@@ -147,6 +162,45 @@ def run(roles: tuple[str, ...]) -> None:
             f"could not reach Telegram at {settings.telegram_api_base_url}: {type(exc).__name__}",
             code=1,
         )
+
+
+@main.group()
+def webhook() -> None:
+    """Telegram's webhook for this bot (webhook mode, TELEGRAM_WEBHOOK_URL)."""
+
+
+def _bot(settings: Settings) -> Bot:
+    try:
+        token = settings.token
+    except SettingsError as exc:
+        _fail(str(exc))
+    return Bot(token, base_url=settings.telegram_api_base_url)
+
+
+@webhook.command("info")
+def webhook_info() -> None:
+    """Show where Telegram sends updates now, and how many wait."""
+
+    async def ask() -> WebhookInfo:
+        async with _bot(_settings()) as bot:
+            return await bot.get_webhook_info()
+
+    info = asyncio.run(ask())
+    where = info.url or "(none: the bot polls)"
+    click.echo(f"webhook: {where}; updates waiting: {info.pending_update_count}")
+
+
+@webhook.command("delete")
+def webhook_delete() -> None:
+    """Remove the webhook. Stop every `nudgebot run` first, or unset TELEGRAM_WEBHOOK_URL:
+    a process started without it polls (and removes the webhook itself)."""
+
+    async def remove() -> None:
+        async with _bot(_settings()) as bot:
+            await bot.delete_webhook()
+
+    asyncio.run(remove())
+    click.echo("webhook removed; updates wait at Telegram until a process polls")
 
 
 @main.group()

@@ -20,7 +20,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from scheduler.slots import SAFETY_MARGIN, SlotGrid
-from scheduler.workers import SharedBudget
+from scheduler.workers import SHARED_MARGIN, SharedBudget
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,11 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         # take slots from (`scheduler.workers.SharedBudget`); this grid then keeps only the
         # per-chat spacing of this process's own sends.
         self.shared = shared
-        self.limits = SlotGrid(0 if shared else per_second, per_chat_per_second)
+        self.limits = (
+            SlotGrid(0, per_chat_per_second, margin=SHARED_MARGIN)
+            if shared
+            else SlotGrid(per_second, per_chat_per_second)
+        )
         self.max_retries = max_retries
         self.retry_after_count = 0
         self._clock = clock
@@ -91,11 +95,6 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         delay = slot - self._clock()
         if delay > 0:
             await asyncio.sleep(delay)
-        if self.shared is not None:
-            at = await self.shared.take(bulk=bulk)
-            delay = at - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
         # A planned slot can be missed: when the event loop stalls (a database thread holding
         # the GIL), sends whose slots passed would leave together. Check what actually left
         # in the last second, and wait again if another send now would break a limit.
@@ -148,8 +147,14 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         while True:
             if limited:
                 await self._wait_for_slot(chat_id, bulk=bulk)
+            if limited and self.shared is not None:
+                # Other processes share the global rate: the slot comes from the database,
+                # taken just before the request leaves (see `SharedBudget.leaving`).
+                async with self.shared.leaving(bulk=bulk):
+                    if on_leaving is not None and not await on_leaving():
+                        raise SendCancelled
             # The slot is ours: mark the delivery as leaving now, not while it waited.
-            if on_leaving is not None and not await on_leaving():
+            elif on_leaving is not None and not await on_leaving():
                 raise SendCancelled
             try:
                 return await callback(*args, **kwargs)

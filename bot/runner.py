@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +37,23 @@ log = logging.getLogger(__name__)
 BOOTSTRAP_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
+ALLOWED_UPDATES = ("message", "callback_query")
+
+
 @dataclass(frozen=True)
 class Polling:
     """How to poll, when this process polls."""
 
     timeout: int
-    allowed_updates: tuple[str, ...] = ("message", "callback_query")
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: every process receives updates (`bot.webhook`); the lease holder
+    registers the webhook with Telegram."""
+
+    url: str
+    secret: str
 
 
 async def _initialize(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
@@ -63,27 +75,39 @@ async def _initialize(app: Application[Any, BotContext, Any, Any, Any, Any]) -> 
 async def _lead(
     app: Application[Any, BotContext, Any, Any, Any, Any],
     life: WorkerLife,
-    polling: Polling | None,
+    receiving: Polling | Webhook | None,
 ) -> None:
-    """Every heartbeat: renew this process's lease, and poll while holding `POLLING`."""
+    """Every heartbeat: renew this process's lease, and poll while holding `POLLING`
+    (with webhooks: the first holder registers the webhook)."""
     interval = HEARTBEAT.total_seconds()
     updater = app.updater
+    registered = False
     while True:
         try:
             alive = await life.beat()
-            leading = alive and polling is not None and await life.hold(POLLING)
-            if updater is not None and leading and not updater.running:
-                log.info("polling for updates (this process holds the polling lease)")
-                await updater.start_polling(
-                    timeout=polling.timeout if polling else 10,
-                    allowed_updates=list(polling.allowed_updates) if polling else None,
-                    bootstrap_retries=-1,
-                )
-            elif updater is not None and not leading and updater.running:
-                log.warning("this process lost the polling lease; another one polls now")
-                await updater.stop()
+            leading = alive and receiving is not None and await life.hold(POLLING)
+            if isinstance(receiving, Webhook):
+                if leading and not registered:
+                    await app.bot.set_webhook(
+                        receiving.url,
+                        secret_token=receiving.secret,
+                        allowed_updates=list(ALLOWED_UPDATES),
+                    )
+                    registered = True
+                    log.info("webhook registered with Telegram")
+            elif updater is not None and isinstance(receiving, Polling):
+                if leading and not updater.running:
+                    log.info("polling for updates (this process holds the polling lease)")
+                    await updater.start_polling(
+                        timeout=receiving.timeout,
+                        allowed_updates=list(ALLOWED_UPDATES),
+                        bootstrap_retries=-1,
+                    )
+                elif not leading and updater.running:
+                    log.warning("this process lost the polling lease; another one polls now")
+                    await updater.stop()
         except Exception:
-            # The database may be briefly unreachable: keep what we have, try next beat.
+            # The database or Telegram may be briefly unreachable: try again next beat.
             log.exception("heartbeat failed; trying again")
         await asyncio.sleep(interval)
 
@@ -91,9 +115,14 @@ async def _lead(
 async def serve(
     app: Application[Any, BotContext, Any, Any, Any, Any],
     life: WorkerLife,
-    polling: Polling | None,
+    receiving: Polling | Webhook | None,
+    *,
+    before_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Run until SIGINT or SIGTERM; poll for updates only while holding the lease."""
+    """Run until SIGINT or SIGTERM; poll for updates only while holding the lease.
+
+    `before_stop` runs first on the way out (it stops the webhook endpoint, so that no
+    update starts after the Application stopped)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,7 +133,7 @@ async def serve(
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
-        leader = asyncio.create_task(_lead(app, life, polling), name="lease-keeper")
+        leader = asyncio.create_task(_lead(app, life, receiving), name="lease-keeper")
         await stopping.wait()
         log.info("stopping")
     finally:
@@ -114,6 +143,8 @@ async def serve(
                 await leader
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
+        if before_stop is not None:
+            await before_stop()
         if app.running:
             await app.stop()
             if app.post_stop is not None:

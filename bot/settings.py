@@ -11,8 +11,9 @@ import logging
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The one place languages are named in Python. The reference language is the one every
@@ -25,6 +26,9 @@ CLDR_REGIONS: dict[str, str] = {"en": "en_GB"}
 # A token from @BotFather: the bot's numeric id, a colon, then 35 characters of base64url.
 # Telegram does not document the length; real tokens have had 35, so accept 30 or more.
 _TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,64}$")
+
+# Telegram allows 1-256 of these characters; fewer than 16 would be guessable.
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +89,14 @@ class Settings(BaseSettings):
     # Delivery rows older than this are deleted; their weekly counts are kept.
     delivery_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
+    # Webhook mode instead of long polling: Telegram posts updates to this https URL, and
+    # the operator's reverse proxy forwards its path to WEBHOOK_HOST:WEBHOOK_PORT of any
+    # process. Telegram sends the secret in a header with every update.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: Annotated[int, Field(ge=0, le=65535)] = 8443
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -122,6 +134,41 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
         return value
 
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith("https://") or len(value) > 2048:
+            raise ValueError("must be an https:// URL (Telegram posts updates only over TLS)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        raw = value.get_secret_value().strip()
+        if not _WEBHOOK_SECRET_RE.fullmatch(raw):
+            # Never echo it.
+            raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return SecretStr(raw)
+
+    @model_validator(mode="after")
+    def _webhook_has_secret(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL, e.g. "
+                'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of the webhook URL: what the reverse proxy forwards."""
+        return urlsplit(self.telegram_webhook_url or "").path or "/"
+
     @property
     def token(self) -> str:
         """The bot token; raises SettingsError with guidance when it is not set."""
@@ -149,8 +196,11 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
             message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:  # a rule about several variables names them itself
+                lines.append(f"{message}.")
+                continue
+            name = str(error["loc"][0]).upper()
             if name == "TELEGRAM_BOT_TOKEN":
                 message += "; get one from @BotFather in Telegram (/newbot)"
             lines.append(f"{name} {message}.")

@@ -60,7 +60,8 @@ class DashboardServer:
         await server.stop()  # closed, open requests finished, when this returns
     """
 
-    def __init__(self, app: ASGIApp, host: str, port: int) -> None:
+    def __init__(self, app: ASGIApp, host: str, port: int, *, name: str = "dashboard") -> None:
+        self.name = name
         self.host = host
         self.requested_port = port
         self._config = uvicorn.Config(
@@ -101,7 +102,7 @@ class DashboardServer:
         self.address = (str(host), int(port))
         self._server = _QuietServer(self._config)
         self._task = asyncio.create_task(
-            self._server.serve(sockets=[self._socket]), name="dashboard-server"
+            self._server.serve(sockets=[self._socket]), name=f"{self.name}-server"
         )
         while not self._server.started:
             if self._task.done():
@@ -109,7 +110,7 @@ class DashboardServer:
                 await self._task  # raises what stopped it
                 raise RuntimeError("the dashboard server stopped while starting")
             await asyncio.sleep(0.01)
-        log.info("dashboard listening on %s:%s", self.host, self.port)
+        log.info("%s listening on %s:%s", self.name, self.host, self.port)
 
     async def stop(self) -> None:
         """Stop accepting, let open requests finish (briefly), and close the socket."""
@@ -126,4 +127,4 @@ class DashboardServer:
         finally:
             self._socket.close()
             self._socket = None
-            log.info("dashboard stopped")
+            log.info("%s stopped", self.name)

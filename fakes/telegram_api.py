@@ -43,7 +43,11 @@ entities (``&lt; &gt; &amp; &quot;`` or a numeric one, terminated by ``;``) is a
 error, in text and in attribute values.  Telegram itself passes such a ``&`` through
 literally; the fake insists on proper escaping so that escaping bugs show up in tests.
 
-Not implemented (answered 404 / 400 and recorded, so a test notices): webhooks,
+Webhooks: ``setWebhook`` (https only, ``secret_token`` checked like Telegram) records where
+updates would go and makes ``getUpdates`` answer 409 until ``deleteWebhook``; the tests
+deliver the updates themselves (``webhook_update``).
+
+Not implemented (answered 404 / 400 and recorded, so a test notices):
 ``inline_message_id`` edits, media other than documents, groups and channels.
 
 Usage
@@ -203,6 +207,7 @@ _IMPLEMENTED_METHODS: Final = (
     "getMe",
     "getUpdates",
     "deleteWebhook",
+    "setWebhook",
     "getWebhookInfo",
     "setMyCommands",
     "getMyCommands",
@@ -286,6 +291,11 @@ _CONFLICT: Final = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+_WEBHOOK_ACTIVE: Final = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+_SECRET_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -1009,6 +1019,8 @@ class FakeTelegram:
         self._files: dict[str, SentDocument] = {}
 
         self._updates: list[JSONDict] = []
+        # setWebhook: where updates would go (the tests deliver them), and its secret.
+        self.webhook: JSONDict | None = None
         self._next_update_id = 1
         self._poll_waiters: set[_PollWaiter] = set()
 
@@ -1189,6 +1201,12 @@ class FakeTelegram:
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(waiter.event.set)
         return update_id
+
+    def take_updates(self) -> list[JSONDict]:
+        """Remove and return the pending updates: a test delivering them to a webhook."""
+        with self._lock:
+            taken, self._updates = self._updates, []
+        return copy.deepcopy(taken)
 
     def pending_updates(self) -> list[JSONDict]:
         """Updates not yet confirmed by the bot (via a later getUpdates offset)."""
@@ -1811,6 +1829,8 @@ class FakeTelegram:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         waiter = _PollWaiter(asyncio.Event())
+        if self.webhook is not None:
+            raise _ApiError(409, _WEBHOOK_ACTIVE)
         with self._lock:
             self._confirm_updates(offset)
             for other in self._poll_waiters:
@@ -2110,11 +2130,30 @@ class FakeTelegram:
     def _api_deleteWebhook(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = None
+        return True
+
+    def _api_setWebhook(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:  # Telegram: an empty url removes the webhook
+            self.webhook = None
+            return True
+        if not url.startswith("https://"):
+            raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            raise _bad_request("bad webhook: secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+        self.webhook = {"url": url, "secret_token": secret, "allowed_updates": allowed}
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
         return True
 
     def _api_getWebhookInfo(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
         return {
-            "url": "",
+            "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }

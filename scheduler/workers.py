@@ -11,18 +11,25 @@ horizon ahead (the same rule as the in-process limiter, `bot.ratelimit.BULK_HORI
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
-from scheduler.slots import SAFETY_MARGIN
 from storage import workers
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+# Share of Telegram's global limit the processes use together. Below the in-process
+# margin (`scheduler.slots.SAFETY_MARGIN`): a slot handed out by the database reaches the
+# wire after a round trip and another process's event loop, so sends can drift by tens of
+# milliseconds; a send later than `LATE_SLOT` past its slot takes a new one.
+SHARED_MARGIN = 0.85
+LATE_SLOT = 0.05
 
 
 class WorkerLife:
@@ -101,10 +108,12 @@ class WorkerLife:
 class SharedBudget:
     """Global send slots from the database, for every process together.
 
-    `take(bulk)` returns the Unix time at which this send may leave. A reply takes the
-    next slot at once; a bulk send takes one only while the shared cursor is at most
-    `horizon` ahead, so a reply never waits behind more than that much bulk. One bulk
-    request per process asks the database at a time; the others wait their turn here.
+    Around the moment a request leaves (`leaving`): a bulk send first waits until the
+    shared cursor is at most `horizon` ahead (one bulk send per process waits at a time),
+    then the delivery is marked as leaving (the caller's block), then the slot is taken
+    and waited for, last, so that nothing slow lies between a slot and its send. A reply
+    takes the next slot at once, so it never waits behind more than `horizon` of bulk.
+    A slot missed by more than `LATE_SLOT` (a busy event loop) is given up for a new one.
     """
 
     def __init__(
@@ -113,30 +122,53 @@ class SharedBudget:
         per_second: float,
         *,
         horizon_slots: int = 2,
+        margin: float = SHARED_MARGIN,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
-        self.interval = 1 / (per_second * SAFETY_MARGIN)
+        self.interval = 1 / (per_second * margin)
         self.horizon = horizon_slots * self.interval
         self.wall = wall
         self._bulk = asyncio.Lock()
         self.waits = 0
+        self.late = 0
 
-    async def take(self, *, bulk: bool) -> float:
+    @contextlib.asynccontextmanager
+    async def leaving(self, *, bulk: bool) -> AsyncIterator[None]:
+        """Wait for room (bulk), run the block (mark the delivery leaving), then wait for
+        this send's slot. Nothing is taken if the block raises (the send is cancelled)."""
         if not bulk:
-            start = await self.db.run(workers.take_send_slots, self.wall(), self.interval)
-            return start if start is not None else await self.take(bulk=False)
+            yield
+            await self._take_and_wait()
+            return
         async with self._bulk:
-            while True:
-                now = self.wall()
-                start = await self.db.run_bulk(
-                    workers.take_send_slots, now, self.interval, horizon=self.horizon
-                )
-                if start is not None:
-                    return start
-                # The cursor is ahead: others hold the next slots. Ask again in one slot.
-                self.waits += 1
-                await asyncio.sleep(self.interval)
+            await self._room()
+            yield
+            await self._take_and_wait()
+
+    async def _room(self) -> None:
+        while True:
+            cursor = await self.db.run_bulk(workers.send_cursor)
+            ahead = (cursor or 0.0) - self.wall() - self.horizon
+            if ahead <= 0:
+                return
+            self.waits += 1
+            await asyncio.sleep(min(ahead, 1.0))
+
+    async def _take_and_wait(self) -> None:
+        for _ in range(3):
+            at = await self.take()
+            delay = at - self.wall()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self.wall() - at <= LATE_SLOT:
+                return
+            self.late += 1
+
+    async def take(self) -> float:
+        """The next global slot (Unix time), taken now."""
+        start = await self.db.run(workers.take_send_slots, self.wall(), self.interval)
+        return start if start is not None else await self.take()
 
     async def back_off(self, seconds: float) -> None:
         """Telegram answered 429: every process waits out `retry_after`."""

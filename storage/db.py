@@ -16,7 +16,7 @@ import itertools
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -24,10 +24,11 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from storage import secret
 
@@ -90,6 +91,16 @@ class Unusable(StrEnum):
     NOT_A_DATABASE = "not_a_database"
     LOCKED = "locked"
     UNREACHABLE = "unreachable"
+
+
+# The first half of the two-key advisory locks `Database.turn` takes ("nu").
+TURN_SPACE = 0x6E75
+
+
+def _int4(key: int) -> int:
+    """A 64-bit key (a chat id) folded into PostgreSQL's signed 32-bit lock key."""
+    folded = (key ^ (key >> 32)) & 0xFFFFFFFF
+    return folded - (1 << 32) if folded >= 1 << 31 else folded
 
 
 class OnlyOneProcess(Exception):
@@ -235,6 +246,7 @@ class Database:
         # Other processes may use this database at the same time (see `storage.workers`).
         self.shared = not self.is_sqlite
         self._single: IO[bytes] | None = None
+        self._locks: Engine | None = None
         info = {secret.GIVEN_KEY: secret_key} if secret_key is not None else {}
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         # SQLite allows one writer at a time: one thread avoids busy waits inside the process.
@@ -271,6 +283,35 @@ class Database:
         job = functools.partial(self.call, fn, *args, **kwargs)
         return await self._executor.submit(job, Lane.BULK)
 
+    @contextlib.asynccontextmanager
+    async def turn(self, key: int) -> AsyncIterator[None]:
+        """One holder of `key` at a time across every process (PostgreSQL advisory lock).
+
+        For a chat's updates arriving at several processes (webhooks): each is handled
+        after the one before. The lock lives on a connection of its own, outside the pool
+        the domain functions use, so waiting for it never starves them. On SQLite there is
+        one process, and this does nothing.
+        """
+        if not self.shared:
+            yield
+            return
+        if self._locks is None:
+            self._locks = create_engine(self.engine.url, poolclass=NullPool, hide_parameters=True)
+        params = {"space": TURN_SPACE, "key": _int4(key)}
+        connection = await asyncio.to_thread(self._locks.connect)
+        try:
+            await asyncio.to_thread(
+                connection.execute, text("SELECT pg_advisory_lock(:space, :key)"), params
+            )
+            try:
+                yield
+            finally:
+                await asyncio.to_thread(
+                    connection.execute, text("SELECT pg_advisory_unlock(:space, :key)"), params
+                )
+        finally:
+            await asyncio.to_thread(connection.close)
+
     def lock_single_process(self) -> None:
         """With SQLite, make this the only process using the file, or raise `OnlyOneProcess`.
 
@@ -295,6 +336,8 @@ class Database:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+        if self._locks is not None:
+            self._locks.dispose()
         if self._single is not None:
             self._single.close()
             self._single = None

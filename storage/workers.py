@@ -231,6 +231,11 @@ def take_send_slots(
     return None
 
 
+def send_cursor(session: Session) -> float | None:
+    """The next free global send slot (Unix s), if anything was ever sent."""
+    return session.scalar(select(SendBudget.next_free).where(SendBudget.name == TELEGRAM_BUDGET))
+
+
 def push_send_slots(session: Session, until: float) -> None:
     """Telegram said to wait (429): no process takes a slot before `until` (Unix s)."""
     session.execute(
@@ -256,6 +261,7 @@ __all__ = [
     "recover_dead",
     "register",
     "release_lease",
+    "send_cursor",
     "stop",
     "take_send_slots",
 ]
