@@ -19,6 +19,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from scheduler.metrics import Metrics
 from scheduler.slots import SAFETY_MARGIN, SlotGrid
 from scheduler.workers import SharedBudget
 
@@ -60,6 +61,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         max_retries: int = 1,
         clock: Callable[[], float] = time.monotonic,
         shared: SharedBudget | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.enabled = per_second > 0 or per_chat_per_second > 0
         # With other processes, the global rate is a budget in the database that they all
@@ -75,6 +77,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._capacity = max(1, math.floor(per_second * SAFETY_MARGIN)) if per_second > 0 else 0
         self._sent: collections.deque[float] = collections.deque(maxlen=self._capacity or 1)
         self._chat_sent: dict[int | str, float] = {}
+        self.metrics = metrics
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -147,7 +150,10 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         attempt = 0
         while True:
             if limited:
+                started = self._clock()
                 await self._wait_for_slot(chat_id, bulk=bulk)
+                if self.metrics is not None:
+                    self.metrics.limiter_waited(self._clock() - started, bulk=bulk)
             # The slot is ours: mark the delivery as leaving now, not while it waited.
             if on_leaving is not None and not await on_leaving():
                 raise SendCancelled

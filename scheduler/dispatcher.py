@@ -21,6 +21,7 @@ from typing import Any
 
 from scheduler import claims
 from scheduler.claims import Slotter
+from scheduler.metrics import Metrics
 from scheduler.retention import purge_batch
 from scheduler.snoozes import SNOOZE_HOUR, SNOOZE_TOMORROW, SNOOZE_TONIGHT
 from scheduler.therapy import apply_plans
@@ -101,6 +102,7 @@ class Dispatcher:
         per_chat_per_second: float = 0.0,
         retention_days: int | None = None,
         worker: WorkerLife | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         # This process among others (PostgreSQL), or alone: what it takes is its own.
@@ -120,6 +122,7 @@ class Dispatcher:
         )
         self.slotter = Slotter(rate_per_second, per_chat_per_second)
         self.stats = DispatchStats()
+        self.metrics = metrics if metrics is not None else Metrics()
         self._drain: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._plans_checked: dt.datetime | None = None
@@ -133,6 +136,7 @@ class Dispatcher:
         if self.worker.id is None:
             await self.worker.start()
         self.stats.recovered_ambiguous += self.worker.recovered.ambiguous
+        self.metrics.delivery_recorded(store.AMBIGUOUS, self.worker.recovered.ambiguous)
 
     async def tick(self, _context: Any = None) -> None:
         """The job queue's callback: start draining due work unless a drain is running."""
@@ -249,6 +253,7 @@ class Dispatcher:
         self.stats.claimed += report.claimed
         self.stats.missed += report.missed
         self.stats.skipped += report.skipped
+        self._count_settled(report.missed, report.skipped)
         if report.missed:
             log.info(
                 "%d nudges were missed past their grace period; not sending them", report.missed
@@ -277,12 +282,13 @@ class Dispatcher:
         )
         self.stats.missed += taken.missed
         self.stats.skipped += taken.skipped
+        self._count_settled(taken.missed, taken.skipped)
         if not taken.ready:
             # Settling skipped or missed rows is progress too: it may have queued a note
             # to someone (a relay that cannot be passed on), which the next round sends.
             return taken.skipped + taken.missed
         leaving = _GroupCommit(self.db, self.clock, self.worker.worker_id)
-        recorder = _OutcomeRecorder(self.db, self.clock)
+        recorder = _OutcomeRecorder(self.db, self.clock, self.metrics)
         sends = [
             asyncio.create_task(self._send_and_record(ready, leaving, recorder))
             for ready in taken.ready
@@ -335,6 +341,11 @@ class Dispatcher:
             return None  # erased meanwhile: nothing was sent, nothing to record
         return self._outcome(ready, result, composed.variant)
 
+    def _count_settled(self, missed: int, skipped: int) -> None:
+        """Outcomes written by the claim or take itself (not by the recorder)."""
+        self.metrics.delivery_recorded(store.MISSED, missed)
+        self.metrics.delivery_recorded(store.SKIPPED, skipped)
+
     def _outcome(self, ready: Ready, result: SendResult, variant: str | None) -> Outcome:
         """What a send's result means for its delivery."""
         now = self.clock()
@@ -342,6 +353,7 @@ class Dispatcher:
         if status is SendStatus.SENT:
             self.stats.sent += 1
             self.stats.lateness.append(max(0.0, (now - ready.due_at).total_seconds()))
+            self.metrics.delivery_sent((now - ready.due_at).total_seconds())
             return Outcome(
                 ready.delivery_id,
                 store.SENT,
@@ -438,8 +450,11 @@ class _OutcomeRecorder:
 
     FLUSH_EVERY = 0.2  # seconds
 
-    def __init__(self, db: Database, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], dt.datetime], metrics: Metrics | None = None
+    ) -> None:
         self.db, self.clock = db, clock
+        self.metrics = metrics if metrics is not None else Metrics()
         self._pending: list[Outcome] = []
         self._closing = asyncio.Event()
 
@@ -463,6 +478,11 @@ class _OutcomeRecorder:
             log.exception("could not record %d outcomes; trying again", len(batch))
             self._pending[:0] = batch
             return False
+        for outcome in batch:
+            # CLAIMED again means "try later": a retry, not an outcome.
+            self.metrics.delivery_recorded(
+                "retry" if outcome.status == store.CLAIMED else outcome.status
+            )
         return True
 
     async def close(self, runner: asyncio.Task[None]) -> None:
