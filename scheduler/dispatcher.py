@@ -323,7 +323,14 @@ class Dispatcher:
             self.stats.failed += 1
             return Outcome(ready.delivery_id, store.FAILED, error="render")
 
+        held_back = False
+
         async def on_leaving() -> bool:
+            nonlocal held_back
+            if self._stopping:
+                # Stopping (SIGTERM): finish what has left, start nothing new.
+                held_back = True
+                return False
             return await leaving.mark(ready.delivery_id)
 
         result = await self.transport.send(
@@ -334,6 +341,11 @@ class Dispatcher:
             on_leaving=on_leaving,
         )
         if result.status is SendStatus.CANCELLED:
+            if held_back:
+                # Never left: claimed again, for the next process (or this one's restart).
+                return Outcome(
+                    ready.delivery_id, store.CLAIMED, error="stopping", retry_at=self.clock()
+                )
             if ready.delivery_id in leaving.failed:
                 # The database could not mark it leaving, so it never left: try later.
                 retry_at = self.clock() + DB_RETRY

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 from pathlib import Path
 
 import httpx
@@ -360,3 +361,23 @@ async def test_metrics_speak_openmetrics_to_a_scraper_that_asks(
         db.close()
     assert response.headers["content-type"].startswith("application/openmetrics-text")
     assert response.text.endswith("# EOF\n")
+
+
+async def test_an_ops_port_in_use_is_logged_by_name_and_stops_start_up(
+    sqlite_url: str, fake: FakeTelegram, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    db = Database(sqlite_url)
+    try:
+        harness = BotHarness(make_settings(sqlite_url, fake, ops_port=port), db, fake, clock)
+        async with harness:
+            with pytest.raises(OSError):
+                await start_ops(harness.app)
+            assert "ops" not in harness.app.bot_data
+    finally:
+        db.close()
+        taken.close()
+    assert f"the ops endpoint could not listen on 127.0.0.1:{port} (OPS_PORT)" in caplog.text
