@@ -72,6 +72,7 @@ async def _lead(
         try:
             alive = await life.beat()
             leading = alive and polling is not None and await life.hold(POLLING)
+            app.bot_data["services"].metrics.set_polling_leader(leading)
             if updater is not None and leading and not updater.running:
                 log.info("polling for updates (this process holds the polling lease)")
                 await updater.start_polling(

@@ -132,6 +132,7 @@ def test_sigterm_mid_burst_finishes_in_flight_and_loses_nothing(
                 assert ready.status_code == 200, ready.text
                 metrics = client.get("/metrics").text
             assert 'nudgebot_queue_depth{stage="claimed"}' in metrics
+            assert "\nnudgebot_polling_leader 1.0\n" in metrics  # alone, it polls
             started = time.monotonic()
             code = bot.stop(signal.SIGTERM, timeout=20)
             took = time.monotonic() - started
