@@ -65,7 +65,11 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
     # own (a lease per process), and the send rate is one budget for all of them.
     shared = services.db.shared
     life = WorkerLife(
-        services.db, services.clock, roles=",".join(sorted(services.roles)), shared=shared
+        services.db,
+        services.clock,
+        roles=",".join(sorted(services.roles)),
+        shared=shared,
+        metrics=services.metrics,
     )
     budget = (
         SharedBudget(services.db, settings.rate_limit_per_second)

@@ -105,8 +105,9 @@ class Dispatcher:
         metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics if metrics is not None else Metrics()
         # This process among others (PostgreSQL), or alone: what it takes is its own.
-        self.worker = worker or WorkerLife(db, clock, shared=False)
+        self.worker = worker or WorkerLife(db, clock, shared=False, metrics=self.metrics)
         self.composer = composer
         self.transport = transport
         self.grace = grace
@@ -122,7 +123,6 @@ class Dispatcher:
         )
         self.slotter = Slotter(rate_per_second, per_chat_per_second)
         self.stats = DispatchStats()
-        self.metrics = metrics if metrics is not None else Metrics()
         self._drain: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._plans_checked: dt.datetime | None = None
@@ -136,7 +136,6 @@ class Dispatcher:
         if self.worker.id is None:
             await self.worker.start()
         self.stats.recovered_ambiguous += self.worker.recovered.ambiguous
-        self.metrics.delivery_recorded(store.AMBIGUOUS, self.worker.recovered.ambiguous)
 
     async def tick(self, _context: Any = None) -> None:
         """The job queue's callback: start draining due work unless a drain is running."""

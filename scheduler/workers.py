@@ -18,6 +18,7 @@ import socket
 import time
 from collections.abc import Callable
 
+from scheduler.metrics import Metrics
 from scheduler.slots import SAFETY_MARGIN
 from storage import workers
 from storage.db import Database
@@ -35,8 +36,10 @@ class WorkerLife:
         *,
         roles: str = "all",
         shared: bool,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db, self.clock, self.roles = db, clock, roles
+        self.metrics = metrics
         # Shared: other processes may be running (PostgreSQL). Otherwise this is the only
         # one there can be (SQLite, locked by `Database.lock_single_process`).
         self.shared = shared
@@ -68,6 +71,8 @@ class WorkerLife:
             )
         if found.requeued:
             log.info("%d deliveries taken by a stopped process will be sent", found.requeued)
+        if self.metrics is not None:
+            self.metrics.delivery_recorded("ambiguous", found.ambiguous)
         return found
 
     async def beat(self) -> bool:

@@ -108,6 +108,21 @@ async def test_a_crash_left_in_flight_is_counted_as_ambiguous_at_start(
     assert sample(bot.services.metrics, "nudgebot_deliveries_total", outcome="ambiguous") == 1
 
 
+async def test_what_a_dead_process_left_in_flight_is_counted_when_found(
+    bot: BotHarness,
+) -> None:
+    await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()
+    with bot.db.session() as session:
+        session.execute(text("UPDATE deliveries SET status = 'sending', worker_id = NULL"))
+    # What every heartbeat does with other processes (PostgreSQL).
+    await bot.dispatcher.worker.recover()
+    assert sample(bot.services.metrics, "nudgebot_deliveries_total", outcome="ambiguous") == 1
+    await bot.dispatcher.worker.recover()  # nothing new: not counted again
+    assert sample(bot.services.metrics, "nudgebot_deliveries_total", outcome="ambiguous") == 1
+
+
 async def test_each_application_has_its_own_registry(bot: BotHarness) -> None:
     await person_with_nightly(bot)
     bot.clock.set(DUE)
