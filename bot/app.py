@@ -35,6 +35,7 @@ from bot.handlers import (
     therapist,
 )
 from bot.handlers.common import locale_of, reply
+from bot.ops import OpsEndpoint, TelegramProbe
 from bot.ratelimit import TelegramRateLimiter
 from bot.send_errors import BotApiHTTPXRequest
 from bot.startup import patiently
@@ -65,7 +66,11 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
     # own (a lease per process), and the send rate is one budget for all of them.
     shared = services.db.shared
     life = WorkerLife(
-        services.db, services.clock, roles=",".join(sorted(services.roles)), shared=shared
+        services.db,
+        services.clock,
+        roles=",".join(sorted(services.roles)),
+        shared=shared,
+        metrics=services.metrics,
     )
     budget = (
         SharedBudget(services.db, settings.rate_limit_per_second)
@@ -92,10 +97,13 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
                 settings.rate_limit_per_second,
                 settings.rate_limit_per_chat_per_second,
                 shared=budget,
+                metrics=services.metrics,
             )
         )
         # Different chats at once, each chat in order: one person's burst delays only them.
-        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
+        .concurrent_updates(
+            PerChatUpdateProcessor(settings.concurrent_updates, metrics=services.metrics)
+        )
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -114,6 +122,7 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         per_chat_per_second=settings.rate_limit_per_chat_per_second,
         retention_days=settings.delivery_retention_days,
         worker=life,
+        metrics=services.metrics,
     )
     app.bot_data["text_flows"] = dict(conversation.DEFAULT_TEXT_FLOWS)
     app.bot_data["deep_link_flows"] = {
@@ -297,6 +306,7 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         )
         await endpoint.start()
         app.bot_data["webhook"] = (receiver, endpoint)
+    await start_ops(app)
     if app.job_queue is not None and "dispatch" in roles:
         app.job_queue.run_repeating(
             dispatcher.tick,
@@ -326,9 +336,42 @@ async def _post_stop(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
     await dispatcher.stop()
     if (server := app.bot_data.pop("dashboard", None)) is not None:
         await server.stop()
+    await stop_ops(app)
 
 
 async def _post_shutdown(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
     services.db.close()
     log.info("stopped cleanly")
+
+
+# The ops endpoint (bot/ops.py): health, readiness and metrics on OPS_HOST:OPS_PORT.
+
+
+async def start_ops(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Serve /healthz, /readyz and /metrics when OPS_PORT is set."""
+    services: Services = app.bot_data["services"]
+    settings = services.settings
+    if settings.ops_port is None:
+        return
+    probe = TelegramProbe(app.bot.get_me)
+    probe.answered()  # initialize() has just called getMe
+    endpoint = OpsEndpoint(services.db, services.metrics, probe, clock=services.clock)
+    server = DashboardServer(endpoint.app, settings.ops_host, settings.ops_port)
+    try:
+        await server.start()
+    except OSError:
+        log.error(
+            "the ops endpoint could not listen on %s:%s (OPS_PORT)",
+            settings.ops_host,
+            settings.ops_port,
+        )
+        raise
+    app.bot_data["ops"] = server
+    log.info("ops endpoint on %s:%s (/healthz, /readyz, /metrics)", settings.ops_host, server.port)
+
+
+async def stop_ops(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Stop the ops endpoint, if it runs."""
+    if (server := app.bot_data.pop("ops", None)) is not None:
+        await server.stop()

@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.render import Renderer
 from bot.settings import Settings
+from scheduler.metrics import Metrics
 from storage.db import Database
 
 # What a `nudgebot run` process does (`--role`); by default, all of it.
@@ -33,6 +34,8 @@ class Services:
     roles: frozenset[str] = field(default=frozenset(ROLES))
     # Filled in post_init: the bot's username, for deep links.
     bot_username: str = ""
+    # This process's Prometheus metrics (served by bot/ops.py).
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):

@@ -19,6 +19,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from scheduler.metrics import Metrics
 from scheduler.slots import SAFETY_MARGIN, SlotGrid
 from scheduler.workers import SHARED_MARGIN, SharedBudget
 
@@ -60,6 +61,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         max_retries: int = 1,
         clock: Callable[[], float] = time.monotonic,
         shared: SharedBudget | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.enabled = per_second > 0 or per_chat_per_second > 0
         # With other processes, the global rate is a budget in the database that they all
@@ -79,6 +81,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._capacity = max(1, math.floor(per_second * SAFETY_MARGIN)) if per_second > 0 else 0
         self._sent: collections.deque[float] = collections.deque(maxlen=self._capacity or 1)
         self._chat_sent: dict[int | str, float] = {}
+        self.metrics = metrics
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -145,6 +148,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id = data.get("chat_id") if limited else None
         attempt = 0
         while True:
+            started = self._clock()
             if limited:
                 await self._wait_for_slot(chat_id, bulk=bulk)
             if limited and self.shared is not None:
@@ -156,6 +160,8 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
             # The slot is ours: mark the delivery as leaving now, not while it waited.
             elif on_leaving is not None and not await on_leaving():
                 raise SendCancelled
+            if limited and self.metrics is not None:
+                self.metrics.limiter_waited(self._clock() - started, bulk=bulk)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -86,6 +86,7 @@ async def _lead(
         try:
             alive = await life.beat()
             leading = alive and receiving is not None and await life.hold(POLLING)
+            app.bot_data["services"].metrics.set_polling_leader(leading)
             if isinstance(receiving, Webhook):
                 if leading and not registered:
                     await app.bot.set_webhook(

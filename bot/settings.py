@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     dashboard_port: Annotated[int, Field(ge=0, le=65535)] = 8080
     dashboard_public_url: str = "http://127.0.0.1:8080"
 
+    # The ops endpoint (/healthz, /readyz, /metrics; bot/ops.py): off unless a port is set.
+    # 0 picks a free port (it is logged). Never public: keep it on loopback or a private net.
+    ops_host: str = "127.0.0.1"
+    ops_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+
     # After "not now", no new invitation through the bot for this many days.
     invite_cooldown_days: Annotated[int, Field(ge=1, le=365)] = 30
 

@@ -10,22 +10,34 @@ dropped when nobody waits on it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from scheduler.metrics import Metrics
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, in order within a chat."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, metrics: Metrics | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self.metrics = metrics
         self._locks: dict[int | str, asyncio.Lock] = {}
         self._waiting: dict[int | str, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        started = time.monotonic()
+        try:
+            await self._in_chat_order(update, coroutine)
+        finally:
+            if self.metrics is not None:
+                self.metrics.update_handled(time.monotonic() - started)
+
+    async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
             await coroutine

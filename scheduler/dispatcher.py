@@ -21,6 +21,7 @@ from typing import Any
 
 from scheduler import claims
 from scheduler.claims import Slotter
+from scheduler.metrics import Metrics
 from scheduler.retention import purge_batch
 from scheduler.snoozes import SNOOZE_HOUR, SNOOZE_TOMORROW, SNOOZE_TONIGHT
 from scheduler.therapy import apply_plans
@@ -101,10 +102,12 @@ class Dispatcher:
         per_chat_per_second: float = 0.0,
         retention_days: int | None = None,
         worker: WorkerLife | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics if metrics is not None else Metrics()
         # This process among others (PostgreSQL), or alone: what it takes is its own.
-        self.worker = worker or WorkerLife(db, clock, shared=False)
+        self.worker = worker or WorkerLife(db, clock, shared=False, metrics=self.metrics)
         self.composer = composer
         self.transport = transport
         self.grace = grace
@@ -249,6 +252,7 @@ class Dispatcher:
         self.stats.claimed += report.claimed
         self.stats.missed += report.missed
         self.stats.skipped += report.skipped
+        self._count_settled(report.missed, report.skipped)
         if report.missed:
             log.info(
                 "%d nudges were missed past their grace period; not sending them", report.missed
@@ -277,12 +281,13 @@ class Dispatcher:
         )
         self.stats.missed += taken.missed
         self.stats.skipped += taken.skipped
+        self._count_settled(taken.missed, taken.skipped)
         if not taken.ready:
             # Settling skipped or missed rows is progress too: it may have queued a note
             # to someone (a relay that cannot be passed on), which the next round sends.
             return taken.skipped + taken.missed
         leaving = _GroupCommit(self.db, self.clock, self.worker.worker_id)
-        recorder = _OutcomeRecorder(self.db, self.clock)
+        recorder = _OutcomeRecorder(self.db, self.clock, self.metrics)
         sends = [
             asyncio.create_task(self._send_and_record(ready, leaving, recorder))
             for ready in taken.ready
@@ -317,7 +322,14 @@ class Dispatcher:
             self.stats.failed += 1
             return Outcome(ready.delivery_id, store.FAILED, error="render")
 
+        held_back = False
+
         async def on_leaving() -> bool:
+            nonlocal held_back
+            if self._stopping:
+                # Stopping (SIGTERM): finish what has left, start nothing new.
+                held_back = True
+                return False
             return await leaving.mark(ready.delivery_id)
 
         result = await self.transport.send(
@@ -328,12 +340,22 @@ class Dispatcher:
             on_leaving=on_leaving,
         )
         if result.status is SendStatus.CANCELLED:
+            if held_back:
+                # Never left: claimed again, for the next process (or this one's restart).
+                return Outcome(
+                    ready.delivery_id, store.CLAIMED, error="stopping", retry_at=self.clock()
+                )
             if ready.delivery_id in leaving.failed:
                 # The database could not mark it leaving, so it never left: try later.
                 retry_at = self.clock() + DB_RETRY
                 return Outcome(ready.delivery_id, store.CLAIMED, error="db", retry_at=retry_at)
             return None  # erased meanwhile: nothing was sent, nothing to record
         return self._outcome(ready, result, composed.variant)
+
+    def _count_settled(self, missed: int, skipped: int) -> None:
+        """Outcomes written by the claim or take itself (not by the recorder)."""
+        self.metrics.delivery_recorded(store.MISSED, missed)
+        self.metrics.delivery_recorded(store.SKIPPED, skipped)
 
     def _outcome(self, ready: Ready, result: SendResult, variant: str | None) -> Outcome:
         """What a send's result means for its delivery."""
@@ -342,6 +364,7 @@ class Dispatcher:
         if status is SendStatus.SENT:
             self.stats.sent += 1
             self.stats.lateness.append(max(0.0, (now - ready.due_at).total_seconds()))
+            self.metrics.delivery_sent((now - ready.due_at).total_seconds())
             return Outcome(
                 ready.delivery_id,
                 store.SENT,
@@ -438,8 +461,11 @@ class _OutcomeRecorder:
 
     FLUSH_EVERY = 0.2  # seconds
 
-    def __init__(self, db: Database, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], dt.datetime], metrics: Metrics | None = None
+    ) -> None:
         self.db, self.clock = db, clock
+        self.metrics = metrics if metrics is not None else Metrics()
         self._pending: list[Outcome] = []
         self._closing = asyncio.Event()
 
@@ -463,6 +489,11 @@ class _OutcomeRecorder:
             log.exception("could not record %d outcomes; trying again", len(batch))
             self._pending[:0] = batch
             return False
+        for outcome in batch:
+            # CLAIMED again means "try later": a retry, not an outcome.
+            self.metrics.delivery_recorded(
+                "retry" if outcome.status == store.CLAIMED else outcome.status
+            )
         return True
 
     async def close(self, runner: asyncio.Task[None]) -> None:

@@ -19,6 +19,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 
+from scheduler.metrics import Metrics
 from storage import workers
 from storage.db import Database
 
@@ -42,8 +43,10 @@ class WorkerLife:
         *,
         roles: str = "all",
         shared: bool,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db, self.clock, self.roles = db, clock, roles
+        self.metrics = metrics
         # Shared: other processes may be running (PostgreSQL). Otherwise this is the only
         # one there can be (SQLite, locked by `Database.lock_single_process`).
         self.shared = shared
@@ -75,6 +78,8 @@ class WorkerLife:
             )
         if found.requeued:
             log.info("%d deliveries taken by a stopped process will be sent", found.requeued)
+        if self.metrics is not None:
+            self.metrics.delivery_recorded("ambiguous", found.ambiguous)
         return found
 
     async def beat(self) -> bool:
