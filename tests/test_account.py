@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
+from bot.callbacks import DeleteAccount, YesNo, encode
 from storage.models import (
     Appreciation,
     Couple,
@@ -171,7 +172,7 @@ async def test_pressing_erase_twice_is_harmless(bot: BotHarness) -> None:
     confirm = ana.messages()[-1]
     await bot.press(ana, "Yes, erase everything")
     # The same button again (a double tap, or an old copy of the message).
-    ana.press(confirm, "delete:yes", strict=False)
+    ana.press(confirm, encode(DeleteAccount(YesNo.YES)), strict=False)
     await bot.process()
     assert ana.answered_callbacks()[-1].text == "Already done."
     with bot.db.session() as session:

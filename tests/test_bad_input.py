@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import logs
+from bot.callbacks import Consent, YesNo, encode
 from storage.models import Person, Schedule
 from tests.conftest import TOKEN
 from tests.support.bot import BotHarness
@@ -137,7 +138,7 @@ async def test_consent_pressed_twice_creates_one_person(sqlite_bot: BotHarness) 
     kim = sqlite_bot.user(2002, "Kim")
     [welcome] = await sqlite_bot.say(kim, "/start")
     await sqlite_bot.press(kim, "Yes, I agree")
-    kim.press(welcome, "consent:yes", strict=False)
+    kim.press(welcome, encode(Consent(YesNo.YES)), strict=False)
     await sqlite_bot.process()
     assert kim.answered_callbacks()[-1].text == "Already done."
     with sqlite_bot.db.session() as session:
