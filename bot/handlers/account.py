@@ -21,6 +21,7 @@ from bot.handlers.common import (
     pressed,
     pressed_by_person,
     reply,
+    tell,
 )
 from bot.keyboards import buttons
 from bot.render import format_local, language_name
@@ -201,9 +202,7 @@ async def on_delete_button(update: Update, context: BotContext, button: DeleteAc
     )
     log.info("person erased on request")
     await reply(update, context, "account/deleted", person)
-    if erased.partner_chat_id is not None:
-        text = renderer.render("account/partner_left", erased.partner_language)
-        await context.bot.send_message(erased.partner_chat_id, text, parse_mode=ParseMode.HTML)
+    await tell(context, erased.partner_chat_id, erased.partner_language, "account/partner_left")
 
 
 @for_people(allow_stopped=True)

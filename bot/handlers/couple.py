@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 
 from bot.callbacks import (
     AppreciationAction,
@@ -357,18 +356,17 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
             ),
         ]
     )
-    text = context.services.renderer.render(
-        "checkin/proposal",
+    await tell(
+        context,
+        proposal.partner_chat_id,
         proposal.partner_language,
+        "checkin/proposal",
+        markup=markup,
         proposer=person.display_name,
         day=weekday_name(shown[0], proposal.partner_language),
         at=shown[1],
         zone=proposal.partner_zone,
     )
-    if proposal.partner_chat_id is not None:
-        await context.bot.send_message(
-            proposal.partner_chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML
-        )
     return True
 
 
