@@ -14,7 +14,7 @@ from bot.handlers.invite import questions
 from bot.handlers.invite.common import CONFIRMED, EDITING, own_words, row, unseen_flags
 from bot.invitation_text import answer_buttons, render_invitation
 from bot.keyboards import buttons
-from bot.tone import check_tone
+from bot.tone import ToneFlag, check_tone
 from storage import answers, invitations, people
 from storage.models import Invitation, Person
 
@@ -45,14 +45,21 @@ async def preview(update: Update, context: BotContext, person: Person) -> None:
     )
     flags = unseen_flags(draft, person.language)
     if flags:
-        markup = buttons(
-            row(context, update, person, ("invite_edit_words", cb.InviteEdit(cb.EditPart.MENU))),
-            row(context, update, person, ("invite_send_as_written", cb.InviteAsWritten())),
-            row(context, update, person, ("invite_cancel", cb.InviteCancel())),
-        )
-        await reply(update, context, "invite/tone", person, flags=flags, markup=markup)
-        return
-    await controls(update, context, person, draft)
+        await _flagged(update, context, person, flags)
+    else:
+        await controls(update, context, person, draft)
+
+
+async def _flagged(
+    update: Update, context: BotContext, person: Person, flags: list[ToneFlag]
+) -> None:
+    """Why the own words may land hard; edit them, or send them as written after a look."""
+    markup = buttons(
+        row(context, update, person, ("invite_edit_words", cb.InviteEdit(cb.EditPart.MENU))),
+        row(context, update, person, ("invite_send_as_written", cb.InviteAsWritten())),
+        row(context, update, person, ("invite_cancel", cb.InviteCancel())),
+    )
+    await reply(update, context, "invite/tone", person, flags=flags, markup=markup)
 
 
 async def controls(update: Update, context: BotContext, person: Person, draft: Invitation) -> None:
@@ -104,33 +111,34 @@ async def as_written(
     if not flags or (key is not None and key != words_key(words)):
         # Nothing flagged, or confirmed for words changed since: show the new ones.
         await preview(update, context, person)
-        return
-    if key is None:
-        markup = buttons(
-            row(
-                context,
-                update,
-                person,
-                ("invite_confirm_as_written", cb.InviteConfirmWords(words_key(words))),
-            ),
-            row(context, update, person, ("invite_edit_words", cb.InviteEdit(cb.EditPart.MENU))),
-        )
-        partner = draft.choices.get("partner") or ""
-        await reply(
-            update,
-            context,
-            "invite/tone_confirm",
-            person,
-            flags=flags,
-            partner=partner,
-            markup=markup,
-        )
-        return
-    confirmed = await context.services.db.run(invitations.choose, person.id, **{CONFIRMED: words})
-    if confirmed is None:
-        await reply(update, context, "errors/button_stale", person)
-        return
-    await controls(update, context, person, confirmed)
+    elif key is None:
+        await _ask_to_confirm(update, context, person, draft, words, flags)
+    else:
+        db = context.services.db
+        confirmed = await db.run(invitations.choose, person.id, **{CONFIRMED: words})
+        if confirmed is None:
+            await reply(update, context, "errors/button_stale", person)
+        else:
+            await controls(update, context, person, confirmed)
+
+
+async def _ask_to_confirm(
+    update: Update,
+    context: BotContext,
+    person: Person,
+    draft: Invitation,
+    words: str,
+    flags: list[ToneFlag],
+) -> None:
+    confirm = cb.InviteConfirmWords(words_key(words))
+    markup = buttons(
+        row(context, update, person, ("invite_confirm_as_written", confirm)),
+        row(context, update, person, ("invite_edit_words", cb.InviteEdit(cb.EditPart.MENU))),
+    )
+    partner = draft.choices.get("partner") or ""
+    await reply(
+        update, context, "invite/tone_confirm", person, flags=flags, partner=partner, markup=markup
+    )
 
 
 async def edit_menu(update: Update, context: BotContext, person: Person) -> None:

@@ -17,7 +17,7 @@ from bot.invitation_text import render_invitation
 from bot.render import format_local
 from scheduler.rules import EVERY_DAY, InputError, Rule, next_fire_at, parse_hhmm
 from storage import answers, invitations
-from storage.models import Person
+from storage.models import Invitation, Person
 
 log = logging.getLogger(__name__)
 
@@ -51,35 +51,43 @@ async def send(update: Update, context: BotContext, person: Person, when: dt.dat
         return
     await services.db.run(answers.ask_typed, person.id, None)
     draft = await services.db.run(invitations.draft_of, person.id)
-    if draft is not None and unseen_flags(draft, person.language):
-        await preview(update, context, person)
+    if draft is None or unseen_flags(draft, person.language):
+        await preview(update, context, person)  # gone ("expired"), or words to check first
         return
     result = await services.db.run(invitations.send, person.id, max(when, now), now)
-    partner = draft.choices.get("partner") if draft is not None else ""
-    if result.result == "link" and result.token and draft is not None:
-        link = (
-            f"https://t.me/{services.bot_username}?start={invitations.INVITE_PREFIX}_{result.token}"
-        )
-        shown = invitations.Shown(
-            None, draft.id, person.display_name, dict(draft.choices), draft.personal_line
-        )
-        text = render_invitation(services.renderer, person.language, shown)
-        await reply(update, context, "invite/forward", person, partner=partner)
-        await reply(update, context, "invite/forward_text", person, text=plain(text), link=link)
-        log.info("invitation link created")
-        return
-    if result.result != "scheduled" or result.send_at is None:
+    if result.result == "link" and result.token:
+        await _link(update, context, person, draft, result.token)
+    elif result.result == "scheduled" and result.send_at is not None:
+        await _scheduled(update, context, person, draft, result.send_at)
+    else:
         await reply(update, context, "errors/button_stale", person)
-        return
-    zone = person.timezone or "UTC"
+
+
+async def _link(
+    update: Update, context: BotContext, person: Person, draft: Invitation, token: str
+) -> None:
+    """Not paired: the invitation as plain text and a private link, to forward anywhere."""
+    services = context.services
+    link = f"https://t.me/{services.bot_username}?start={invitations.INVITE_PREFIX}_{token}"
+    shown = invitations.Shown(
+        None, draft.id, person.display_name, dict(draft.choices), draft.personal_line
+    )
+    text = plain(render_invitation(services.renderer, person.language, shown))
+    partner = draft.choices.get("partner") or ""
+    await reply(update, context, "invite/forward", person, partner=partner)
+    await reply(update, context, "invite/forward_text", person, text=text, link=link)
+    log.info("invitation link created")
+
+
+async def _scheduled(
+    update: Update, context: BotContext, person: Person, draft: Invitation, send_at: dt.datetime
+) -> None:
+    """Paired: when it goes, in the initiator's own zone."""
+    now = context.services.clock()
+    when = format_local(send_at, person.timezone or "UTC", person.language, "day_time")
+    partner = draft.choices.get("partner") or ""
     await reply(
-        update,
-        context,
-        "invite/scheduled",
-        person,
-        partner=partner,
-        now=result.send_at <= now,
-        when=format_local(result.send_at, zone, person.language, "day_time"),
+        update, context, "invite/scheduled", person, partner=partner, now=send_at <= now, when=when
     )
     log.info("invitation scheduled")
 
