@@ -148,25 +148,27 @@ PRESETS: dict[CouplePreset, tuple[dict[str, Any], str | None]] = {
 }
 
 
-def _couple_markup(couple_id: int, paused: bool) -> Any:
-    def b(text: str, preset: CouplePreset) -> tuple[str, ChangeCouple]:
-        return text, ChangeCouple(couple_id, preset)
+# The /clients keyboard, row by row; each label is `couple_<preset>` in labels.j2.
+PRESET_ROWS = (
+    (CouplePreset.NIGHTLY_2000, CouplePreset.NIGHTLY_2100, CouplePreset.NIGHTLY_2200),
+    (CouplePreset.CHECKIN_SUN_1900, CouplePreset.CHECKIN_WED_2000),
+    (CouplePreset.TIPS_OFF, CouplePreset.TIPS_1, CouplePreset.TIPS_2),
+    (CouplePreset.PLAN_NONE, CouplePreset.PLAN_APPRECIATION, CouplePreset.PLAN_GRADUAL),
+)
 
-    p = CouplePreset
+
+def _couple_markup(update: Update, context: BotContext, couple_id: int, paused: bool) -> Any:
+    locale = locale_of(update, context)
+    label = context.services.renderer.label
+    pause = CouplePreset.RESUME if paused else CouplePreset.PAUSE
     return buttons(
-        [
-            b("Nightly 20:00", p.NIGHTLY_2000),
-            b("21:00", p.NIGHTLY_2100),
-            b("22:00", p.NIGHTLY_2200),
-        ],
-        [b("Check-in Sun 19:00", p.CHECKIN_SUN_1900), b("Wed 20:00", p.CHECKIN_WED_2000)],
-        [b("Tips off", p.TIPS_OFF), b("1/week", p.TIPS_1), b("2/week", p.TIPS_2)],
-        [
-            b("No plan", p.PLAN_NONE),
-            b("Appreciation only", p.PLAN_APPRECIATION),
-            b("Gradual plan", p.PLAN_GRADUAL),
-        ],
-        [b("Resume", p.RESUME) if paused else b("Pause", p.PAUSE)],
+        *[
+            [
+                (label(f"couple_{p.name.lower()}", locale), ChangeCouple(couple_id, p))
+                for p in presets
+            ]
+            for presets in (*PRESET_ROWS, (pause,))
+        ]
     )
 
 
@@ -188,7 +190,7 @@ async def on_couple_button(update: Update, context: BotContext, button: OpenCoup
         context,
         "therapist/couple",
         card=card,
-        markup=_couple_markup(card.couple_id, bool(card.config.get("paused"))),
+        markup=_couple_markup(update, context, card.couple_id, bool(card.config.get("paused"))),
     )
 
 
