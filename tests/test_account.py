@@ -177,3 +177,20 @@ async def test_pressing_erase_twice_is_harmless(bot: BotHarness) -> None:
     assert ana.answered_callbacks()[-1].text == "Already done."
     with bot.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+async def test_a_deep_link_waiting_for_onboarding_is_in_mydata_and_erased_by_delete(
+    bot: BotHarness,
+) -> None:
+    kim = bot.user(2002, "Kim")
+    await bot.say(kim, "/start zz_waiting")
+    await bot.press(kim, "Yes, I agree")
+    assert person_row(bot, 2002).pending_start == "zz_waiting"
+    await bot.say(kim, "/mydata")
+    [document] = bot.fake.calls_to("sendDocument")
+    [upload] = document.files.values()
+    assert json.loads(upload.content)["person"]["pending_deep_link"] == "zz_waiting"
+    await bot.say(kim, "/delete")
+    await bot.press(kim, "Yes, erase everything")
+    with bot.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
