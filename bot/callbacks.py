@@ -82,15 +82,12 @@ def kind(tag: str) -> Callable[[type[B]], type[B]]:
     def register(cls: type[B]) -> type[B]:
         if not _TAG.fullmatch(tag) or tag in _KINDS:
             raise TypeError(f"button tag {tag!r} is malformed or taken")
-        params = getattr(cls, "__dataclass_params__", None)
-        if params is None or not params.frozen:
+        if not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:
             raise TypeError(f"{cls.__name__} must be a frozen dataclass")
         hints = typing.get_type_hints(cls, include_extras=True)
+        fields = tuple(_field(f.name, hints[f.name]) for f in dataclasses.fields(cls))
         cls.tag = tag
-        _FIELDS[cls] = tuple(
-            _field(f.name, hints[f.name])
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-        )
+        _FIELDS[cls] = fields
         _KINDS[tag] = cls
         return cls
 
