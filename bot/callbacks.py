@@ -50,10 +50,16 @@ class Range:
 
 @dataclass(frozen=True)
 class Text:
-    """A str field's shape: an ASCII regular expression it must match in full."""
+    """A str field's shape: an ASCII regular expression it must match in full, and the
+    longest value it may take (an example of that length, so the 64-byte limit can be
+    checked for every kind)."""
 
     pattern: str
-    max_length: int
+    longest: str
+
+    @property
+    def max_length(self) -> int:
+        return len(self.longest)
 
 
 class Button:
@@ -152,6 +158,8 @@ def _int_field(name: str, bounds: Range) -> _Field:
 
 def _text_field(name: str, shape: Text) -> _Field:
     pattern = re.compile(shape.pattern, re.ASCII)
+    if not pattern.fullmatch(shape.longest):
+        raise TypeError(f"button field {name!r}: its longest example is out of shape")
 
     def check(value: str) -> bool:
         return (
@@ -321,15 +329,17 @@ class CouplePreset(StrEnum):
 
 
 # A one-time token from a deep link (storage.tokens: 32 URL-safe characters).
-Token = Annotated[str, Text(r"[A-Za-z0-9_-]{1,48}", 48)]
+Token = Annotated[str, Text(r"[A-Za-z0-9_-]{1,48}", "T" * 48)]
 # A /start payload waiting for consent (ours are a short prefix, `_` and a token: 35 at
 # most; Telegram allows 64, which would not fit beside the rest).
-StartPayload = Annotated[str, Text(r"[A-Za-z0-9_-]{0,52}", 52)]
+StartPayload = Annotated[str, Text(r"[A-Za-z0-9_-]{0,52}", "p_" + "T" * 50)]
 # An IANA zone name, e.g. America/Argentina/Buenos_Aires.
-ZoneName = Annotated[str, Text(r"[A-Za-z0-9_+-]{1,30}(/[A-Za-z0-9_+-]{1,30}){0,2}", 48)]
-LanguageCode = Annotated[str, Text(r"[a-z]{2,3}", 3)]
-TimingAnswers = Annotated[str, Text(r"[yn]{1,4}", 4)]
-WordsKey = Annotated[str, Text(r"[0-9a-f]{12}", 12)]
+ZoneName = Annotated[
+    str, Text(r"[A-Za-z0-9_+-]{1,30}(/[A-Za-z0-9_+-]{1,30}){0,2}", "A" * 30 + "/" + "B" * 17)
+]
+LanguageCode = Annotated[str, Text(r"[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?", "abc_12345678")]
+TimingAnswers = Annotated[str, Text(r"[yn]{1,4}", "nnnn")]
+WordsKey = Annotated[str, Text(r"[0-9a-f]{12}", "f" * 12)]
 # A moment as Unix seconds, up to the year 5138.
 Timestamp = Annotated[int, Range(0, 10**11)]
 
