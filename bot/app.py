@@ -27,6 +27,7 @@ from bot.context import BotContext, Services
 from bot.guards import ignore_without_sender
 from bot.handlers import (
     account,
+    buttons,
     conversation,
     couple,
     invite,
@@ -34,7 +35,7 @@ from bot.handlers import (
     practice,
     therapist,
 )
-from bot.handlers.common import locale_of, reply
+from bot.handlers.common import reply
 from bot.ops import OpsEndpoint, TelegramProbe
 from bot.ratelimit import TelegramRateLimiter
 from bot.send_errors import BotApiHTTPXRequest
@@ -177,27 +178,8 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "wording": therapist.wording_command,
     }.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
-    app.add_handler(CallbackQueryHandler(onboarding.on_consent, pattern=r"^consent:"))
-    app.add_handler(CallbackQueryHandler(onboarding.on_keep_name, pattern=r"^name:"))
-    app.add_handler(CallbackQueryHandler(onboarding.on_zone_button, pattern=r"^tz:"))
-    app.add_handler(CallbackQueryHandler(account.on_delete_button, pattern=r"^delete:"))
-    app.add_handler(CallbackQueryHandler(account.on_language_button, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(practice.on_snooze, pattern=r"^snooze:"))
-    app.add_handler(CallbackQueryHandler(practice.on_timing_button, pattern=r"^timing:"))
-    app.add_handler(CallbackQueryHandler(practice.on_fewer_button, pattern=r"^fewer:"))
-    app.add_handler(CallbackQueryHandler(conversation.on_pause_everything, pattern=r"^safety:"))
-    app.add_handler(CallbackQueryHandler(couple.on_pair_button, pattern=r"^pair:"))
-    app.add_handler(CallbackQueryHandler(couple.on_unpair_button, pattern=r"^unpair:"))
-    app.add_handler(CallbackQueryHandler(couple.on_appreciation_button, pattern=r"^appr:"))
-    app.add_handler(CallbackQueryHandler(couple.on_checkin_proposal_button, pattern=r"^chk:"))
-    app.add_handler(CallbackQueryHandler(couple.on_checkin_button, pattern=r"^checkin:"))
-    app.add_handler(CallbackQueryHandler(invite.on_flow_button, pattern=r"^invf:"))
-    app.add_handler(CallbackQueryHandler(invite.on_answer_button, pattern=r"^inv:"))
-    app.add_handler(CallbackQueryHandler(invite.on_preview_button, pattern=r"^invprev:"))
-    app.add_handler(CallbackQueryHandler(therapist.on_couple_button, pattern=r"^thc:"))
-    app.add_handler(CallbackQueryHandler(therapist.on_setting_button, pattern=r"^thset:"))
-    app.add_handler(CallbackQueryHandler(therapist.on_link_button, pattern=r"^thl:"))
-    app.add_handler(CallbackQueryHandler(_on_unknown_button))
+    # Every button, whatever its kind: decoded and checked in one place (bot/callbacks.py).
+    app.add_handler(CallbackQueryHandler(buttons.on_button))
     app.add_handler(MessageHandler(private & filters.LOCATION, onboarding.on_location))
     app.add_handler(MessageHandler(private & filters.COMMAND, conversation.on_unknown_command))
     app.add_handler(MessageHandler(private & filters.TEXT, conversation.on_text))
@@ -224,13 +206,6 @@ async def _log_update(update: Update, _context: BotContext) -> None:
     """Log that an update arrived: its id and kind only, never its text or sender."""
     kind = "button" if update.callback_query else "message" if update.message else "other"
     log.debug("update %s: %s", update.update_id, kind)
-
-
-async def _on_unknown_button(update: Update, context: BotContext) -> None:
-    """A button whose data no flow recognises: forged, or from an older version."""
-    if update.callback_query is not None:
-        text = context.services.renderer.render("errors/button_stale", locale_of(update, context))
-        await update.callback_query.answer(text)
 
 
 async def on_error(update: object, context: BotContext) -> None:

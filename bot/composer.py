@@ -16,8 +16,17 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup
 
 from bot import prompt_sandbox
+from bot.callbacks import (
+    AppreciationAction,
+    AppreciationChoice,
+    CheckinAction,
+    CheckinReminder,
+    Fewer,
+    Snooze,
+    YesNo,
+)
 from bot.invitation_text import answer_buttons, render_invitation
-from bot.keyboards import buttons, data
+from bot.keyboards import buttons
 from bot.render import FALLBACK_LOCALE, Renderer, format_local
 from scheduler.dispatcher import SNOOZE_BUTTONS, choose_variant
 from scheduler.snoozes import SNOOZE_HOUR, snooze_target
@@ -65,8 +74,9 @@ class Composer:
                 partner=ready.relay.partner_name,
             )
             thanks = None
-            if ready.kind == RELAY:
-                thanks = buttons([(label("thanks", lang), data("appr", f"t{ready.ref_id}"))])
+            if ready.kind == RELAY and ready.ref_id is not None:
+                thanks_button = AppreciationChoice(AppreciationAction.THANK, ready.ref_id)
+                thanks = buttons([(label("thanks", lang), thanks_button)])
             return Composed(text, None, thanks)
         if ready.ask_care and ready.schedule_id is not None:
             ref = ready.schedule_id
@@ -75,8 +85,8 @@ class Composer:
                 None,
                 buttons(
                     [
-                        (label("fewer_yes", lang), data("fewer", f"{ref}.y")),
-                        (label("fewer_no", lang), data("fewer", f"{ref}.n")),
+                        (label("fewer_yes", lang), Fewer(ref, YesNo.YES)),
+                        (label("fewer_no", lang), Fewer(ref, YesNo.NO)),
                     ]
                 ),
             )
@@ -120,16 +130,16 @@ class Composer:
         lang, ref, label = ready.language, ready.delivery_id, self.renderer.label
         if ready.kind == WEEKLY_CHECKIN:
             return buttons(
-                [(label("checkin_done", lang), data("checkin", f"{ref}.done"))],
+                [(label("checkin_done", lang), CheckinReminder(ref, CheckinAction.DONE))],
                 [
-                    (label("snooze_hour", lang), data("snooze", f"{ref}.{SNOOZE_HOUR}")),
-                    (label("checkin_skip", lang), data("checkin", f"{ref}.skip")),
+                    (label("snooze_hour", lang), Snooze(ref, SNOOZE_HOUR)),
+                    (label("checkin_skip", lang), CheckinReminder(ref, CheckinAction.SKIP)),
                 ],
             )
         now = self.clock()
         return buttons(
             [
-                (label(key, lang), data("snooze", f"{ref}.{option}"))
+                (label(key, lang), Snooze(ref, option))
                 for key, option in SNOOZE_BUTTONS
                 if snooze_target(option, ready.due_at, now, ready.zone) is not None
             ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.keyboards import buttons, data
+from bot.callbacks import AnswerInvitation, InvitationAnswer, PreviewAnswer
+from bot.keyboards import buttons
 from bot.render import Renderer
 from storage.invitations import Shown
 
@@ -31,10 +32,10 @@ def answer_buttons(
     renderer: Renderer, language: str | None, invitation_id: int, *, preview: bool = False
 ) -> InlineKeyboardMarkup:
     """Yes, tell me more, not now: equally easy to press."""
-    action = "invprev" if preview else "inv"
+    kind = PreviewAnswer if preview else AnswerInvitation
     label = renderer.label
     return buttons(
-        [(label("invite_yes", language), data(action, f"{invitation_id}.yes"))],
-        [(label("invite_more", language), data(action, f"{invitation_id}.more"))],
-        [(label("invite_not_now", language), data(action, f"{invitation_id}.not_now"))],
+        [(label("invite_yes", language), kind(invitation_id, InvitationAnswer.YES))],
+        [(label("invite_more", language), kind(invitation_id, InvitationAnswer.MORE))],
+        [(label("invite_not_now", language), kind(invitation_id, InvitationAnswer.NOT_NOW))],
     )

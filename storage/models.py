@@ -113,6 +113,11 @@ class Person(Base):
     # A prompt (delivery id) that arrived while another question was open: its question
     # opens when that one closes, instead of taking over what the person was writing.
     held_ref: Mapped[int | None]
+    # A deep link (a /start payload) opened before onboarding finished: routed when it
+    # does, unless it has expired. In the database, not in process memory, so a restart
+    # or another process continues it; erased with the person.
+    pending_start: Mapped[str | None] = mapped_column(String(64))
+    pending_start_expires_at: Mapped[dt.datetime | None]
 
     schedules: Mapped[list[Schedule]] = relationship(
         back_populates="person",

@@ -31,6 +31,9 @@ from storage.models import (
 
 MAX_NAME_LENGTH = 32
 MAX_PAUSE_DAYS = 365
+# How long a deep link opened before onboarding finished waits for it.
+PENDING_START_TTL = dt.timedelta(hours=24)
+MAX_PENDING_START = 64  # Telegram's limit for a /start payload
 
 
 class InputError(ValueError):
@@ -71,8 +74,12 @@ def give_consent(
     suggested_name: str,
     language: str,
     now: dt.datetime,
+    pending_start: str | None = None,
 ) -> tuple[Person, bool]:
-    """Create the person's record on consent; returns (person, created)."""
+    """Create the person's record on consent; returns (person, created).
+
+    `pending_start` is a deep link opened before consent: kept until onboarding ends.
+    """
     existing = find(session, telegram_user_id)
     if existing is not None:
         return existing, False
@@ -89,9 +96,31 @@ def give_consent(
         created_at=now,
         awaiting="name",
     )
+    if pending_start:
+        _keep_pending(person, pending_start, now)
     session.add(person)
     session.flush()
     return person, True
+
+
+def _keep_pending(person: Person, payload: str, now: dt.datetime) -> None:
+    if len(payload) > MAX_PENDING_START:
+        raise ValueError("a /start payload is at most 64 characters")
+    person.pending_start = payload
+    person.pending_start_expires_at = now + PENDING_START_TTL
+
+
+def set_pending_start(session: Session, person_id: int, payload: str, now: dt.datetime) -> None:
+    """Keep a deep link to route when onboarding ends (for `PENDING_START_TTL`)."""
+    _keep_pending(session.get_one(Person, person_id), payload, now)
+
+
+def take_pending_start(session: Session, person_id: int, now: dt.datetime) -> str | None:
+    """The deep link waiting for onboarding to end, if it has not expired; cleared either way."""
+    person = session.get_one(Person, person_id)
+    payload, until = person.pending_start, person.pending_start_expires_at
+    person.pending_start = person.pending_start_expires_at = None
+    return payload if payload is not None and until is not None and now < until else None
 
 
 def set_name(session: Session, person_id: int, raw: str) -> Person:
@@ -267,6 +296,8 @@ def export(session: Session, person_id: int) -> dict[str, Any]:
             "paused_until": _iso(person.paused_until),
             "stopped_at": _iso(person.stopped_at),
             "blocked_at": _iso(person.blocked_at),
+            "pending_deep_link": person.pending_start,
+            "pending_deep_link_expires_at": _iso(person.pending_start_expires_at),
             "quiet_hours": (
                 [_iso(person.quiet_start), _iso(person.quiet_end)]
                 if person.quiet_start is not None

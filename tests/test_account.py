@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
+from bot.callbacks import DeleteAccount, YesNo, encode
 from storage.models import (
     Appreciation,
     Couple,
@@ -171,8 +172,25 @@ async def test_pressing_erase_twice_is_harmless(bot: BotHarness) -> None:
     confirm = ana.messages()[-1]
     await bot.press(ana, "Yes, erase everything")
     # The same button again (a double tap, or an old copy of the message).
-    ana.press(confirm, "delete:yes", strict=False)
+    ana.press(confirm, encode(DeleteAccount(YesNo.YES)), strict=False)
     await bot.process()
     assert ana.answered_callbacks()[-1].text == "Already done."
+    with bot.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+async def test_a_deep_link_waiting_for_onboarding_is_in_mydata_and_erased_by_delete(
+    bot: BotHarness,
+) -> None:
+    kim = bot.user(2002, "Kim")
+    await bot.say(kim, "/start zz_waiting")
+    await bot.press(kim, "Yes, I agree")
+    assert person_row(bot, 2002).pending_start == "zz_waiting"
+    await bot.say(kim, "/mydata")
+    [document] = bot.fake.calls_to("sendDocument")
+    [upload] = document.files.values()
+    assert json.loads(upload.content)["person"]["pending_deep_link"] == "zz_waiting"
+    await bot.say(kim, "/delete")
+    await bot.press(kim, "Yes, erase everything")
     with bot.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Person)) == 0

@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import delete, select, update
 from telegram.error import BadRequest, NetworkError, TimedOut
 
+from bot.callbacks import Snooze, encode
 from bot.composer import Composer
 from bot.send_errors import classify
 from bot.transport import TelegramTransport
 from fakes.telegram_api import FakeUser
 from scheduler import claims
 from scheduler.dispatcher import Dispatcher, _GroupCommit, _OutcomeRecorder, choose_variant
+from scheduler.snoozes import SnoozeOption
 from storage import deliveries as store
 from storage import outcomes
 from storage.deliveries import Ready
@@ -55,7 +57,7 @@ def nudges_to(user: FakeUser) -> list[str]:
         for call in fake.calls_to("sendMessage")
         if call.params.get("chat_id") == user.chat_id
         and call.ok
-        and "snooze:" in str(call.params.get("reply_markup"))
+        and f"{Snooze.tag}|" in str(call.params.get("reply_markup"))
     ]
 
 
@@ -294,7 +296,8 @@ async def test_someone_elses_snooze_button_is_refused(bot: BotHarness) -> None:
     await bot.run_dispatcher()
     anas_delivery = deliveries(bot)[0]
     assert anas_delivery.person_id != deliveries(bot)[1].person_id
-    ben.press(ben.messages()[-1], f"snooze:{anas_delivery.id}.h", strict=False)
+    forged = encode(Snooze(anas_delivery.id, SnoozeOption.HOUR))
+    ben.press(ben.messages()[-1], forged, strict=False)
     await bot.process()
     assert "someone else" in (ben.answered_callbacks()[-1].text or "")
     assert deliveries(bot)[0].response is None

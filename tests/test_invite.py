@@ -12,6 +12,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from bot.callbacks import InviteSend, SendWhen, encode
 from bot.invitation_text import render_invitation
 from bot.render import Renderer
 from bot.settings import DEFAULT_TEMPLATES_DIR
@@ -230,7 +231,7 @@ async def test_an_ultimatum_as_own_line_cannot_go_out_without_an_edit_or_a_confi
     assert not set(SEND_BUTTONS) & set(tone.button_texts)
     assert tone.button_texts[:2] == ["Edit my words", "Send my words as they are"]
     # A send button from an earlier screen cannot get round it either.
-    ana.press(tone, "invf:send.now", strict=False)
+    ana.press(tone, encode(InviteSend(SendWhen.NOW)), strict=False)
     await bot.process()
     await bot.run_dispatcher()
     assert invitations_to(ben) == 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
+from bot.callbacks import Consent, YesNo, encode
 from storage.models import Person
 from tests.support.bot import BotHarness
 
@@ -132,6 +135,47 @@ async def test_a_deep_link_before_consent_is_kept_until_consent(bot: BotHarness)
     messages = await bot.say(ana, "UTC")
     # After onboarding, the remembered link is routed (and this one is unknown).
     assert "didn't work" in messages[-1].text
+
+
+async def test_a_deep_link_before_consent_waits_in_the_database_not_in_memory(
+    bot: BotHarness,
+) -> None:
+    ana = bot.user(1001, "Ana")
+    [welcome] = await bot.say(ana, "/start zz_unknownflow")
+    assert count_people(bot) == 0  # nothing stored before consent: the button carries it
+    carried = encode(Consent(YesNo.YES, "zz_unknownflow"))
+    assert welcome.callback_data_for("Yes, I agree") == carried
+    await bot.press(ana, "Yes, I agree")
+    with bot.db.session() as session:
+        person = session.scalars(select(Person)).one()
+        assert person.pending_start == "zz_unknownflow"
+        assert person.pending_start_expires_at == bot.clock() + dt.timedelta(hours=24)
+    # A restart, or the next update landing on another process: nothing in memory.
+    bot.app.drop_user_data(ana.user_id)
+    await bot.press(ana, "Ana")
+    messages = await bot.say(ana, "UTC")
+    assert "didn't work" in messages[-1].text
+    with bot.db.session() as session:
+        assert session.scalars(select(Person.pending_start)).one() is None
+
+
+async def test_a_deep_link_waiting_more_than_a_day_is_let_go(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.say(ana, "/start zz_unknownflow")
+    await bot.press(ana, "Yes, I agree")
+    bot.clock.advance(hours=25)
+    await bot.press(ana, "Ana")
+    messages = await bot.say(ana, "UTC")
+    assert not any("didn't work" in m.text for m in messages)
+    with bot.db.session() as session:
+        assert session.scalars(select(Person.pending_start)).one() is None
+
+
+async def test_a_deep_link_declined_at_consent_leaves_nothing(bot: BotHarness) -> None:
+    ana = bot.user(1001, "Ana")
+    await bot.say(ana, "/start zz_unknownflow")
+    await bot.press(ana, "Not now")
+    assert count_people(bot) == 0
 
 
 async def test_setmycommands_registers_the_menu(bot: BotHarness) -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.callbacks import ChangeCouple, CouplePreset, OpenCouple, encode
 from fakes.telegram_api import FakeUser
 from storage import therapists
-from storage.models import Delivery, Schedule, TherapistConsent
+from storage.models import Couple, Delivery, Schedule, TherapistConsent
 from tests.support.bot import BotHarness
 from tests.support.process import run_cli
 from tests.test_couple import paired
@@ -65,6 +66,33 @@ async def test_each_partner_chooses_and_sees_what_the_therapist_can_do(bot: BotH
     assert clients.button_texts == ["Couple 1: Ana & Ben"]
     with bot.db.session() as session:
         assert len(session.scalars(select(TherapistConsent)).all()) == 2
+
+
+async def test_a_couples_buttons_carry_typed_presets_and_refuse_another_therapist(
+    bot: BotHarness,
+) -> None:
+    _, _, lee = await linked(bot)
+    with bot.db.session() as session:
+        couple_id = session.scalars(select(Couple.id)).one()
+    lena = bot.user(9002, "Lena", language_code="de")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    # Another therapist's couple: the button is well formed, and refused as expired.
+    lena.press(lena.messages()[-1], encode(OpenCouple(couple_id)), strict=False)
+    await bot.process()
+    expired = "Dieser Button ist abgelaufen. Es hat sich nichts geändert."
+    assert lena.answered_callbacks()[-1].text == expired
+    await bot.say(lee, "/clients")
+    [card] = await bot.press(lee, "Couple 1: Ana & Ben")
+    assert card.button_texts[:3] == ["Nightly 20:00", "21:00", "22:00"]
+    pause = encode(ChangeCouple(couple_id, CouplePreset.PAUSE))
+    assert card.callback_data_for("Pause") == pause
+    lena.press(lena.messages()[-1], pause, strict=False)
+    await bot.process()
+    assert lena.answered_callbacks()[-1].text == expired
+    # Nothing changed for Lee's couple: it is still not paused.
+    await bot.say(lee, "/clients")
+    [again] = await bot.press(lee, "Couple 1: Ana & Ben")
+    assert again.button_texts[-1] == "Pause"
 
 
 async def test_a_partner_who_is_not_paired_is_asked_to_pair_first(bot: BotHarness) -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from bot.callbacks import AppreciationAction, AppreciationChoice, encode
 from fakes.telegram_api import FakeUser
 from storage import invitations
 from storage.models import (
@@ -246,7 +247,8 @@ async def test_an_answer_to_the_path_for_one_is_kept_as_a_private_note_only_for_
         assert (note.kind, note.couple_id, note.shared_at) == (PATH_NOTE, None, None)
         note_id = note.id
     # A forged "share" button changes nothing; the partner never sees it.
-    ana.press(journal, f"appr:s{note_id}", strict=False)
+    forged = AppreciationChoice(AppreciationAction.SHARE, note_id)
+    ana.press(journal, encode(forged), strict=False)
     await bot.process()
     bot.clock.advance(minutes=5)
     await bot.run_dispatcher()

@@ -10,18 +10,20 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.callbacks import ChooseLanguage, DeleteAccount, YesNo, fits
 from bot.context import BotContext
 from bot.handlers.common import (
     answer_stale,
-    checked_query,
     close_buttons,
     for_people,
     label,
     locale_of,
+    pressed,
     pressed_by_person,
     reply,
+    tell,
 )
-from bot.keyboards import buttons, data
+from bot.keyboards import buttons
 from bot.render import format_local, language_name
 from scheduler.schedules import view
 from storage import invitations, people
@@ -75,16 +77,22 @@ async def language_command(update: Update, context: BotContext, person: Person) 
     if choice in renderer.locales():
         await _set_language(update, context, person, choice)
         return
-    markup = buttons(*[[(language_name(code), data("lang", code))] for code in renderer.locales()])
+    markup = buttons(
+        *[
+            [(language_name(code), ChooseLanguage(code))]
+            for code in renderer.locales()
+            if fits(ChooseLanguage(code))
+        ]
+    )
     await reply(update, context, "account/language_choose", person, markup=markup)
 
 
-async def on_language_button(update: Update, context: BotContext) -> None:
+async def on_language_button(update: Update, context: BotContext, button: ChooseLanguage) -> None:
     """A language button from /language."""
-    pressed = await pressed_by_person(update, context)
-    if pressed is None:
+    person = await pressed_by_person(update, context)
+    if person is None:
         return
-    query, code, person = pressed
+    query, code = pressed(update), button.code
     if code not in context.services.renderer.locales():
         await answer_stale(query, context)
         return
@@ -151,8 +159,8 @@ async def delete_command(update: Update, context: BotContext, person: Person) ->
         invitations.cooldown_until, person.id, services.clock(), _cooldown(context)
     )
     markup = buttons(
-        [(label(context, update, "delete_yes", person), data("delete", "yes"))],
-        [(label(context, update, "delete_no", person), data("delete", "no"))],
+        [(label(context, update, "delete_yes", person), DeleteAccount(YesNo.YES))],
+        [(label(context, update, "delete_no", person), DeleteAccount(YesNo.NO))],
     )
     await reply(
         update,
@@ -173,12 +181,9 @@ def _cooldown(context: BotContext) -> dt.timedelta:
     return dt.timedelta(days=context.services.settings.invite_cooldown_days)
 
 
-async def on_delete_button(update: Update, context: BotContext) -> None:
+async def on_delete_button(update: Update, context: BotContext, button: DeleteAccount) -> None:
     """Erase on confirmation; tell a partner only, neutrally, that the pairing ended."""
-    checked = await checked_query(update, context)
-    if checked is None:
-        return
-    query, _, answer = checked
+    query = pressed(update)
     services = context.services
     renderer = services.renderer
     await close_buttons(query)
@@ -188,20 +193,16 @@ async def on_delete_button(update: Update, context: BotContext) -> None:
         await query.answer(renderer.render("errors/button_done", locale_of(update, context)))
         return
     await query.answer()
-    if answer != "yes":
+    if button.answer != YesNo.YES:
         await reply(update, context, "account/delete_kept", person)
         return
     # A running "not now" pause outlives the erasure as a keyed hash, until it ends.
     erased = await services.db.run(
         invitations.erase_keeping_cooldown, person.id, services.clock(), _cooldown(context)
     )
-    if context.user_data is not None:
-        context.user_data.clear()
     log.info("person erased on request")
     await reply(update, context, "account/deleted", person)
-    if erased.partner_chat_id is not None:
-        text = renderer.render("account/partner_left", erased.partner_language)
-        await context.bot.send_message(erased.partner_chat_id, text, parse_mode=ParseMode.HTML)
+    await tell(context, erased.partner_chat_id, erased.partner_language, "account/partner_left")
 
 
 @for_people(allow_stopped=True)

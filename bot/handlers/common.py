@@ -20,7 +20,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import BotContext
-from bot.keyboards import parse
 from bot.render import weekday_names
 from scheduler.rules import InputError, parse_weekday
 from storage import people
@@ -60,14 +59,32 @@ async def reply(
     )
 
 
+async def send_to_chat(
+    update: Update, context: BotContext, text: str, markup: Markup | None = None
+) -> Message | None:
+    """Send text rendered already (an invitation as the partner sees it) to this chat."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(
+        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
 async def tell(
-    context: BotContext, chat_id: int | None, language: str | None, template: str, **values: Any
+    context: BotContext,
+    chat_id: int | None,
+    language: str | None,
+    template: str,
+    *,
+    markup: Markup | None = None,
+    **values: Any,
 ) -> None:
     """Send a short note to someone other than the person acting (partner, inviter)."""
     if chat_id is None:
         return
     text = context.services.renderer.render(template, language, **values)
-    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 def why(
@@ -125,28 +142,11 @@ def for_people(*, allow_stopped: bool = False) -> Callable[[PersonHandler], Hand
     return decorate
 
 
-async def checked_query(
-    update: Update, context: BotContext
-) -> tuple[CallbackQuery, str, str] | None:
-    """The button press if it is well-formed and pressed by the chat's own person.
-
-    Anything else (a forged payload, a press from someone else, a message too old to
-    touch) is answered kindly and goes no further.
-    """
+def pressed(update: Update) -> CallbackQuery:
+    """The button press behind this update (the router in `buttons.py` checked it)."""
     query = update.callback_query
-    if query is None:
-        return None
-    renderer = context.services.renderer
-    locale = locale_of(update, context)
-    parsed = parse(query.data)
-    message = query.message
-    if message is None or not message.is_accessible or parsed is None:
-        await query.answer(renderer.render("errors/button_stale", locale))
-        return None
-    if message.chat.id != query.from_user.id:
-        await query.answer(renderer.render("errors/button_not_yours", locale), show_alert=True)
-        return None
-    return query, parsed[0], parsed[1]
+    assert query is not None
+    return query
 
 
 async def answer_stale(query: CallbackQuery, context: BotContext) -> None:
@@ -155,55 +155,24 @@ async def answer_stale(query: CallbackQuery, context: BotContext) -> None:
     await query.answer(context.services.renderer.render("errors/button_stale", locale))
 
 
-async def pressed_by_person(
-    update: Update, context: BotContext
-) -> tuple[CallbackQuery, str, Person] | None:
-    """A checked button press (see `checked_query`) from someone who consented.
-
-    Returns (query, argument, person); anyone else gets the "expired" answer.
-    """
-    checked = await checked_query(update, context)
-    if checked is None:
-        return None
-    query, _, argument = checked
+async def pressed_by_person(update: Update, context: BotContext) -> Person | None:
+    """The consenting person who pressed this button; anyone else gets "expired"."""
     person = await load_person(update, context)
     if person is None:
-        await answer_stale(query, context)
-        return None
-    return query, argument, person
+        await answer_stale(pressed(update), context)
+    return person
 
 
-async def acknowledged(
-    update: Update, context: BotContext
-) -> tuple[CallbackQuery, str, Person] | None:
+async def acknowledged(update: Update, context: BotContext) -> Person | None:
     """A button press from a consenting person, answered and with its buttons removed.
 
     For questions that are answered once (yes/no): a second press finds no buttons, and a
     press from someone without a record changes nothing.
     """
-    checked = await checked_query(update, context)
-    if checked is None:
-        return None
-    query, _, argument = checked
+    query = pressed(update)
     await query.answer()
     await close_buttons(query)
-    person = await load_person(update, context)
-    return (query, argument, person) if person is not None else None
-
-
-async def pressed_with_ref(
-    update: Update, context: BotContext
-) -> tuple[CallbackQuery, int, str, Person] | None:
-    """Like `pressed_by_person`, for buttons shaped `<id>.<option>`: (query, id, option, person)."""
-    pressed = await pressed_by_person(update, context)
-    if pressed is None:
-        return None
-    query, argument, person = pressed
-    ref, _, option = argument.partition(".")
-    if not ref.isdigit() or len(ref) > 18:
-        await answer_stale(query, context)
-        return None
-    return query, int(ref), option, person
+    return await load_person(update, context)
 
 
 async def close_buttons(query: CallbackQuery) -> None:

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
+from bot.callbacks import PauseEverything
 from bot.context import BotContext
 from bot.handlers import couple, invite, onboarding
 from bot.handlers.common import acknowledged, label, load_person, locale_of, reply
-from bot.keyboards import buttons, data
+from bot.keyboards import buttons
 from bot.safety import LANGUAGES as SAFETY_LANGUAGES
 from bot.safety import resources_for, suggests_danger
 from storage import people
@@ -46,9 +47,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         # Never stored, never relayed: a caring note, where to get help, and a pause.
         markup = None
         if person is not None:
-            markup = buttons(
-                [(label(context, update, "pause_all", person), data("safety", "pause"))]
-            )
+            markup = buttons([(label(context, update, "pause_all", person), PauseEverything())])
         zone = person.timezone if person is not None else None
         resources = resources_for(zone)
         await reply(update, context, "safety/care", person, markup=markup, resources=resources)
@@ -68,12 +67,13 @@ async def on_text(update: Update, context: BotContext) -> None:
     await couple.open_held_question(update, context, person)
 
 
-async def on_pause_everything(update: Update, context: BotContext) -> None:
+async def on_pause_everything(
+    update: Update, context: BotContext, _button: PauseEverything
+) -> None:
     """The button under the safety note: pause every nudge until /resume."""
-    pressed = await acknowledged(update, context)
-    if pressed is None:
+    person = await acknowledged(update, context)
+    if person is None:
         return
-    person = pressed[2]
     services = context.services
     await services.db.run(people.pause, person.id, None, services.clock())
     await reply(update, context, "account/paused", person, until=None)

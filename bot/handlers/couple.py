@@ -6,30 +6,32 @@ import datetime as dt
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 
+from bot.callbacks import (
+    AppreciationAction,
+    AppreciationChoice,
+    CheckinProposal,
+    CheckinReminder,
+    PairAnswer,
+    Unpair,
+    YesNo,
+)
 from bot.context import BotContext
 from bot.handlers.common import (
     acknowledged,
-    answer_stale,
-    checked_query,
     close_buttons,
     for_people,
     label,
     load_person,
     locale_of,
-    pressed_with_ref,
+    pressed,
+    pressed_by_person,
     reply,
     tell,
     weekday,
 )
-from bot.handlers.onboarding import (
-    PENDING_PAYLOAD,
-    ask_consent,
-    continue_onboarding,
-    user_data,
-)
-from bot.keyboards import buttons, data
+from bot.handlers.onboarding import ask_consent, continue_onboarding
+from bot.keyboards import buttons
 from bot.render import format_local, weekday_name
 from scheduler.rules import InputError, parse_hhmm, same_moment_in
 from scheduler.schedules import answer_proposal, propose_checkin, view
@@ -75,24 +77,19 @@ async def open_pairing_link(
         await reply(update, context, "couple/link_problem", person, problem=offer.problem)
         return True
     markup = buttons(
-        [(label(context, update, "pair_join", person), data("pair", f"y{raw}"))],
-        [(label(context, update, "pair_decline", person), data("pair", f"n{raw}"))],
+        [(label(context, update, "pair_join", person), PairAnswer(YesNo.YES, raw))],
+        [(label(context, update, "pair_decline", person), PairAnswer(YesNo.NO, raw))],
     )
     await reply(update, context, "couple/offer", person, markup=markup, inviter=offer.inviter_name)
     return True
 
 
-async def on_pair_button(update: Update, context: BotContext) -> None:
+async def on_pair_button(update: Update, context: BotContext, button: PairAnswer) -> None:
     """Join or decline from the offer; a newcomer goes through consent and zone first."""
-    checked = await checked_query(update, context)
-    if checked is None:
-        return
-    query, _, argument = checked
-    choice, raw = argument[:1], argument[1:]
-    services = context.services
+    query, raw, services = pressed(update), button.token, context.services
     await query.answer()
     await close_buttons(query)
-    if choice == "n":
+    if button.answer == YesNo.NO:
         offer = await services.db.run(couples.decline_link, raw, services.clock())
         await reply(update, context, "couple/declined")
         if offer.problem is None:
@@ -101,12 +98,13 @@ async def on_pair_button(update: Update, context: BotContext) -> None:
             )
         return
     person = await load_person(update, context)
-    if person is None or person.timezone is None:
-        user_data(context)[PENDING_PAYLOAD] = f"{JOIN_PREFIX}_{raw}"
-        if person is None:
-            await ask_consent(update, context)
-        else:
-            await continue_onboarding(update, context, person)
+    pending = f"{JOIN_PREFIX}_{raw}"
+    if person is None:
+        await ask_consent(update, context, pending)
+        return
+    if person.timezone is None:
+        await services.db.run(people.set_pending_start, person.id, pending, services.clock())
+        await continue_onboarding(update, context, person)
         return
     await join(update, context, person, raw)
 
@@ -147,8 +145,8 @@ async def unpair_command(update: Update, context: BotContext, person: Person) ->
         await reply(update, context, "couple/unpaired", person, was_paired=False)
         return
     markup = buttons(
-        [(label(context, update, "unpair_yes", person), data("unpair", "yes"))],
-        [(label(context, update, "unpair_no", person), data("unpair", "no"))],
+        [(label(context, update, "unpair_yes", person), Unpair(YesNo.YES))],
+        [(label(context, update, "unpair_no", person), Unpair(YesNo.NO))],
     )
     await reply(
         update,
@@ -160,11 +158,11 @@ async def unpair_command(update: Update, context: BotContext, person: Person) ->
     )
 
 
-async def on_unpair_button(update: Update, context: BotContext) -> None:
-    pressed = await acknowledged(update, context)
-    if pressed is None or pressed[1] != "yes":
+async def on_unpair_button(update: Update, context: BotContext, button: Unpair) -> None:
+    """End the pairing for both on yes; nothing on no."""
+    person = await acknowledged(update, context)
+    if person is None or button.answer != YesNo.YES:
         return
-    person = pressed[2]
     ended = await context.services.db.run(couples.unpair, person.id, context.services.clock())
     await reply(update, context, "couple/unpaired", person, was_paired=ended is not None)
     if ended is not None:
@@ -244,8 +242,14 @@ async def on_appreciation_text(
         ref = written.appreciation.id
         markup = buttons(
             [
-                (label(context, update, "share", person, partner=partner), data("appr", f"s{ref}")),
-                (label(context, update, "keep", person), data("appr", f"k{ref}")),
+                (
+                    label(context, update, "share", person, partner=partner),
+                    AppreciationChoice(AppreciationAction.SHARE, ref),
+                ),
+                (
+                    label(context, update, "keep", person),
+                    AppreciationChoice(AppreciationAction.KEEP, ref),
+                ),
             ]
         )
     await reply(
@@ -259,21 +263,17 @@ async def on_appreciation_text(
     )
 
 
-async def on_appreciation_button(update: Update, context: BotContext) -> None:
+async def on_appreciation_button(
+    update: Update, context: BotContext, button: AppreciationChoice
+) -> None:
     """Share or keep private; and the partner's thank-you."""
-    checked = await checked_query(update, context)
-    if checked is None:
+    person = await pressed_by_person(update, context)
+    if person is None:
         return
-    query, _, argument = checked
-    action, ref = argument[:1], argument[1:]
-    services = context.services
-    person = await load_person(update, context)
-    if person is None or not ref.isdigit() or action not in "skt":
-        await answer_stale(query, context)
-        return
+    query, ref, services = pressed(update), button.appreciation_id, context.services
     now = services.clock()
-    if action == "t":
-        thanked = await services.db.run(appreciations.thank, person.id, int(ref), now)
+    if button.action == AppreciationAction.THANK:
+        thanked = await services.db.run(appreciations.thank, person.id, ref, now)
         await query.answer(
             services.renderer.render("appreciation/thanked", person.language, result=thanked.result)
         )
@@ -282,11 +282,11 @@ async def on_appreciation_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     await close_buttons(query)
-    if action == "k":
-        if await services.db.run(appreciations.keep_private, person.id, int(ref)):
+    if button.action == AppreciationAction.KEEP:
+        if await services.db.run(appreciations.keep_private, person.id, ref):
             await reply(update, context, "appreciation/kept", person)
         return
-    shared = await services.db.run(appreciations.share, person.id, int(ref), now)
+    shared = await services.db.run(appreciations.share, person.id, ref, now)
     await reply(
         update,
         context,
@@ -348,36 +348,38 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
         [
             (
                 context.services.renderer.label("checkin_yes", proposal.partner_language),
-                data("chk", "y"),
+                CheckinProposal(YesNo.YES),
             ),
             (
                 context.services.renderer.label("checkin_no", proposal.partner_language),
-                data("chk", "n"),
+                CheckinProposal(YesNo.NO),
             ),
         ]
     )
-    text = context.services.renderer.render(
-        "checkin/proposal",
+    await tell(
+        context,
+        proposal.partner_chat_id,
         proposal.partner_language,
+        "checkin/proposal",
+        markup=markup,
         proposer=person.display_name,
         day=weekday_name(shown[0], proposal.partner_language),
         at=shown[1],
         zone=proposal.partner_zone,
     )
-    if proposal.partner_chat_id is not None:
-        await context.bot.send_message(
-            proposal.partner_chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML
-        )
     return True
 
 
-async def on_checkin_proposal_button(update: Update, context: BotContext) -> None:
-    pressed = await acknowledged(update, context)
-    if pressed is None:
+async def on_checkin_proposal_button(
+    update: Update, context: BotContext, button: CheckinProposal
+) -> None:
+    """The partner confirms or declines a proposed weekly check-in."""
+    person = await acknowledged(update, context)
+    if person is None:
         return
-    _, answer, person = pressed
     services = context.services
-    result = await services.db.run(answer_proposal, person.id, answer == "y", services.clock())
+    agreed = button.answer == YesNo.YES
+    result = await services.db.run(answer_proposal, person.id, agreed, services.clock())
     if result.result == "confirmed" and result.schedule is not None:
         await reply(
             update,
@@ -406,15 +408,14 @@ async def on_checkin_proposal_button(update: Update, context: BotContext) -> Non
         await reply(update, context, "checkin/no_proposal", person)
 
 
-async def on_checkin_button(update: Update, context: BotContext) -> None:
+async def on_checkin_button(update: Update, context: BotContext, button: CheckinReminder) -> None:
     """Buttons on a check-in reminder: we did it, or not this week (snooze is shared)."""
-    pressed = await pressed_with_ref(update, context)
-    if pressed is None:
+    person = await pressed_by_person(update, context)
+    if person is None:
         return
-    query, delivery_id, action, person = pressed
-    services = context.services
+    query, services = pressed(update), context.services
     answered = await services.db.run(
-        answers.answer_checkin, person.id, delivery_id, action, services.clock()
+        answers.answer_checkin, person.id, button.delivery_id, button.action, services.clock()
     )
     if answered.result in ("gone", "not_yours", "already"):
         await query.answer(

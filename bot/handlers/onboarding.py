@@ -8,20 +8,21 @@ from collections.abc import Awaitable, Callable
 from telegram import KeyboardButton, Update
 
 from bot import timezones
+from bot.callbacks import Consent, KeepName, UseZone, YesNo, fits
 from bot.context import BotContext
 from bot.handlers.common import (
     REMOVE_KEYBOARD,
     answer_stale,
-    checked_query,
     close_buttons,
     for_people,
     label,
     load_person,
     locale_of,
+    pressed,
     reply,
     reply_keyboard,
 )
-from bot.keyboards import buttons, data
+from bot.keyboards import buttons
 from bot.render import format_local
 from scheduler import schedules
 from storage import people
@@ -29,15 +30,8 @@ from storage.models import Person
 
 # Telegram's rule for /start parameters: 1-64 characters of A-Z a-z 0-9 _ -.
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-PENDING_PAYLOAD = "start_payload"
 
 DeepLinkFlow = Callable[[Update, BotContext, Person | None, str], Awaitable[bool]]
-
-
-def user_data(context: BotContext) -> dict[str, object]:
-    """This user's in-memory scratch space (never persisted)."""
-    assert context.user_data is not None
-    return context.user_data
 
 
 def deep_link_flows(context: BotContext) -> dict[str, DeepLinkFlow]:
@@ -60,9 +54,8 @@ async def start(update: Update, context: BotContext) -> None:
             # Some links (an invitation) show their content before any sign-up.
             if flow is not None and await flow(update, context, None, payload):
                 return
-            # Kept in memory only, until consent; nothing is stored before that.
-            user_data(context)[PENDING_PAYLOAD] = payload
-        await ask_consent(update, context)
+        # Carried by the consent button, so nothing is stored before consent.
+        await ask_consent(update, context, payload)
         return
     services = context.services
     known, was_off = await services.db.run(people.restart, person.id)
@@ -84,11 +77,17 @@ async def start(update: Update, context: BotContext) -> None:
         await reply(update, context, "onboarding/already_here", known, name=known.display_name)
 
 
-async def ask_consent(update: Update, context: BotContext) -> None:
+async def ask_consent(update: Update, context: BotContext, payload: str | None = None) -> None:
+    """What the bot does and keeps, and the consent buttons (carrying a deep link, if any)."""
     user = update.effective_user
+    carried = payload or ""
+    if not fits(Consent(YesNo.YES, carried)):
+        # Longer than any link of ours: it could only ever be "unknown".
+        await reply(update, context, "deeplink/unknown")
+        carried = ""
     markup = buttons(
-        [(label(context, update, "consent_yes"), data("consent", "yes"))],
-        [(label(context, update, "consent_no"), data("consent", "no"))],
+        [(label(context, update, "consent_yes"), Consent(YesNo.YES, carried))],
+        [(label(context, update, "consent_no"), Consent(YesNo.NO))],
     )
     await reply(
         update,
@@ -106,12 +105,9 @@ async def route_payload(update: Update, context: BotContext, person: Person, pay
         await reply(update, context, "deeplink/unknown", person)
 
 
-async def on_consent(update: Update, context: BotContext) -> None:
+async def on_consent(update: Update, context: BotContext, button: Consent) -> None:
     """The consent buttons: create the record on yes, keep nothing on no."""
-    checked = await checked_query(update, context)
-    if checked is None:
-        return
-    query, _, answer = checked
+    query = pressed(update)
     await close_buttons(query)
     services = context.services
     if await load_person(update, context) is not None:
@@ -120,8 +116,7 @@ async def on_consent(update: Update, context: BotContext) -> None:
         await query.answer(services.renderer.render("errors/button_done", locale))
         return
     await query.answer()
-    if answer != "yes":
-        user_data(context).pop(PENDING_PAYLOAD, None)
+    if button.answer != YesNo.YES:
         await reply(update, context, "onboarding/declined")
         return
     user = query.from_user
@@ -132,6 +127,7 @@ async def on_consent(update: Update, context: BotContext) -> None:
         user.first_name or "",
         services.renderer.language_for(user.language_code),
         services.clock(),
+        button.payload or None,
     )
     await continue_onboarding(update, context, person)
 
@@ -139,7 +135,7 @@ async def on_consent(update: Update, context: BotContext) -> None:
 async def continue_onboarding(update: Update, context: BotContext, person: Person) -> None:
     """Ask the next open onboarding question, or finish with a pending deep link."""
     if person.awaiting == "name":
-        markup = buttons([(person.display_name, data("name", "keep"))])
+        markup = buttons([(person.display_name, KeepName())])
         await reply(
             update,
             context,
@@ -151,17 +147,15 @@ async def continue_onboarding(update: Update, context: BotContext, person: Perso
     elif person.timezone is None:
         await ask_timezone(update, context, person, greet=True)
     else:
-        payload = user_data(context).pop(PENDING_PAYLOAD, None)
-        if isinstance(payload, str):
+        services = context.services
+        payload = await services.db.run(people.take_pending_start, person.id, services.clock())
+        if payload is not None:
             await route_payload(update, context, person, payload)
 
 
-async def on_keep_name(update: Update, context: BotContext) -> None:
+async def on_keep_name(update: Update, context: BotContext, _button: KeepName) -> None:
     """The button that keeps the suggested name."""
-    checked = await checked_query(update, context)
-    if checked is None:
-        return
-    query = checked[0]
+    query = pressed(update)
     person = await load_person(update, context)
     if person is None or person.awaiting != "name":
         locale = locale_of(update, context)
@@ -237,8 +231,9 @@ async def on_zone_text(update: Update, context: BotContext, person: Person, text
     if answer.suggestions:
         markup = buttons(
             *[
-                [(label(context, update, "use_zone", person, zone=z), data("tz", z))]
+                [(label(context, update, "use_zone", person, zone=z), UseZone(z))]
                 for z in answer.suggestions
+                if fits(UseZone(z))
             ]
         )
     await context.services.db.run(people.set_awaiting, person.id, "timezone")
@@ -252,12 +247,9 @@ async def on_zone_text(update: Update, context: BotContext, person: Person, text
     )
 
 
-async def on_zone_button(update: Update, context: BotContext) -> None:
+async def on_zone_button(update: Update, context: BotContext, button: UseZone) -> None:
     """A suggested-zone button."""
-    checked = await checked_query(update, context)
-    if checked is None:
-        return
-    query, _, zone = checked
+    query, zone = pressed(update), button.zone
     person = await load_person(update, context)
     if person is None or timezones.resolve_zone(zone).zone != zone:
         await answer_stale(query, context)

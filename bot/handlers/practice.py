@@ -12,14 +12,13 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.callbacks import Fewer, Snooze, TimingStep, YesNo
 from bot.context import BotContext
 from bot.handlers.common import (
-    answer_stale,
-    checked_query,
     close_buttons,
     for_people,
-    load_person,
-    pressed_with_ref,
+    pressed,
+    pressed_by_person,
     reply,
     tell,
     weekday,
@@ -27,7 +26,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.couple import propose
 from bot.handlers.onboarding import ask_timezone
-from bot.keyboards import buttons, data
+from bot.keyboards import buttons
 from bot.render import format_local
 from scheduler import snoozes
 from scheduler.rules import (
@@ -260,12 +259,12 @@ async def quiet_command(update: Update, context: BotContext, person: Person) -> 
         await _in_quiet_hours(update, context, person, clashes, just_set=False)
 
 
-async def on_snooze(update: Update, context: BotContext) -> None:
+async def on_snooze(update: Update, context: BotContext, button: Snooze) -> None:
     """Snooze buttons on a delivered nudge: move that one nudge, never the recurrence."""
-    pressed = await pressed_with_ref(update, context)
-    if pressed is None:
+    person = await pressed_by_person(update, context)
+    if person is None:
         return
-    query, delivery_id, option, person = pressed
+    query, delivery_id, option = pressed(update), button.delivery_id, button.option
     services = context.services
     renderer = services.renderer
     result = await services.db.run(
@@ -313,8 +312,8 @@ def _timing_markup(context: BotContext, language: str, answers: str) -> InlineKe
     label = context.services.renderer.label
     return buttons(
         [
-            (label("timing_yes", language), data("timing", answers + "y")),
-            (label("timing_no", language), data("timing", answers + "n")),
+            (label("timing_yes", language), TimingStep(answers + "y")),
+            (label("timing_no", language), TimingStep(answers + "n")),
         ]
     )
 
@@ -333,17 +332,13 @@ async def timing_command(update: Update, context: BotContext, person: Person) ->
     )
 
 
-async def on_timing_button(update: Update, context: BotContext) -> None:
+async def on_timing_button(update: Update, context: BotContext, button: TimingStep) -> None:
     """One answer at a time; the question message becomes the next question, then advice."""
-    checked = await checked_query(update, context)
-    if checked is None:
+    person = await pressed_by_person(update, context)
+    if person is None:
         return
-    query, _, answers = checked
+    query, answers = pressed(update), button.answers
     renderer = context.services.renderer
-    person = await load_person(update, context)
-    if person is None or not 1 <= len(answers) <= 4 or set(answers) - {"y", "n"}:
-        await answer_stale(query, context)
-        return
     await query.answer()
     if len(answers) < len(TIMING_STEPS):
         text = renderer.render(
@@ -367,18 +362,17 @@ async def on_timing_button(update: Update, context: BotContext) -> None:
         return
 
 
-async def on_fewer_button(update: Update, context: BotContext) -> None:
+async def on_fewer_button(update: Update, context: BotContext, button: Fewer) -> None:
     """The once-only question about fewer prompts: lower the frequency, or keep it."""
-    pressed = await pressed_with_ref(update, context)
-    if pressed is None:
+    person = await pressed_by_person(update, context)
+    if person is None:
         return
-    query, schedule_id, choice, person = pressed
-    services = context.services
+    query, services = pressed(update), context.services
     await query.answer()
     await close_buttons(query)
     schedule = None
-    if choice == "y":
-        schedule = await services.db.run(set_fewer, person.id, schedule_id, services.clock())
+    if button.answer == YesNo.YES:
+        schedule = await services.db.run(set_fewer, person.id, button.schedule_id, services.clock())
     await reply(
         update,
         context,

@@ -17,19 +17,20 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot import prompt_sandbox
+from bot.callbacks import ChangeCouple, CouplePreset, OpenCouple, TherapistLinkAnswer, YesNo
 from bot.context import BotContext, Services
 from bot.handlers.common import (
     acknowledged,
     answer_stale,
-    checked_query,
     for_people,
     label,
     locale_of,
+    pressed,
     reply,
     tell,
 )
-from bot.handlers.onboarding import PENDING_PAYLOAD, ask_consent, user_data
-from bot.keyboards import buttons, data
+from bot.handlers.onboarding import ask_consent
+from bot.keyboards import buttons
 from dashboard import login_url
 from scheduler import therapy
 from storage import notices, therapists
@@ -125,35 +126,60 @@ def _plain(rendered: str) -> str:
     return html.unescape(rendered)
 
 
-def _ref(card: therapy.CoupleCard) -> str:
-    return data("thc", card.couple_id)
+def _ref(card: therapy.CoupleCard) -> OpenCouple:
+    return OpenCouple(card.couple_id)
 
 
-def _couple_markup(couple_id: int, paused: bool) -> Any:
-    def b(text: str, value: str) -> tuple[str, str]:
-        return text, data("thset", f"{couple_id}.{value}")
+# What each /clients button changes: (configure changes, plan key).
+PRESETS: dict[CouplePreset, tuple[dict[str, Any], str | None]] = {
+    CouplePreset.NIGHTLY_2000: ({"nightly_time": "20:00"}, None),
+    CouplePreset.NIGHTLY_2100: ({"nightly_time": "21:00"}, None),
+    CouplePreset.NIGHTLY_2200: ({"nightly_time": "22:00"}, None),
+    CouplePreset.CHECKIN_SUN_1900: ({"checkin_day": 6, "checkin_time": "19:00"}, None),
+    CouplePreset.CHECKIN_WED_2000: ({"checkin_day": 2, "checkin_time": "20:00"}, None),
+    CouplePreset.TIPS_OFF: ({"tips_per_week": 0}, None),
+    CouplePreset.TIPS_1: ({"tips_per_week": 1}, None),
+    CouplePreset.TIPS_2: ({"tips_per_week": 2}, None),
+    CouplePreset.PLAN_NONE: ({}, "n"),
+    CouplePreset.PLAN_APPRECIATION: ({}, "a"),
+    CouplePreset.PLAN_GRADUAL: ({}, "g"),
+    CouplePreset.RESUME: ({"paused": False}, None),
+    CouplePreset.PAUSE: ({"paused": True}, None),
+}
 
+
+# The /clients keyboard, row by row; each label is `couple_<preset>` in labels.j2.
+PRESET_ROWS = (
+    (CouplePreset.NIGHTLY_2000, CouplePreset.NIGHTLY_2100, CouplePreset.NIGHTLY_2200),
+    (CouplePreset.CHECKIN_SUN_1900, CouplePreset.CHECKIN_WED_2000),
+    (CouplePreset.TIPS_OFF, CouplePreset.TIPS_1, CouplePreset.TIPS_2),
+    (CouplePreset.PLAN_NONE, CouplePreset.PLAN_APPRECIATION, CouplePreset.PLAN_GRADUAL),
+)
+
+
+def _couple_markup(update: Update, context: BotContext, couple_id: int, paused: bool) -> Any:
+    locale = locale_of(update, context)
+    label = context.services.renderer.label
+    pause = CouplePreset.RESUME if paused else CouplePreset.PAUSE
     return buttons(
-        [b("Nightly 20:00", "n2000"), b("21:00", "n2100"), b("22:00", "n2200")],
-        [b("Check-in Sun 19:00", "c6-1900"), b("Wed 20:00", "c2-2000")],
-        [b("Tips off", "t0"), b("1/week", "t1"), b("2/week", "t2")],
-        [b("No plan", "pn"), b("Appreciation only", "pa"), b("Gradual plan", "pg")],
-        [b("Resume", "z0") if paused else b("Pause", "z1")],
+        *[
+            [
+                (label(f"couple_{p.name.lower()}", locale), ChangeCouple(couple_id, p))
+                for p in presets
+            ]
+            for presets in (*PRESET_ROWS, (pause,))
+        ]
     )
 
 
-async def on_couple_button(update: Update, context: BotContext) -> None:
+async def on_couple_button(update: Update, context: BotContext, button: OpenCouple) -> None:
     """Open a couple: its schedule, plan and the buttons that change them."""
-    checked = await checked_query(update, context)
-    if checked is None:
-        return
-    query, _, argument = checked
-    services = context.services
+    query, services = pressed(update), context.services
     therapist = await services.db.run(therapists.active, query.from_user.id)
     card = None
-    if therapist is not None and argument.isdigit():
+    if therapist is not None:
         card = await services.db.run(
-            therapy.couple_for, therapist.id, int(argument), services.clock()
+            therapy.couple_for, therapist.id, button.couple_id, services.clock()
         )
     if card is None:
         await answer_stale(query, context)
@@ -164,50 +190,27 @@ async def on_couple_button(update: Update, context: BotContext) -> None:
         context,
         "therapist/couple",
         card=card,
-        markup=_couple_markup(card.couple_id, bool(card.config.get("paused"))),
+        markup=_couple_markup(update, context, card.couple_id, bool(card.config.get("paused"))),
     )
 
 
-def _changes(code: str) -> tuple[dict[str, Any], str | None]:
-    """The change a /clients button stands for: (configure changes, plan key)."""
-    kind, value = code[:1], code[1:]
-    if kind == "n" and len(value) == 4 and value.isdigit():
-        return {"nightly_time": f"{value[:2]}:{value[2:]}"}, None
-    if kind == "c" and "-" in value:
-        day, at = value.split("-", 1)
-        return {"checkin_day": int(day), "checkin_time": f"{at[:2]}:{at[2:]}"}, None
-    if kind == "t" and value in ("0", "1", "2"):
-        return {"tips_per_week": int(value)}, None
-    if kind == "z" and value in ("0", "1"):
-        return {"paused": value == "1"}, None
-    if kind == "p" and value in PLANS:
-        return {}, value
-    raise therapists.TherapistError("unknown")
-
-
-async def on_setting_button(update: Update, context: BotContext) -> None:
+async def on_setting_button(update: Update, context: BotContext, button: ChangeCouple) -> None:
     """Apply one change, confirm it with the next times, and tell the partners."""
-    checked = await checked_query(update, context)
-    if checked is None:
-        return
-    query, _, argument = checked
-    services = context.services
+    query, services = pressed(update), context.services
     renderer = services.renderer
-    couple_ref, _, code = argument.partition(".")
     therapist = await services.db.run(therapists.active, query.from_user.id)
     now = services.clock()
+    couple_id = button.couple_id
     try:
-        if therapist is None or not couple_ref.isdigit():
+        if therapist is None:
             raise therapists.TherapistError("not_linked")
-        changes, plan = _changes(code)
+        changes, plan = PRESETS[button.preset]
         if plan is not None:
             card = await services.db.run(
-                therapy.set_plan, therapist.id, int(couple_ref), PLANS[plan], now.date(), now
+                therapy.set_plan, therapist.id, couple_id, PLANS[plan], now.date(), now
             )
         else:
-            card = await services.db.run(
-                therapy.configure, therapist.id, int(couple_ref), changes, now
-            )
+            card = await services.db.run(therapy.configure, therapist.id, couple_id, changes, now)
     except (therapists.TherapistError, ValueError):
         await answer_stale(query, context)
         return
@@ -275,16 +278,20 @@ async def open_client_link(
     raw = payload.split("_", 1)[1] if "_" in payload else ""
     services = context.services
     if person is None:
-        user_data(context)[PENDING_PAYLOAD] = payload
-        await ask_consent(update, context)
+        await ask_consent(update, context, payload)
         return True
     offer = await services.db.run(therapists.look_at_client_link, raw, person.id, services.clock())
     if offer.problem is not None:
         await reply(update, context, "therapist/link_problem", person, problem=offer.problem)
         return True
     markup = buttons(
-        [(label(context, update, "therapist_agree", person), data("thl", f"y{raw}"))],
-        [(label(context, update, "therapist_decline", person), data("thl", f"n{raw}"))],
+        [(label(context, update, "therapist_agree", person), TherapistLinkAnswer(YesNo.YES, raw))],
+        [
+            (
+                label(context, update, "therapist_decline", person),
+                TherapistLinkAnswer(YesNo.NO, raw),
+            )
+        ],
     )
     await reply(
         update, context, "therapist/offer", person, markup=markup, therapist=offer.therapist_name
@@ -292,17 +299,17 @@ async def open_client_link(
     return True
 
 
-async def on_link_button(update: Update, context: BotContext) -> None:
-    pressed = await acknowledged(update, context)
-    if pressed is None:
+async def on_link_button(update: Update, context: BotContext, button: TherapistLinkAnswer) -> None:
+    """A partner agrees to (or declines) their therapist's link."""
+    person = await acknowledged(update, context)
+    if person is None:
         return
-    _, argument, person = pressed
-    if argument[:1] != "y":
+    if button.answer != YesNo.YES:
         await reply(update, context, "therapist/declined", person)
         return
     services = context.services
     try:
-        agreed = await services.db.run(therapy.agree, argument[1:], person.id, services.clock())
+        agreed = await services.db.run(therapy.agree, button.token, person.id, services.clock())
     except therapists.TherapistError as exc:
         await reply(update, context, "therapist/link_problem", person, problem=exc.reason)
         return
