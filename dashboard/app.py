@@ -44,7 +44,7 @@ from dashboard import views
 from dashboard.sessions import SESSION_TTL, DashboardSession, SessionStore
 from scheduler import therapy
 from scheduler.therapy import CoupleCard
-from storage import Session, therapists
+from storage import Session, practice, therapists
 from storage.db import Database
 from storage.models import Therapist
 from storage.therapists import TherapistError, WeekCounts
@@ -112,7 +112,13 @@ _STATUS_MESSAGES: Mapping[int, str] = {
     405: "not_allowed",
     413: "too_large",
 }
-_SAVED = {"schedule": "Schedule saved.", "plan": "Plan saved."}
+_SAVED = {"schedule": "Schedule saved.", "plan": "Plan saved.", "code": "Client code saved."}
+# What a refused client code needs, next to its field.
+CODE_REASONS: Mapping[str, str] = {
+    "code_format": "Use 1 to 24 letters, digits, spaces, dots, dashes or underscores, "
+    "starting with a letter or digit.",
+    "code_taken": "Another of your couples has this code. Choose a different one.",
+}
 
 
 def login_url(public_url: str, raw_token: str) -> str:
@@ -158,7 +164,7 @@ class _Invalid(Exception):
 @dataclass(frozen=True, slots=True)
 class _Home:
     therapist_name: str
-    couples: list[CoupleCard]
+    rows: list[practice.PracticeRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +172,7 @@ class _CoupleView:
     therapist_name: str
     card: CoupleCard
     weeks: list[WeekCounts]
+    client_code: str | None
 
 
 def _therapist_name(session: Session, therapist_id: int) -> str:
@@ -177,7 +184,7 @@ def _therapist_name(session: Session, therapist_id: int) -> str:
 
 def _load_home(session: Session, therapist_id: int, now: dt.datetime) -> _Home:
     name = _therapist_name(session, therapist_id)
-    return _Home(name, therapy.couples_of(session, therapist_id, now))
+    return _Home(name, practice.overview(session, therapist_id, now))
 
 
 def _linked_card(
@@ -195,7 +202,13 @@ def _load_couple(
     name = _therapist_name(session, therapist_id)
     card = _linked_card(session, therapist_id, couple_id, now)
     weeks = therapists.adherence(session, therapist_id, couple_id, now)
-    return _CoupleView(name, card, weeks)
+    link = therapists.link_of(session, therapist_id, couple_id)
+    return _CoupleView(name, card, weeks, link.client_code if link is not None else None)
+
+
+def _set_code(session: Session, therapist_id: int, couple_id: int, code: str) -> str | None:
+    _therapist_name(session, therapist_id)
+    return practice.set_client_code(session, therapist_id, couple_id, code)
 
 
 def _configure(
@@ -412,6 +425,7 @@ class Dashboard:
             Route("/couples/{couple_id:int}", self.couple, methods=["GET"]),
             Route("/couples/{couple_id:int}/schedule", self.schedule, methods=["POST"]),
             Route("/couples/{couple_id:int}/plan", self.plan, methods=["POST"]),
+            Route("/couples/{couple_id:int}/code", self.client_code, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
         ]
 
@@ -482,23 +496,27 @@ class Dashboard:
         return response
 
     async def home(self, request: Request) -> Response:
-        """The therapist's couples."""
+        """The practice overview: every couple, what needs attention, this week's counts."""
         session = self._session(request)
-        home = await self.db.run(_load_home, session.therapist_id, self.clock())
-        couples = [
-            {
-                "couple_id": card.couple_id,
-                "name": views.couple_name(card),
-                "partners": card.partners,
-                "checkins_completed": card.checkins_completed,
-            }
-            for card in home.couples
-        ]
+        now = self.clock()
+        home = await self.db.run(_load_home, session.therapist_id, now)
+        params = request.query_params
+        sort = views.parse_sort(params.get("sort"))
+        attention_only = params.get("attention") == "1"
+        query = params.get("q", "")[: views.MAX_QUERY_CHARS]
+        lines = [views.overview_line(row, now.date()) for row in home.rows]
+        shown = views.arrange(lines, sort, attention_only, query)
         return self.templates.render(
             "home.html",
             therapist_name=home.therapist_name,
             csrf=session.csrf_token,
-            couples=couples,
+            lines=shown,
+            total=len(lines),
+            needing=sum(1 for line in lines if line.attention),
+            sort=sort.value,
+            sorts=[(key.value, label) for key, label in views.SORT_LABELS.items()],
+            attention_only=attention_only,
+            query=query,
         )
 
     async def couple(self, request: Request) -> Response:
@@ -518,9 +536,13 @@ class Dashboard:
         saved: str | None = None,
         schedule_error: str | None = None,
         plan_error: str | None = None,
+        code_error: str | None = None,
         submitted: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
         card = view.card
+        client_code = view.client_code or ""
+        if submitted is not None and code_error is not None:
+            client_code = submitted.get("client_code", "")
         schedule = views.schedule_values(card)
         plan = views.plan_values(card)
         if submitted is not None and schedule_error is not None:
@@ -540,6 +562,8 @@ class Dashboard:
             previews=views.previews(card),
             schedule_error=schedule_error,
             plan_error=plan_error,
+            code_error=code_error,
+            client_code=client_code,
             weeks=view.weeks,
             chart=views.adherence_chart(view.weeks),
             series=views.SERIES,
@@ -559,6 +583,7 @@ class Dashboard:
         *,
         schedule_error: str | None = None,
         plan_error: str | None = None,
+        code_error: str | None = None,
     ) -> HTMLResponse:
         """The couple page again, with what was typed and why nothing changed (400)."""
         view = await self.db.run(_load_couple, session.therapist_id, couple_id, self.clock())
@@ -568,6 +593,7 @@ class Dashboard:
             status=400,
             schedule_error=schedule_error,
             plan_error=plan_error,
+            code_error=code_error,
             submitted=_form_values(form),
         )
 
@@ -609,6 +635,23 @@ class Dashboard:
             return await self._refused(session, couple_id, form, plan_error=exc.reason)
         log.info("dashboard: therapist %s set couple %s's plan", session.therapist_id, couple_id)
         return RedirectResponse(f"/couples/{couple_id}?saved=plan", status_code=303)
+
+    async def client_code(self, request: Request) -> Response:
+        """Give the couple the therapist's own code (shown on the overview instead of names)."""
+        session, form = await self._checked_form(request)
+        couple_id = self._couple_id(request)
+        try:
+            await self.db.run(
+                _set_code, session.therapist_id, couple_id, _text(form, "client_code")[:100]
+            )
+        except TherapistError as exc:
+            if exc.reason not in CODE_REASONS:
+                raise HTTPException(404) from None
+            return await self._refused(
+                session, couple_id, form, code_error=CODE_REASONS[exc.reason]
+            )
+        log.info("dashboard: therapist %s set couple %s's code", session.therapist_id, couple_id)
+        return RedirectResponse(f"/couples/{couple_id}?saved=code", status_code=303)
 
     async def logout(self, request: Request) -> Response:
         """Sign out: forget the session and the cookie."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from scheduler.therapy import CoupleCard, PartnerCard
 from storage.models import NIGHTLY_APPRECIATION, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
+from storage.practice import Engagement, PartnerState, PracticeRow
 from storage.therapists import PLAN_KINDS, WeekCounts
 
 KIND_LABELS: Mapping[str, str] = {
@@ -213,3 +215,167 @@ def adherence_chart(weeks: Sequence[WeekCounts], width: int = 320, height: int =
         f"{totals['snoozed']} snoozed, {_count(totals['checkins_done'], 'check-in')} done."
     )
     return Chart(width, height, baseline, top, peak, tuple(bars), tuple(labels), summary)
+
+
+# --- the practice overview -------------------------------------------------------------
+
+
+class Sort(StrEnum):
+    """How the overview is ordered (the `sort` query parameter)."""
+
+    ATTENTION = "attention"
+    CODE = "code"
+    LAST = "last"
+
+
+SORT_LABELS: Mapping[Sort, str] = {
+    Sort.ATTENTION: "Needs attention first",
+    Sort.CODE: "Client code",
+    Sort.LAST: "Last nudge delivered",
+}
+STATE_LABELS: Mapping[PartnerState, str] = {
+    PartnerState.ACTIVE: "active",
+    PartnerState.PAUSED: "paused",
+    PartnerState.NOT_AGREED: "not yet agreed",
+    PartnerState.LEFT: "left",
+}
+MAX_QUERY_CHARS = 40
+
+
+def client_label(couple_id: int, client_code: str | None) -> str:
+    """The couple's client code, or "Couple 12" until the therapist gives it one."""
+    return client_code or f"Couple {couple_id}"
+
+
+def plan_week(plan_starts_on: dt.date | None, today: dt.date) -> int | None:
+    """The plan's week today (1 in the first week), or None before it starts or without one."""
+    if plan_starts_on is None or today < plan_starts_on:
+        return None
+    return (today - plan_starts_on).days // 7 + 1
+
+
+def attention(row: PracticeRow, today: dt.date) -> list[str]:
+    """What the therapist may want to look at, in plain words; empty when all is well."""
+    if row.ended_at is not None:
+        return [f"Link ended on {row.ended_at:%d %b %Y}"]
+    found = []
+    states = [p.state for p in row.partners]
+    if PartnerState.NOT_AGREED in states:
+        found.append("Consent pending")
+    if PartnerState.LEFT in states:
+        found.append("A partner left")
+    for partner in row.partners:
+        if partner.state is PartnerState.PAUSED:
+            found.append(f"{partner.name} paused")
+    week = plan_week(row.plan_starts_on, today)
+    start = row.plan_starts_on
+    if week is None and start is not None and (start - today).days < 7:
+        week = 1  # the plan itself starts this week
+    starting = sorted(
+        kind_label(str(step["kind"])) for step in row.plan if week and step["from_week"] == week
+    )
+    if starting:
+        found.append("Starts this week: " + ", ".join(starting))
+    return found
+
+
+def plan_text(row: PracticeRow, today: dt.date) -> str:
+    """The plan in a few words: "Week 3 of a plan", "Starts 30 Nov", or "No plan"."""
+    if row.ended_at is not None:
+        return "-"
+    if not row.plan:
+        return "No plan"
+    week = plan_week(row.plan_starts_on, today)
+    if week is None:
+        start = row.plan_starts_on
+        return f"Starts {start:%d %b}" if start else "No start date"
+    last = max(int(step["from_week"]) for step in row.plan)
+    return f"Week {week}" + (f" (all practices from week {last})" if week < last else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Sparkline:
+    """Eight weeks of answered nudges as a tiny line, with the numbers in its title."""
+
+    width: int
+    height: int
+    points: str
+    dots: tuple[tuple[float, float], ...]
+    summary: str
+
+
+def sparkline(weeks: Sequence[Engagement], width: int = 96, height: int = 24) -> Sparkline:
+    """Lay out the answered counts of each week as a polyline (no script, no library)."""
+    peak = max([1, *(w.answered for w in weeks)])
+    step = (width - 4) / max(len(weeks) - 1, 1)
+    dots = tuple(
+        (round(2 + i * step, 1), round(height - 2 - (height - 4) * w.answered / peak, 1))
+        for i, w in enumerate(weeks)
+    )
+    summary = "Answered per week, oldest first: " + ", ".join(str(w.answered) for w in weeks)
+    return Sparkline(width, height, " ".join(f"{x},{y}" for x, y in dots), dots, summary)
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewLine:
+    """One couple as the overview shows it."""
+
+    couple_id: int
+    label: str
+    names: str | None
+    linked: bool
+    plan: str
+    partners: tuple[tuple[str, str, str], ...]  # (who, state label, state)
+    last_delivered: str
+    last_sort: dt.date | None
+    this_week: Engagement
+    spark: Sparkline
+    attention: tuple[str, ...]
+
+
+def overview_line(row: PracticeRow, today: dt.date) -> OverviewLine:
+    """What the overview says about one couple."""
+    partners = []
+    for index, partner in enumerate(row.partners, start=1):
+        who = partner.name if partner.name and row.names else f"Partner {index}"
+        partners.append((who, STATE_LABELS[partner.state], partner.state.value))
+    return OverviewLine(
+        couple_id=row.couple_id,
+        label=client_label(row.couple_id, row.client_code),
+        names=" & ".join(row.names) if row.names else None,
+        linked=row.ended_at is None,
+        plan=plan_text(row, today),
+        partners=tuple(partners),
+        last_delivered=f"{row.last_delivered:%d %b %Y}" if row.last_delivered else "none yet",
+        last_sort=row.last_delivered,
+        this_week=row.weeks[-1],
+        spark=sparkline(row.weeks),
+        attention=tuple(attention(row, today)),
+    )
+
+
+def arrange(
+    lines: Sequence[OverviewLine], sort: Sort, attention_only: bool, query: str
+) -> list[OverviewLine]:
+    """Filter by attention and by a piece of the client code, then sort."""
+    needle = query.strip().casefold()[:MAX_QUERY_CHARS]
+    chosen = [
+        line
+        for line in lines
+        if (not attention_only or line.attention)
+        and (not needle or needle in line.label.casefold())
+    ]
+    by_code = sorted(chosen, key=lambda line: (line.label.casefold(), line.couple_id))
+    if sort is Sort.CODE:
+        return by_code
+    if sort is Sort.LAST:
+        return sorted(by_code, key=lambda line: -(line.last_sort or dt.date.min).toordinal())
+    return sorted(by_code, key=lambda line: -len(line.attention))
+
+
+def parse_sort(value: str | None) -> Sort:
+    """The `sort` query parameter, or the default for anything else."""
+    try:
+        return Sort(value or Sort.ATTENTION)
+    except ValueError:
+        return Sort.ATTENTION

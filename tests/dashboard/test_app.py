@@ -249,7 +249,7 @@ async def test_a_cross_site_arrival_without_the_cookie_reloads_once_from_the_sam
 # --- what a therapist sees -----------------------------------------------------------------
 
 
-async def test_the_home_page_lists_couples_with_consent_and_checkins(
+async def test_the_home_page_lists_couples_with_each_partners_state(
     client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
 ) -> None:
     await sign_in(client, db, practice.therapist_id, clock)
@@ -258,8 +258,7 @@ async def test_the_home_page_lists_couples_with_consent_and_checkins(
 
     assert f'href="/couples/{practice.couple_id}"' in page
     assert "Maya &amp; Jonas" in page
-    assert page.count('class="tag yes">agreed') == 2
-    assert "Check-ins completed: 3" in page
+    assert page.count('class="tag active">active') == 2
     assert "Kim" not in page and "Lee" not in page  # another therapist's couple
 
 
@@ -272,7 +271,7 @@ async def test_a_partner_who_has_not_agreed_shows_no_name_zone_or_times(
     home = (await client.get("/")).text
     page = (await client.get(f"/couples/{practice.couple_id}")).text
 
-    assert "A partner who has not agreed (yet)" in home
+    assert 'Partner 2: <span class="tag left">left</span>' in home
     assert "Nothing you set reaches them, and nothing about them is shown here." in page
     for shown in (home, page):
         assert "Jonas" not in shown
