@@ -324,6 +324,8 @@ class _Templates:
         )
         self.env.filters["kind_label"] = views.kind_label
         self.env.filters["partner_label"] = views.partner_label
+        self.env.filters["control_schedule"] = views.control_schedule
+        self.env.filters["control_owner"] = views.control_owner
         css = (directory / "style.css").read_text(encoding="utf-8").strip()
         if "<" in css:
             raise ValueError("the stylesheet must not contain '<'")
@@ -570,6 +572,7 @@ class Dashboard:
             schedule=schedule,
             plan=plan,
             plan_lines=views.plan_summary(card, self.clock().date()),
+            own_choices=views.own_choices(card),
             plan_kinds=therapists.PLAN_KINDS,
             weekdays=views.WEEKDAYS,
             tip_choices=views.TIP_CHOICES,

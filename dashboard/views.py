@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from scheduler.therapy import CoupleCard, PartnerCard
+from scheduler.therapy import Control, CoupleCard, PartnerCard, SetBy
 from storage.models import NIGHTLY_APPRECIATION, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
 from storage.practice import Engagement, PartnerState, PracticeRow
 from storage.therapists import PLAN_KINDS, WeekCounts
@@ -379,3 +379,54 @@ def parse_sort(value: str | None) -> Sort:
         return Sort(value or Sort.ATTENTION)
     except ValueError:
         return Sort.ATTENTION
+
+
+# --- who controls what -----------------------------------------------------------------
+
+SHORT_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def days_text(days: Sequence[int]) -> str:
+    """Weekdays in a few letters: "every day", "Sun", "Tue and Thu", "Mon, Wed and Fri"."""
+    if len(days) == 7:
+        return "every day"
+    names = [SHORT_DAYS[d] for d in sorted(days)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def control_schedule(control: Control, partner_zone: str) -> str:
+    """The schedule in force, in 24-hour time: "every day at 22:30", "Sun at 19:00"."""
+    if not control.at:
+        return "Not scheduled"
+    text = f"{days_text(control.days).capitalize()} at {control.at}"
+    if control.window:
+        text += f", spread over {control.window} minutes"
+    if control.zone and control.zone != partner_zone:
+        text += f" ({control.zone} time)"
+    return text
+
+
+def control_owner(control: Control) -> str:
+    """Who set it, as the therapist reads it: "Set by you", "Changed by Maya: 22:30"."""
+    if control.set_by is SetBy.YOU:
+        return "Set by you"
+    if control.set_by is SetBy.OTHER_THERAPIST:
+        return "Set by another therapist"
+    if control.set_by is SetBy.PARTNER:
+        who = control.by or "the couple"
+        return f"Changed by {who}: {control.at}"
+    if control.set_by is SetBy.TURNED_OFF:
+        return f"Turned off by {control.by or 'their partner'}"
+    return "Not running: not in this week's plan, or paused by you"
+
+
+def own_choices(card: CoupleCard) -> list[str]:
+    """The practices where a partner's own choice stands, for the note before saving."""
+    found = []
+    for partner in card.partners:
+        for control in partner.controls:
+            if control.set_by is SetBy.PARTNER:
+                found.append(f"{partner.name}'s {kind_label(control.kind).lower()} ({control.at})")
+            elif control.set_by is SetBy.TURNED_OFF:
+                found.append(f"{partner.name}'s {kind_label(control.kind).lower()} (off)")
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,34 @@ def _editable_link(session: Session, therapist_id: int, couple_id: int) -> Thera
     return link
 
 
+class SetBy(StrEnum):
+    """Who decides a practice's schedule for a partner, as the couple page says it."""
+
+    YOU = "you"  # this therapist's setting applies
+    OTHER_THERAPIST = "other_therapist"
+    PARTNER = "partner"  # the partner (or the couple) chose their own time
+    TURNED_OFF = "turned_off"  # a partner turned it off; their choice stands
+    NOT_RUNNING = "not_running"  # nothing scheduled: not in this week's plan, or paused
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """One practice for one partner: the schedule in force and who set it.
+
+    `at` is the local time ("22:30") in `zone`, `days` the weekdays (0 = Monday); `by` is
+    the consenting partner who changed or turned it off ("" when that was a partner who
+    has not agreed, or the couple together).
+    """
+
+    kind: str
+    set_by: SetBy
+    by: str = ""
+    at: str = ""
+    days: tuple[int, ...] = ()
+    window: int = 0
+    zone: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class PartnerCard:
     """One partner as their therapist sees them.
@@ -84,6 +113,8 @@ class PartnerCard:
     # Practices a partner turned off themselves: kind -> who ("" when that was a partner
     # who has not agreed to the link). Their choice; nothing the therapist sets undoes it.
     turned_off: dict[str, str] = field(default_factory=dict)
+    # Per practice a therapist can set, in PLAN_KINDS order: what is in force, and whose.
+    controls: tuple[Control, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +139,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
             continue
         next_times: dict[str, tuple[str, ...]] = {}
         turned_off: dict[str, str] = {}
+        controls: dict[str, Control] = {}
         # Only the practices a therapist can set: the path for one is the partner's own.
         for schedule in schedules_for(session, person, couple.id):
             if schedule.kind not in PLAN_KINDS:
@@ -117,6 +149,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
             elif schedule.set_by == "person":
                 by = consenting.get(schedule.turned_off_by_id or schedule.person_id or 0)
                 turned_off[schedule.kind] = by.display_name if by is not None else ""
+            controls[schedule.kind] = _control(schedule, link, consenting)
         partners.append(
             PartnerCard(
                 person.id,
@@ -126,6 +159,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
                 person.paused_at is not None or person.stopped_at is not None,
                 next_times,
                 turned_off,
+                tuple(controls.get(kind, Control(kind, SetBy.NOT_RUNNING)) for kind in PLAN_KINDS),
             )
         )
     return CoupleCard(
@@ -136,6 +170,34 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
         link.plan_starts_on,
         {**DEFAULT_CONFIG, **(link.config or {})},
         couple.checkins_completed,
+    )
+
+
+def _control(schedule: Schedule, link: TherapistLink, consenting: dict[int, Person]) -> Control:
+    """Who decides this schedule, and what it is."""
+    rule = rule_of(schedule)
+    running = schedule.next_fire_at is not None
+    if schedule.set_by == "therapist":
+        set_by = SetBy.YOU if schedule.therapist_id == link.therapist_id else SetBy.OTHER_THERAPIST
+        by = ""
+    else:
+        set_by = SetBy.PARTNER if running else SetBy.TURNED_OFF
+        who = consenting.get(
+            (schedule.turned_off_by_id if not running else None) or schedule.person_id or 0
+        )
+        by = who.display_name if who is not None else ""
+    if not running and set_by is not SetBy.TURNED_OFF:
+        return Control(schedule.kind, SetBy.NOT_RUNNING)
+    if not running:
+        return Control(schedule.kind, set_by, by)
+    return Control(
+        schedule.kind,
+        set_by,
+        by,
+        rule.local_time.strftime("%H:%M"),
+        tuple(sorted(rule.weekdays)),
+        rule.window_minutes,
+        rule.zone,
     )
 
 
