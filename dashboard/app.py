@@ -11,8 +11,8 @@ the URL, so the login responses say `Referrer-Policy: no-referrer`; every other 
 browsers send `Origin: null` with a page's own form posts and the origin check below could
 not tell them from a forged one. The session cookie is HttpOnly and SameSite=Strict (Secure
 behind https); every POST carries the session's CSRF token and, when the browser sends an
-`Origin`, it must be the dashboard's own. Sessions live in memory on the app
-(`app.state.sessions`).
+`Origin`, it must be the dashboard's own. Sessions live in the database (only a hash of
+the id), so they survive a restart; see `dashboard.sessions`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboard import views
-from dashboard.sessions import SESSION_TTL, DashboardSession, SessionStore
+from dashboard.sessions import REMEMBERED_TTL, SESSION_TTL, DashboardSession, SessionStore
 from scheduler import therapy
 from scheduler.therapy import CoupleCard
 from storage import Session, practice, therapists
@@ -82,6 +82,13 @@ MESSAGES: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "signed_out": (
         "You are signed out",
         ("To come back, send /dashboard to the bot in Telegram for a new link.",),
+    ),
+    "signed_out_everywhere": (
+        "You are signed out everywhere",
+        (
+            "Every browser that was signed in to your dashboard is signed out now.",
+            "To come back, send /dashboard to the bot in Telegram for a new link.",
+        ),
     ),
     "forbidden": (
         "That did not go through",
@@ -429,12 +436,14 @@ class Dashboard:
             Route("/couples/{couple_id:int}/plan", self.plan, methods=["POST"]),
             Route("/couples/{couple_id:int}/code", self.client_code, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
+            Route("/logout-everywhere", self.logout_everywhere, methods=["POST"]),
+            Route("/remember", self.remember, methods=["POST"]),
         ]
 
     # sessions and checks
 
-    def _session(self, request: Request) -> DashboardSession:
-        found = self.sessions.get(request.cookies.get(COOKIE_NAME), self.clock())
+    async def _session(self, request: Request) -> DashboardSession:
+        found = await self.sessions.get(request.cookies.get(COOKIE_NAME), self.clock())
         if found is None:
             raise _SignedOut()
         return found
@@ -456,7 +465,7 @@ class Dashboard:
         if origin is not None and _origin(origin) != self.origin:
             log.info("dashboard POST refused: foreign origin")
             raise HTTPException(403)
-        session = self._session(request)
+        session = await self._session(request)
         form = await request.form(
             max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
         )
@@ -489,17 +498,17 @@ class Dashboard:
             log.info("dashboard login refused")
             response = self.templates.message("link_invalid", 403)
         else:
-            self.sessions.end(request.cookies.get(COOKIE_NAME))
-            session_id = self.sessions.create(therapist.id, now)
+            await self.sessions.end(request.cookies.get(COOKIE_NAME))
+            session_id = await self.sessions.create(therapist.id, now)
             log.info("dashboard login: therapist %s", therapist.id)
             response = RedirectResponse("/", status_code=303)
-            self._set_cookie(response, session_id, int(self.sessions.ttl.total_seconds()))
+            self._set_cookie(response, session_id, int(SESSION_TTL.total_seconds()))
         response.headers["Referrer-Policy"] = "no-referrer"  # this URL holds the token
         return response
 
     async def home(self, request: Request) -> Response:
         """The practice overview: every couple, what needs attention, this week's counts."""
-        session = self._session(request)
+        session = await self._session(request)
         now = self.clock()
         home = await self.db.run(_load_home, session.therapist_id, now)
         params = request.query_params
@@ -519,11 +528,13 @@ class Dashboard:
             sorts=[(key.value, label) for key, label in views.SORT_LABELS.items()],
             attention_only=attention_only,
             query=query,
+            remembered=session.remembered,
+            until=f"{session.expires_at:%d %b %Y}",
         )
 
     async def couple(self, request: Request) -> Response:
         """One couple: next times, adherence, and the forms to change them."""
-        session = self._session(request)
+        session = await self._session(request)
         couple_id = self._couple_id(request)
         view = await self.db.run(_load_couple, session.therapist_id, couple_id, self.clock())
         saved = _SAVED.get(request.query_params.get("saved", ""))
@@ -659,21 +670,41 @@ class Dashboard:
     async def logout(self, request: Request) -> Response:
         """Sign out: forget the session and the cookie."""
         await self._checked_form(request)
-        self.sessions.end(request.cookies.get(COOKIE_NAME))
+        await self.sessions.end(request.cookies.get(COOKIE_NAME))
         response = RedirectResponse("/signed-out", status_code=303)
         self._set_cookie(response, "", 0)
         return response
 
+    async def logout_everywhere(self, request: Request) -> Response:
+        """Sign out on every device: all of this therapist's sessions end."""
+        session, _ = await self._checked_form(request)
+        ended = await self.sessions.end_therapist(session.therapist_id)
+        log.info("dashboard: therapist %s ended %s sessions", session.therapist_id, ended)
+        response = RedirectResponse("/signed-out?everywhere=1", status_code=303)
+        self._set_cookie(response, "", 0)
+        return response
+
+    async def remember(self, request: Request) -> Response:
+        """Keep this browser signed in for 30 days."""
+        await self._checked_form(request)
+        cookie = request.cookies.get(COOKIE_NAME)
+        if await self.sessions.remember(cookie, self.clock()) is None:
+            raise _SignedOut()
+        response = RedirectResponse("/?remembered=1", status_code=303)
+        self._set_cookie(response, cookie or "", int(REMEMBERED_TTL.total_seconds()))
+        return response
+
     async def signed_out(self, request: Request) -> Response:
         """Where signing out lands."""
-        return self.templates.message("signed_out", 200)
+        everywhere = request.query_params.get("everywhere") == "1"
+        return self.templates.message("signed_out_everywhere" if everywhere else "signed_out", 200)
 
     # errors
 
     async def not_signed_in(self, request: Request, exc: Exception) -> Response:
         """401 with the way to sign in; never any data."""
         if isinstance(exc, _SignedOut) and exc.therapist_id is not None:
-            self.sessions.end_therapist(exc.therapist_id)  # the account was revoked
+            await self.sessions.end_therapist(exc.therapist_id)  # the account was revoked
         # A SameSite=Strict cookie is withheld from a navigation that started on another
         # site (a link in Telegram's web app), even after our own redirect. One reload from
         # this page is same-site, so the cookie comes along; plain HTML, no script.
@@ -731,7 +762,7 @@ def create_app(
     if secure_cookies is None:
         secure_cookies = public_url.strip().lower().startswith("https://")
     templates = _Templates(TEMPLATES_DIR)
-    sessions = SessionStore(SESSION_TTL)
+    sessions = SessionStore(db)
     dashboard = Dashboard(db, clock, public_url, secure_cookies, sessions, templates)
     app = Starlette(
         routes=dashboard.routes(),

@@ -182,7 +182,7 @@ async def test_a_revoked_therapist_is_signed_out(
 
     assert response.status_code == 401
     assert "Maya" not in response.text
-    assert len(app.state.sessions) == 0
+    assert db.call(therapists.count_sessions, None) == 0
 
 
 async def test_a_session_ends_after_eight_hours(
@@ -205,13 +205,13 @@ async def test_signing_in_drops_expired_sessions(
     for _ in range(3):
         client.cookies.clear()
         await sign_in(client, db, practice.therapist_id, clock)
-    assert len(app.state.sessions) == 3
+    assert db.call(therapists.count_sessions, None) == 3
     clock.advance(hours=9)
     client.cookies.clear()
 
     await sign_in(client, db, practice.therapist_id, clock)
 
-    assert len(app.state.sessions) == 1
+    assert db.call(therapists.count_sessions, None) == 1
 
 
 # --- without a session ---------------------------------------------------------------------
@@ -628,7 +628,7 @@ async def test_signing_out_ends_the_session(
     assert response.status_code == 303
     assert response.headers["location"] == "/signed-out"
     assert "max-age=0" in response.headers["set-cookie"].lower()
-    assert len(app.state.sessions) == 0
+    assert db.call(therapists.count_sessions, None) == 0
     assert "You are signed out" in (await client.get("/signed-out")).text
     client.cookies.set(COOKIE_NAME, cookie)  # an old copy of the cookie is no use
     assert (await client.get("/")).status_code == 401
