@@ -248,6 +248,17 @@ def _set_plan(
     return therapy.set_plan(session, therapist_id, couple_id, plan, starts_on or now.date(), now)
 
 
+@dataclass(frozen=True, slots=True)
+class _Export:
+    therapist_name: str
+    rows: list[practice.ExportRow]
+
+
+def _load_export(session: Session, therapist_id: int, first: dt.date, last: dt.date) -> _Export:
+    name = _therapist_name(session, therapist_id)
+    return _Export(name, practice.engagement(session, therapist_id, first, last))
+
+
 # --- reading forms --------------------------------------------------------------------------
 
 
@@ -308,6 +319,19 @@ def plan_steps(form: FormData) -> tuple[list[dict[str, Any]], dt.date | None]:
         return steps, dt.date.fromisoformat(raw)
     except ValueError:
         raise _Invalid("Choose the date week 1 starts on (a date such as 2026-11-30).") from None
+
+
+EXPORT_RANGE_ERROR = (
+    "Choose a first and a last day (such as 2026-11-02), the last not before the first, "
+    "at most a year apart."
+)
+
+
+def _date(raw: str) -> dt.date:
+    """A YYYY-MM-DD date, or ValueError."""
+    if not _DATE.fullmatch(raw):
+        raise ValueError(raw)
+    return dt.date.fromisoformat(raw)
 
 
 def _form_values(form: FormData) -> dict[str, str]:
@@ -435,6 +459,8 @@ class Dashboard:
             Route("/couples/{couple_id:int}/schedule", self.schedule, methods=["POST"]),
             Route("/couples/{couple_id:int}/plan", self.plan, methods=["POST"]),
             Route("/couples/{couple_id:int}/code", self.client_code, methods=["POST"]),
+            Route("/export", self.export_page, methods=["GET"]),
+            Route("/export.csv", self.export_csv, methods=["GET"]),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/logout-everywhere", self.logout_everywhere, methods=["POST"]),
             Route("/remember", self.remember, methods=["POST"]),
@@ -666,6 +692,52 @@ class Dashboard:
             )
         log.info("dashboard: therapist %s set couple %s's code", session.therapist_id, couple_id)
         return RedirectResponse(f"/couples/{couple_id}?saved=code", status_code=303)
+
+    def _export_range(self, request: Request) -> tuple[dt.date, dt.date, str | None]:
+        """The export's first and last day from the query, the last 8 weeks by default."""
+        today = self.clock().date()
+        default_first = practice.monday_of(today) - dt.timedelta(weeks=7)
+        raw_first = request.query_params.get("from", "").strip()
+        raw_last = request.query_params.get("to", "").strip()
+        try:
+            first = _date(raw_first) if raw_first else default_first
+            last = _date(raw_last) if raw_last else today
+            practice.export_weeks(first, last)
+        except (ValueError, TherapistError):
+            return default_first, today, EXPORT_RANGE_ERROR
+        return first, last, None
+
+    async def export_page(self, request: Request) -> Response:
+        """Weekly counts per couple and practice for a date range, to read or print."""
+        session = await self._session(request)
+        first, last, error = self._export_range(request)
+        export = await self.db.run(_load_export, session.therapist_id, first, last)
+        return self.templates.render(
+            "export.html",
+            400 if error else 200,
+            therapist_name=export.therapist_name,
+            csrf=session.csrf_token,
+            first=first.isoformat(),
+            last=last.isoformat(),
+            first_text=f"{first:%d %b %Y}",
+            last_text=f"{last:%d %b %Y}",
+            error=error,
+            rows=views.export_lines(export.rows),
+        )
+
+    async def export_csv(self, request: Request) -> Response:
+        """The same counts as CSV: one line per couple, week and practice."""
+        session = await self._session(request)
+        first, last, error = self._export_range(request)
+        if error:
+            raise HTTPException(400)
+        export = await self.db.run(_load_export, session.therapist_id, first, last)
+        name = f"nudgebot-counts-{first.isoformat()}-to-{last.isoformat()}.csv"
+        return Response(
+            views.export_csv(export.rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     async def logout(self, request: Request) -> Response:
         """Sign out: forget the session and the cookie."""

@@ -7,7 +7,9 @@ nothing else, so nothing a partner wrote can reach a page through it.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,7 +17,7 @@ from typing import Any
 
 from scheduler.therapy import Control, CoupleCard, PartnerCard, SetBy
 from storage.models import NIGHTLY_APPRECIATION, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
-from storage.practice import Engagement, PartnerState, PracticeRow
+from storage.practice import Engagement, ExportRow, PartnerState, PracticeRow
 from storage.therapists import PLAN_KINDS, WeekCounts
 
 KIND_LABELS: Mapping[str, str] = {
@@ -430,3 +432,65 @@ def own_choices(card: CoupleCard) -> list[str]:
             elif control.set_by is SetBy.TURNED_OFF:
                 found.append(f"{partner.name}'s {kind_label(control.kind).lower()} (off)")
     return found
+
+
+# --- export ------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "client",
+    "week_starting",
+    "practice",
+    "delivered",
+    "answered",
+    "snoozed",
+    "no_reply",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLine:
+    """One line of the export, as shown and as written to CSV: no names, counts only."""
+
+    client: str
+    week_start: dt.date
+    practice: str
+    delivered: int
+    answered: int
+    snoozed: int
+    no_reply: int
+
+
+def export_lines(rows: Sequence[ExportRow]) -> list[ExportLine]:
+    """The export's lines, by client and week."""
+    return [
+        ExportLine(
+            client_label(row.couple_id, row.client_code),
+            row.week_start,
+            kind_label(row.kind),
+            row.delivered,
+            row.answered,
+            row.snoozed,
+            row.ignored,
+        )
+        for row in rows
+    ]
+
+
+def export_csv(rows: Sequence[ExportRow]) -> str:
+    """The export as CSV text (RFC 4180, via the csv module)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for line in export_lines(rows):
+        writer.writerow(
+            (
+                line.client,
+                line.week_start.isoformat(),
+                line.practice,
+                line.delivered,
+                line.answered,
+                line.snoozed,
+                line.no_reply,
+            )
+        )
+    return out.getvalue()
