@@ -158,11 +158,22 @@ class _SignedOut(Exception):
 
 
 class _Invalid(Exception):
-    """A form value that cannot be used; `reason` is shown to the therapist."""
+    """A form value that cannot be used; `reason` is shown to the therapist next to `field`."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, field: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.field = field
+
+
+HHMM_REASON = "Please use HH:MM, for example 21:00."
+# The domain's reasons, and the schedule field each is about.
+_REASON_FIELDS: Mapping[str, str] = {
+    "The delivery window must be 0 to 180 minutes.": "nightly_window",
+    "Choose a weekday.": "checkin_day",
+    "Tips can be 0, 1, 2, 3 or 7 times a week.": "tips_per_week",
+}
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 # --- reading the database (each runs in one transaction on the database thread pool) ------
@@ -270,8 +281,18 @@ def _text(form: FormData, key: str) -> str:
 def _number(form: FormData, key: str, reason: str) -> int:
     value = _text(form, key)
     if not _NUMBER.fullmatch(value):
-        raise _Invalid(reason)
+        raise _Invalid(reason, key)
     return int(value)
+
+
+def _time(form: FormData, key: str, *, optional: bool = False) -> str:
+    """A 24-hour HH:MM time (the form's text input says so), or `_Invalid` for its field."""
+    value = _text(form, key)
+    if optional and not value:
+        return value
+    if not _HHMM.fullmatch(value):
+        raise _Invalid(HHMM_REASON, key)
+    return value
 
 
 def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
@@ -281,23 +302,23 @@ def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
     the domain, which words its own reasons.
     """
     changes: dict[str, Any] = {
-        "nightly_time": _text(form, "nightly_time"),
+        "nightly_time": _time(form, "nightly_time"),
         "nightly_window": _number(
             form, "nightly_window", "The delivery window must be 0 to 180 minutes."
         ),
         "checkin_day": _number(form, "checkin_day", "Choose a weekday."),
-        "checkin_time": _text(form, "checkin_time"),
+        "checkin_time": _time(form, "checkin_time"),
         "tips_per_week": _number(
             form, "tips_per_week", "Tips can be 0, 1, 2, 3 or 7 times a week."
         ),
-        "tips_time": _text(form, "tips_time"),
+        "tips_time": _time(form, "tips_time"),
         "paused": _text(form, "paused") != "",
     }
     overrides: dict[int, str] = {}
     for key in form:
         person = key.removeprefix("override_")
         if person != key and _NUMBER.fullmatch(person):
-            overrides[int(person)] = _text(form, key)
+            overrides[int(person)] = _time(form, key, optional=True)
     return changes, overrides
 
 
@@ -306,19 +327,24 @@ def plan_steps(form: FormData) -> tuple[list[dict[str, Any]], dt.date | None]:
     steps: list[dict[str, Any]] = []
     for kind in therapists.PLAN_KINDS:
         if _text(form, kind):
-            week = _number(form, kind, "Each practice needs a week from 1 to 52, or nothing.")
+            reason = "Each practice needs a week from 1 to 52, or nothing."
+            week = _number(form, kind, reason)
+            if not 1 <= week <= 52:
+                raise _Invalid(reason, kind)
             steps.append({"kind": kind, "from_week": week})
     raw = _text(form, "starts_on")
     if not raw:
         if steps:
-            raise _Invalid("Choose the date week 1 starts on.")
+            raise _Invalid("Choose the date week 1 starts on.", "starts_on")
         return steps, None
     try:
         if not _DATE.fullmatch(raw):
             raise ValueError(raw)
         return steps, dt.date.fromisoformat(raw)
     except ValueError:
-        raise _Invalid("Choose the date week 1 starts on (a date such as 2026-11-30).") from None
+        raise _Invalid(
+            "Choose the date week 1 starts on (a date such as 2026-11-30).", "starts_on"
+        ) from None
 
 
 EXPORT_RANGE_ERROR = (
@@ -576,6 +602,7 @@ class Dashboard:
         schedule_error: str | None = None,
         plan_error: str | None = None,
         code_error: str | None = None,
+        error_field: str = "",
         submitted: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
         card = view.card
@@ -602,6 +629,7 @@ class Dashboard:
             schedule_error=schedule_error,
             plan_error=plan_error,
             code_error=code_error,
+            errors={error_field: schedule_error or plan_error or code_error} if error_field else {},
             client_code=client_code,
             weeks=view.weeks,
             chart=views.adherence_chart(view.weeks),
@@ -624,6 +652,7 @@ class Dashboard:
         schedule_error: str | None = None,
         plan_error: str | None = None,
         code_error: str | None = None,
+        error_field: str = "",
     ) -> HTMLResponse:
         """The couple page again, with what was typed and why nothing changed (400)."""
         view = await self.db.run(_load_couple, session.therapist_id, couple_id, self.clock())
@@ -634,6 +663,7 @@ class Dashboard:
             schedule_error=schedule_error,
             plan_error=plan_error,
             code_error=code_error,
+            error_field=error_field,
             submitted=_form_values(form),
         )
 
@@ -654,7 +684,10 @@ class Dashboard:
         except (_Invalid, TherapistError) as exc:
             if exc.reason == "not_linked":
                 raise HTTPException(404) from None
-            return await self._refused(session, couple_id, form, schedule_error=exc.reason)
+            field = exc.field if isinstance(exc, _Invalid) else _REASON_FIELDS.get(exc.reason, "")
+            return await self._refused(
+                session, couple_id, form, schedule_error=exc.reason, error_field=field
+            )
         log.info(
             "dashboard: therapist %s changed couple %s's schedule", session.therapist_id, couple_id
         )
@@ -672,7 +705,10 @@ class Dashboard:
         except (_Invalid, TherapistError) as exc:
             if exc.reason == "not_linked":
                 raise HTTPException(404) from None
-            return await self._refused(session, couple_id, form, plan_error=exc.reason)
+            field = exc.field if isinstance(exc, _Invalid) else ""
+            return await self._refused(
+                session, couple_id, form, plan_error=exc.reason, error_field=field
+            )
         log.info("dashboard: therapist %s set couple %s's plan", session.therapist_id, couple_id)
         return RedirectResponse(f"/couples/{couple_id}?saved=plan", status_code=303)
 
@@ -688,7 +724,11 @@ class Dashboard:
             if exc.reason not in CODE_REASONS:
                 raise HTTPException(404) from None
             return await self._refused(
-                session, couple_id, form, code_error=CODE_REASONS[exc.reason]
+                session,
+                couple_id,
+                form,
+                code_error=CODE_REASONS[exc.reason],
+                error_field="client_code",
             )
         log.info("dashboard: therapist %s set couple %s's code", session.therapist_id, couple_id)
         return RedirectResponse(f"/couples/{couple_id}?saved=code", status_code=303)
@@ -794,10 +834,26 @@ class Dashboard:
         """Our own calm page for 400, 403, 404, 405 and 413."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         key = _STATUS_MESSAGES.get(status, "bad_request" if status < 500 else "server_error")
-        response = self.templates.message(key, status, back=status in (403, 404))
+        signed_in = await self._signed_in_header(request)
+        response = self.templates.message(key, status, back=status in (403, 404), **signed_in)
         if isinstance(exc, HTTPException) and exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    async def _signed_in_header(self, request: Request) -> dict[str, str]:
+        """The header's name and sign-out form for an error page, when signed in.
+
+        An error page must not fail itself: any trouble here leaves the header plain.
+        """
+        try:
+            session = await self.sessions.get(request.cookies.get(COOKIE_NAME), self.clock())
+            if session is None:
+                return {}
+            name = await self.db.run(_therapist_name, session.therapist_id)
+        except Exception:  # a plain header is better than a second error
+            log.warning("dashboard error page: header without the therapist", exc_info=True)
+            return {}
+        return {"therapist_name": name, "csrf": session.csrf_token}
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
         """500, outside the header middleware, so it sets the headers itself."""

@@ -281,7 +281,7 @@ async def test_a_client_code_set_on_the_couple_page_shows_on_the_overview(
 
     assert saved.status_code == 303 and saved.headers["location"] == f"{couple}?saved=code"
     assert refused.status_code == 400
-    assert 'aria-describedby="client_code-error"' in refused.text
+    assert 'aria-describedby="client_code-error client_code-hint"' in refused.text
     assert 'id="client_code-error">Use 1 to 24 letters' in refused.text
     assert forged.status_code == 403 and foreign.status_code == 404
     assert _labels((await client.get("/")).text) == ["MJ-04"]
