@@ -207,6 +207,8 @@ async def test_the_overview_page_flags_what_needs_attention(
     page = (await client.get("/")).text
 
     assert "21 linked couples; 4 need attention." in page
+    assert "<title>Your couples · nudgebot</title>" in page
+    assert page.count('aria-labelledby="signin"') == 1
     assert "Consent pending" in _row_html(page, f"Couple {crowd.pending}<")
     assert "Ada1 paused" in _row_html(page, f"Couple {crowd.paused} ")
     assert "Link ended on 23 Nov 2026" in _row_html(page, f"Couple {crowd.ended}<")
