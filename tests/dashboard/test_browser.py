@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import DashboardServer, create_app, login_url
+from scheduler import schedules as own_schedules
 from scheduler import therapy
 from storage import therapists
 from storage.db import Database
@@ -516,9 +517,19 @@ def test_a_refused_form_has_no_serious_accessibility_violations(sized: Page, liv
 def test_screenshots_of_the_overview_and_couple_page(
     sized: Page, live: Live, where: str, tmp_path: Path
 ) -> None:
+    if where == "couple":  # show a partner's own choice beside the therapist's settings
+        live.db.call(
+            own_schedules.set_schedule,
+            live.practice.maya_id,
+            NIGHTLY_APPRECIATION,
+            dt.time(22, 30),
+            frozenset(range(7)),
+            live.clock(),
+        )
     _signed_in(sized, live)
     if where == "couple":
         sized.goto(f"{live.url}/couples/{live.practice.couple_id}")
+        assert sized.get_by_text("Changed by Maya: 22:30").is_visible()
     width = sized.viewport_size["width"] if sized.viewport_size else 0
     size = "phone" if width == PHONE["width"] else "desktop"
     folder = SCREENSHOTS if UPDATE_SCREENSHOT else tmp_path
