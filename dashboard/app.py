@@ -120,6 +120,10 @@ _STATUS_MESSAGES: Mapping[int, str] = {
     413: "too_large",
 }
 _SAVED = {"schedule": "Schedule saved.", "plan": "Plan saved.", "code": "Client code saved."}
+TEMPLATE_REASONS: Mapping[str, str] = {
+    "template_name": "Give the template a name of 1 to 60 characters.",
+    "template_taken": "You have a template with this name. Choose a different one.",
+}
 # What a refused client code needs, next to its field.
 CODE_REASONS: Mapping[str, str] = {
     "code_format": "Use 1 to 24 letters, digits, spaces, dots, dashes or underscores, "
@@ -260,6 +264,46 @@ def _set_plan(
 
 
 @dataclass(frozen=True, slots=True)
+class _Plans:
+    therapist_name: str
+    templates: list[tuple[int, str, list[dict[str, Any]]]]
+    couples: list[practice.PracticeRow]
+
+
+def _load_plans(session: Session, therapist_id: int, now: dt.datetime) -> _Plans:
+    name = _therapist_name(session, therapist_id)
+    templates = [
+        (t.id, t.name, list(t.steps)) for t in practice.plan_templates(session, therapist_id)
+    ]
+    rows = [r for r in practice.overview(session, therapist_id, now) if r.ended_at is None]
+    return _Plans(name, templates, rows)
+
+
+def _save_template(
+    session: Session, therapist_id: int, name: str, steps: list[dict[str, Any]], now: dt.datetime
+) -> int:
+    _therapist_name(session, therapist_id)
+    clean = therapy.clean_plan(steps)
+    if not clean:
+        raise _Invalid("Choose at least one practice and its first week.", "nightly_appreciation")
+    return practice.save_plan_template(session, therapist_id, name, clean, now).id
+
+
+def _apply_template(
+    session: Session,
+    therapist_id: int,
+    template_id: int,
+    couple_ids: list[int],
+    starts_on: dt.date,
+    now: dt.datetime,
+) -> int:
+    _therapist_name(session, therapist_id)
+    return len(
+        therapy.apply_template(session, therapist_id, template_id, couple_ids, starts_on, now)
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class _Export:
     therapist_name: str
     rows: list[practice.ExportRow]
@@ -322,8 +366,10 @@ def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
     return changes, overrides
 
 
-def plan_steps(form: FormData) -> tuple[list[dict[str, Any]], dt.date | None]:
-    """The plan form as `therapy.set_plan` steps and a start date."""
+def plan_steps(
+    form: FormData, *, need_start: bool = True
+) -> tuple[list[dict[str, Any]], dt.date | None]:
+    """The plan form as `therapy.set_plan` steps and a start date (if `need_start`)."""
     steps: list[dict[str, Any]] = []
     for kind in therapists.PLAN_KINDS:
         if _text(form, kind):
@@ -331,8 +377,19 @@ def plan_steps(form: FormData) -> tuple[list[dict[str, Any]], dt.date | None]:
             week = _number(form, kind, reason)
             if not 1 <= week <= 52:
                 raise _Invalid(reason, kind)
-            steps.append({"kind": kind, "from_week": week})
+            step: dict[str, Any] = {"kind": kind, "from_week": week}
+            if _text(form, f"{kind}_to"):
+                last_reason = "A last week must be from the first week to 52, or nothing."
+                end = _number(form, f"{kind}_to", last_reason)
+                if not week <= end <= 52:
+                    raise _Invalid(last_reason, f"{kind}_to")
+                step["to_week"] = end
+            steps.append(step)
+        elif _text(form, f"{kind}_to"):
+            raise _Invalid("A last week needs a first week too.", kind)
     raw = _text(form, "starts_on")
+    if not need_start:
+        return steps, None
     if not raw:
         if steps:
             raise _Invalid("Choose the date week 1 starts on.", "starts_on")
@@ -485,6 +542,9 @@ class Dashboard:
             Route("/couples/{couple_id:int}/schedule", self.schedule, methods=["POST"]),
             Route("/couples/{couple_id:int}/plan", self.plan, methods=["POST"]),
             Route("/couples/{couple_id:int}/code", self.client_code, methods=["POST"]),
+            Route("/plans", self.plans_page, methods=["GET"]),
+            Route("/plans", self.new_template, methods=["POST"]),
+            Route("/plans/{template_id:int}/apply", self.apply_template, methods=["POST"]),
             Route("/export", self.export_page, methods=["GET"]),
             Route("/export.csv", self.export_csv, methods=["GET"]),
             Route("/logout", self.logout, methods=["POST"]),
@@ -732,6 +792,115 @@ class Dashboard:
             )
         log.info("dashboard: therapist %s set couple %s's code", session.therapist_id, couple_id)
         return RedirectResponse(f"/couples/{couple_id}?saved=code", status_code=303)
+
+    async def plans_page(self, request: Request) -> Response:
+        """Named plans: make one, and give one to several couples at once."""
+        session = await self._session(request)
+        applied = request.query_params.get("applied", "")
+        saved = "Template saved." if request.query_params.get("saved") == "1" else None
+        if _NUMBER.fullmatch(applied):
+            count = int(applied)
+            saved = f"Plan applied to {count} {'couple' if count == 1 else 'couples'}."
+        return await self._plans(session, saved=saved)
+
+    async def _plans(
+        self,
+        session: DashboardSession,
+        *,
+        status: int = 200,
+        saved: str | None = None,
+        errors: Mapping[str, str] | None = None,
+        error_template: int = 0,
+        submitted: Mapping[str, str] | None = None,
+    ) -> HTMLResponse:
+        now = self.clock()
+        plans = await self.db.run(_load_plans, session.therapist_id, now)
+        today = now.date()
+        return self.templates.render(
+            "plans.html",
+            status,
+            therapist_name=plans.therapist_name,
+            csrf=session.csrf_token,
+            saved=saved,
+            errors=dict(errors or {}),
+            error_template=error_template,
+            submitted=dict(submitted or {}),
+            templates=[
+                (tid, name, [views.step_text(step) for step in views.sorted_steps(steps)])
+                for tid, name, steps in plans.templates
+            ],
+            couples=[views.overview_line(row, today) for row in plans.couples],
+            plan_kinds=therapists.PLAN_KINDS,
+            next_monday=(practice.monday_of(today) + dt.timedelta(weeks=1)).isoformat(),
+        )
+
+    async def new_template(self, request: Request) -> Response:
+        """Save a named plan."""
+        session, form = await self._checked_form(request)
+        try:
+            steps, _ = plan_steps(form, need_start=False)
+            await self.db.run(
+                _save_template,
+                session.therapist_id,
+                _text(form, "name")[:200],
+                steps,
+                self.clock(),
+            )
+        except _Invalid as exc:
+            return await self._plans(
+                session, status=400, errors={exc.field: exc.reason}, submitted=_form_values(form)
+            )
+        except TherapistError as exc:
+            field = "name" if exc.reason in TEMPLATE_REASONS else "nightly_appreciation"
+            reason = TEMPLATE_REASONS.get(exc.reason, exc.reason)
+            return await self._plans(
+                session, status=400, errors={field: reason}, submitted=_form_values(form)
+            )
+        log.info("dashboard: therapist %s saved a plan template", session.therapist_id)
+        return RedirectResponse("/plans?saved=1", status_code=303)
+
+    async def apply_template(self, request: Request) -> Response:
+        """Give a named plan to the chosen couples, from one start date."""
+        session, form = await self._checked_form(request)
+        template_id = int(request.path_params["template_id"])
+        if not 0 < template_id <= MAX_ID:
+            raise HTTPException(404)
+        chosen = [v for v in form.getlist("couple") if isinstance(v, str) and _NUMBER.fullmatch(v)]
+        try:
+            if not chosen:
+                raise _Invalid("Choose at least one couple.", f"couples-{template_id}")
+            raw = _text(form, "starts_on")
+            try:
+                starts_on = _date(raw)
+            except ValueError:
+                raise _Invalid(
+                    "Choose the date week 1 starts on (a date such as 2026-11-30).",
+                    f"starts_on-{template_id}",
+                ) from None
+            applied = await self.db.run(
+                _apply_template,
+                session.therapist_id,
+                template_id,
+                [int(c) for c in chosen],
+                starts_on,
+                self.clock(),
+            )
+        except _Invalid as exc:
+            return await self._plans(
+                session,
+                status=400,
+                errors={exc.field: exc.reason},
+                error_template=template_id,
+                submitted=_form_values(form),
+            )
+        except TherapistError:
+            raise HTTPException(404) from None
+        log.info(
+            "dashboard: therapist %s applied a template to %s couples",
+            session.therapist_id,
+            applied,
+        )
+        return RedirectResponse(f"/plans?applied={applied}", status_code=303)
 
     def _export_range(self, request: Request) -> tuple[dt.date, dt.date, str | None]:
         """The export's first and last day from the query, the last 8 weeks by default."""

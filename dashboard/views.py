@@ -130,8 +130,11 @@ def schedule_values(card: CoupleCard) -> dict[str, str]:
 def plan_values(card: CoupleCard) -> dict[str, str]:
     """The plan form's fields, filled from the couple's current plan."""
     values = {kind: "" for kind in PLAN_KINDS}
+    values.update({f"{kind}_to": "" for kind in PLAN_KINDS})
     for step in card.plan:
         values[str(step["kind"])] = str(step["from_week"])
+        if step.get("to_week") is not None:
+            values[f"{step['kind']}_to"] = str(step["to_week"])
     values["starts_on"] = card.plan_starts_on.isoformat() if card.plan_starts_on else ""
     return values
 
@@ -140,10 +143,7 @@ def plan_summary(card: CoupleCard, today: dt.date) -> list[str]:
     """The plan in plain words, with where the couple is in it today."""
     if not card.plan:
         return ["No plan: every practice runs (timing tips unless they are set to off)."]
-    lines = [
-        f"{kind_label(str(step['kind']))} from week {step['from_week']}."
-        for step in sorted(card.plan, key=lambda s: (int(s["from_week"]), str(s["kind"])))
-    ]
+    lines = [step_text(step) for step in sorted_steps(card.plan)]
     start = card.plan_starts_on
     if start is not None:
         if today < start:
@@ -152,6 +152,22 @@ def plan_summary(card: CoupleCard, today: dt.date) -> list[str]:
             week = (today - start).days // 7 + 1
             lines.append(f"Started on {start:%a %d %b %Y}; this is week {week}.")
     return lines
+
+
+def sorted_steps(steps: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Plan steps in the order they start."""
+    return sorted(steps, key=lambda s: (int(s["from_week"]), str(s["kind"])))
+
+
+def step_text(step: Mapping[str, Any]) -> str:
+    """One plan step: "Weekly check-in from week 3." or "Timing tip in weeks 5 to 8."."""
+    kind = kind_label(str(step["kind"]))
+    end = step.get("to_week")
+    if end is None:
+        return f"{kind} from week {step['from_week']}."
+    if int(end) == int(step["from_week"]):
+        return f"{kind} in week {end} only."
+    return f"{kind} in weeks {step['from_week']} to {end}."
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from storage.models import (
     Schedule,
     TherapistLink,
 )
+from storage.practice import plan_template
 from storage.schedules import delete_schedule, find_schedule, new_schedule, weekdays_mask
 from storage.therapists import (
     DEFAULT_CONFIG,
@@ -298,17 +299,63 @@ def set_plan(
     starts_on: dt.date,
     now: dt.datetime,
 ) -> CoupleCard:
-    """A practice plan over weeks, e.g. nightly from week 1, check-in from week 3."""
+    """A practice plan over weeks, e.g. nightly from week 1, check-in from week 3.
+
+    A step may also end: `to_week` (inclusive), so a plan is a list of phases such as
+    nightly weeks 1 to 8, check-in from week 3, tips weeks 5 to 8.
+    """
     link = _editable_link(session, therapist_id, couple_id)
-    clean = []
+    link.plan, link.plan_starts_on = clean_plan(plan), starts_on
+    apply_link(session, link, now)
+    return _card(session, link, now)
+
+
+def clean_plan(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Checked plan steps: a practice each, weeks 1 to 52, an end (if any) not before the start.
+
+    Raises `TherapistError` with a reason the therapist can act on.
+    """
+    clean: list[dict[str, Any]] = []
     for step in plan:
         kind, week = step.get("kind"), int(step.get("from_week", 0))
         if kind not in PLAN_KINDS or not 1 <= week <= 52:
             raise TherapistError("Each step needs a practice and a week from 1 to 52.")
-        clean.append({"kind": kind, "from_week": week})
-    link.plan, link.plan_starts_on = clean, starts_on
-    apply_link(session, link, now)
-    return _card(session, link, now)
+        tidy: dict[str, Any] = {"kind": kind, "from_week": week}
+        if step.get("to_week") is not None:
+            end = int(step["to_week"])
+            if not week <= end <= 52:
+                raise TherapistError("A last week must be from the first week to 52.")
+            tidy["to_week"] = end
+        clean.append(tidy)
+    return clean
+
+
+def step_runs(step: dict[str, Any], week: int) -> bool:
+    """Whether a plan step is on in this week of the plan."""
+    end = step.get("to_week")
+    return int(step["from_week"]) <= week and (end is None or week <= int(end))
+
+
+def apply_template(
+    session: Session,
+    therapist_id: int,
+    template_id: int,
+    couple_ids: list[int],
+    starts_on: dt.date,
+    now: dt.datetime,
+) -> list[CoupleCard]:
+    """Give several couples a therapist's named plan, all from the same first week.
+
+    All or nothing: a couple not linked to this therapist refuses the whole request.
+    Each consenting partner is owed a notice of what starts or stops for them.
+    """
+    template = plan_template(session, therapist_id, template_id)
+    if template is None or not couple_ids:
+        raise TherapistError("not_linked")
+    return [
+        set_plan(session, therapist_id, couple_id, list(template.steps), starts_on, now)
+        for couple_id in sorted(set(couple_ids))
+    ]
 
 
 def _week(link: TherapistLink, now: dt.datetime) -> int:
@@ -328,7 +375,7 @@ def _wanted(link: TherapistLink, now: dt.datetime) -> set[str]:
             wanted.add(TIMING_TIP)
         return wanted
     week = _week(link, now)
-    wanted = {step["kind"] for step in link.plan if step["from_week"] <= week}
+    wanted = {step["kind"] for step in link.plan if step_runs(step, week)}
     if not config["tips"]["per_week"]:
         wanted.discard(TIMING_TIP)
     return wanted

@@ -26,6 +26,7 @@ from storage.models import (
     CoupleMember,
     Delivery,
     Person,
+    PlanTemplate,
     TherapistConsent,
     TherapistLink,
 )
@@ -431,3 +432,58 @@ def set_client_code(session: Session, therapist_id: int, couple_id: int, code: s
         raise TherapistError("code_taken")
     link.client_code = clean
     return clean
+
+
+# --- plan templates -------------------------------------------------------------------------
+
+TEMPLATE_NAME_MAX = 60
+
+
+def plan_templates(session: Session, therapist_id: int) -> list[PlanTemplate]:
+    """A therapist's named plans, by name."""
+    return list(
+        session.scalars(
+            select(PlanTemplate)
+            .where(PlanTemplate.therapist_id == therapist_id)
+            .order_by(func.lower(PlanTemplate.name), PlanTemplate.id)
+        )
+    )
+
+
+def plan_template(session: Session, therapist_id: int, template_id: int) -> PlanTemplate | None:
+    """One of this therapist's named plans (None for anyone else's)."""
+    return session.scalar(
+        select(PlanTemplate).where(
+            PlanTemplate.id == template_id, PlanTemplate.therapist_id == therapist_id
+        )
+    )
+
+
+def save_plan_template(
+    session: Session,
+    therapist_id: int,
+    name: str,
+    steps: list[dict[str, Any]],
+    now: dt.datetime,
+) -> PlanTemplate:
+    """Store a named plan (steps already checked by the caller).
+
+    Raises `TherapistError` "template_name" (1 to 60 characters) or "template_taken".
+    """
+    clean = " ".join(name.split())
+    if not 1 <= len(clean) <= TEMPLATE_NAME_MAX:
+        raise TherapistError("template_name")
+    taken = session.scalar(
+        select(func.count())
+        .select_from(PlanTemplate)
+        .where(
+            PlanTemplate.therapist_id == therapist_id,
+            func.lower(PlanTemplate.name) == clean.lower(),
+        )
+    )
+    if taken:
+        raise TherapistError("template_taken")
+    template = PlanTemplate(therapist_id=therapist_id, name=clean, steps=steps, created_at=now)
+    session.add(template)
+    session.flush()
+    return template

@@ -484,7 +484,7 @@ def test_searching_by_client_code_and_exporting_csv(page: Page, live: Live) -> N
         assert secret not in text
 
 
-@pytest.mark.parametrize("where", ["overview", "couple", "error", "export"])
+@pytest.mark.parametrize("where", ["overview", "couple", "error", "export", "plans"])
 def test_no_serious_accessibility_violations(sized: Page, live: Live, where: str) -> None:
     _signed_in(sized, live)
     if where == "couple":
@@ -495,6 +495,8 @@ def test_no_serious_accessibility_violations(sized: Page, live: Live, where: str
         assert sized.get_by_role("button", name="Sign out").is_visible()
     elif where == "export":
         sized.goto(f"{live.url}/export")
+    elif where == "plans":
+        sized.goto(f"{live.url}/plans")
 
     assert _blocking_violations(sized) == []
 
@@ -543,6 +545,33 @@ def test_screenshots_of_the_overview_and_couple_page(
         clip={"x": 0, "y": 0, "width": width, "height": clip_height},
     )
     assert _png_size(target.read_bytes()) == (width, clip_height)
+
+
+def test_a_three_phase_template_is_applied_to_two_couples_in_the_browser(
+    page: Page, live: Live
+) -> None:
+    _signed_in(page, live)
+    page.get_by_role("link", name="Plan templates").click()
+    page.get_by_label("Name").fill("Three phases")
+    for kind, first, last in (
+        ("nightly_appreciation", "1", "8"),
+        ("weekly_checkin", "3", ""),
+        ("timing_tip", "5", "8"),
+    ):
+        page.locator(f"#{kind}").fill(first)
+        page.locator(f"#{kind}_to").fill(last)
+    page.get_by_role("button", name="Save template").click()
+    assert page.get_by_role("status").inner_text() == "Template saved."
+
+    page.get_by_label("Q-04").check()
+    page.get_by_label("Q-05").check()
+    page.get_by_role("button", name="Apply Three phases").click()
+
+    assert page.get_by_role("status").inner_text() == "Plan applied to 2 couples."
+    assert _blocking_violations(page) == []
+    page.goto(f"{live.url}/")
+    plans = page.locator("table.overview tbody tr").filter(has_text="Q-04")
+    assert "Week" in plans.inner_text() or "Starts" in plans.inner_text()
 
 
 def test_the_accessibility_check_does_find_a_serious_violation(page: Page, live: Live) -> None:

@@ -1,4 +1,4 @@
-"""the therapist's practice: client codes and dashboard sessions in the database
+"""the therapist's practice: client codes, dashboard sessions, plan templates
 
 Revision ID: 0007
 Revises: 0006
@@ -45,8 +45,29 @@ def upgrade() -> None:
         op.f("ix_dashboard_sessions_therapist_id"), "dashboard_sessions", ["therapist_id"]
     )
 
+    # A therapist's named plans, applied to several couples.
+    op.create_table(
+        "plan_templates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("therapist_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("steps", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["therapist_id"],
+            ["therapists.id"],
+            name=op.f("fk_plan_templates_therapist_id_therapists"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_templates")),
+        sa.UniqueConstraint(
+            "therapist_id", "name", name=op.f("uq_plan_templates_therapist_id_name")
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("plan_templates")
     op.drop_index(op.f("ix_dashboard_sessions_therapist_id"), table_name="dashboard_sessions")
     op.drop_table("dashboard_sessions")
     with op.batch_alter_table("therapist_links") as batch:
