@@ -552,6 +552,8 @@ def test_a_three_phase_template_is_applied_to_two_couples_in_the_browser(
 ) -> None:
     _signed_in(page, live)
     page.get_by_role("link", name="Plan templates").click()
+    scroll_width: Any = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE["width"]
     page.get_by_label("Name").fill("Three phases")
     for kind, first, last in (
         ("nightly_appreciation", "1", "8"),
