@@ -332,7 +332,7 @@ async def start_ops(app: Application[Any, BotContext, Any, Any, Any, Any]) -> No
     probe = TelegramProbe(app.bot.get_me)
     probe.answered()  # initialize() has just called getMe
     endpoint = OpsEndpoint(services.db, services.metrics, probe, clock=services.clock)
-    server = DashboardServer(endpoint.app, settings.ops_host, settings.ops_port)
+    server = DashboardServer(endpoint.app, settings.ops_host, settings.ops_port, name="ops")
     try:
         await server.start()
     except OSError:

@@ -143,25 +143,30 @@ def run(roles: tuple[str, ...]) -> None:
     except InvalidToken:
         _fail("Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather (/token).")
     except OSError as exc:
-        if settings.telegram_webhook_url and "updates" in services.roles:
-            _fail(
-                f"could not listen on the dashboard's {settings.dashboard_host}:"
-                f"{settings.dashboard_port} or the webhook's {settings.webhook_host}:"
-                f"{settings.webhook_port} ({exc.strerror or exc}); set DASHBOARD_PORT or "
-                "WEBHOOK_PORT",
-                code=1,
-            )
-        _fail(
-            f"the therapist dashboard could not listen on {settings.dashboard_host}:"
-            f"{settings.dashboard_port} ({exc.strerror or exc}); set DASHBOARD_PORT, or "
-            "DASHBOARD_ENABLED=false",
-            code=1,
-        )
+        _fail(_listen_failure(settings, services.roles, exc), code=1)
     except NetworkError as exc:
         _fail(
             f"could not reach Telegram at {settings.telegram_api_base_url}: {type(exc).__name__}",
             code=1,
         )
+
+
+def _listen_failure(settings: Settings, roles: frozenset[str], exc: OSError) -> str:
+    """One line naming every port this process tried to listen on, and its setting."""
+    ports = []
+    if settings.dashboard_enabled and "dashboard" in roles:
+        ports.append(
+            f"the dashboard's {settings.dashboard_host}:{settings.dashboard_port} "
+            "(DASHBOARD_PORT, or DASHBOARD_ENABLED=false)"
+        )
+    if settings.telegram_webhook_url and "updates" in roles:
+        ports.append(
+            f"the webhook's {settings.webhook_host}:{settings.webhook_port} (WEBHOOK_PORT)"
+        )
+    if settings.ops_port is not None:
+        ports.append(f"the ops endpoint's {settings.ops_host}:{settings.ops_port} (OPS_PORT)")
+    where = "; or ".join(ports) or "a port"
+    return f"could not listen ({exc.strerror or exc}) on {where}: set another port"
 
 
 @main.group()

@@ -1,19 +1,23 @@
-"""Signed-in therapists, held in memory: a restart signs everyone out, which is fine.
+"""Signed-in therapists, kept in the database (`storage.therapists`), so a restart or a
+second process signs no one out.
 
-The store lives on the app (`app.state.sessions`), never at module level. Only the event
-loop touches it, so it needs no lock.
+The cookie holds a random session id; the database holds only its hash, the therapist, the
+session's CSRF token and when it ends (8 hours, or 30 days once the therapist chooses
+"remember this device"). Signing out ends one session; "sign out everywhere" ends all of a
+therapist's; a revoked account's sessions end the next time one is used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
-import secrets
 from dataclasses import dataclass
 
-SESSION_TTL = dt.timedelta(hours=8)
-# A login needs a fresh one-time link from the bot, so this is a backstop, not a quota.
-MAX_SESSIONS = 10_000
+from storage import therapists
+from storage.db import Database
+
+SESSION_TTL = therapists.SESSION_TTL
+REMEMBERED_TTL = therapists.REMEMBERED_TTL
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,7 @@ class DashboardSession:
     therapist_id: int
     csrf_token: str
     expires_at: dt.datetime
+    remembered: bool = False
 
     def csrf_matches(self, submitted: str | None) -> bool:
         """Compare a submitted form token with this session's, in constant time."""
@@ -31,54 +36,46 @@ class DashboardSession:
         return hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
 
 
+def _session(found: therapists.SignedIn | None) -> DashboardSession | None:
+    if found is None:
+        return None
+    return DashboardSession(
+        found.therapist_id, found.csrf_token, found.expires_at, found.remembered
+    )
+
+
 class SessionStore:
-    """Session id -> (therapist id, CSRF token, expiry); bounded, expired ones dropped."""
+    """Sessions in the database, reached on its thread pool."""
 
-    def __init__(self, ttl: dt.timedelta = SESSION_TTL, limit: int = MAX_SESSIONS) -> None:
-        self.ttl = ttl
-        self.limit = limit
-        self._sessions: dict[str, DashboardSession] = {}
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def create(self, therapist_id: int, now: dt.datetime) -> str:
+    async def create(self, therapist_id: int, now: dt.datetime) -> str:
         """Start a session for this therapist; returns the new session id (the cookie)."""
-        self.drop_expired(now)
-        while len(self._sessions) >= self.limit:
-            # Dicts keep insertion order: the first one is the oldest.
-            del self._sessions[next(iter(self._sessions))]
-        session_id = secrets.token_urlsafe(32)
-        self._sessions[session_id] = DashboardSession(
-            therapist_id, secrets.token_urlsafe(32), now + self.ttl
-        )
-        return session_id
+        raw, _ = await self.db.run(therapists.start_session, therapist_id, now)
+        return raw
 
-    def get(self, session_id: str | None, now: dt.datetime) -> DashboardSession | None:
+    async def get(self, session_id: str | None, now: dt.datetime) -> DashboardSession | None:
         """The live session for this cookie value, if there is one."""
         if not session_id:
             return None
-        found = self._sessions.get(session_id)
-        if found is None:
-            return None
-        if found.expires_at <= now:
-            del self._sessions[session_id]
-            return None
-        return found
+        return _session(await self.db.run(therapists.find_session, session_id, now))
 
-    def end(self, session_id: str | None) -> None:
+    async def remember(self, session_id: str | None, now: dt.datetime) -> DashboardSession | None:
+        """Keep this session for 30 days from now."""
+        return _session(await self.db.run(therapists.remember_session, session_id, now))
+
+    async def end(self, session_id: str | None) -> None:
         """Sign out: forget this session."""
         if session_id:
-            self._sessions.pop(session_id, None)
+            await self.db.run(therapists.end_session, session_id)
 
-    def end_therapist(self, therapist_id: int) -> None:
-        """Forget every session of a therapist (their account was revoked)."""
-        for key in [k for k, v in self._sessions.items() if v.therapist_id == therapist_id]:
-            del self._sessions[key]
+    async def end_therapist(self, therapist_id: int) -> int:
+        """Forget every session of a therapist (sign out everywhere, or a revoked account)."""
+        ended: int = await self.db.run(therapists.end_sessions, therapist_id)
+        return ended
 
-    def drop_expired(self, now: dt.datetime) -> int:
-        """Forget sessions past their end; returns how many were dropped."""
-        expired = [k for k, v in self._sessions.items() if v.expires_at <= now]
-        for key in expired:
-            del self._sessions[key]
-        return len(expired)
+    async def count(self, therapist_id: int | None = None) -> int:
+        """How many sessions are stored."""
+        counted: int = await self.db.run(therapists.count_sessions, therapist_id)
+        return counted

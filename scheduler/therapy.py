@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from storage.models import (
     Schedule,
     TherapistLink,
 )
+from storage.practice import plan_template
 from storage.schedules import delete_schedule, find_schedule, new_schedule, weekdays_mask
 from storage.therapists import (
     DEFAULT_CONFIG,
@@ -67,6 +69,34 @@ def _editable_link(session: Session, therapist_id: int, couple_id: int) -> Thera
     return link
 
 
+class SetBy(StrEnum):
+    """Who decides a practice's schedule for a partner, as the couple page says it."""
+
+    YOU = "you"  # this therapist's setting applies
+    OTHER_THERAPIST = "other_therapist"
+    PARTNER = "partner"  # the partner (or the couple) chose their own time
+    TURNED_OFF = "turned_off"  # a partner turned it off; their choice stands
+    NOT_RUNNING = "not_running"  # nothing scheduled: not in this week's plan, or paused
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """One practice for one partner: the schedule in force and who set it.
+
+    `at` is the local time ("22:30") in `zone`, `days` the weekdays (0 = Monday); `by` is
+    the consenting partner who changed or turned it off ("" when that was a partner who
+    has not agreed, or the couple together).
+    """
+
+    kind: str
+    set_by: SetBy
+    by: str = ""
+    at: str = ""
+    days: tuple[int, ...] = ()
+    window: int = 0
+    zone: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class PartnerCard:
     """One partner as their therapist sees them.
@@ -84,6 +114,8 @@ class PartnerCard:
     # Practices a partner turned off themselves: kind -> who ("" when that was a partner
     # who has not agreed to the link). Their choice; nothing the therapist sets undoes it.
     turned_off: dict[str, str] = field(default_factory=dict)
+    # Per practice a therapist can set, in PLAN_KINDS order: what is in force, and whose.
+    controls: tuple[Control, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +140,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
             continue
         next_times: dict[str, tuple[str, ...]] = {}
         turned_off: dict[str, str] = {}
+        controls: dict[str, Control] = {}
         # Only the practices a therapist can set: the path for one is the partner's own.
         for schedule in schedules_for(session, person, couple.id):
             if schedule.kind not in PLAN_KINDS:
@@ -117,6 +150,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
             elif schedule.set_by == "person":
                 by = consenting.get(schedule.turned_off_by_id or schedule.person_id or 0)
                 turned_off[schedule.kind] = by.display_name if by is not None else ""
+            controls[schedule.kind] = _control(schedule, link, consenting)
         partners.append(
             PartnerCard(
                 person.id,
@@ -126,6 +160,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
                 person.paused_at is not None or person.stopped_at is not None,
                 next_times,
                 turned_off,
+                tuple(controls.get(kind, Control(kind, SetBy.NOT_RUNNING)) for kind in PLAN_KINDS),
             )
         )
     return CoupleCard(
@@ -136,6 +171,34 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
         link.plan_starts_on,
         {**DEFAULT_CONFIG, **(link.config or {})},
         couple.checkins_completed,
+    )
+
+
+def _control(schedule: Schedule, link: TherapistLink, consenting: dict[int, Person]) -> Control:
+    """Who decides this schedule, and what it is."""
+    rule = rule_of(schedule)
+    running = schedule.next_fire_at is not None
+    if schedule.set_by == "therapist":
+        set_by = SetBy.YOU if schedule.therapist_id == link.therapist_id else SetBy.OTHER_THERAPIST
+        by = ""
+    else:
+        set_by = SetBy.PARTNER if running else SetBy.TURNED_OFF
+        who = consenting.get(
+            (schedule.turned_off_by_id if not running else None) or schedule.person_id or 0
+        )
+        by = who.display_name if who is not None else ""
+    if not running and set_by is not SetBy.TURNED_OFF:
+        return Control(schedule.kind, SetBy.NOT_RUNNING)
+    if not running:
+        return Control(schedule.kind, set_by, by)
+    return Control(
+        schedule.kind,
+        set_by,
+        by,
+        rule.local_time.strftime("%H:%M"),
+        tuple(sorted(rule.weekdays)),
+        rule.window_minutes,
+        rule.zone,
     )
 
 
@@ -236,17 +299,63 @@ def set_plan(
     starts_on: dt.date,
     now: dt.datetime,
 ) -> CoupleCard:
-    """A practice plan over weeks, e.g. nightly from week 1, check-in from week 3."""
+    """A practice plan over weeks, e.g. nightly from week 1, check-in from week 3.
+
+    A step may also end: `to_week` (inclusive), so a plan is a list of phases such as
+    nightly weeks 1 to 8, check-in from week 3, tips weeks 5 to 8.
+    """
     link = _editable_link(session, therapist_id, couple_id)
-    clean = []
+    link.plan, link.plan_starts_on = clean_plan(plan), starts_on
+    apply_link(session, link, now)
+    return _card(session, link, now)
+
+
+def clean_plan(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Checked plan steps: a practice each, weeks 1 to 52, an end (if any) not before the start.
+
+    Raises `TherapistError` with a reason the therapist can act on.
+    """
+    clean: list[dict[str, Any]] = []
     for step in plan:
         kind, week = step.get("kind"), int(step.get("from_week", 0))
         if kind not in PLAN_KINDS or not 1 <= week <= 52:
             raise TherapistError("Each step needs a practice and a week from 1 to 52.")
-        clean.append({"kind": kind, "from_week": week})
-    link.plan, link.plan_starts_on = clean, starts_on
-    apply_link(session, link, now)
-    return _card(session, link, now)
+        tidy: dict[str, Any] = {"kind": kind, "from_week": week}
+        if step.get("to_week") is not None:
+            end = int(step["to_week"])
+            if not week <= end <= 52:
+                raise TherapistError("A last week must be from the first week to 52.")
+            tidy["to_week"] = end
+        clean.append(tidy)
+    return clean
+
+
+def step_runs(step: dict[str, Any], week: int) -> bool:
+    """Whether a plan step is on in this week of the plan."""
+    end = step.get("to_week")
+    return int(step["from_week"]) <= week and (end is None or week <= int(end))
+
+
+def apply_template(
+    session: Session,
+    therapist_id: int,
+    template_id: int,
+    couple_ids: list[int],
+    starts_on: dt.date,
+    now: dt.datetime,
+) -> list[CoupleCard]:
+    """Give several couples a therapist's named plan, all from the same first week.
+
+    All or nothing: a couple not linked to this therapist refuses the whole request.
+    Each consenting partner is owed a notice of what starts or stops for them.
+    """
+    template = plan_template(session, therapist_id, template_id)
+    if template is None or not couple_ids:
+        raise TherapistError("not_linked")
+    return [
+        set_plan(session, therapist_id, couple_id, list(template.steps), starts_on, now)
+        for couple_id in sorted(set(couple_ids))
+    ]
 
 
 def _week(link: TherapistLink, now: dt.datetime) -> int:
@@ -266,7 +375,7 @@ def _wanted(link: TherapistLink, now: dt.datetime) -> set[str]:
             wanted.add(TIMING_TIP)
         return wanted
     week = _week(link, now)
-    wanted = {step["kind"] for step in link.plan if step["from_week"] <= week}
+    wanted = {step["kind"] for step in link.plan if step_runs(step, week)}
     if not config["tips"]["per_week"]:
         wanted.discard(TIMING_TIP)
     return wanted

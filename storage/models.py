@@ -449,11 +449,48 @@ class TherapistLink(Base):
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
-    # A practice plan over weeks: [{"kind": "weekly_checkin", "from_week": 3}, ...]
+    # A practice plan over weeks: [{"kind": "weekly_checkin", "from_week": 3}, ...]; a step
+    # may end with "to_week" (inclusive), so a plan is a list of phases.
     plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     plan_starts_on: Mapped[dt.date | None]
     # What the therapist set: times per kind, per-partner overrides, a pause (no text).
     config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The therapist's own short code for the couple ("MJ-04"), shown instead of names.
+    client_code: Mapped[str | None] = mapped_column(String(24))
+
+
+class PlanTemplate(Base):
+    """A therapist's named plan, to apply to several couples: steps as in `TherapistLink.plan`."""
+
+    __tablename__ = "plan_templates"
+    __table_args__ = (UniqueConstraint("therapist_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    # [{"kind": "weekly_checkin", "from_week": 3, "to_week": 8}, ...]; no text.
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard browser. Only a hash of the session id (the cookie) is kept.
+
+    Ends at `expires_at`, on sign-out, or when the therapist signs out everywhere.
+    """
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (Index("ix_dashboard_sessions_therapist_id", "therapist_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    # Sent in every form; a forged cross-site POST cannot know it.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    # "Remember this device": a longer session, chosen by the therapist.
+    remembered: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
 
 
 class TherapistConsent(Base):

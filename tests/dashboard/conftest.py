@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from dashboard import create_app
 from scheduler import schedules, therapy
 from storage import appreciations, couples, invitations, people, therapists
+from storage import practice as practice_store
 from storage.db import Database
 from storage.models import (
     NIGHTLY_APPRECIATION,
@@ -209,3 +210,54 @@ async def sign_in(
     home = await http.get("/")
     assert home.status_code == 200
     return csrf_of(home.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Crowd:
+    """More couples of the same therapist, each in a state the overview must show."""
+
+    pending: int  # one partner agreed, the other not yet
+    paused: int  # both agreed; the first partner paused the bot
+    ended: int  # both withdrew: the link ended
+    starting: int  # a plan whose week-3 step starts this week
+    quiet: list[int]  # all well: nothing needs attention
+
+
+def seed_crowd(
+    session: Session, therapist_id: int, now: dt.datetime, total: int = 20, first_uid: int = 2000
+) -> Crowd:
+    """`total` more couples for one therapist: four that need attention, the rest quiet.
+
+    Client codes are set for the quiet ones ("Q-01", ...), so the others show "Couple N".
+    """
+    ids: list[int] = []
+    for index in range(total):
+        uid = first_uid + 2 * index
+        first = _person(session, uid, f"Ada{index}", "Europe/Berlin", now)
+        second = _person(session, uid + 1, f"Bo{index}", "Asia/Singapore", now)
+        couple_id = _pair(session, first, second, now)
+        _link(session, therapist_id, [first] if index == 0 else [first, second], now)
+        if index == 1:
+            people.pause(session, first, None, now)
+        elif index == 2:
+            therapists.withdraw(session, first, now)
+            therapists.withdraw(session, second, now)
+        elif index == 3:
+            therapy.set_plan(
+                session,
+                therapist_id,
+                couple_id,
+                [
+                    {"kind": NIGHTLY_APPRECIATION, "from_week": 1},
+                    {"kind": WEEKLY_CHECKIN, "from_week": 3},
+                ],
+                now.date() - dt.timedelta(weeks=2),
+                now,
+            )
+        elif index >= 4:
+            practice_store.set_client_code(session, therapist_id, couple_id, f"Q-{index:02d}")
+            monday = now.date() - dt.timedelta(days=now.date().weekday())
+            due = dt.datetime.combine(monday, dt.time(8), dt.UTC)
+            _delivery(session, first, NIGHTLY_APPRECIATION, due, "sent", "replied")
+        ids.append(couple_id)
+    return Crowd(ids[0], ids[1], ids[2], ids[3], ids[4:])

@@ -7,6 +7,7 @@ is checked in the schedule rows it must (or must not) have touched.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import httpx
@@ -182,7 +183,7 @@ async def test_a_revoked_therapist_is_signed_out(
 
     assert response.status_code == 401
     assert "Maya" not in response.text
-    assert len(app.state.sessions) == 0
+    assert db.call(therapists.count_sessions, None) == 0
 
 
 async def test_a_session_ends_after_eight_hours(
@@ -205,13 +206,13 @@ async def test_signing_in_drops_expired_sessions(
     for _ in range(3):
         client.cookies.clear()
         await sign_in(client, db, practice.therapist_id, clock)
-    assert len(app.state.sessions) == 3
+    assert db.call(therapists.count_sessions, None) == 3
     clock.advance(hours=9)
     client.cookies.clear()
 
     await sign_in(client, db, practice.therapist_id, clock)
 
-    assert len(app.state.sessions) == 1
+    assert db.call(therapists.count_sessions, None) == 1
 
 
 # --- without a session ---------------------------------------------------------------------
@@ -249,7 +250,7 @@ async def test_a_cross_site_arrival_without_the_cookie_reloads_once_from_the_sam
 # --- what a therapist sees -----------------------------------------------------------------
 
 
-async def test_the_home_page_lists_couples_with_consent_and_checkins(
+async def test_the_home_page_lists_couples_with_each_partners_state(
     client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
 ) -> None:
     await sign_in(client, db, practice.therapist_id, clock)
@@ -258,8 +259,7 @@ async def test_the_home_page_lists_couples_with_consent_and_checkins(
 
     assert f'href="/couples/{practice.couple_id}"' in page
     assert "Maya &amp; Jonas" in page
-    assert page.count('class="tag yes">agreed') == 2
-    assert "Check-ins completed: 3" in page
+    assert page.count('class="tag active">active') == 2
     assert "Kim" not in page and "Lee" not in page  # another therapist's couple
 
 
@@ -272,7 +272,7 @@ async def test_a_partner_who_has_not_agreed_shows_no_name_zone_or_times(
     home = (await client.get("/")).text
     page = (await client.get(f"/couples/{practice.couple_id}")).text
 
-    assert "A partner who has not agreed (yet)" in home
+    assert 'Partner 2: <span class="tag left">left</span>' in home
     assert "Nothing you set reaches them, and nothing about them is shown here." in page
     for shown in (home, page):
         assert "Jonas" not in shown
@@ -535,6 +535,15 @@ async def test_invalid_schedule_values_are_refused_with_the_reason_and_change_no
     assert f"<h1>Couple {practice.couple_id}: Maya &amp; Jonas</h1>" in response.text
     assert f'value="{escape(value)}"' in response.text or field.endswith(("_day", "_week"))
     assert db.call(_state) == before
+    # The reason sits under its own field, which points to it.
+    error = f'<p class="field-error" id="{field}-error">{escape(reason)}</p>'
+    assert response.text.count('class="field-error"') == 1
+    assert error in response.text
+    tag = re.search(rf'<(?:input|select) id="{field}"[^>]*>', response.text)
+    assert tag is not None
+    assert 'aria-invalid="true"' in tag.group(0)
+    assert f'aria-describedby="{field}-error' in tag.group(0)
+    assert response.text.index(tag.group(0)) < response.text.index(error)
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -612,6 +621,8 @@ async def test_an_invalid_plan_is_refused_and_changes_nothing(
 
     assert response.status_code == 400
     assert reason in response.text
+    field = "starts_on" if "starts_on" in reason or "date" in reason else "weekly_checkin"
+    assert f'id="{field}-error">' in response.text
     assert db.call(_state) == before
 
 
@@ -629,7 +640,7 @@ async def test_signing_out_ends_the_session(
     assert response.status_code == 303
     assert response.headers["location"] == "/signed-out"
     assert "max-age=0" in response.headers["set-cookie"].lower()
-    assert len(app.state.sessions) == 0
+    assert db.call(therapists.count_sessions, None) == 0
     assert "You are signed out" in (await client.get("/signed-out")).text
     client.cookies.set(COOKIE_NAME, cookie)  # an old copy of the cookie is no use
     assert (await client.get("/")).status_code == 401
@@ -688,3 +699,57 @@ async def test_what_partners_wrote_never_appears_on_any_page(
         for secret in SECRETS:
             for fragment in (secret, str(escape(secret)), secret[:24]):
                 assert fragment not in text, (response.request.url, secret)
+
+
+async def test_time_fields_are_24_hour_text_inputs_never_am_pm(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    await sign_in(client, db, practice.therapist_id, clock)
+
+    page = (await client.get(f"/couples/{practice.couple_id}")).text
+
+    assert 'type="time"' not in page
+    for name in ("nightly_time", "checkin_time", "tips_time", f"override_{practice.jonas_id}"):
+        tag = re.search(rf'<input id="{name}"[^>]*>', page)
+        assert tag is not None, name
+        assert 'type="text"' in tag.group(0)
+        assert 'pattern="([01][0-9]|2[0-3]):[0-5][0-9]"' in tag.group(0)
+    assert 'id="nightly_time" name="nightly_time"' in page and 'value="21:00"' in page
+
+
+@pytest.mark.parametrize(
+    "time", ["9:30", "21.30", "9pm", "21:3"], ids=["one-digit-hour", "dot", "pm", "short"]
+)
+async def test_a_time_that_is_not_hh_mm_is_refused_next_to_its_field(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice, time: str
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    before = db.call(_state)
+
+    response = await client.post(
+        f"/couples/{practice.couple_id}/schedule",
+        data=_schedule_form(practice, csrf, tips_time=time),
+    )
+
+    assert response.status_code == 400
+    assert f'<p class="field-error" id="tips_time-error">{HHMM_ERROR}</p>' in response.text
+    assert db.call(_state) == before
+
+
+async def test_error_pages_keep_the_header_and_sign_out_when_signed_in(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+
+    for response in (
+        await client.get("/no/such/page"),
+        await client.get(f"/couples/{practice.other_couple_id}"),
+        await client.get("/logout"),
+    ):
+        assert response.status_code in (404, 405)
+        assert "Dr Ana Ruiz" in response.text
+        assert f'name="csrf" value="{csrf}"' in response.text
+        assert ">Sign out</button>" in response.text
+    client.cookies.clear()
+    anonymous = await client.get("/no/such/page")
+    assert anonymous.status_code == 404 and "Sign out" not in anonymous.text

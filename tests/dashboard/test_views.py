@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from dashboard.sessions import DashboardSession, SessionStore
+from dashboard.sessions import DashboardSession
 from dashboard.views import (
     adherence_chart,
     couple_name,
@@ -138,33 +138,6 @@ def test_an_empty_chart_has_no_bars_and_does_not_divide_by_zero() -> None:
     assert chart.summary == "Over 1 week: 1 nudge delivered, 0 snoozed, 0 check-ins done."
     empty = adherence_chart([WeekCounts(dt.date(2026, 11, 16), 0, 0, 0)])
     assert {bar.height for bar in empty.bars} == {0}
-
-
-def test_sessions_expire_and_are_dropped() -> None:
-    store = SessionStore(ttl=dt.timedelta(hours=8))
-    first = store.create(1, NOW)
-    assert store.get(first, NOW + dt.timedelta(hours=7, minutes=59)) is not None
-    assert store.get(first, NOW + dt.timedelta(hours=8)) is None
-    assert len(store) == 0
-
-
-def test_the_session_store_is_bounded_and_drops_the_oldest() -> None:
-    store = SessionStore(limit=2)
-    oldest = store.create(1, NOW)
-    store.create(2, NOW)
-    newest = store.create(3, NOW)
-    assert len(store) == 2
-    assert store.get(oldest, NOW) is None
-    assert store.get(newest, NOW) is not None
-
-
-def test_each_session_has_its_own_id_and_csrf_token() -> None:
-    store = SessionStore()
-    one, two = store.create(1, NOW), store.create(1, NOW)
-    first, second = store.get(one, NOW), store.get(two, NOW)
-    assert first is not None and second is not None
-    assert one != two and first.csrf_token != second.csrf_token
-    assert len(one) >= 40 and len(first.csrf_token) >= 40
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,272 @@
+"""Plans in phases (a practice from week N to week M) and named plan templates applied to
+several couples at once, through the domain and the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from scheduler import therapy
+from storage import practice as practice_store
+from storage.db import Database
+from storage.models import (
+    NIGHTLY_APPRECIATION,
+    TIMING_TIP,
+    WEEKLY_CHECKIN,
+    Notice,
+    Schedule,
+    TherapistLink,
+)
+from storage.therapists import TherapistError
+from tests.dashboard.conftest import Practice, seed_crowd, sign_in
+from tests.support.bot import FakeClock
+
+THREE_PHASES = {
+    "name": "Eight weeks, three phases",
+    "nightly_appreciation": "1",
+    "nightly_appreciation_to": "8",
+    "weekly_checkin": "3",
+    "weekly_checkin_to": "",
+    "timing_tip": "5",
+    "timing_tip_to": "8",
+}
+
+
+def _kinds(db: Database, practice: Practice) -> set[str]:
+    ours = (practice.maya_id, practice.jonas_id)
+    return set(
+        db.call(
+            lambda s: s.scalars(
+                select(Schedule.kind).where(
+                    (Schedule.person_id.in_(ours)) | (Schedule.couple_id == practice.couple_id),
+                    Schedule.next_fire_at.is_not(None),
+                )
+            ).all()
+        )
+    )
+
+
+def _plan(db: Database, couple_id: int) -> list[dict[str, object]] | None:
+    return db.call(
+        lambda s: s.scalars(
+            select(TherapistLink.plan).where(
+                TherapistLink.couple_id == couple_id, TherapistLink.ended_at.is_(None)
+            )
+        ).one()
+    )
+
+
+def test_a_phase_stops_after_its_last_week(
+    db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    db.call(
+        therapy.set_plan,
+        practice.therapist_id,
+        practice.couple_id,
+        [
+            {"kind": NIGHTLY_APPRECIATION, "from_week": 1, "to_week": 2},
+            {"kind": WEEKLY_CHECKIN, "from_week": 2},
+        ],
+        clock().date() - dt.timedelta(weeks=1),  # this is week 2
+        clock(),
+    )
+    assert _kinds(db, practice) == {NIGHTLY_APPRECIATION, WEEKLY_CHECKIN}
+
+    clock.advance(weeks=1)  # week 3: the nightly phase has ended
+    db.call(therapy.apply_plans, clock())
+
+    assert _kinds(db, practice) == {WEEKLY_CHECKIN}
+    stopped = db.call(
+        lambda s: s.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(Notice.kind == NIGHTLY_APPRECIATION, Notice.change == "stopped")
+        )
+    )
+    assert stopped == 2  # each partner is told
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"kind": TIMING_TIP, "from_week": 5, "to_week": 4},
+        {"kind": TIMING_TIP, "from_week": 5, "to_week": 53},
+    ],
+    ids=["ends-before-it-starts", "ends-after-week-52"],
+)
+def test_a_phase_must_end_within_the_year_and_not_before_it_starts(
+    db: Database, clock: FakeClock, practice: Practice, step: dict[str, object]
+) -> None:
+    with pytest.raises(TherapistError):
+        db.call(
+            therapy.set_plan,
+            practice.therapist_id,
+            practice.couple_id,
+            [step],
+            clock().date(),
+            clock(),
+        )
+
+
+async def test_a_phase_set_on_the_couple_page_is_shown_with_its_last_week(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    couple = f"/couples/{practice.couple_id}"
+
+    saved = await client.post(
+        f"{couple}/plan",
+        data={"csrf": csrf, "timing_tip": "1", "timing_tip_to": "4", "starts_on": "2026-11-23"},
+    )
+    refused = await client.post(
+        f"{couple}/plan",
+        data={"csrf": csrf, "timing_tip": "5", "timing_tip_to": "2", "starts_on": "2026-11-23"},
+    )
+
+    assert saved.status_code == 303
+    assert _plan(db, practice.couple_id) == [{"kind": TIMING_TIP, "from_week": 1, "to_week": 4}]
+    page = (await client.get(couple)).text
+    assert "Timing tip in weeks 1 to 4." in page
+    assert 'id="timing_tip_to" name="timing_tip_to"' in page and 'value="4"' in page
+    assert refused.status_code == 400
+    assert 'id="timing_tip_to-error">A last week must be from the first week to 52' in (
+        refused.text
+    )
+
+
+async def test_a_three_phase_template_applied_to_two_couples(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    crowd = db.call(seed_crowd, practice.therapist_id, clock(), 6)
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    notices_before = db.call(lambda s: s.scalar(select(func.count()).select_from(Notice)))
+
+    made = await client.post("/plans", data={"csrf": csrf, **THREE_PHASES})
+    templates = db.call(practice_store.plan_templates, practice.therapist_id)
+    applied = await client.post(
+        f"/plans/{templates[0].id}/apply",
+        data={
+            "csrf": csrf,
+            "couple": [str(practice.couple_id), str(crowd.quiet[0])],
+            "starts_on": "2026-11-23",
+        },
+    )
+
+    assert made.status_code == 303 and made.headers["location"] == "/plans?saved=1"
+    assert [t.name for t in templates] == ["Eight weeks, three phases"]
+    assert applied.status_code == 303 and applied.headers["location"] == "/plans?applied=2"
+    expected = [
+        {"kind": NIGHTLY_APPRECIATION, "from_week": 1, "to_week": 8},
+        {"kind": WEEKLY_CHECKIN, "from_week": 3},
+        {"kind": TIMING_TIP, "from_week": 5, "to_week": 8},
+    ]
+    assert _plan(db, practice.couple_id) == expected
+    assert _plan(db, crowd.quiet[0]) == expected
+    assert _plan(db, crowd.quiet[1]) is None  # not chosen
+    # Week 1: only the nightly practice runs; the partners are told what stopped.
+    assert _kinds(db, practice) == {NIGHTLY_APPRECIATION}
+    notices_after = db.call(lambda s: s.scalar(select(func.count()).select_from(Notice)))
+    assert notices_after > notices_before
+    page = (await client.get("/plans?applied=2")).text
+    assert "Plan applied to 2 couples." in page
+    assert "Nightly appreciation in weeks 1 to 8." in page
+    assert "Weekly check-in from week 3." in page
+    assert "Timing tip in weeks 5 to 8." in page
+
+
+async def test_applying_a_template_is_all_or_nothing(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    await client.post("/plans", data={"csrf": csrf, **THREE_PHASES})
+    template = db.call(practice_store.plan_templates, practice.therapist_id)[0]
+
+    foreign = await client.post(
+        f"/plans/{template.id}/apply",
+        data={
+            "csrf": csrf,
+            "couple": [str(practice.couple_id), str(practice.other_couple_id)],
+            "starts_on": "2026-11-23",
+        },
+    )
+    none_chosen = await client.post(
+        f"/plans/{template.id}/apply", data={"csrf": csrf, "starts_on": "2026-11-23"}
+    )
+    no_date = await client.post(
+        f"/plans/{template.id}/apply",
+        data={"csrf": csrf, "couple": str(practice.couple_id), "starts_on": "soon"},
+    )
+    forged = await client.post(
+        f"/plans/{template.id}/apply",
+        data={"csrf": "nope", "couple": str(practice.couple_id), "starts_on": "2026-11-23"},
+    )
+
+    assert foreign.status_code == 404
+    assert _plan(db, practice.couple_id) is None
+    assert none_chosen.status_code == 400
+    assert f'id="couples-{template.id}-error">Choose at least one couple.' in none_chosen.text
+    assert no_date.status_code == 400
+    assert f'id="starts_on-{template.id}-error">Choose the date week 1' in no_date.text
+    assert forged.status_code == 403
+    assert _plan(db, practice.couple_id) is None
+
+
+async def test_another_therapists_template_cannot_be_applied(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    theirs = db.call(
+        practice_store.save_plan_template,
+        practice.other_therapist_id,
+        "Theirs",
+        [{"kind": WEEKLY_CHECKIN, "from_week": 1}],
+        clock(),
+    ).id
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+
+    response = await client.post(
+        f"/plans/{theirs}/apply",
+        data={"csrf": csrf, "couple": str(practice.couple_id), "starts_on": "2026-11-23"},
+    )
+
+    assert response.status_code == 404
+    assert "Theirs" not in (await client.get("/plans")).text
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "reason"),
+    [
+        ({"name": ""}, "name", "Give the template a name"),
+        ({"name": "Same"}, "name", "You have a template with this name"),
+        ({"name": "New", "weekly_checkin": "0"}, "weekly_checkin", "Each practice needs a week"),
+        ({"name": "New", "timing_tip_to": "3"}, "timing_tip", "A last week needs a first week"),
+        ({"name": "New", "weekly_checkin": ""}, "nightly_appreciation", "Choose at least one"),
+    ],
+    ids=["no-name", "same-name", "week-0", "end-without-start", "empty"],
+)
+async def test_a_template_that_cannot_be_saved_says_why_next_to_the_field(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FakeClock,
+    practice: Practice,
+    form: dict[str, str],
+    field: str,
+    reason: str,
+) -> None:
+    db.call(
+        practice_store.save_plan_template,
+        practice.therapist_id,
+        "Same",
+        [{"kind": WEEKLY_CHECKIN, "from_week": 1}],
+        clock(),
+    )
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    data = {"csrf": csrf, "weekly_checkin": "2", **form}
+
+    response = await client.post("/plans", data=data)
+
+    assert response.status_code == 400
+    assert f'<p class="field-error" id="{field}-error">{reason}' in response.text
+    assert len(db.call(practice_store.plan_templates, practice.therapist_id)) == 1
