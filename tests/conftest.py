@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
+from fakes.postgres import PostgresUnavailable, create_database, throwaway_postgres
 from fakes.telegram_api import FakeTelegram
 from storage.db import Database, upgrade
 from tests.support.bot import BotHarness, FakeClock
-from tests.support.postgres import PostgresUnavailable, create_database, throwaway_postgres
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 ALLOW_NO_POSTGRES = os.environ.get("NUDGEBOT_ALLOW_NO_POSTGRES") == "1"

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.webhook import SECRET_HEADER
+from fakes.postgres import create_database
 from fakes.telegram_api import FakeTelegram
 from scheduler.dispatcher import MAX_IN_FLIGHT
 from scheduler.seed import nightly_slots
@@ -32,7 +33,6 @@ from storage.models import Delivery, Schedule
 from storage.seed import seed_people
 from tests.conftest import TOKEN
 from tests.support.polling import wait_until
-from tests.support.postgres import create_database
 from tests.support.process import BotProcess
 
 pytestmark = pytest.mark.slow

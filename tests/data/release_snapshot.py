@@ -95,7 +95,7 @@ def dump_schema(url: str) -> str:
 
 
 def _pg_dump(url: str) -> str:
-    from tests.support.postgres import find_pg_bin
+    from fakes.postgres import find_pg_bin
 
     bindir = find_pg_bin()
     pg_dump = shutil.which("pg_dump", path=str(bindir)) if bindir else shutil.which("pg_dump")
@@ -163,7 +163,7 @@ def append_release(
 
 def write_snapshots(version: str) -> list[Path]:
     """Migrate fresh SQLite and PostgreSQL databases to head and dump their schemas."""
-    from tests.support.postgres import create_database, throwaway_postgres
+    from fakes.postgres import create_database, throwaway_postgres
 
     written = []
     with tempfile.TemporaryDirectory() as tmp:

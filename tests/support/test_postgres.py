@@ -1,4 +1,4 @@
-"""Tests for the throwaway PostgreSQL server (tests/support/postgres.py)."""
+"""Tests for the throwaway PostgreSQL server (fakes/postgres.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from tests.support import postgres
-from tests.support.postgres import (
+from fakes import postgres
+from fakes.postgres import (
     ALLOW_NO_POSTGRES_ENV,
     PostgresUnavailable,
     create_database,
@@ -194,7 +194,7 @@ def test_server_is_stopped_at_interpreter_exit() -> None:
     script = textwrap.dedent(
         """
         import sys
-        from tests.support.postgres import throwaway_postgres
+        from fakes.postgres import throwaway_postgres
         import sqlalchemy as sa
 
         context = throwaway_postgres()

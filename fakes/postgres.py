@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the test suite.
+"""A throwaway PostgreSQL server for the tests and the benchmarks.
 
 ``throwaway_postgres()`` runs ``initdb`` into a fresh temporary directory,
 starts a private server that listens on 127.0.0.1 only (on a free port, with
@@ -276,7 +276,7 @@ class _Server:
             "max_connections": "50",
             "logging_collector": "off",
         }
-        lines = ["", "# throwaway test server (tests/support/postgres.py)"]
+        lines = ["", "# throwaway test server (fakes/postgres.py)"]
         lines += [f"{key} = {value}" for key, value in settings.items()]
         # Writing (not re-creating) the files keeps their owner and mode.
         with (self.datadir / "postgresql.conf").open("a", encoding="utf-8") as conf:
