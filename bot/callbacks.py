@@ -203,10 +203,32 @@ def fits(button: Button) -> bool:
     return True
 
 
+# The one old spelling still read: the partner's answer under an invitation sent before the
+# codec (`inv:<id>.<answer>` or `inv:<id>.f<fear>`). An invitation is sent once and may be
+# answered days later; every other old button is for something short-lived, and expires.
+_LEGACY_ANSWER = re.compile(r"inv:([1-9][0-9]{0,9})\.([a-z_]{3,8})")
+
+
+def _legacy(data: str) -> Button | None:
+    found = _LEGACY_ANSWER.fullmatch(data)
+    if found is None:
+        return None
+    invitation_id, choice = int(found.group(1)), found.group(2)
+    if invitation_id > MAX_ID:
+        return None
+    if choice in {a.value for a in InvitationAnswer}:
+        return AnswerInvitation(invitation_id, InvitationAnswer(choice))
+    if choice.startswith("f") and choice[1:] in {f.value for f in Fear}:
+        return ReadFear(invitation_id, Fear(choice[1:]))
+    return None
+
+
 def decode(data: str | None) -> Button:
     """The button this callback data stands for, or BadButton (never anything else)."""
     if not data or len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise BadButton("empty or too long")
+    if (legacy := _legacy(data)) is not None:
+        return legacy
     tag, *parts = data.split(SEPARATOR)
     cls = _KINDS.get(tag)
     if cls is None:

@@ -182,7 +182,7 @@ async def test_consent_pressed_twice_creates_one_person(sqlite_bot: BotHarness) 
         pytest.param("snooze:1.h", id="old-format-snooze"),
         pytest.param("delete:yes", id="old-format-delete"),
         pytest.param("invf:send.now", id="old-format-invite-flow"),
-        pytest.param("inv:1.yes", id="old-format-invitation-answer"),
+        pytest.param("inv:1.maybe", id="old-format-invitation-unknown-answer"),
         pytest.param("thset:1.n2000", id="old-format-therapist"),
     ],
 )

@@ -163,9 +163,21 @@ FORGED = [
     pytest.param("snooze:1.h", id="old-format-snooze"),
     pytest.param("consent:yes", id="old-format-consent"),
     pytest.param("invf:send.now", id="old-format-invite-flow"),
-    pytest.param("inv:12.yes", id="old-format-invitation-answer"),
+    pytest.param("inv:12.maybe", id="old-format-invitation-unknown-answer"),
+    pytest.param("inv:0.yes", id="old-format-invitation-zero"),
+    pytest.param("inv:012.yes", id="old-format-invitation-padded"),
+    pytest.param("inv:12.fnothing", id="old-format-invitation-unknown-fear"),
+    pytest.param("inv:12.yes.x", id="old-format-invitation-extra"),
+    pytest.param("inv:" + "9" * 11 + ".yes", id="old-format-invitation-huge"),
     pytest.param("thset:3.n2000", id="old-format-therapist"),
 ]
+
+
+def test_an_old_invitation_answer_is_still_read() -> None:
+    # Sent before the codec, answered days later: the one old spelling still read.
+    assert cb.decode("inv:12.yes") == cb.AnswerInvitation(12, cb.InvitationAnswer.YES)
+    assert cb.decode("inv:12.not_now") == cb.AnswerInvitation(12, cb.InvitationAnswer.NOT_NOW)
+    assert cb.decode("inv:7.fblame") == cb.ReadFear(7, cb.Fear.BLAME)
 
 
 @pytest.mark.parametrize("data", FORGED)

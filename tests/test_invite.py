@@ -116,6 +116,30 @@ async def test_an_unpaired_partner_opens_the_link_without_signing_up_and_says_ye
         assert session.scalars(select(Person.telegram_user_id)).all() == [1001]
 
 
+async def test_an_invitation_sent_before_typed_buttons_can_still_be_answered(
+    bot: BotHarness,
+) -> None:
+    """Invitations are answered days later: the old `inv:<id>.<answer>` data still works."""
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    await walk_to_preview(bot, ana, line=None)
+    replies = await bot.press(ana, "Give me the text and link")
+    payload = re.search(r"start=(i_[A-Za-z0-9_-]+)", replies[-1].text).group(1)  # type: ignore[union-attr]
+    kim = bot.user(3003, "Kim")
+    [shown] = await bot.say(kim, f"/start {payload}")
+    with bot.db.session() as session:
+        [invitation_id] = session.scalars(select(Invitation.id)).all()
+    before = len(kim.messages())
+    kim.press(shown, f"inv:{invitation_id}.fblame", strict=False)
+    await bot.process()
+    assert len(kim.messages()) > before  # the worry is explained, as with the new button
+    kim.press(shown, f"inv:{invitation_id}.yes", strict=False)
+    await bot.process()
+    assert "one session" in kim.messages()[-1].text.lower()
+    with bot.db.session() as session:
+        assert session.scalar(select(Invitation.answer)) == "yes"
+
+
 async def test_an_invitation_link_shows_nothing_to_a_second_person_and_refuses_forgeries(
     bot: BotHarness,
 ) -> None:
