@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -56,12 +57,15 @@ class Webhook:
     secret: str
 
 
-async def _initialize(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
-    """`Application.initialize` (it calls getMe), retried while Telegram is unreachable."""
-    for attempt in range(10**9):
+async def _initialize(
+    app: Application[Any, BotContext, Any, Any, Any, Any], stopping: asyncio.Event
+) -> bool:
+    """`Application.initialize` (it calls getMe), retried while Telegram is unreachable;
+    False if asked to stop before it succeeded."""
+    for attempt in itertools.count():
         try:
             await app.initialize()
-            return
+            return True
         except InvalidToken:
             raise
         except NetworkError as exc:
@@ -69,7 +73,11 @@ async def _initialize(app: Application[Any, BotContext, Any, Any, Any, Any]) -> 
             log.warning(
                 "Telegram unreachable (%s); trying again in %.0f s", type(exc).__name__, delay
             )
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), delay)
+            if stopping.is_set():
+                return False
+    return False  # not reached: count() never ends
 
 
 async def _lead(
@@ -128,7 +136,13 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    await _initialize(app)
+    if not await _initialize(app, stopping):
+        log.info("stopped before Telegram could be reached")
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)  # closes the database
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        return
     leader: asyncio.Task[None] | None = None
     try:
         if app.post_init is not None:

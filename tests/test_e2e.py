@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,23 @@ def test_sigint_stops_cleanly(fake: FakeTelegram, tmp_path: Path) -> None:
     ) as bot:
         bot.wait_for_log("polling for updates", timeout=30)
         assert bot.stop(signal.SIGINT) == 0
+    assert "Traceback" not in bot.log
+
+
+def test_sigterm_while_telegram_is_unreachable_stops_at_once(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    with BotProcess(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{closed}/bot",
+    ) as bot:
+        bot.wait_for_log("Telegram unreachable", timeout=30)
+        started = time.monotonic()
+        assert bot.stop(signal.SIGTERM, timeout=10) == 0
+        assert time.monotonic() - started < 5
+    assert "stopped before Telegram could be reached" in bot.log
     assert "Traceback" not in bot.log
 
 
