@@ -220,7 +220,7 @@ async def test_wording_with_an_unknown_or_another_therapists_code_changes_nothin
         (lena, "/wording Couple 1 Hello"),
     ):
         [refused] = await bot.say(who, text)
-        assert "None of your couples goes by that name, so nothing changed" in refused.text
+        assert "No couple of yours goes by that name, so nothing changed" in refused.text
     assert link_row(bot).config == before
     assert (await bot.say(lena, "/wording MJ-04 Hello"))[0].button_texts == []
 
@@ -231,7 +231,7 @@ async def test_wording_alone_offers_the_couples_as_buttons_and_refuses_a_forged_
     _, _, doc = await linked(bot)
     set_code(bot, "MJ-04")
     [usage] = await bot.say(doc, "/wording")
-    assert usage.button_texts == ["MJ-04"] and "None of your couples" not in usage.text
+    assert usage.button_texts == ["MJ-04"] and "No couple of yours" not in usage.text
     [how] = await bot.press(doc, "MJ-04")
     assert "/wording MJ-04 your text" in how.text and "/wording MJ-04 off" in how.text
     lena = bot.user(9002, "Lena")
@@ -306,7 +306,7 @@ async def test_endlink_buttons_forged_by_anyone_else_change_nothing(bot: BotHarn
     await bot.process()
     assert link_row(bot).ended_at is None and therapist_schedules(bot)
     [unknown] = await bot.say(lena, "/endlink Couple 1")
-    assert "None of your couples goes by that name" in unknown.text
+    assert "No couple of yours goes by that name" in unknown.text
     assert "No couples are linked with you" in unknown.text
 
 

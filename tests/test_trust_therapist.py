@@ -189,7 +189,7 @@ async def test_clients_and_wording_use_the_same_couple_number_and_replies_name_t
     # Another couple (not linked to this therapist), and a bare number: neither is taken.
     for wrong in ("Couple 1", "2"):
         [refused] = await bot.say(doc, f"/wording {wrong} Good evening {{{{ first_name }}}}")
-        assert "None of your couples goes by that name, so nothing changed" in refused.text
+        assert "No couple of yours goes by that name, so nothing changed" in refused.text
 
 
 # --- 4. a partner who has not agreed is not shown -------------------------------------------
