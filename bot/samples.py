@@ -170,7 +170,8 @@ COMMON: dict[str, Any] = {
     "whole": False,
     "unknown": True,
     "any": True,
-    "told": 2,
+    "told": 1,
+    "missed": 1,
     "links": [SimpleNamespace(token_id=7, created_at=NOW, expires_at=NOW + dt.timedelta(days=14))],
 }
 

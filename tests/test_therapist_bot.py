@@ -268,8 +268,8 @@ async def test_endlink_asks_first_then_ends_the_link_and_tells_both_partners_kin
     ana_before, ben_before = len(ana.messages()), len(ben.messages())
     [done] = await bot.press(doc, "End the link")
     assert done.text == (
-        "Your link with MJ-04 has ended. Nothing you set reaches them any more, "
-        "and both partners have been told."
+        "Your link with MJ-04 has ended. Nothing you set reaches them any more. "
+        "Both partners have been told."
     )
     [to_ana] = ana.messages()[ana_before:]
     [to_ben] = ben.messages()[ben_before:]
@@ -377,3 +377,19 @@ async def test_clients_lists_links_not_used_yet_and_one_can_be_withdrawn(bot: Bo
     doc.press(waiting, encode(WithdrawClientLink(token_id)), strict=False)
     await bot.process()
     assert doc.answered_callbacks()[-1].text == EXPIRED
+
+
+async def test_endlink_still_tells_the_other_partner_when_one_blocked_the_bot(
+    bot: BotHarness,
+) -> None:
+    ana, ben, doc = await linked(bot)
+    ben.block()
+    await bot.say(doc, "/endlink Couple 1")
+    ana_before = len(ana.messages())
+    [done] = await bot.press(doc, "End the link")
+    assert done.text == (
+        "Your link with Couple 1 has ended. Nothing you set reaches them any more. "
+        "One partner has been told; I couldn't reach the other."
+    )
+    assert ana.messages()[ana_before:][0].text.startswith("Dr. Lee has ended their link")
+    assert link_row(bot).ended_at is not None

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 from bot.callbacks import Button, EndLink, EndLinkStep, WithdrawClientLink
 from bot.context import BotContext
@@ -153,15 +154,23 @@ async def on_endlink_button(update: Update, context: BotContext, button: EndLink
         await reply(update, context, "therapist/not_your_couple", couple=name)
         return
     log.info("a therapist ended a link")
-    await reply(update, context, "therapist/endlink_done", couple=name, told=len(ended.partners))
+    told = 0
     for partner in ended.partners:
-        await tell(
-            context,
-            partner.chat_id,
-            partner.language,
-            "therapist/ended_by_therapist",
-            therapist=ended.therapist_name,
-        )
+        try:
+            await tell(
+                context,
+                partner.chat_id,
+                partner.language,
+                "therapist/ended_by_therapist",
+                therapist=ended.therapist_name,
+            )
+            told += 1
+        except TelegramError as exc:
+            # The link has ended either way; a partner who cannot be reached (blocked
+            # the bot) must not stop the other from being told.
+            log.warning("a partner could not be told a link ended (%s)", type(exc).__name__)
+    missed = len(ended.partners) - told
+    await reply(update, context, "therapist/endlink_done", couple=name, told=told, missed=missed)
 
 
 # --- client links not used yet -------------------------------------------------------------
