@@ -393,3 +393,39 @@ async def test_endlink_still_tells_the_other_partner_when_one_blocked_the_bot(
     )
     assert ana.messages()[ana_before:][0].text.startswith("Dr. Lee has ended their link")
     assert link_row(bot).ended_at is not None
+
+
+async def test_a_couple_where_only_one_partner_agreed_is_named_without_names(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    doc = await registered_therapist(bot)
+    [link] = await bot.say(doc, "/clientlink")
+    payload = re.search(r"start=(t_[A-Za-z0-9_-]+)", link.text).group(1)  # type: ignore[union-attr]
+    await bot.say(ana, f"/start {payload}")
+    await bot.press(ana, "I agree")
+    [clients] = await bot.say(doc, "/clients")
+    assert clients.button_texts == ["Couple 1"]
+    [confirm] = await bot.say(doc, "/endlink Couple 1")
+    assert confirm.text.startswith("End your link with Couple 1?")
+
+
+NEW_TEMPLATES = (
+    "therapist/help",
+    "therapist/endlink_choose",
+    "therapist/endlink_confirm",
+    "therapist/endlink_done",
+    "therapist/endlink_kept",
+    "therapist/ended_by_therapist",
+    "therapist/open_links",
+    "therapist/link_withdrawn",
+    "therapist/wording_how",
+)
+
+
+@pytest.mark.parametrize("template", NEW_TEMPLATES)
+def test_each_new_therapist_message_is_written_in_german_too(template: str) -> None:
+    english = TEMPLATES / "en" / f"{template}.j2"
+    german = TEMPLATES / "de" / f"{template}.j2"
+    assert english.is_file() and german.is_file()
+    assert german.read_text(encoding="utf-8") != english.read_text(encoding="utf-8")
