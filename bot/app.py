@@ -36,6 +36,7 @@ from bot.handlers import (
     therapist,
 )
 from bot.handlers.common import reply
+from bot.menus import MENU
 from bot.ops import OpsEndpoint, TelegramProbe
 from bot.ratelimit import TelegramRateLimiter
 from bot.send_errors import BotApiHTTPXRequest
@@ -49,13 +50,6 @@ from scheduler.workers import SharedBudget, WorkerLife
 from storage import couples, invitations, therapists, workers
 
 log = logging.getLogger(__name__)
-
-# The `/` menu, in order. Descriptions come from labels.j2 (`cmd_<name>`).
-MENU = (
-    "help", "settings", "pair", "invite", "alone", "nightly", "checkin", "tips", "timing",
-    "journal", "quiet", "timezone", "name", "language", "sharing", "reveal", "unpair", "pause",
-    "resume", "therapist_off", "stop", "mydata", "delete", "start",
-)  # fmt: skip
 
 
 def build_application(services: Services) -> Application[Any, BotContext, Any, Any, Any, Any]:
@@ -145,7 +139,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "start": onboarding.start,
         "timezone": onboarding.timezone_command,
         "name": onboarding.name_command,
-        "help": account.help_command,
+        "help": therapist.help_command,
         "settings": account.settings_command,
         "language": account.language_command,
         "pause": account.pause_command,
@@ -176,6 +170,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "clients": therapist.clients_command,
         "dashboard": therapist.dashboard_command,
         "wording": therapist.wording_command,
+        "endlink": therapist.endlink_command,
     }.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
     # Every button, whatever its kind: decoded and checked in one place (bot/callbacks.py).
@@ -256,6 +251,7 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
     roles = services.roles
     if "updates" in roles:
         await _register_menus(app, services)
+        await therapist.sync_menus(app.bot, services)
     dispatcher: Dispatcher = app.bot_data["dispatcher"]
     await dispatcher.start()
     settings = services.settings

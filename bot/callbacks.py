@@ -620,3 +620,34 @@ class ChangeCouple(Button):
 class TherapistLinkAnswer(Button):
     answer: YesNo
     token: Token
+
+
+class EndLinkStep(StrEnum):
+    """/endlink's steps: a couple was chosen (ask to confirm), then ended or kept."""
+
+    CHOSEN = "c"
+    END = "y"
+    KEEP = "n"
+
+
+@kind("te")
+@dataclass(frozen=True)
+class EndLink(Button):
+    couple_id: int
+    step: EndLinkStep
+
+
+@kind("tw")
+@dataclass(frozen=True)
+class WordingFor(Button):
+    """/wording without a couple: show how to set this couple's wording."""
+
+    couple_id: int
+
+
+@kind("tx")
+@dataclass(frozen=True)
+class WithdrawClientLink(Button):
+    """/clients: make one unused client link stop working."""
+
+    token_id: int

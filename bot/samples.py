@@ -44,6 +44,7 @@ _CARD = SimpleNamespace(
     plan_starts_on=NOW.date(),
     config={"paused": False},
     checkins_completed=2,
+    client_code="MJ-04 <3",
     partners=(
         SimpleNamespace(
             person_id=1,
@@ -165,10 +166,20 @@ COMMON: dict[str, Any] = {
     "just_set": False,
     "confirmed": True,
     "start": "22:30",
+    "couple": "MJ-04 <3",
+    "whole": False,
+    "unknown": True,
+    "any": True,
+    "told": 1,
+    "missed": 1,
+    "links": [SimpleNamespace(token_id=7, created_at=NOW, expires_at=NOW + dt.timedelta(days=14))],
 }
 
 # Where one template wants something other than the common sample.
-OVERRIDES: dict[str, dict[str, Any]] = {}
+OVERRIDES: dict[str, dict[str, Any]] = {
+    # Ended links are named, not shown as cards: the therapist's code, else "Couple N".
+    "therapist/couple_ended": {"couples": ["MJ-04 <3", "Couple 3"]},
+}
 
 
 def sample_context(template: str, locale: str | None = None) -> dict[str, Any]:

@@ -127,6 +127,8 @@ class CoupleCard:
     plan_starts_on: dt.date | None
     config: dict[str, Any]
     checkins_completed: int
+    # The therapist's own code for the couple (set on the dashboard), if any.
+    client_code: str | None = None
 
 
 def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard:
@@ -171,6 +173,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
         link.plan_starts_on,
         {**DEFAULT_CONFIG, **(link.config or {})},
         couple.checkins_completed,
+        link.client_code,
     )
 
 

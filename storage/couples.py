@@ -196,7 +196,7 @@ def end_therapist_links(session: Session, couple_id: int, now: dt.datetime) -> t
                 (Schedule.couple_id == couple_id) | Schedule.person_id.in_(partner_ids),
             )
         )
-        notices.link_ended(session, link.therapist_id, couple_id, now)
+        notices.link_ended(session, link.therapist_id, couple_id, now, link.client_code)
         therapist = session.get(Therapist, link.therapist_id)
         if therapist is not None and therapist.chat_id is not None:
             chats.append(therapist.chat_id)

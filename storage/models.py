@@ -542,5 +542,7 @@ class Notice(Base):
         ForeignKey("therapists.id", ondelete="SET NULL")
     )
     couple_ref: Mapped[int | None]
+    # The therapist's own code for that couple when the link ended (the link may be gone).
+    couple_code: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]

@@ -49,10 +49,23 @@ def schedule_changed(
     )
 
 
-def link_ended(session: Session, therapist_id: int, couple_id: int, now: dt.datetime) -> None:
-    """Owe a therapist a word that a couple's link ended: its number, nothing else."""
+def link_ended(
+    session: Session,
+    therapist_id: int,
+    couple_id: int,
+    now: dt.datetime,
+    code: str | None = None,
+) -> None:
+    """Owe a therapist a word that a couple's link ended: its number and their own code
+    for it, nothing else."""
     session.add(
-        Notice(therapist_id=therapist_id, topic=LINK_ENDED, couple_ref=couple_id, created_at=now)
+        Notice(
+            therapist_id=therapist_id,
+            topic=LINK_ENDED,
+            couple_ref=couple_id,
+            couple_code=code,
+            created_at=now,
+        )
     )
 
 
@@ -74,6 +87,8 @@ class Owed:
     therapist_name: str = ""
     changes: tuple[PracticeChange, ...] = field(default=())
     couples: tuple[int, ...] = field(default=())
+    # The therapist's code for each of `couples` that had one when its link ended.
+    codes: dict[int, str] = field(default_factory=dict)
 
 
 def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed]:
@@ -135,5 +150,6 @@ def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed
         if therapist is None or therapist.chat_id is None or therapist.revoked_at is not None:
             continue
         couples = tuple(sorted({n.couple_ref for n in notices if n.couple_ref is not None}))
-        owed.append(Owed(therapist.chat_id, None, "UTC", LINK_ENDED, couples=couples))
+        codes = {n.couple_ref: n.couple_code for n in notices if n.couple_ref and n.couple_code}
+        owed.append(Owed(therapist.chat_id, None, "UTC", LINK_ENDED, couples=couples, codes=codes))
     return owed

@@ -252,6 +252,8 @@ def look_at_client_link(
     therapist = session.get_one(Therapist, token.therapist_id)
     if therapist.revoked_at is not None:
         return LinkOffer("unknown")
+    if token.used_at is not None:  # the therapist withdrew it (/clients)
+        return LinkOffer("withdrawn", therapist.name)
     if token.expires_at <= now:
         return LinkOffer("expired", therapist.name)
     if person_id is None:
@@ -302,8 +304,9 @@ class Agreed:
     therapist_language: str | None
     partner_name: str
     both: bool
-    # The couple's number, as /clients shows it.
+    # The couple's number, and the therapist's code for it (if set), as /clients shows it.
     couple_id: int = 0
+    client_code: str | None = None
 
 
 def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agreed:
@@ -346,6 +349,7 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
         person.display_name,
         both=len(consenting) == len(members(session, couple.id)),
         couple_id=couple.id,
+        client_code=link.client_code,
     )
 
 
@@ -360,48 +364,173 @@ def consenting_people(session: Session, link: TherapistLink) -> list[Person]:
 
 
 @dataclass(frozen=True, slots=True)
+class EndedFor:
+    """A link one partner left: the therapist's chat, the couple and the therapist's code
+    for it, and whether the link as a whole ended (no partner's consent stands)."""
+
+    therapist_chat_id: int
+    couple_id: int
+    client_code: str | None
+    link_ended: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Withdrawn:
     therapist_chat_ids: tuple[int, ...]
+    links: tuple[EndedFor, ...] = ()
+
+
+def _end_consent(
+    session: Session, consent: TherapistConsent, link: TherapistLink, now: dt.datetime
+) -> bool:
+    """One partner's consent ends: the therapist's schedules stop for them, and what they
+    already queued never goes. Ends the link when no consent stands; returns whether it did."""
+    consent.withdrawn_at = now
+    person_id = consent.person_id
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.person_id == person_id,
+            Delivery.status == "claimed",
+            Delivery.schedule_id.in_(
+                select(Schedule.id).where(Schedule.therapist_id == link.therapist_id)
+            ),
+        )
+        .values(status="skipped", error="consent_withdrawn")
+    )
+    session.execute(
+        delete(Schedule).where(
+            Schedule.person_id == person_id, Schedule.therapist_id == link.therapist_id
+        )
+    )
+    if consenting_people(session, link):
+        return False
+    link.ended_at = now
+    session.execute(
+        delete(Schedule).where(
+            Schedule.couple_id == link.couple_id, Schedule.therapist_id == link.therapist_id
+        )
+    )
+    return True
 
 
 def withdraw(session: Session, person_id: int, now: dt.datetime) -> Withdrawn:
     """/therapist_off: end this partner's consent; the therapist's schedules stop for them."""
-    chats = []
+    chats, ended = [], []
     for consent in session.scalars(
         select(TherapistConsent).where(
             TherapistConsent.person_id == person_id, TherapistConsent.withdrawn_at.is_(None)
         )
-    ):
-        consent.withdrawn_at = now
+    ).all():
         link = session.get_one(TherapistLink, consent.link_id)
         therapist = session.get_one(Therapist, link.therapist_id)
+        whole = _end_consent(session, consent, link, now)
         if therapist.chat_id is not None:
             chats.append(therapist.chat_id)
-        # What the therapist's schedules already queued for this partner never goes.
-        session.execute(
-            update(Delivery)
+            ended.append(EndedFor(therapist.chat_id, link.couple_id, link.client_code, whole))
+    return Withdrawn(tuple(chats), tuple(ended))
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """A partner to tell, in their language."""
+
+    chat_id: int
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discharged:
+    """A couple a therapist discharged: its number, the therapist's code, who to tell."""
+
+    couple_id: int
+    client_code: str | None
+    therapist_name: str
+    partners: tuple[Told, ...]
+
+
+def discharge(session: Session, therapist_id: int, couple_id: int, now: dt.datetime) -> Discharged:
+    """/endlink: the therapist ends their link with a couple.
+
+    Every partner's consent ends as with /therapist_off (their schedules stop, nothing
+    queued goes), so the link ends. Partners whose consent stood are returned to be told,
+    unless they stopped all messages or blocked the bot. Raises `TherapistError
+    ("not_linked")` for a couple that is not (or no longer) this therapist's.
+    """
+    link = link_of(session, therapist_id, couple_id)
+    therapist = session.get(Therapist, therapist_id)
+    if link is None or therapist is None or therapist.revoked_at is not None:
+        raise TherapistError("not_linked")
+    people = consenting_people(session, link)
+    for consent in session.scalars(
+        select(TherapistConsent).where(
+            TherapistConsent.link_id == link.id, TherapistConsent.withdrawn_at.is_(None)
+        )
+    ).all():
+        _end_consent(session, consent, link, now)
+    link.ended_at = now  # also when nobody's consent stood (a link not yet agreed to)
+    session.execute(
+        delete(Schedule).where(
+            Schedule.couple_id == link.couple_id, Schedule.therapist_id == link.therapist_id
+        )
+    )
+    told = tuple(
+        Told(p.chat_id, p.language) for p in people if p.stopped_at is None and p.blocked_at is None
+    )
+    return Discharged(couple_id, link.client_code, therapist.name, told)
+
+
+# --- client links not used yet ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLink:
+    """A client link no couple has opened yet: when it was made and until when it works."""
+
+    token_id: int
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def open_client_links(session: Session, therapist_id: int, now: dt.datetime) -> list[OpenLink]:
+    """The therapist's client links that no partner has agreed to yet, and still work."""
+    return [
+        OpenLink(t.id, t.created_at, t.expires_at)
+        for t in session.scalars(
+            select(OneTimeToken)
             .where(
-                Delivery.person_id == person_id,
-                Delivery.status == "claimed",
-                Delivery.schedule_id.in_(
-                    select(Schedule.id).where(Schedule.therapist_id == link.therapist_id)
-                ),
+                OneTimeToken.therapist_id == therapist_id,
+                OneTimeToken.purpose == CLIENT_LINK,
+                OneTimeToken.ref_id.is_(None),
+                OneTimeToken.used_at.is_(None),
+                OneTimeToken.expires_at > now,
             )
-            .values(status="skipped", error="consent_withdrawn")
+            .order_by(OneTimeToken.created_at, OneTimeToken.id)
         )
-        session.execute(
-            delete(Schedule).where(
-                Schedule.person_id == person_id, Schedule.therapist_id == link.therapist_id
-            )
-        )
-        if not consenting_people(session, link):
-            link.ended_at = now
-            session.execute(
-                delete(Schedule).where(
-                    Schedule.couple_id == link.couple_id, Schedule.therapist_id == link.therapist_id
-                )
-            )
-    return Withdrawn(tuple(chats))
+    ]
+
+
+def withdraw_client_link(
+    session: Session, therapist_id: int, token_id: int, now: dt.datetime
+) -> OpenLink:
+    """Make one of the therapist's unused client links stop working.
+
+    Raises `TherapistError("not_found")` for anyone else's link, or one already opened,
+    withdrawn or expired.
+    """
+    found = next(
+        (o for o in open_client_links(session, therapist_id, now) if o.token_id == token_id), None
+    )
+    if found is None:
+        raise TherapistError("not_found")
+    claimed = session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == token_id, OneTimeToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise TherapistError("not_found")
+    return found
 
 
 # --- what a therapist sees: names, zones, schedules, counts -------------------------------
@@ -625,3 +754,43 @@ def count_sessions(session: Session, therapist_id: int | None = None) -> int:
     if therapist_id is not None:
         query = query.where(DashboardSession.therapist_id == therapist_id)
     return int(session.scalar(query) or 0)
+
+
+# --- the therapist's `/` menu -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MenuChat:
+    """A therapist's chat and what its `/` menu should hold: `therapist` False means the
+    account was revoked (its menu goes); `partner` whether they also use the bot as a
+    partner (their menu then keeps the partners' commands)."""
+
+    chat_id: int
+    therapist: bool
+    partner: bool
+
+
+def menu_chat(session: Session, telegram_user_id: int) -> MenuChat | None:
+    """The menu this Telegram account's chat should have, if it is or was a therapist."""
+    found = session.scalar(
+        select(Therapist)
+        .where(Therapist.telegram_user_id == telegram_user_id, Therapist.registered_at.is_not(None))
+        .order_by(Therapist.revoked_at.is_not(None), Therapist.id.desc())
+    )
+    if found is None or found.chat_id is None:
+        return None
+    partner = session.scalar(
+        select(func.count()).select_from(Person).where(Person.telegram_user_id == telegram_user_id)
+    )
+    return MenuChat(found.chat_id, found.revoked_at is None, bool(partner))
+
+
+def menu_chats(session: Session) -> list[MenuChat]:
+    """Every registered therapist's chat, active or revoked (for start-up)."""
+    users = session.scalars(
+        select(Therapist.telegram_user_id).where(
+            Therapist.registered_at.is_not(None), Therapist.telegram_user_id.is_not(None)
+        )
+    ).all()
+    found = (menu_chat(session, user) for user in sorted({u for u in users if u is not None}))
+    return [chat for chat in found if chat is not None]

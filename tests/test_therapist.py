@@ -170,7 +170,10 @@ async def test_withdrawing_consent_stops_the_therapists_schedule_for_that_partne
     await bot.press(doc, "21:00")
     [off] = await bot.say(ben, "/therapist_off")
     assert "has ended for you" in off.text
-    assert doc.messages()[-1].text == "A link with one of your couples has ended."
+    assert doc.messages()[-1].text == (
+        "One partner of Couple 1 has ended their link with you. What you set no longer "
+        "reaches them; it still reaches the other partner."
+    )
     with bot.db.session() as session:
         owners = set(
             session.scalars(
@@ -245,13 +248,13 @@ async def test_the_therapists_own_wording_is_checked_previewed_and_used(bot: Bot
         couple_id = session.scalars(
             select(Schedule.couple_id).where(Schedule.couple_id.is_not(None))
         ).first()
-    [refused] = await bot.say(doc, f"/wording {couple_id} {{{{ first_name.__class__ }}}}")
+    [refused] = await bot.say(doc, f"/wording Couple {couple_id} {{{{ first_name.__class__ }}}}")
     assert "nothing was changed" in refused.text
-    [refused] = await bot.say(doc, f"/wording {couple_id} Hello {{{{ email }}}}")
+    [refused] = await bot.say(doc, f"/wording couple {couple_id} Hello {{{{ email }}}}")
     assert "Unknown variable 'email'" in refused.text
     [saved] = await bot.say(
         doc,
-        f"/wording {couple_id} Good evening <b>{{{{ first_name }}}}</b>: what did "
+        f"/wording Couple {couple_id} Good evening <b>{{{{ first_name }}}}</b>: what did "
         f"{{{{ partner_first_name }}}} do this {{{{ weekday }}}} that you liked?",
     )
     assert "Good evening Sam: what did Alex do this Tuesday that you liked?" in saved.text

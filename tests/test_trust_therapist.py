@@ -89,7 +89,7 @@ async def test_unpairing_ends_the_link_stops_what_the_therapist_set_and_names_th
     assert therapist_schedules(bot) == []
     await send_notices(bot)
     told = doc.messages()[-1].text
-    assert told == "Your link with couple 1 has ended. Nothing you set reaches them any more."
+    assert told == "Your link with Couple 1 has ended. Nothing you set reaches them any more."
     with bot.db.session() as session:
         assert therapists.links_of(session, 1) == []
 
@@ -103,7 +103,7 @@ async def test_deleting_ends_the_link_and_tells_the_therapist_only_which_couple(
     assert therapist_schedules(bot) == []  # Ana's nightly and tips stopped too
     await send_notices(bot)
     told = doc.messages()[-1].text
-    assert "couple 1 has ended" in told and "Ben" not in told and "Ana" not in told
+    assert "Couple 1 has ended" in told and "Ben" not in told and "Ana" not in told
 
 
 def test_deleting_clears_the_answer_and_the_deliveries_that_pointed_at_the_deleted_words(
@@ -184,10 +184,12 @@ async def test_clients_and_wording_use_the_same_couple_number_and_replies_name_t
         await bot.press(partner, "I agree")
     [clients] = await bot.say(doc, "/clients")
     assert "Couple 2: Cat & Dan" in clients.text and clients.button_texts == ["Couple 2: Cat & Dan"]
-    [saved] = await bot.say(doc, "/wording 2 Good evening {{ first_name }}")
+    [saved] = await bot.say(doc, "/wording Couple 2 Good evening {{ first_name }}")
     assert saved.text.startswith("Saved for Couple 2: Cat & Dan.")
-    [refused] = await bot.say(doc, "/wording 1 Good evening {{ first_name }}")
-    assert "couple 1" in refused.text and "nothing changed" in refused.text
+    # Another couple (not linked to this therapist), and a bare number: neither is taken.
+    for wrong in ("Couple 1", "2"):
+        [refused] = await bot.say(doc, f"/wording {wrong} Good evening {{{{ first_name }}}}")
+        assert "No couple of yours goes by that name, so nothing changed" in refused.text
 
 
 # --- 4. a partner who has not agreed is not shown -------------------------------------------

@@ -25,6 +25,7 @@ from bot.handlers import (
     onboarding,
     practice,
     therapist,
+    therapist_couples,
 )
 from bot.handlers.common import answer_stale, locale_of
 
@@ -74,6 +75,9 @@ ROUTES: dict[type[cb.Button], Route] = dict(
         route(cb.OpenCouple, therapist.on_couple_button),
         route(cb.ChangeCouple, therapist.on_setting_button),
         route(cb.TherapistLinkAnswer, therapist.on_link_button),
+        route(cb.EndLink, therapist_couples.on_endlink_button),
+        route(cb.WordingFor, therapist.on_wording_button),
+        route(cb.WithdrawClientLink, therapist_couples.on_withdraw_link_button),
     ]
 )
 

@@ -17,20 +17,38 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot import prompt_sandbox
-from bot.callbacks import ChangeCouple, CouplePreset, OpenCouple, TherapistLinkAnswer, YesNo
+from bot.callbacks import (
+    ChangeCouple,
+    CouplePreset,
+    OpenCouple,
+    TherapistLinkAnswer,
+    WithdrawClientLink,
+    WordingFor,
+    YesNo,
+)
 from bot.context import BotContext, Services
+from bot.handlers import account
 from bot.handlers.common import (
     acknowledged,
     answer_stale,
     for_people,
     label,
+    load_person,
     locale_of,
     pressed,
     reply,
     tell,
 )
 from bot.handlers.onboarding import ask_consent
+from bot.handlers.therapist_couples import (
+    active_therapist,
+    couple_name,
+    match_couple,
+    named_buttons,
+)
+from bot.handlers.therapist_couples import endlink_command as endlink_command
 from bot.keyboards import buttons
+from bot.menus import set_therapist_menu
 from dashboard import login_url
 from scheduler import therapy
 from storage import notices, therapists
@@ -57,13 +75,7 @@ PLANS: dict[str, list[dict[str, Any]]] = {
 
 
 async def _therapist(update: Update, context: BotContext) -> Therapist | None:
-    user = update.effective_user
-    if user is None:
-        return None
-    found = await context.services.db.run(therapists.active, user.id)
-    if found is None:
-        await reply(update, context, "therapist/not_therapist")
-    return found
+    return await active_therapist(update, context)
 
 
 async def therapist_command(update: Update, context: BotContext) -> None:
@@ -84,6 +96,29 @@ async def therapist_command(update: Update, context: BotContext) -> None:
         return
     log.info("therapist registered")
     await reply(update, context, "therapist/registered", name=therapist.name)
+    # Their own `/` menu, in this chat only: partners' menus stay as they are.
+    menu = await services.db.run(therapists.menu_chat, user.id)
+    if menu is not None:
+        await set_therapist_menu(context.bot, services.renderer, menu)
+
+
+async def sync_menus(bot: Bot, services: Services) -> None:
+    """At start-up: every therapist's chat gets its menu (a release may add commands),
+    and a revoked therapist's goes."""
+    for chat in await services.db.run(therapists.menu_chats):
+        await set_therapist_menu(bot, services.renderer, chat)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help: a therapist's commands for a therapist, else what partners can do."""
+    user = update.effective_user
+    services = context.services
+    found = await services.db.run(therapists.active, user.id) if user is not None else None
+    if found is None:
+        await account.help_command(update, context)
+        return
+    person = await load_person(update, context)
+    await reply(update, context, "therapist/help", person, partner=person is not None)
 
 
 async def client_link_command(update: Update, context: BotContext) -> None:
@@ -103,9 +138,10 @@ async def clients_command(update: Update, context: BotContext) -> None:
     if therapist is None:
         return
     services = context.services
-    cards = await services.db.run(therapy.couples_of, therapist.id, services.clock())
-    # Each couple is known by one number everywhere: here, on its button, in /wording
-    # and in any notice about it (its couple id, which never changes while it lasts).
+    now = services.clock()
+    cards = await services.db.run(therapy.couples_of, therapist.id, now)
+    # Each couple is known by one name everywhere: here, on its button, in /wording,
+    # /endlink and any notice about it: the therapist's code, else "Couple N".
     renderer = services.renderer
     locale = locale_of(update, context)
     markup = (
@@ -119,6 +155,15 @@ async def clients_command(update: Update, context: BotContext) -> None:
         else None
     )
     await reply(update, context, "therapist/clients", markup=markup, couples=cards)
+    # Links made with /clientlink that no couple has used yet, each with a button to
+    # withdraw it.
+    waiting = await services.db.run(therapists.open_client_links, therapist.id, now)
+    if waiting:
+        rows = [
+            [(label(context, update, "withdraw_link", number=i), WithdrawClientLink(o.token_id))]
+            for i, o in enumerate(waiting, 1)
+        ]
+        await reply(update, context, "therapist/open_links", markup=buttons(*rows), links=waiting)
 
 
 def _plain(rendered: str) -> str:
@@ -225,13 +270,17 @@ async def send_notices(bot: Bot, services: Services) -> int:
 
     A partner hears, in their language and zone, each practice their therapist started,
     changed or stopped for them, with its next time; a therapist hears which couple's
-    link ended, by its number. Taken before sending, so each goes at most once.
+    link ended, by their code for it (or its number). Taken before sending, so each
+    goes at most once.
     """
     owed = await services.db.run(notices.take_owed, services.clock())
     renderer = services.renderer
     for item in owed:
         if item.topic == LINK_ENDED:
-            text = renderer.render("therapist/couple_ended", item.language, couples=item.couples)
+            names = [
+                couple_name(renderer, item.language, c, item.codes.get(c)) for c in item.couples
+            ]
+            text = renderer.render("therapist/couple_ended", item.language, couples=names)
         else:
             text = renderer.render(
                 "therapist/schedule_changed",
@@ -322,7 +371,9 @@ async def on_link_button(update: Update, context: BotContext, button: TherapistL
         "therapist/partner_agreed",
         partner=agreed.partner_name,
         both=agreed.both,
-        couple_id=agreed.couple_id,
+        couple=couple_name(
+            services.renderer, agreed.therapist_language, agreed.couple_id, agreed.client_code
+        ),
     )
     log.info("therapist link agreed")
     await send_notices(context.bot, services)
@@ -339,30 +390,52 @@ async def therapist_off_command(update: Update, context: BotContext, person: Per
     services = context.services
     withdrawn = await services.db.run(therapists.withdraw, person.id, services.clock())
     await reply(update, context, "therapist/off", person, ended=bool(withdrawn.therapist_chat_ids))
-    for chat_id in withdrawn.therapist_chat_ids:
-        await tell(context, chat_id, None, "therapist/link_ended")
+    # The therapist learns which of their couples, by their own name for it; not which
+    # partner, and nothing else.
+    for ended in withdrawn.links:
+        name = couple_name(services.renderer, None, ended.couple_id, ended.client_code)
+        await tell(
+            context,
+            ended.therapist_chat_id,
+            None,
+            "therapist/link_ended",
+            couple=name,
+            whole=ended.link_ended,
+        )
 
 
 async def wording_command(update: Update, context: BotContext) -> None:
     """/wording COUPLE TEXT: the therapist's own nightly prompt, checked and previewed first.
 
-    `/wording COUPLE off` goes back to the library's wording.
+    COUPLE is the couple's code (or "Couple N" until it has one); `/wording COUPLE off`
+    goes back to the library's wording. Without a couple it names, the couples are
+    offered as buttons; a bare number is never taken for a couple.
     """
     therapist = await _therapist(update, context)
     if therapist is None:
         return
+    services = context.services
     message = update.effective_message
     text = message.text if message and message.text else ""
-    parts = text.split(maxsplit=2)
-    if len(parts) < 3 or not parts[1].isdigit():
+    parts = text.split(maxsplit=1)
+    given = parts[1] if len(parts) > 1 else ""
+    cards = await services.db.run(therapy.couples_of, therapist.id, services.clock())
+    found = match_couple(given, cards, services.renderer) if given.strip() else None
+    if found is None or not found[1]:
+        markup = named_buttons(
+            services.renderer, locale_of(update, context), cards, lambda c: WordingFor(c.couple_id)
+        )
         await reply(
             update,
             context,
             "therapist/wording_usage",
+            markup=markup,
             variables=", ".join(prompt_sandbox.VARIABLES),
+            unknown=found is None and bool(given.strip()),
+            any=bool(cards),
         )
         return
-    couple_id, source = int(parts[1]), parts[2]
+    card, source = found
     off = source.strip().lower() == "off"
     sample = ""
     if not off:
@@ -373,19 +446,46 @@ async def wording_command(update: Update, context: BotContext) -> None:
         except prompt_sandbox.PromptTemplateError as exc:
             await reply(update, context, "therapist/wording_refused", reason=exc.reason)
             return
-    services = context.services
+    name = couple_name(
+        services.renderer, locale_of(update, context), card.couple_id, card.client_code
+    )
     try:
         card = await services.db.run(
             therapy.configure,
             therapist.id,
-            couple_id,
+            card.couple_id,
             {"custom_nightly": None if off else source},
             services.clock(),
         )
     except therapists.TherapistError:
-        await reply(update, context, "therapist/not_your_couple", couple_id=couple_id)
+        await reply(update, context, "therapist/not_your_couple", couple=name)
         return
     # The sandbox's output is already escaped, validated Telegram HTML.
     sample_html = Markup(sample)  # noqa: S704 - sandbox output, escaped and validated
     await reply(update, context, "therapist/wording_saved", off=off, sample=sample_html, card=card)
     await send_notices(context.bot, services)
+
+
+async def on_wording_button(update: Update, context: BotContext, button: WordingFor) -> None:
+    """A couple chosen for /wording: show the exact command for it, with its name."""
+    query, services = pressed(update), context.services
+    therapist = await services.db.run(therapists.active, query.from_user.id)
+    card = None
+    if therapist is not None:
+        card = await services.db.run(
+            therapy.couple_for, therapist.id, button.couple_id, services.clock()
+        )
+    if card is None:
+        await answer_stale(query, context)
+        return
+    await query.answer()
+    name = couple_name(
+        services.renderer, locale_of(update, context), card.couple_id, card.client_code
+    )
+    await reply(
+        update,
+        context,
+        "therapist/wording_how",
+        couple=name,
+        variables=", ".join(prompt_sandbox.VARIABLES),
+    )

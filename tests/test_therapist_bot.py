@@ -1,0 +1,431 @@
+"""The therapist's side of the bot (issue 13, "Bot side"): their own `/` menu, /help,
+couples named by the therapist's code (never by a bare number), /endlink, notices that
+name the couple, and client links not used yet.
+
+Ana (Berlin) and Ben (New York) are couple 1; Dr. Lee is therapist 9001. The clock starts
+Monday 23 November 2026, 12:00 UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from telegram import BotCommand, BotCommandScopeChat
+
+from bot.callbacks import EndLink, EndLinkStep, WithdrawClientLink, WordingFor, encode
+from bot.handlers import therapist as therapist_handlers
+from bot.handlers.therapist_couples import match_couple
+from bot.menus import MENU, THERAPIST_MENU
+from bot.render import Renderer
+from fakes.telegram_api import FakeUser
+from scheduler.therapy import CoupleCard, PartnerCard
+from storage import practice, therapists
+from storage.models import Schedule, TherapistConsent, TherapistLink
+from tests.support.bot import BotHarness
+from tests.test_couple import paired
+from tests.test_therapist import add_therapist, linked, registered_therapist
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "messages"
+EXPIRED = "That button has expired. Nothing changed."
+
+
+def chat_scope(user: FakeUser) -> dict[str, Any]:
+    return {"type": "chat", "chat_id": user.chat_id}
+
+
+def menu_of(bot: BotHarness, user: FakeUser, language: str = "") -> list[str]:
+    return [c["command"] for c in bot.fake.commands_for(chat_scope(user), language)]
+
+
+def set_code(bot: BotHarness, code: str, couple_id: int = 1, therapist_id: int = 1) -> None:
+    bot.db.call(practice.set_client_code, therapist_id, couple_id, code)
+
+
+def link_row(bot: BotHarness, couple_id: int = 1) -> TherapistLink:
+    with bot.db.session() as session:
+        link = session.scalars(
+            select(TherapistLink)
+            .where(TherapistLink.couple_id == couple_id)
+            .order_by(TherapistLink.id.desc())
+        ).first()
+        assert link is not None
+        session.expunge(link)
+        return link
+
+
+def therapist_schedules(bot: BotHarness) -> list[Schedule]:
+    with bot.db.session() as session:
+        return list(session.scalars(select(Schedule).where(Schedule.set_by == "therapist")))
+
+
+async def send_notices(bot: BotHarness) -> int:
+    return await therapist_handlers.send_notices(bot.app.bot, bot.services)
+
+
+# --- 1. the therapist's own menu, in their chat only -----------------------------------------
+
+
+async def test_registering_gives_only_the_therapists_chat_its_own_menu_in_every_language(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    doc = await registered_therapist(bot)
+    calls = bot.fake.calls_to("setMyCommands")
+    # Default language, English and German: each with this chat's scope, nothing wider.
+    assert sorted(str(c.params.get("language_code", "")) for c in calls) == ["", "de", "en"]
+    assert all(c.params["scope"] == chat_scope(doc) for c in calls)
+    assert menu_of(bot, doc) == list(THERAPIST_MENU)
+    assert menu_of(bot, doc, "en") == list(THERAPIST_MENU)
+    german = {c["command"]: c["description"] for c in bot.fake.commands_for(chat_scope(doc), "de")}
+    assert german["endlink"] == "Die Verbindung mit einem Paar beenden"
+    # The partners' menus are untouched: nothing was set for their chats or for everyone.
+    assert menu_of(bot, ana) == [] and menu_of(bot, ben) == []
+    assert bot.fake.commands_for(None) == []
+
+
+async def test_a_therapist_who_is_also_a_partner_keeps_the_partners_commands_after_theirs(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    await bot.say(ana, f"/therapist {add_therapist(bot)}")
+    menu = menu_of(bot, ana)
+    assert menu[: len(THERAPIST_MENU)] == list(THERAPIST_MENU)
+    assert set(menu) == set(THERAPIST_MENU) | set(MENU) and len(menu) == len(set(menu))
+
+
+async def test_a_revoked_therapists_menu_is_removed_and_start_up_keeps_menus_right(
+    bot: BotHarness,
+) -> None:
+    doc = await registered_therapist(bot)
+    lena = bot.user(9002, "Lena", language_code="de")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    assert menu_of(bot, doc) and menu_of(bot, lena, "de")
+    assert bot.db.call(therapists.revoke, 1, bot.clock.now)
+    # Start-up: the revoked account's menu goes in every language; Lena's is set again.
+    bot.fake.reset_calls()
+    await therapist_handlers.sync_menus(bot.app.bot, bot.services)
+    assert menu_of(bot, doc) == [] and menu_of(bot, doc, "de") == []
+    deleted = bot.fake.calls_to("deleteMyCommands")
+    assert {c.params["scope"]["chat_id"] for c in deleted} == {doc.chat_id}
+    assert menu_of(bot, lena, "de") == list(THERAPIST_MENU)
+    # A revoked therapist who still types a therapist command loses the menu then, too.
+    await bot.app.bot.set_my_commands(
+        [BotCommand("clients", "Your couples")], scope=BotCommandScopeChat(doc.chat_id)
+    )
+    [refused] = await bot.say(doc, "/clients")
+    assert "registered therapists" in refused.text
+    assert menu_of(bot, doc) == []
+
+
+# --- 2. /help --------------------------------------------------------------------------------
+
+
+async def test_help_for_a_therapist_lists_their_commands_and_partners_keep_theirs(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    doc = await registered_therapist(bot)
+    [helped] = await bot.say(doc, "/help")
+    for command in ("/clients", "/clientlink", "/wording", "/endlink", "/dashboard"):
+        assert command in helped.text
+    assert "/start" not in helped.text and "also use the bot" not in helped.text
+    [partner_help] = await bot.say(ana, "/help")
+    assert "Here's what I can do, Ana" in partner_help.text and "/endlink" not in partner_help.text
+    lena = bot.user(9002, "Lena", language_code="de")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    [german] = await bot.say(lena, "/help")
+    assert "Für Sie als Therapeutin oder Therapeut" in german.text and "/endlink" in german.text
+
+
+async def test_help_for_a_therapist_who_is_also_a_partner_says_both_work(bot: BotHarness) -> None:
+    ana, _ = await paired(bot)
+    await bot.say(ana, f"/therapist {add_therapist(bot)}")
+    [helped] = await bot.say(ana, "/help")
+    assert "/endlink" in helped.text and "You also use the bot for yourself" in helped.text
+
+
+# --- 3. couples by code or by button, never by a bare number --------------------------------
+
+
+def _card(couple_id: int, code: str | None) -> CoupleCard:
+    partner = PartnerCard(0, "", "", consented=False, paused=False)
+    return CoupleCard(couple_id, couple_id, (partner, partner), [], None, {}, 0, code)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("MJ-04 Hello there", (4, "Hello there"), id="code"),
+        pytest.param("mj-04   Hello", (4, "Hello"), id="any-case"),
+        pytest.param("Maya and Jo off", (5, "off"), id="code-with-spaces"),
+        pytest.param("Maya Hello", (6, "Hello"), id="shorter-code"),
+        pytest.param("Couple 7 Hi", (7, "Hi"), id="default-name"),
+        pytest.param("Paar 7 Hallo", (7, "Hallo"), id="default-name-german"),
+        # "Couple 12" is couple 13's code: the code the therapist set wins.
+        pytest.param("Couple 12 Hi", (13, "Hi"), id="code-beats-a-default-name"),
+        pytest.param("MJ-04", (4, ""), id="code-alone"),
+        pytest.param("7 Hi", None, id="bare-number"),
+        pytest.param("MJ-040 Hi", None, id="code-prefix-only"),
+        pytest.param("XX-99 Hi", None, id="unknown"),
+    ],
+)
+def test_a_couple_is_found_by_its_name_in_the_text(
+    text: str, expected: tuple[int, str] | None
+) -> None:
+    renderer = Renderer(TEMPLATES)
+    cards = [
+        _card(4, "MJ-04"),
+        _card(5, "Maya and Jo"),
+        _card(6, "Maya"),
+        _card(7, None),
+        _card(12, None),
+        _card(13, "Couple 12"),
+    ]
+    found = match_couple(text, cards, renderer)
+    if expected is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found[0].couple_id, found[1]) == expected
+
+
+async def test_wording_takes_the_couples_code_and_names_it_in_the_confirmation(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    [clients] = await bot.say(doc, "/clients")
+    assert clients.button_texts == ["MJ-04: Ana & Ben"]
+    [saved] = await bot.say(doc, "/wording mj-04 Good evening {{ first_name }}")
+    assert saved.text.startswith("Saved for MJ-04: Ana & Ben.")
+    assert link_row(bot).config["custom_nightly"] == "Good evening {{ first_name }}"  # type: ignore[index]
+
+
+async def test_wording_with_an_unknown_or_another_therapists_code_changes_nothing(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    lena = bot.user(9002, "Lena")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    before = link_row(bot).config
+    for who, text in (
+        (doc, "/wording XX-99 Hello"),
+        (doc, "/wording 1 Hello"),  # the couple's number alone is not its name
+        (lena, "/wording MJ-04 Hello"),  # Lee's code means nothing to Lena
+        (lena, "/wording Couple 1 Hello"),
+    ):
+        [refused] = await bot.say(who, text)
+        assert "No couple of yours goes by that name, so nothing changed" in refused.text
+    assert link_row(bot).config == before
+    assert (await bot.say(lena, "/wording MJ-04 Hello"))[0].button_texts == []
+
+
+async def test_wording_alone_offers_the_couples_as_buttons_and_refuses_a_forged_one(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    [usage] = await bot.say(doc, "/wording")
+    assert usage.button_texts == ["MJ-04"] and "No couple of yours" not in usage.text
+    [how] = await bot.press(doc, "MJ-04")
+    assert "/wording MJ-04 your text" in how.text and "/wording MJ-04 off" in how.text
+    lena = bot.user(9002, "Lena")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    lena.press(lena.messages()[-1], encode(WordingFor(1)), strict=False)
+    await bot.process()
+    assert lena.answered_callbacks()[-1].text == EXPIRED
+
+
+# --- 4. /endlink -----------------------------------------------------------------------------
+
+
+async def test_endlink_asks_first_then_ends_the_link_and_tells_both_partners_kindly(
+    bot: BotHarness,
+) -> None:
+    ana, ben, doc = await linked(bot)
+    await bot.say(ben, "/language de")
+    set_code(bot, "MJ-04")
+    await bot.say(doc, "/clients")
+    await bot.press(doc, "MJ-04: Ana & Ben")
+    await bot.press(doc, "Nightly 20:00")
+    assert therapist_schedules(bot)
+    [choose] = await bot.say(doc, "/endlink")
+    assert choose.button_texts == ["MJ-04"]
+    [confirm] = await bot.press(doc, "MJ-04")
+    assert confirm.text.startswith("End your link with MJ-04: Ana & Ben?")
+    assert confirm.button_texts == ["End the link", "Keep it"]
+    [kept] = await bot.press(doc, "Keep it")
+    assert kept.text == "Nothing changed: your link with MJ-04 stays as it is."
+    assert link_row(bot).ended_at is None and therapist_schedules(bot)
+    # By its code, straight to the question.
+    [confirm] = await bot.say(doc, "/endlink MJ-04")
+    assert confirm.button_texts == ["End the link", "Keep it"]
+    ana_before, ben_before = len(ana.messages()), len(ben.messages())
+    [done] = await bot.press(doc, "End the link")
+    assert done.text == (
+        "Your link with MJ-04 has ended. Nothing you set reaches them any more. "
+        "Both partners have been told."
+    )
+    [to_ana] = ana.messages()[ana_before:]
+    [to_ben] = ben.messages()[ben_before:]
+    assert to_ana.text.startswith("Dr. Lee has ended their link with you here.")
+    assert "your own settings are untouched" in to_ana.text
+    assert to_ben.text.startswith("Dr. Lee hat die Verbindung mit dir hier beendet.")
+    assert link_row(bot).ended_at is not None and therapist_schedules(bot) == []
+    with bot.db.session() as session:
+        consents = session.scalars(select(TherapistConsent)).all()
+        assert consents and all(c.withdrawn_at is not None for c in consents)
+    [clients] = await bot.say(doc, "/clients")
+    assert clients.button_texts == []
+    # Pressed again, the button no longer means anything.
+    doc.press(confirm, encode(EndLink(1, EndLinkStep.END)), strict=False)
+    await bot.process()
+    assert doc.answered_callbacks()[-1].text == EXPIRED
+
+
+async def test_endlink_buttons_forged_by_anyone_else_change_nothing(bot: BotHarness) -> None:
+    ana, _, doc = await linked(bot)
+    await bot.say(doc, "/clients")
+    await bot.press(doc, "Couple 1: Ana & Ben")
+    await bot.press(doc, "21:00")
+    lena = bot.user(9002, "Lena")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    end = encode(EndLink(1, EndLinkStep.END))
+    for who in (lena, ana):
+        who.press(who.messages()[-1], end, strict=False)
+        await bot.process()
+        assert who.answered_callbacks()[-1].text == EXPIRED
+    # Lee's own button pressed by Ana in Lee's chat is not hers to press.
+    [confirm] = await bot.say(doc, "/endlink Couple 1")
+    doc.press(confirm, end, from_user=ana)
+    await bot.process()
+    assert link_row(bot).ended_at is None and therapist_schedules(bot)
+    [unknown] = await bot.say(lena, "/endlink Couple 1")
+    assert "No couple of yours goes by that name" in unknown.text
+    assert "No couples are linked with you" in unknown.text
+
+
+# --- 5. notices name the couple --------------------------------------------------------------
+
+
+async def test_notices_of_an_ended_link_name_the_couple_by_its_code(bot: BotHarness) -> None:
+    ana, ben, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    [off] = await bot.say(ben, "/therapist_off")
+    assert "has ended for you" in off.text
+    assert doc.messages()[-1].text.startswith("One partner of MJ-04 has ended their link")
+    await bot.say(ana, "/unpair")
+    await bot.press(ana, "Yes, end it")
+    # The link row went with the couple; the notice kept the code.
+    assert await send_notices(bot) >= 1
+    told = doc.messages()[-1].text
+    assert told == "Your link with MJ-04 has ended. Nothing you set reaches them any more."
+    assert "Ana" not in told and "Ben" not in told
+
+
+async def test_the_last_partner_to_leave_ends_the_link_and_the_therapist_is_told_so(
+    bot: BotHarness,
+) -> None:
+    ana, ben, doc = await linked(bot)
+    await bot.say(ben, "/therapist_off")
+    await bot.say(ana, "/therapist_off")
+    assert doc.messages()[-1].text.startswith(
+        "Your link with Couple 1 has ended: neither partner is linked with you any more"
+    )
+
+
+async def test_a_partner_agreeing_is_told_to_the_therapist_with_the_couples_name(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    assert doc.messages()[-1].text.endswith("/clients shows them as Couple 1.")
+
+
+# --- 6. client links not used yet ------------------------------------------------------------
+
+
+async def test_clients_lists_links_not_used_yet_and_one_can_be_withdrawn(bot: BotHarness) -> None:
+    ana, _ = await paired(bot)
+    doc = await registered_therapist(bot)
+    [first] = await bot.say(doc, "/clientlink")
+    await bot.say(doc, "/clientlink")
+    replies = await bot.say(doc, "/clients")
+    assert "No couples are linked yet" in replies[0].text
+    waiting = replies[1]
+    assert "Links no couple has used yet" in waiting.text and "works until" in waiting.text
+    assert waiting.button_texts == ["Withdraw link 1", "Withdraw link 2"]
+    # Lena cannot withdraw Lee's link, even with a well-formed button.
+    lena = bot.user(9002, "Lena")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    token_id = int(waiting.callback_data_for("Withdraw link 1").split("|")[1])  # type: ignore[union-attr]
+    lena.press(lena.messages()[-1], encode(WithdrawClientLink(token_id)), strict=False)
+    await bot.process()
+    assert lena.answered_callbacks()[-1].text == EXPIRED
+    [withdrawn] = await bot.press(doc, "Withdraw link 1")
+    assert withdrawn.text.startswith("Done: that link no longer works.")
+    payload = re.search(r"start=(t_[A-Za-z0-9_-]+)", first.text).group(1)  # type: ignore[union-attr]
+    [answer] = await bot.say(ana, f"/start {payload}")
+    assert "didn't work" in answer.text
+    replies = await bot.say(doc, "/clients")
+    assert replies[1].button_texts == ["Withdraw link 1"]
+    # Pressing the withdrawn link's button again changes nothing.
+    doc.press(waiting, encode(WithdrawClientLink(token_id)), strict=False)
+    await bot.process()
+    assert doc.answered_callbacks()[-1].text == EXPIRED
+
+
+async def test_endlink_still_tells_the_other_partner_when_one_blocked_the_bot(
+    bot: BotHarness,
+) -> None:
+    ana, ben, doc = await linked(bot)
+    ben.block()
+    await bot.say(doc, "/endlink Couple 1")
+    ana_before = len(ana.messages())
+    [done] = await bot.press(doc, "End the link")
+    assert done.text == (
+        "Your link with Couple 1 has ended. Nothing you set reaches them any more. "
+        "One partner has been told; I couldn't reach the other."
+    )
+    assert ana.messages()[ana_before:][0].text.startswith("Dr. Lee has ended their link")
+    assert link_row(bot).ended_at is not None
+
+
+async def test_a_couple_where_only_one_partner_agreed_is_named_without_names(
+    bot: BotHarness,
+) -> None:
+    ana, _ = await paired(bot)
+    doc = await registered_therapist(bot)
+    [link] = await bot.say(doc, "/clientlink")
+    payload = re.search(r"start=(t_[A-Za-z0-9_-]+)", link.text).group(1)  # type: ignore[union-attr]
+    await bot.say(ana, f"/start {payload}")
+    await bot.press(ana, "I agree")
+    [clients] = await bot.say(doc, "/clients")
+    assert clients.button_texts == ["Couple 1"]
+    [confirm] = await bot.say(doc, "/endlink Couple 1")
+    assert confirm.text.startswith("End your link with Couple 1?")
+
+
+NEW_TEMPLATES = (
+    "therapist/help",
+    "therapist/endlink_choose",
+    "therapist/endlink_confirm",
+    "therapist/endlink_done",
+    "therapist/endlink_kept",
+    "therapist/ended_by_therapist",
+    "therapist/open_links",
+    "therapist/link_withdrawn",
+    "therapist/wording_how",
+)
+
+
+@pytest.mark.parametrize("template", NEW_TEMPLATES)
+def test_each_new_therapist_message_is_written_in_german_too(template: str) -> None:
+    english = TEMPLATES / "en" / f"{template}.j2"
+    german = TEMPLATES / "de" / f"{template}.j2"
+    assert english.is_file() and german.is_file()
+    assert german.read_text(encoding="utf-8") != english.read_text(encoding="utf-8")
