@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from dashboard.codes import Reason
 from storage import therapists
 
 log = logging.getLogger(__name__)
@@ -23,41 +24,42 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 LAST_WEEK = 52
 
-# The domain (scheduler.therapy, storage.practice) still words some of its reasons as English
-# sentences (issue 9 turns them into codes); here each becomes the dashboard's code.
-DOMAIN_CODES: Mapping[str, str] = {
+# The domain's reasons the dashboard shows, each as the dashboard's code. scheduler.therapy
+# still words some as English sentences (issue 9 turns them into codes); storage.practice
+# gives codes already.
+DOMAIN_CODES: Mapping[str, Reason] = {
     "Please use HH:MM, for example 21:00.": "hhmm",
     "The delivery window must be 0 to 180 minutes.": "window",
     "Choose a weekday.": "weekday",
     "Tips can be 0, 1, 2, 3 or 7 times a week.": "tips",
     "Each step needs a practice and a week from 1 to 52.": "step",
     "A last week must be from the first week to 52.": "step_end",
+    "code_format": "code_format",
+    "code_taken": "code_taken",
+    "template_name": "template_name",
+    "template_taken": "template_taken",
 }
-# Reasons the domain already gives as codes, and which the dashboard shows.
-_KNOWN_CODES = frozenset({"code_format", "code_taken", "template_name", "template_taken"})
 # The schedule field each of the domain's schedule reasons is about.
-SCHEDULE_FIELDS: Mapping[str, str] = {
+SCHEDULE_FIELDS: Mapping[Reason, str] = {
     "window": "nightly_window",
     "weekday": "checkin_day",
     "tips": "tips_per_week",
 }
-TEMPLATE_FIELDS: Mapping[str, str] = {"template_name": "name", "template_taken": "name"}
+TEMPLATE_FIELDS: Mapping[Reason, str] = {"template_name": "name", "template_taken": "name"}
 CODE_REASONS = frozenset({"code_format", "code_taken"})
 
 
 class Invalid(Exception):
     """A form value that cannot be used: `reason` is a code, shown next to `field`."""
 
-    def __init__(self, reason: str, field: str = "") -> None:
+    def __init__(self, reason: Reason, field: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.field = field
 
 
-def domain_code(reason: str) -> str:
+def domain_code(reason: str) -> Reason:
     """The dashboard's code for a reason the domain refused a change with."""
-    if reason in _KNOWN_CODES:
-        return reason
     code = DOMAIN_CODES.get(reason)
     if code is None:
         log.warning("dashboard: a refusal without a code of its own")
@@ -76,7 +78,7 @@ def is_number(value: str) -> bool:
     return _NUMBER.fullmatch(value) is not None
 
 
-def number(form: FormData, key: str, reason: str) -> int:
+def number(form: FormData, key: str, reason: Reason) -> int:
     """A whole number of 1 to 4 digits, or `Invalid(reason)` for its field."""
     value = text(form, key)
     if not is_number(value):

@@ -9,28 +9,16 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from dashboard import views
+from dashboard.codes import Page
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-# The short pages of `_strings.html`, each a heading and a few lines.
-Page = Literal[
-    "link_invalid",
-    "sign_in",
-    "signed_out",
-    "signed_out_everywhere",
-    "forbidden",
-    "not_found",
-    "bad_request",
-    "too_large",
-    "not_allowed",
-    "server_error",
-]
 
 
 def _environment(directory: Path) -> Environment:

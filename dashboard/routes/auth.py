@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dashboard.base import Dashboard
-from dashboard.render import Page
+from dashboard.codes import Page
 from dashboard.security import COOKIE_NAME, MAX_TOKEN_CHARS
 from dashboard.sessions import REMEMBERED_TTL, SESSION_TTL, SignedOut
 from storage import therapists

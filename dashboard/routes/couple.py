@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from dashboard import forms, loaders, views
 from dashboard.base import Dashboard, path_id
+from dashboard.codes import Reason, Saved
 from dashboard.forms import Invalid
 from dashboard.loaders import CoupleView
 from dashboard.sessions import DashboardSession
@@ -28,7 +29,8 @@ from storage.therapists import TherapistError
 log = logging.getLogger(__name__)
 
 Form = Literal["schedule", "plan", "code"]
-SAVED = frozenset({"schedule", "plan", "code"})
+# The `saved` query parameter after each form: its banner's code.
+SAVED: Mapping[str, Saved] = {"schedule": "schedule", "plan": "plan", "code": "code"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,7 @@ class Refusal:
     """Why a form changed nothing: which form, the reason code, and its field (if one)."""
 
     form: Form
-    reason: str
+    reason: Reason
     field: str = ""
 
 
@@ -68,7 +70,7 @@ def _form_values(
     return {"schedule": schedule, "plan": plan, "client_code": client_code}
 
 
-def _refusal(form: Form, exc: Invalid | TherapistError, fields: Mapping[str, str]) -> Refusal:
+def _refusal(form: Form, exc: Invalid | TherapistError, fields: Mapping[Reason, str]) -> Refusal:
     """A refused schedule or plan; the domain's `not_linked` is a 404."""
     if isinstance(exc, Invalid):
         return Refusal(form, exc.reason, exc.field)
@@ -91,8 +93,8 @@ class CouplePages:
         view = await self.dash.db.run(
             loaders.load_couple, session.therapist_id, couple_id, self.dash.clock()
         )
-        saved = request.query_params.get("saved", "")
-        return self._page(view, session, saved=saved if saved in SAVED else None)
+        saved = SAVED.get(request.query_params.get("saved", ""))
+        return self._page(view, session, saved=saved)
 
     def _page(
         self,
@@ -100,7 +102,7 @@ class CouplePages:
         session: DashboardSession,
         *,
         status: int = 200,
-        saved: str | None = None,
+        saved: Saved | None = None,
         refusal: Refusal | None = None,
         submitted: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
@@ -192,7 +194,7 @@ class CouplePages:
         except TherapistError as exc:
             if exc.reason not in forms.CODE_REASONS:
                 raise HTTPException(404) from None
-            refusal = Refusal("code", exc.reason, "client_code")
+            refusal = Refusal("code", forms.domain_code(exc.reason), "client_code")
             return await self._refused(session, couple_id, form, refusal)
         log.info("dashboard: therapist %s set couple %s's code", session.therapist_id, couple_id)
         return RedirectResponse(f"/couples/{couple_id}?saved=code", status_code=303)

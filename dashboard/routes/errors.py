@@ -11,7 +11,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from dashboard import loaders
 from dashboard.base import Dashboard
-from dashboard.render import Page
+from dashboard.codes import Page
 from dashboard.security import COOKIE_NAME, security_headers
 from dashboard.sessions import SignedOut
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from dashboard import forms, loaders, views
 from dashboard.base import Dashboard
+from dashboard.codes import Reason
 from storage import practice
 from storage.therapists import TherapistError
 
@@ -32,7 +33,7 @@ class ExportPages:
     def __init__(self, dash: Dashboard) -> None:
         self.dash = dash
 
-    def _range(self, request: Request) -> tuple[dt.date, dt.date, str | None]:
+    def _range(self, request: Request) -> tuple[dt.date, dt.date, Reason | None]:
         """The first and last day from the query (the last 8 weeks by default), and an
         error code when the query's range cannot be used."""
         today = self.dash.clock().date()

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from dashboard import forms, loaders, views
 from dashboard.base import Dashboard, path_id
+from dashboard.codes import Reason, Saved
 from dashboard.forms import Invalid
 from dashboard.sessions import DashboardSession
 from storage import practice, therapists
@@ -32,7 +33,7 @@ def routes(dash: Dashboard) -> list[Route]:
     ]
 
 
-def _template_refusal(exc: TherapistError) -> dict[str, str]:
+def _template_refusal(exc: TherapistError) -> dict[str, Reason]:
     """A template the domain refused: its reason code, by the field it is about."""
     code = forms.domain_code(exc.reason)
     return {forms.TEMPLATE_FIELDS.get(code, "nightly_appreciation"): code}
@@ -48,7 +49,7 @@ class PlanPages:
         """Named plans: make one, and give one to several couples at once."""
         session = await self.dash.session(request)
         applied = request.query_params.get("applied", "")
-        saved = "template" if request.query_params.get("saved") == "1" else None
+        saved: Saved | None = "template" if request.query_params.get("saved") == "1" else None
         if forms.is_number(applied):
             return await self._page(session, saved="applied", applied=int(applied))
         return await self._page(session, saved=saved)
@@ -58,9 +59,9 @@ class PlanPages:
         session: DashboardSession,
         *,
         status: int = 200,
-        saved: str | None = None,
+        saved: Saved | None = None,
         applied: int = 0,
-        errors: Mapping[str, str] | None = None,
+        errors: Mapping[str, Reason] | None = None,
         error_template: int = 0,
         submitted: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
