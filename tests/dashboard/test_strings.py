@@ -50,9 +50,7 @@ def test_the_applied_banner_counts_one_couple_and_several(strings: Any) -> None:
     ],
     ids=["week-zero", "unknown-practice", "ends-before-it-starts"],
 )
-def test_the_domains_plan_reasons_each_have_a_code(
-    steps: list[dict[str, Any]], code: str
-) -> None:
+def test_the_domains_plan_reasons_each_have_a_code(steps: list[dict[str, Any]], code: str) -> None:
     with pytest.raises(TherapistError) as refused:
         therapy.clean_plan(steps)
     assert forms.domain_code(refused.value.reason) == code
