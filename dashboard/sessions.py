@@ -20,6 +20,14 @@ SESSION_TTL = therapists.SESSION_TTL
 REMEMBERED_TTL = therapists.REMEMBERED_TTL
 
 
+class SignedOut(Exception):
+    """No live session (or its therapist's account was revoked): ask them to sign in."""
+
+    def __init__(self, therapist_id: int | None = None) -> None:
+        super().__init__("not signed in")
+        self.therapist_id = therapist_id
+
+
 @dataclass(frozen=True, slots=True)
 class DashboardSession:
     """One signed-in browser: whose it is, its CSRF token, and when it ends."""
