@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.report import Table, load, machine, progress
-from benchmarks.scenarios import burst, crash, fairness, slots, throughput
+from benchmarks.scenarios import burst, claim, crash, fairness, slots, throughput
 from bot import logs
 
-SCENARIOS = ("throughput", "burst", "fairness", "crash", "slots")
+SCENARIOS = ("throughput", "burst", "fairness", "crash", "slots", "claim")
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,13 @@ class Sizes:
     crash_people: int
     kills: int
     slot_sizes: tuple[int, ...]
+    claim_sizes: tuple[int, ...]
 
 
-DEFAULT = Sizes(2_000, 3, 20_000, 30.0, 10_000, 20, (1_000, 10_000, 100_000))
-QUICK = Sizes(300, 2, 300, 5.0, 1_500, 3, (1_000, 5_000))
+DEFAULT = Sizes(
+    1_000, 3, 20_000, 30.0, 10_000, 20, (1_000, 10_000, 100_000), (1_000, 10_000, 100_000)
+)
+QUICK = Sizes(300, 2, 300, 5.0, 1_500, 3, (1_000, 5_000), (500, 2_000))
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -54,13 +57,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run only this scenario (repeatable); default: all, in the order listed",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for the smoke test")
-    parser.add_argument("--throughput", type=int, help="messages per peer and repeat (2,000)")
+    parser.add_argument("--throughput", type=int, help="messages per peer and repeat (1,000)")
     parser.add_argument("--repeats", type=int, help="repeats of the throughput peers (3)")
     parser.add_argument("--burst", type=int, help="nudges due at once in the burst (20,000)")
     parser.add_argument("--fairness-rate", type=float, help="messages/s in scenario 3 (30)")
     parser.add_argument("--crash-people", type=int, help="nudges in the crash burst (10,000)")
     parser.add_argument("--kills", type=int, help="SIGKILLs in the crash scenario (20)")
     parser.add_argument("--slot-sizes", type=int, nargs="+", help="due at once (1k 10k 100k)")
+    parser.add_argument("--claim-sizes", type=int, nargs="+", help="due at once (1k 10k 100k)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     return parser.parse_args(argv)
 
@@ -75,6 +79,7 @@ def sizes(args: argparse.Namespace) -> Sizes:
         crash_people=args.crash_people or base.crash_people,
         kills=args.kills if args.kills is not None else base.kills,
         slot_sizes=tuple(args.slot_sizes or base.slot_sizes),
+        claim_sizes=tuple(args.claim_sizes or base.claim_sizes),
     )
 
 
@@ -119,8 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 show([fairness.table(fairness.run(work, rate), rate)])
             elif name == "crash":
                 show(crash.tables(crash.run(work, size.crash_people, size.kills)))
-            else:
+            elif name == "slots":
                 show([slots.run(list(size.slot_sizes), size.repeats)])
+            else:
+                show([claim.run(work, list(size.claim_sizes))])
             progress(f"{name}: done in {time.monotonic() - started:.0f} s")
     print(f"load average at the end: {load()}; wall time {time.monotonic() - begun:.0f} s")
     return 0
