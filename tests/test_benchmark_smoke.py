@@ -123,3 +123,11 @@ def test_slots_are_timed_for_every_size_and_column(output: str) -> None:
     for size in ("1,000", "5,000"):
         cells = row(table, size)
         assert all(re.fullmatch(r"[\d.]+ / [\d.]+", c) for c in cells[1:5]), cells
+
+
+def test_claim_cost_is_timed_for_every_size(output: str) -> None:
+    table = section(output, "6. Claim cost")
+    assert row(table, "due at once")[1:4] == ["claimed", "total s", "µs per nudge"]
+    for size in ("500", "2,000"):
+        assert row(table, size)[1] == size  # every due schedule was claimed
+    assert "target: flat within 2x" in table

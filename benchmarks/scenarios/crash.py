@@ -222,11 +222,12 @@ def tables(result: Crashes) -> list[Table]:
         "0",
         _met(over == 0),
     )
+    in_flight = sum(k.in_flight for k in kills)
     summary.add(
         "ambiguous in the end / of which did arrive",
         f"{result.ambiguous:,} / {result.ambiguous_delivered:,}",
-        "<= in flight",
-        "-",
+        f"<= {in_flight:,} in flight",
+        _met(result.ambiguous <= in_flight),
     )
     summary.add(
         "deliveries by status",
@@ -241,23 +242,34 @@ def tables(result: Crashes) -> list[Table]:
         "4b. Per kill: min / median / max (total)",
         ("figure", "min", "median", "max", "total"),
     )
-    for label, values in (
+    seconds_rows = (
         ("killed after the run's first send (s)", [k.after_first_send for k in kills]),
         ("start-up: spawn to first send (s)", [k.startup for k in kills]),
-        ("sent in the run", [float(k.sent_this_run) for k in kills]),
-        ("requests in flight at the kill", [float(k.in_flight) for k in kills]),
-        ("left sending (ambiguous)", [float(k.marked_sending) for k in kills]),
-        ("  of which never reached the fake", [float(k.never_reached) for k in kills]),
-    ):
-        if not values:
-            continue
-        per_kill.add(
-            label,
-            number(min(values)),
-            number(statistics.median(values)),
-            number(max(values)),
-            number(sum(values)) if "(s)" not in label else "-",
-        )
+    )
+    for label, values in seconds_rows:
+        if values:
+            per_kill.add(
+                label,
+                number(min(values)),
+                number(statistics.median(values)),
+                number(max(values)),
+                "-",
+            )
+    count_rows = (
+        ("sent in the run", [k.sent_this_run for k in kills]),
+        ("requests in flight at the kill", [k.in_flight for k in kills]),
+        ("left sending (ambiguous)", [k.marked_sending for k in kills]),
+        ("  of which never reached the fake", [k.never_reached for k in kills]),
+    )
+    for label, counts in count_rows:
+        if counts:
+            per_kill.add(
+                label,
+                f"{min(counts):,}",
+                number(statistics.median(counts)),
+                f"{max(counts):,}",
+                f"{sum(counts):,}",
+            )
     return [summary, per_kill]
 
 
