@@ -92,7 +92,14 @@ def test_the_burst_answers_every_help_and_reports_its_minutes(output: str) -> No
     assert row(table, "deliveries by status")[1] == "sent 300"
     assert row(table, "429 answers from the fake (to /help replies)")[1]
     minutes = section(output, "2b. Send rate per minute")
-    assert row(minutes, "minute") == ["minute", "sent", "per second", "share of 30/s"]
+    assert row(minutes, "minute") == [
+        "minute",
+        "nudges",
+        "/help replies",
+        "nudges/s",
+        "all/s",
+        "all, share of 30/s",
+    ]
     assert row(minutes, "1 (partial)")[1] == "300"
 
 
