@@ -1,1 +1,1 @@
-"""Benchmarks for nudgebot. Run `python -m benchmarks.scheduler_bench --help`."""
+"""Benchmarks of nudgebot's delivery engine: `python -m benchmarks --help`."""

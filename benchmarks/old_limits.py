@@ -1,8 +1,8 @@
 """The sorted-list slot arithmetic nudgebot used until 2026-12 (was scheduler.ratelimit).
 
-Kept only as the "before" column of `benchmarks.slots_bench`: its slot search walks
-every reserved instant, which made crowded minutes quadratic. Production uses
-`scheduler.slots.SlotGrid`.
+Kept only as the "before" column of `benchmarks.scenarios.slots` and `.fairness`: its
+slot search walks every reserved instant, which made crowded minutes quadratic.
+Production uses `scheduler.slots.SlotGrid`.
 """
 
 from __future__ import annotations

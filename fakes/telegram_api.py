@@ -90,8 +90,9 @@ API overview
 * :class:`FakeTelegram` -- ``start()``, ``stop()``, context manager; ``base_url``,
   ``api_url``, ``port``, ``server_address``; ``user()``, ``users()``,
   ``inject_update()``, ``pending_updates()``; ``calls``, ``calls_to()``,
-  ``reset_calls()``, ``wait_for_call()`` / ``await_call()``; barriers: ``call_seq``,
-  ``wait_for_request()`` / ``await_request()``, ``wait_for_next_poll()`` /
+  ``request_log()``, ``reset_calls()``, ``wait_for_call()`` / ``await_call()``;
+  barriers: ``call_seq``, ``wait_for_request()`` / ``await_request()``,
+  ``wait_for_next_poll()`` /
   ``await_next_poll()``; ``messages()``,
   ``message()``, ``seq``, ``commands``, ``commands_for()``, ``menu_button()``;
   ``fail_next()``, ``delay_next()``, ``clear_scripts()``, ``errors_served``,
@@ -1226,6 +1227,23 @@ class FakeTelegram:
         wanted = method.lower()
         with self._lock:
             return [copy.deepcopy(c) for c in self._calls if c.method.lower() == wanted]
+
+    def request_log(
+        self, method: str, after_seq: int = 0
+    ) -> list[tuple[int, float, int | None, Any]]:
+        """``(seq, arrival time, status, chat_id)`` of each ``method`` call after ``after_seq``.
+
+        For load tests with many thousands of calls: plain tuples, no deep copies (what
+        :attr:`calls` would copy is every parameter of every call). ``status`` is ``None``
+        while a call is still being answered.
+        """
+        wanted = method.lower()
+        with self._lock:
+            return [
+                (c.seq, c.time, c.status, c.params.get("chat_id"))
+                for c in self._calls
+                if c.seq > after_seq and c.method.lower() == wanted
+            ]
 
     def reset_calls(self) -> None:
         """Forget recorded calls (messages, users, counters and scripts are kept)."""

@@ -1,45 +1,32 @@
-"""Claim-time slot cost per nudge: the old `Limits` next to `scheduler.slots`.
-
-Run from the repository root::
-
-    .venv/bin/python -m benchmarks.slots_bench                      # 1k, 10k, 100k, 1M
-    .venv/bin/python -m benchmarks.slots_bench --sizes 1000 10000   # a quick look
-    .venv/bin/python -m benchmarks.slots_bench --phases old reserve # leave out a column
+"""Scenario 5, claim-time slot cost per nudge: the old `Limits` next to `scheduler.slots`.
 
 N nudges are due at one instant, each to its own chat (30/s overall, 1/s per chat, the
-production limits). Three columns, each the time per nudge in microseconds, min and
-median of the repeats:
+production limits). Columns, each the time per nudge in microseconds, min and median
+of the repeats (flat from 1k to 100k is the target, within 2x):
 
 old       `benchmarks.old_limits.Limits.reserve(chat, T)` for every nudge. It is quadratic
           (it walks its sorted list of reserved instants), so it runs only up to
-          `--old-max` nudges (default 10,000: about 4 s a repeat on an idle core).
+          `old_max` nudges (default 10,000: about 4 s a repeat on an idle core).
 reserve   `SlotGrid.reserve(chat, T, now=T)` for every nudge: the same work, on the grid.
 assign    `SlotGrid.assign(wants, T)`: the claim-time API, with the fair order (a sort)
           and deadlines, all N in one call; building the `Want` objects is not timed.
-          Its cost per nudge grows with N: the fair order visits the wants in a
-          shuffled order, so past the CPU caches every access is a miss.
 batches   The same wants through `assign` in claim batches of 500 (the dispatcher's
           default `batch_size`) on one grid, as `claim_due` would call it.
 
 Each repeat starts from a fresh structure; the garbage collector is off while timing.
-Progress (each repeat as it ends) goes to stderr, the table to stdout.
-Standard library only, besides the two modules measured. `os.getloadavg()` is printed
-before and after: this machine is shared, so read the figures relative to each other.
+Standard library only, besides the two modules measured.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import gc
-import os
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 
 from benchmarks.old_limits import Limits
+from benchmarks.report import Table, load, progress
 from scheduler.slots import SlotGrid, Want
 
 DUE = 1_800_000_000.0
@@ -106,41 +93,28 @@ def _measure(run: Callable[[], None], n: int, repeats: int) -> tuple[float, floa
             per_nudge.append((time.perf_counter() - started) / n * 1e6)
         finally:
             gc.enable()
-        print(f"  {n:,}: {per_nudge[-1]:.2f} µs per nudge", file=sys.stderr, flush=True)
     return min(per_nudge), statistics.median(per_nudge)
 
 
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
-    parser.add_argument("--old-max", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
-    args = parser.parse_args(argv)
-
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
-    print(f"load average before: {_load()}")
-    print(f"{args.repeats} repeats; microseconds per nudge, min / median\n")
-    header = ["due at once", *args.phases]
-    print(" | ".join(f"{h:>17}" for h in header))
-    print(" | ".join(["-" * 17] * len(header)))
+def run(sizes: list[int], repeats: int, old_max: int = 10_000) -> Table:
+    """The table of microseconds per nudge for each size and column."""
+    table = Table(
+        f"5. Claim-time slots: microseconds per nudge, min / median of {repeats}",
+        ("due at once", *PHASES, "load 1-min"),
+    )
     builders = {"old": _old, "reserve": _reserve, "assign": _assign, "batches": _batches}
-    for n in args.sizes:
-        cells = [f"{n:>17,}"]
-        for phase in args.phases:
-            if phase == "old" and n > args.old_max:
-                cells.append(f"{'(quadratic)':>17}")
+    for n in sizes:
+        cells = [f"{n:,}"]
+        for phase in PHASES:
+            if phase == "old" and n > old_max:
+                cells.append("(quadratic)")
                 continue
-            low, mid = _measure(builders[phase](n), n, args.repeats)
-            cells.append(f"{low:>8.2f} / {mid:>6.2f}")
-        print(" | ".join(cells), flush=True)
-    print(f"\nload average after: {_load()}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            progress(f"slots: {phase}, {n:,} due")
+            low, mid = _measure(builders[phase](n), n, repeats)
+            cells.append(f"{low:.2f} / {mid:.2f}")
+        cells.append(load().split("/")[0])
+        table.add(*cells)
+    table.notes.append(
+        "target: per-nudge cost flat (within 2x) from 1k to 100k due at once (assign, batches)"
+    )
+    return table
