@@ -83,8 +83,8 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
             )
         )
         # Every send (bulk and replies) on aiohttp: measured ~4x PTB's httpx layer
-        # (`python -m benchmarks --scenario throughput`). Long polling keeps PTB's httpx request, with a
-        # parser that never logs answer bodies.
+        # (`python -m benchmarks --scenario throughput`). Long polling keeps PTB's httpx
+        # request, with a parser that never logs answer bodies.
         .request(AiohttpRequest())
         .get_updates_request(BotApiHTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10.0))
         .rate_limiter(
