@@ -40,6 +40,9 @@ from storage.stats import collect
 log = logging.getLogger("nudgebot")
 
 EXIT_CONFIG = 2
+# What the operator's own commands are told, by the domain's reason code (English: the
+# operator's console is not a person's chat).
+OPERATOR_REASONS = {"name": "A name of 1 to 100 characters is needed."}
 EXIT_DATABASE = 1
 
 
@@ -240,7 +243,7 @@ def therapist_add(name: str) -> None:
     try:
         account, code = db.call(therapists.add, name, utc_now())
     except therapists.TherapistError as exc:
-        _fail(exc.reason)
+        _fail(OPERATOR_REASONS.get(exc.reason, exc.reason))
     finally:
         db.close()
     days = therapists.REGISTRATION_TTL.days

@@ -24,16 +24,15 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 LAST_WEEK = 52
 
-# The domain's reasons the dashboard shows, each as the dashboard's code. scheduler.therapy
-# still words some as English sentences (issue 9 turns them into codes); storage.practice
-# gives codes already.
+# The domain's reason codes (scheduler.therapy, storage.practice) the dashboard shows, each
+# as the dashboard's own code; the words are in templates/_strings.html.
 DOMAIN_CODES: Mapping[str, Reason] = {
-    "Please use HH:MM, for example 21:00.": "hhmm",
-    "The delivery window must be 0 to 180 minutes.": "window",
-    "Choose a weekday.": "weekday",
-    "Tips can be 0, 1, 2, 3 or 7 times a week.": "tips",
-    "Each step needs a practice and a week from 1 to 52.": "step",
-    "A last week must be from the first week to 52.": "step_end",
+    "hhmm": "hhmm",
+    "window": "window",
+    "weekday": "weekday",
+    "tips": "tips",
+    "step": "step",
+    "step_end": "step_end",
     "code_format": "code_format",
     "code_taken": "code_taken",
     "template_name": "template_name",

@@ -234,7 +234,7 @@ def _hhmm(value: Any) -> dt.time:
     except ValueError as exc:
         # The therapist-facing reasons are still English sentences (issue 13 moves them
         # into the dashboard's templates as codes).
-        raise TherapistError("Please use HH:MM, for example 21:00.") from exc
+        raise TherapistError("hhmm") from exc
 
 
 def configure(
@@ -255,19 +255,19 @@ def configure(
     if "nightly_window" in changes:
         window = int(changes["nightly_window"])
         if not 0 <= window <= 180:
-            raise TherapistError("The delivery window must be 0 to 180 minutes.")
+            raise TherapistError("window")
         nightly["window"] = window
     if "checkin_day" in changes:
         day = int(changes["checkin_day"])
         if not 0 <= day <= 6:
-            raise TherapistError("Choose a weekday.")
+            raise TherapistError("weekday")
         checkin["day"] = day
     if "checkin_time" in changes:
         checkin["time"] = _hhmm(changes["checkin_time"]).strftime("%H:%M")
     if "tips_per_week" in changes:
         per_week = int(changes["tips_per_week"])
         if per_week not in (0, *TIP_DAYS):
-            raise TherapistError("Tips can be 0, 1, 2, 3 or 7 times a week.")
+            raise TherapistError("tips")
         tips["per_week"] = per_week
     if "tips_time" in changes:
         tips["time"] = _hhmm(changes["tips_time"]).strftime("%H:%M")
@@ -322,12 +322,12 @@ def clean_plan(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for step in plan:
         kind, week = step.get("kind"), int(step.get("from_week", 0))
         if kind not in PLAN_KINDS or not 1 <= week <= 52:
-            raise TherapistError("Each step needs a practice and a week from 1 to 52.")
+            raise TherapistError("step")
         tidy: dict[str, Any] = {"kind": kind, "from_week": week}
         if step.get("to_week") is not None:
             end = int(step["to_week"])
             if not week <= end <= 52:
-                raise TherapistError("A last week must be from the first week to 52.")
+                raise TherapistError("step_end")
             tidy["to_week"] = end
         clean.append(tidy)
     return clean

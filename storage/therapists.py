@@ -54,7 +54,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 class TherapistError(ValueError):
-    """Something a therapist asked for that cannot be done; `reason` says why."""
+    """Something a therapist asked for that cannot be done; `reason` is a code saying why
+    (the words are in the templates, or in the CLI for the operator's own commands)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -68,7 +69,7 @@ def add(session: Session, name: str, now: dt.datetime) -> tuple[Therapist, str]:
     """Create an account (operator only); returns it and a one-time registration code."""
     name = " ".join(name.split())
     if not 1 <= len(name) <= 100:
-        raise TherapistError("A name of 1 to 100 characters is needed.")
+        raise TherapistError("name")
     therapist = Therapist(name=name, created_at=now)
     session.add(therapist)
     session.flush()
