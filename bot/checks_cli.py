@@ -81,9 +81,7 @@ def run_check(check: Check, text: str, language: str = REFERENCE_LANGUAGE) -> Fi
     return Finding(result.flagged, (result.category,) if result.category else ())
 
 
-def corpus(
-    check: Check, language: str, labelled: LabelledSet = "corpora"
-) -> list[tuple[str, str]]:
+def corpus(check: Check, language: str, labelled: LabelledSet = "corpora") -> list[tuple[str, str]]:
     """A labelled set of a check: (label, text) pairs."""
     path = resources.files("bot").joinpath("data", labelled, f"{check}.{language}.tsv")
     rows = []
