@@ -6,7 +6,9 @@ JSON object a line instead. `nudgebot check measure` prints recall and false ala
 each check on its labelled corpus (bot/data/corpora/<check>.<language>.tsv), on which the
 phrase lists were written and tuned, and, separately, on the held-out set
 (bot/data/heldout/<check>.<language>.tsv), which the lists are never tuned against: only
-the held-out figures say how the checks do on wording nobody fitted them to.
+the held-out figures say how the checks do on wording nobody fitted them to. A third,
+smaller fresh set (bot/data/fresh/) was written after the rules were frozen and measured
+once (see docs/tone-and-safety.md).
 
 Operator output, not a message to a person: it names reasons and categories by their
 codes and holds no user-facing wording.
@@ -29,8 +31,8 @@ from bot.tone import LANGUAGES, check_tone
 Check = Literal["tone", "safety"]
 CHECKS: tuple[Check, ...] = ("tone", "safety")
 # Which labelled set: the training corpus the lists were tuned on, or the held-out set.
-LabelledSet = Literal["corpora", "heldout"]
-SETS: tuple[LabelledSet, ...] = ("corpora", "heldout")
+LabelledSet = Literal["corpora", "heldout", "fresh"]
+SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh")
 # The corpus label of lines a check must leave alone.
 _LEFT_ALONE: dict[Check, str] = {"tone": "gentle", "safety": "harmless"}
 
@@ -94,11 +96,18 @@ def corpus(check: Check, language: str, labelled: LabelledSet = "corpora") -> li
 
 
 def measure(check: Check, language: str, labelled: LabelledSet = "corpora") -> Measurement:
-    """Recall and false alarms of a check on its corpus or on its held-out set."""
+    """Recall and false alarms of a check on its corpus or on its held-out set.
+
+    A held-out line that also stands, word for word, in the training corpus is not held
+    out ("I want to kill myself" was written twice), so it is left out of those figures.
+    """
     caught = pressure = false_alarms = left_alone = 0
     missed: list[str] = []
     wrong: list[str] = []
+    trained = {t for _, t in corpus(check, language)} if labelled != "corpora" else set()
     for label, text in corpus(check, language, labelled):
+        if text in trained:
+            continue
         flagged = run_check(check, text, language).flagged
         if label == _LEFT_ALONE[check]:
             left_alone += 1
@@ -168,7 +177,8 @@ def safety_command(as_json: bool, language: str) -> None:
 
 _TITLES: dict[LabelledSet, str] = {
     "corpora": "training corpus (the lists were tuned on it; fitted figures)",
-    "heldout": "held-out set (never tuned against; the honest figures)",
+    "heldout": "held-out set (never tuned against; written by the rules' author before them)",
+    "fresh": "fresh set (written after the rules were frozen, measured once)",
 }
 
 
