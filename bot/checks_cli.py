@@ -6,9 +6,9 @@ JSON object a line instead. `nudgebot check measure` prints recall and false ala
 each check on its labelled corpus (bot/data/corpora/<check>.<language>.tsv), on which the
 phrase lists were written and tuned, and, separately, on the held-out set
 (bot/data/heldout/<check>.<language>.tsv), which the lists are never tuned against: only
-the held-out figures say how the checks do on wording nobody fitted them to. A third,
-smaller fresh set (bot/data/fresh/) was written after the rules were frozen and measured
-once (see docs/tone-and-safety.md).
+the held-out figures say how the checks do on wording nobody fitted them to. Two
+smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a round of
+rule changes was frozen and measured once (see docs/tone-and-safety.md).
 
 Operator output, not a message to a person: it names reasons and categories by their
 codes and holds no user-facing wording.
@@ -31,8 +31,8 @@ from bot.tone import LANGUAGES, check_tone
 Check = Literal["tone", "safety"]
 CHECKS: tuple[Check, ...] = ("tone", "safety")
 # Which labelled set: the training corpus the lists were tuned on, or the held-out set.
-LabelledSet = Literal["corpora", "heldout", "fresh"]
-SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh")
+LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2"]
+SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh", "fresh2")
 # The corpus label of lines a check must leave alone.
 _LEFT_ALONE: dict[Check, str] = {"tone": "gentle", "safety": "harmless"}
 
@@ -178,7 +178,8 @@ def safety_command(as_json: bool, language: str) -> None:
 _TITLES: dict[LabelledSet, str] = {
     "corpora": "training corpus (the lists were tuned on it; fitted figures)",
     "heldout": "held-out set (never tuned against; written by the rules' author before them)",
-    "fresh": "fresh set (written after the rules were frozen, measured once)",
+    "fresh": "fresh set (written after the first general rules; seen by the second cycle)",
+    "fresh2": "second fresh set (written after the second cycle was frozen, measured once)",
 }
 
 

@@ -487,7 +487,29 @@ _GENERAL_VIOLENCE = [
     r"(?:bruises|marks|burns|cuts) (?:all )?(?:over|on) (?:me|my \w+)? ?(?:[\w']+ ){0,3}"
     r"(?:from|where) (?:he|she|him|her|<PARTNER>)<END>",
 ]
+_GENERAL_VIOLENCE += [
+    # Second cycle: the subject said once, the acts after it ("... and then hit me"), tries,
+    # things thrown at someone, being held down, sexual violence said indirectly.
+    r"(?:and|then) (?:then )?(?:hit|punched|slapped|kicked|choked|strangled|shoved|stabbed|"
+    r"bit|burned|grabbed|beat) (?:me|us|my \w+)<END>(?! (?:at|up on)<END>)",
+    r"<SUBJ><FILL>{0,3} (?:tried|tries|trying) to (?:drown|strangle|choke|suffocate|smother|"
+    r"kill|stab|poison|run me over|push me|hurt me|burn)",
+    r"<SUBJ><FILL>{0,3} (?:throws|threw|throwing|hurls|hurled) (?:[\w']+ ){0,2}(?:at|on) "
+    r"(?:me|us|my head|the kids|the children)<END>",
+    r"<SUBJ><FILL>{0,3} (?:held|holds|pinned|pins) me (?:down|against|to the)",
+    r"<SUBJ><FILL>{0,3} (?:forced|forces|forcing) (?:himself|herself|themselves) on me",
+    r"<SUBJ><FILL>{0,3} (?:smacks|smacked|slaps|slapped|knocks|knocked|pushes|pushed) "
+    r"(?:me|us|(?:my|our) (?:son|daughter|kids|children|boy|girl)) (?:around|about)<END>",
+]
 _GENERAL_FEAR = [
+    # Second cycle: what he might do, not being able to leave, being found.
+    r"<FEARFUL> (?:of )?what (?:he|she|he's|she's)(?: will| would| might| is going to| could)? "
+    r"(?:do|be capable of)",
+    r"(?:can not|could not|not able to) (?:leave|get out|get away|escape)(?: \.)? (?:because )?"
+    r"(?:he|she|<PARTNER>) (?:took|has|hid|keeps|locked|will|would|says|said)",
+    r"(?:he|she) (?:took|takes|has taken|hid|hides) (?:my|all my) (?:passport|keys|phone|money|"
+    r"car keys|documents|bank card)",
+    r"(?:nobody|no one) (?:would|will|could) (?:ever )?find (?:me|my body|us)",
     r"<FEARFUL> (?:that )?(?:he|she|he's|she's|<PARTNER>)(?: is| will| might| could| is "
     r"going to| wants to| would)? (?:[\w']+ )?(?:kill|hurt|hit|beat|attack|strangle|stab|"
     r"shoot|find|come after|take the kids)",
@@ -505,6 +527,17 @@ _GENERAL_FEAR = [
     r"<SUBJ> (?:follows|followed|tracks|stalks) me (?:everywhere|home|to work)",
 ]
 _GENERAL_SELF_HARM = [
+    # Second cycle: tired of living, rather not exist, farewell letters, means.
+    r"(?:tired|sick) of (?:being alive|living|life|existing|being here)(?= \.|$| anymore)",
+    r"(?:would|'d) rather (?:be dead|not exist|not be alive|not be here|die)(?= \.|$)",
+    r"(?:letters?|notes?|messages?) (?:to|for) (?:my|the) (?:kids|children|family|wife|"
+    r"husband|parents|mum|mom|dad|partner) in case i (?:am|was|were|'m) (?:gone|not here|dead)",
+    r"(?:bought|buying|got|have) (?:a )?(?:rope|noose)(?= \.|$| today| tonight)",
+    r"(?:drive|driving|crash|crashing|steer|steering) (?:my car |the car )?(?:into|off) (?:a|the) "
+    r"(?:tree|wall|bridge|cliff|truck|lorry|river|oncoming)",
+    r"(?:burning|scratching|hitting|punching|starving|cutting) (?:my|myself)(?: \w+)?"
+    r"(?: again)?<END>(?! (?:on|with|in|while|by)<END>)",
+    r"(?:swallow|take|taking|swallowing) everything in (?:the|my) (?:medicine|bathroom)",
     r"(?:kill|killing|hurt|hurting|harm|harming|hang|hanging|drown|drowning|poison|"
     r"poisoning|starve|starving|burn|burning|cut|cutting|shoot|shooting) myself"
     r"(?! (?:shaving|cooking|chopping|on|while|with the|by accident|accidentally|laughing|"
@@ -543,13 +576,14 @@ _STEMS: dict[Category, tuple[str, ...]] = {
         "hurt|harm|drown|run over|poison|attack|black eye|bruise|marks|beaten|sex|forc|"
         "touch|grab|grop|stop|broke|fractur|crack|dislocat|use|point|wav|held|hold|cuts|"
         "burn|scar|hospital| er | a and e|emergency|bit|scratch|spat|spit|pinned|pins|smash|"
-        "slam|tied|ties|tried to|drag|let|bit|burn|cut|whip|scald|stamp|headbutt|knock"
+        "slam|tied|ties|tried to|drag|let|bit|burn|cut|whip|scald|stamp|headbutt|knock|"
+        "hurl|smack|tries|trying|held|pins|forc"
     ),
     "fear": _stems(
         "scared|afraid|frightened|terrified|fear|petrified|dread|worried|safe|lives|"
         "stalk|let me|lock|hid|follow|watch|track|check|monitor|reads|hurt|hit|attack|"
         "beat|scares|frightens|terrifies|danger|threat|said|says|swore|told|gun|knife|"
-        "weapon|stalks|tracks|follow"
+        "weapon|stalks|tracks|follow|leave|get out|get away|escape|took|takes|hid|find"
     ),
     "self_harm": _stems(
         "die|dead|born|self|selves|life|it all|suicid|reason|live|point|worth|better off|"
@@ -558,7 +592,8 @@ _STEMS: dict[Category, tuple[str, ...]] = {
         "saving|saved|hoard|stockpil|collect|plan|disappear|sleep|giv|gave|last|final|rope|"
         "noose|bridge|ledge|roof|railway|tracks|way out|easier|better|burden|around|here|"
         "end|miss|notice|care|done with|myself|cutting|wake|dead|reason|point|purpose|"
-        "jump|throw"
+        "jump|throw|tired|sick of|rather|letter|note|message|rope|noose|driv|crash|steer|"
+        "burning|scratching|hitting|punching|starving|cutting|swallow|everything"
     ),
 }
 # How far a match (with what it looks at) can reach before and after its stem.
@@ -680,6 +715,15 @@ _GENERAL_VIOLENCE_DE = [
     r"(?:zwingt|zwang|gezwungen) mich (?:[\w']+ ){0,2}(?:zum|zu) (?:sex|geschlechtsverkehr)",
     r"blaue flecken (?:[\w']+ ){0,3}(?:von (?:ihm|ihr|meinem|meiner)|weil (?:er|sie))",
     r"blaue flecken (?:uberall )?von (?:ihm|ihr)",
+    # Second cycle.
+    r"<SUBJ> (?:wirft|warf|schmeisst|schmiss) (?:[\w']+ ){0,2}(?:nach|auf) (?:mir|mich|uns|"
+    r"die kinder)",
+    r"<SUBJ> (?:hat|hatte) (?:mich|uns) (?:[\w']+ ){0,2}(?:festgehalten|zu boden geworfen|"
+    r"zu boden gestossen|geohrfeigt|gepackt|gegen die wand gedruckt)",
+    r"<SUBJ> (?:ohrfeigt|schlagt|tritt|schubst) (?:mich|uns|(?:unseren|meinen) sohn|"
+    r"(?:unsere|meine) (?:tochter|kinder))",
+    r"(?:versucht|versuchte|wollte),? (?:\. )?mich (?:zu )?(?:ersticken|erwurgen|toten|"
+    r"ertranken|umzubringen|zu ersticken|zu erwurgen)",
 ]
 _GENERAL_FEAR_DE = [
     r"angst (?:\. )?(?:dass|das) (?:er|sie) (?:mich|uns|die kinder) (?:[\w']+ )?(?:umbringt|"
@@ -709,6 +753,13 @@ _GENERAL_SELF_HARM_DE = [
     r"wie ich mich umbringe|wie ich mich (?:[\w']+ ){0,2}umbringen",
     r"(?:ware|waere) ich (?:[\w']+ ){0,2}tot|(?:am liebsten|lieber) tot",
     r"(?:will|mochte) sterben<END>",
+    # Second cycle.
+    r"(?:leid|mude|satt),? (?:\. )?(?:am leben zu sein|zu leben)",
+    r"lieber (?:tot|nicht mehr da|nicht mehr am leben)",
+    r"(?:seil|strick) (?:gekauft|besorgt)",
+    r"(?:gegen|an) (?:einen|eine|die|den) (?:baum|wand|mauer|brucke|lkw) (?:zu )?(?:fahren|rasen)",
+    r"(?:arme|haut|beine) (?:[\w']+ )?(?:verbrannt|geritzt|aufgeschnitten)",
+    r"(?:nicht mehr|nie wieder) (?:hier|da|am leben) sein",
 ]
 
 

@@ -896,7 +896,12 @@ _PIECES_EN["CONSEQ"] = (
     r"the end)|(?:the )?end of (?:us|this|our)|divorce|separation|a lawyer|"
     r"you can (?:start looking|pack|leave|find|forget|move out|sleep)|you(?:'ll| will) "
     r"(?:be )?(?:sleeping|come home to|lose|regret|never)|don't expect me|"
-    r"(?:you can )?forget (?:about )?(?:the|our|it|us))"
+    r"(?:you can )?forget (?:about )?(?:the|our|it|us)|"
+    # Second cycle: more of what people threaten with.
+    r"<IM> not (?:staying|coming back|sticking around|waiting any longer)|"
+    r"<ILL> (?:stop|give up on|quit) (?:caring|trying|us|this)|don't be surprised|"
+    r"<ILL> make sure (?:everyone|everybody|your \w+) (?:knows|finds out)|"
+    r"(?:find|look for) (?:somewhere|someplace|a place) else|<IM> out(?= \w+ of|$|[.!,;]))"
 )
 _PIECES_EN["NEGVERB"] = (
     r"(?:don't|dont|do not|won't|wont|will not|can't|cant|cannot|refuse|say no|skip|miss|"
@@ -1031,6 +1036,33 @@ _GENERAL_EN: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
     (_A, r"\bevery (?:single )?time (?:i|we) [^.!?;\n]{0,30}?,? you\b", ("glad",)),
     # Demands: "you'd better".
     (_M, r"\byou(?:'d| had)? better\b", ("soft",)),
+    # Second cycle.
+    (
+        _U,
+        r"\beither (?:you|we)\b[^.!?;\n]{0,60}?\bor (?:i|you|we|it's|this|that's)\b"
+        r"(?! (?:\w+ )?(?:alone|on my own|by myself|another time|later|both))",
+        (),
+    ),
+    (
+        _B,
+        r"\b(?:this|that|it) (?:is|was) (?:all )?your (?:mess|doing|problem|responsibility)\b"
+        r"|\b(?:comes|starts|came|started|begins) (?:from|with) you\b"
+        r"|\bif it (?:weren't|wasn't|were not|was not) for you\b",
+        ("negation", "glad"),
+    ),
+    (
+        _G,
+        r"\bif i (?:mattered|meant (?:anything|something)|was important|were important) to you\b"
+        r"|\b(?:making|make|made) me feel (?:like )?(?:i'm |i am )?(?:nothing|worthless|invisible|"
+        r"stupid|crazy|small|unloved|unwanted)\b|\bi do everything (?:for|around|in)\b",
+        (),
+    ),
+    (
+        _C,
+        r"\bi (?:don't|do not) want to hear (?:another word|any|a word|no|excuses)\b"
+        r"|\byou (?:don't|do not) have (?:a|any) say\b|\bnot asking(?: you)?,? <IM> telling\b",
+        (),
+    ),
 )
 
 
@@ -1465,6 +1497,32 @@ _GENERAL_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
         (),
     ),
     (_A, r"(?:^|[.!?;]\s*)(?:nie|niemals|immer|ständig|dauernd) \w+st du\b", ("glad",)),
+    # Second cycle.
+    (
+        _U,
+        r"\bentweder (?:du|wir)\b[^.!?;\n]{0,60}?,? oder (?:ich|du|wir|es)\b"
+        r"(?! (?:\w+ )?(?:allein|alleine|für mich|später|ein andermal))",
+        (),
+    ),
+    (
+        _T,
+        r"\b(?:brauchst du|du brauchst) (?:gar )?nicht mehr (?:heim|nach hause|zurück)\w*"
+        r"|\b(?:bin ich raus|erzähle ich es (?:allen|jedem|deinen \w+))\b",
+        (),
+    ),
+    (
+        _B,
+        r"\b(?:das ist )?(?:alles )?dein (?:mist|problem|werk)\b"
+        r"|\b(?:wegen dir|durch dich) (?:streiten|haben|ist|sind|geht|läuft)\b",
+        ("negation", "glad"),
+    ),
+    (
+        _G,
+        r"\bwenn ich dir (?:\w+ )?(?:etwas|was|irgendetwas|irgendwas) (?:bedeuten würde|bedeute|"
+        r"wert wäre)\b|\bich mache (?:hier )?alles (?:für|im|allein)\b",
+        (),
+    ),
+    (_C, r"\bich (?:frage|bitte) dich nicht,? ich sage (?:es )?dir\b", ()),
 )
 
 
@@ -1482,6 +1540,9 @@ _LABELS_DE = frozenset((
     "loser", "witz", "katastrophe", "schlechter", "schlechte", "schrecklich", "furchtbar",
     "paranoid", "klammernd", "unerträglich", "unausstehlich", "kaltherzig", "abstoßend",
     "asozial", "feige", "jämmerlich", "respektlos", "lieblos", "empathielos",
+    # Second cycle: nouns people call a partner.
+    "sturkopf", "dickkopf", "jammerlappen", "waschlappen", "weichei", "nervensäge",
+    "tyrann", "egozentriker", "egozentrisch", "gefühllos", "kaltschnäuzig", "unzuverlässig",
 ))
 # fmt: on
 

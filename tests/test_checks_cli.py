@@ -74,12 +74,12 @@ def test_measure_prints_the_held_out_figures_apart_from_the_training_corpus() ->
     result = CliRunner().invoke(main, ["check", "measure"])
     assert result.exit_code == 0, result.output
     sections = [line.split(":")[0] for line in result.output.splitlines() if ": " in line]
-    assert sections == ["corpora", "heldout", "fresh"]
+    assert sections == ["corpora", "heldout", "fresh", "fresh2"]
     lines = result.output.splitlines()
     held = lines[lines.index(next(x for x in lines if x.startswith("heldout:"))) + 2]
     # The held-out tone set has 125 lines not also in the training corpus (437).
     assert held.split()[:3] == ["tone", "en", "125"]
-    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 12
+    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 16
 
 
 def test_measure_verbose_never_lists_held_out_lines() -> None:

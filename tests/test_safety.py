@@ -423,8 +423,10 @@ HELD_OUT_SAFETY = {
     # (set, language): (least caught, danger lines, most false alarms, harmless lines)
     ("heldout", "en"): (29, 29, 1, 28),
     ("heldout", "de"): (23, 23, 1, 27),
-    ("fresh", "en"): (5, 18, 2, 19),
-    ("fresh", "de"): (1, 14, 0, 15),
+    ("fresh", "en"): (16, 18, 2, 19),
+    ("fresh", "de"): (10, 14, 0, 15),
+    ("fresh2", "en"): (9, 16, 1, 20),
+    ("fresh2", "de"): (5, 15, 0, 15),
 }
 
 
