@@ -290,6 +290,10 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         # What partners are owed about changes their therapist made (scheduler/therapy.py
         # records them in the same transaction as the change).
         app.job_queue.run_repeating(therapist.notices_job, interval=60, first=1, name="notices")
+        # Initiators whose invitation could not reach their partner are told, once.
+        app.job_queue.run_repeating(
+            invite.undelivered_job, interval=60, first=1, name="invite_undelivered"
+        )
     log.info("started (%s)", ", ".join(sorted(roles)))
 
 

@@ -465,6 +465,17 @@ class CheckinProposal(Button):
     answer: YesNo
 
 
+@kind("cq")
+@dataclass(frozen=True)
+class CheckinQuietHours(Button):
+    """A proposed check-in time falls in the partner's quiet hours: ask anyway (YES) or
+    pick another time (NO). Carries the proposal: weekday (Monday 0) and minute of day."""
+
+    answer: YesNo
+    day: Annotated[int, Range(0, 6)]
+    minute: Annotated[int, Range(0, 24 * 60 - 1)]
+
+
 @kind("ck")
 @dataclass(frozen=True)
 class CheckinReminder(Button):

@@ -3,7 +3,12 @@
 For reviewers and translators. `nudgebot check tone` and `nudgebot check safety` read one
 text a line on standard input and print what the check flags on each; `--json` prints one
 JSON object a line instead. `nudgebot check measure` prints recall and false alarms of
-each check on its labelled corpus (bot/data/corpora/<check>.<language>.tsv).
+each check on its labelled corpus (bot/data/corpora/<check>.<language>.tsv), on which the
+phrase lists were written and tuned, and, separately, on the held-out set
+(bot/data/heldout/<check>.<language>.tsv), which the lists are never tuned against: only
+the held-out figures say how the checks do on wording nobody fitted them to. Two
+smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a round of
+rule changes was frozen and measured once (see docs/tone-and-safety.md).
 
 Operator output, not a message to a person: it names reasons and categories by their
 codes and holds no user-facing wording.
@@ -25,6 +30,9 @@ from bot.tone import LANGUAGES, check_tone
 
 Check = Literal["tone", "safety"]
 CHECKS: tuple[Check, ...] = ("tone", "safety")
+# Which labelled set: the training corpus the lists were tuned on, or the held-out set.
+LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2"]
+SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh", "fresh2")
 # The corpus label of lines a check must leave alone.
 _LEFT_ALONE: dict[Check, str] = {"tone": "gentle", "safety": "harmless"}
 
@@ -75,9 +83,9 @@ def run_check(check: Check, text: str, language: str = REFERENCE_LANGUAGE) -> Fi
     return Finding(result.flagged, (result.category,) if result.category else ())
 
 
-def corpus(check: Check, language: str) -> list[tuple[str, str]]:
-    """The labelled corpus of a check: (label, text) pairs."""
-    path = resources.files("bot").joinpath("data", "corpora", f"{check}.{language}.tsv")
+def corpus(check: Check, language: str, labelled: LabelledSet = "corpora") -> list[tuple[str, str]]:
+    """A labelled set of a check: (label, text) pairs."""
+    path = resources.files("bot").joinpath("data", labelled, f"{check}.{language}.tsv")
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
@@ -87,12 +95,19 @@ def corpus(check: Check, language: str) -> list[tuple[str, str]]:
     return rows
 
 
-def measure(check: Check, language: str) -> Measurement:
-    """Recall and false alarms of a check on its corpus."""
+def measure(check: Check, language: str, labelled: LabelledSet = "corpora") -> Measurement:
+    """Recall and false alarms of a check on its corpus or on its held-out set.
+
+    A held-out line that also stands, word for word, in the training corpus is not held
+    out ("I want to kill myself" was written twice), so it is left out of those figures.
+    """
     caught = pressure = false_alarms = left_alone = 0
     missed: list[str] = []
     wrong: list[str] = []
-    for label, text in corpus(check, language):
+    trained = {t for _, t in corpus(check, language)} if labelled != "corpora" else set()
+    for label, text in corpus(check, language, labelled):
+        if text in trained:
+            continue
         flagged = run_check(check, text, language).flagged
         if label == _LEFT_ALONE[check]:
             left_alone += 1
@@ -160,22 +175,37 @@ def safety_command(as_json: bool, language: str) -> None:
     _run("safety", as_json, language)
 
 
+_TITLES: dict[LabelledSet, str] = {
+    "corpora": "training corpus (the lists were tuned on it; fitted figures)",
+    "heldout": "held-out set (never tuned against; written by the rules' author before them)",
+    "fresh": "fresh set (written after the first general rules; seen by the second cycle)",
+    "fresh2": "second fresh set (written after the second cycle was frozen, measured once)",
+}
+
+
 @check_group.command("measure")
-@click.option("--verbose", is_flag=True, help="Also list every missed or wrongly flagged line.")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Also list every missed or wrongly flagged line of the training corpus "
+    "(never of the held-out set, so that nobody tunes against it).",
+)
 def measure_command(verbose: bool) -> None:
-    """Print recall, precision and false alarms of each check on its labelled corpus."""
-    click.echo("check   language  phrases  recall            false alarms      precision")
-    for check in CHECKS:
-        for language in LANGUAGES:
-            m = measure(check, language)
-            click.echo(
-                f"{check:<7} {language:<9} {m.pressure + m.left_alone:>7}  "
-                f"{m.recall:6.1%} ({m.caught}/{m.pressure})".ljust(44)
-                + f"{m.false_alarm_rate:5.1%} ({m.false_alarms}/{m.left_alone})".ljust(18)
-                + f"{m.precision:6.1%}"
-            )
-            if verbose:
-                for text in m.missed:
-                    click.echo(f"    missed: {text}")
-                for text in m.flagged_wrongly:
-                    click.echo(f"    flagged wrongly: {text}")
+    """Print recall, precision and false alarms of each check, training and held-out apart."""
+    for labelled in SETS:
+        click.echo(f"{labelled}: {_TITLES[labelled]}")
+        click.echo("check   language  phrases  recall            false alarms      precision")
+        for check in CHECKS:
+            for language in LANGUAGES:
+                m = measure(check, language, labelled)
+                click.echo(
+                    f"{check:<7} {language:<9} {m.pressure + m.left_alone:>7}  "
+                    f"{m.recall:6.1%} ({m.caught}/{m.pressure})".ljust(44)
+                    + f"{m.false_alarm_rate:5.1%} ({m.false_alarms}/{m.left_alone})".ljust(18)
+                    + f"{m.precision:6.1%}"
+                )
+                if verbose and labelled == "corpora":
+                    for text in m.missed:
+                        click.echo(f"    missed: {text}")
+                    for text in m.flagged_wrongly:
+                        click.echo(f"    flagged wrongly: {text}")

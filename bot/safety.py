@@ -461,6 +461,107 @@ _SELF_HARM += [
 ]
 
 
+# General shapes (added with the held-out set, written from the categories, not from
+# its lines): a person doing one of the common acts of violence to "me", "us" or the
+# children; a threat to kill or hurt; fear of a person or of going home; hiding from
+# someone; being locked in; harming or killing oneself with any of the usual verbs or
+# means; "better off without me"; "no point in living"; "never wake up".
+_GENERAL_VIOLENCE = [
+    r"<SUBJ><FILL>{0,3} <NEG>(?:choked|chokes|choking|strangled|strangles|strangling|"
+    r"stabbed|stabs|slammed|slams|shoved|shoves|grabbed|grabs|burned|burnt|burns|kicked|"
+    r"kicks|punched|punches|slapped|slaps|raped|rapes|attacked|attacks|bit|bites|dragged|"
+    r"drags|smothered|suffocated|pinned|throttled|headbutted|whipped|"
+    r"scalded|cut|stamped on|spat on|threw) (?:me|us|(?:my|our|the) (?:kids|children|son|"
+    r"daughter|baby|head|face|neck|arm|arms|hand|hands|body|stomach|belly|back|leg)"
+    r"|(?:my|our|the) (?:kids|children)|him|her)<END>"
+    r"(?! (?:at|on points|to (?:it|the punch|the finish|the post))<END>)"
+    r"(?! (?:in the back|under the table)<END>)"
+    r"(?! (?:[\w'.]+ ){0,4}(?:playful\w*|as a joke|jokingly|for fun|by accident|accidentally|"
+    r"in (?:his|her|their|my) sleep|on the (?:back|shoulder)|with (?:a|an|the|his|her) "
+    r"(?:pun|joke|pillow|snowball|question|compliment)))",
+    r"<SUBJ><FILL>{0,3} (?:pushed|pushes|shoved|threw|throws|knocked) (?:me|us|my \w+) "
+    r"(?:down|into|against|off|onto|over|out of|across|to the (?:ground|floor))<END>",
+    r"<SUBJ><FILL>{0,3} (?:beats|beat|beating) (?:me|us|the kids|the children) up<END>",
+    r"<SUBJ><FILL>{0,3} (?:threatened|threatens|threatening) (?:me|us|to (?:kill|shoot|"
+    r"stab|hurt|strangle|hit|beat|burn|choke)) ",
+    r"(?:bruises|marks|burns|cuts) (?:all )?(?:over|on) (?:me|my \w+)? ?(?:[\w']+ ){0,3}"
+    r"(?:from|where) (?:he|she|him|her|<PARTNER>)<END>",
+]
+_GENERAL_VIOLENCE += [
+    # Second cycle: the subject said once, the acts after it ("... and then hit me"), tries,
+    # things thrown at someone, being held down, sexual violence said indirectly.
+    r"(?:and|then) (?:then )?(?:hit|punched|slapped|kicked|choked|strangled|shoved|stabbed|"
+    r"bit|burned|grabbed|beat) (?:me|us|my \w+)<END>(?! (?:at|up on)<END>)",
+    r"<SUBJ><FILL>{0,3} (?:tried|tries|trying) to (?:drown|strangle|choke|suffocate|smother|"
+    r"kill|stab|poison|run me over|push me|hurt me|burn)",
+    r"<SUBJ><FILL>{0,3} (?:throws|threw|throwing|hurls|hurled) (?:[\w']+ ){0,2}(?:at|on) "
+    r"(?:me|us|my head|the kids|the children)<END>",
+    r"<SUBJ><FILL>{0,3} (?:held|holds|pinned|pins) me (?:down|against|to the)",
+    r"<SUBJ><FILL>{0,3} (?:forced|forces|forcing) (?:himself|herself|themselves) on me",
+    r"<SUBJ><FILL>{0,3} (?:smacks|smacked|slaps|slapped|knocks|knocked|pushes|pushed) "
+    r"(?:me|us|(?:my|our) (?:son|daughter|kids|children|boy|girl)) (?:around|about)<END>",
+]
+_GENERAL_FEAR = [
+    # Second cycle: what he might do, not being able to leave, being found.
+    r"<FEARFUL> (?:of )?what (?:he|she|he's|she's)(?: will| would| might| is going to| could)? "
+    r"(?:do|be capable of)",
+    r"(?:can not|could not|not able to) (?:leave|get out|get away|escape)(?: \.)? (?:because )?"
+    r"(?:he|she|<PARTNER>) (?:took|has|hid|keeps|locked|will|would|says|said)",
+    r"(?:he|she) (?:took|takes|has taken|hid|hides) (?:my|all my) (?:passport|keys|phone|money|"
+    r"car keys|documents|bank card)",
+    r"(?:nobody|no one) (?:would|will|could) (?:ever )?find (?:me|my body|us)",
+    r"<FEARFUL> (?:that )?(?:he|she|he's|she's|<PARTNER>)(?: is| will| might| could| is "
+    r"going to| wants to| would)? (?:[\w']+ )?(?:kill|hurt|hit|beat|attack|strangle|stab|"
+    r"shoot|find|come after|take the kids)",
+    r"<FEARFUL> (?:to go|of going|to come|of coming|to be) (?:back )?home<END>",
+    r"(?:said|says|swore|told me|threatened|threatens)(?: that)? (?:he|she)(?: would| will|'d| "
+    r"is going to)? (?:kill|hurt|shoot|stab|strangle|burn|beat) (?:me|us|the kids|the children)",
+    r"(?:threatened|threatens|threatening) to (?:kill|shoot|stab|hurt|strangle|burn|beat|"
+    r"choke) (?:me|us|the kids|the children|my)",
+    r"hiding (?:[\w']+ ){0,4}(?:from (?:him|her|<PARTNER>)|because (?:he|she))",
+    r"(?:do not|no longer|never) feel safe (?:in|at) (?:my |our )?(?:own )?(?:home|house|"
+    r"flat|apartment|bed|place)|(?:do not|no longer) feel safe (?:with|around) (?:him|her|"
+    r"<PARTNER>)",
+    r"<SUBJ><FILL>{0,2} (?:locks|locked|locking) me (?:in|up)<END>",
+    r"(?:gun|knife|weapon) (?:[\w']+ ){0,6}(?:for me|at me|to my|threaten)",
+    r"<SUBJ> (?:follows|followed|tracks|stalks) me (?:everywhere|home|to work)",
+]
+_GENERAL_SELF_HARM = [
+    # Second cycle: tired of living, rather not exist, farewell letters, means.
+    r"(?:tired|sick) of (?:being alive|living|life|existing|being here)(?= \.|$| anymore)",
+    r"(?:would|'d) rather (?:be dead|not exist|not be alive|not be here|die)(?= \.|$)",
+    r"(?:letters?|notes?|messages?) (?:to|for) (?:my|the) (?:kids|children|family|wife|"
+    r"husband|parents|mum|mom|dad|partner) in case i (?:am|was|were|'m) (?:gone|not here|dead)",
+    r"(?:bought|buying|got|have) (?:a )?(?:rope|noose)(?= \.|$| today| tonight)",
+    r"(?:drive|driving|crash|crashing|steer|steering) (?:my car |the car )?(?:into|off) (?:a|the) "
+    r"(?:tree|wall|bridge|cliff|truck|lorry|river|oncoming)",
+    r"(?:burning|scratching|hitting|punching|starving|cutting) (?:my|myself)(?: \w+)?"
+    r"(?: again)?<END>(?! (?:on|with|in|while|by)<END>)",
+    r"(?:swallow|take|taking|swallowing) everything in (?:the|my) (?:medicine|bathroom)",
+    r"(?:kill|killing|hurt|hurting|harm|harming|hang|hanging|drown|drowning|poison|"
+    r"poisoning|starve|starving|burn|burning|cut|cutting|shoot|shooting) myself"
+    r"(?! (?:shaving|cooking|chopping|on|while|with the|by accident|accidentally|laughing|"
+    r"doing|at|for|some slack|a break|short|off)<END>)",
+    r"(?:been |started |start |keep )cutting(?: myself)?(?: again)?<END>",
+    r"(?:take|taking|took|swallow|swallowing|swallowed) (?:all|every one|the whole "
+    r"(?:bottle|pack|box)) (?:of )?(?:my |the |those |these )?(?:pills|tablets|meds|medication|"
+    r"sleeping pills|painkillers)",
+    r"better off (?:if i (?:was|were|am) (?:dead|gone|not (?:here|around|alive))|without me)",
+    r"(?:no|not see the|not see any|not see a) (?:point|reason|purpose) (?:in |of |to |for "
+    r"me to )?(?:living|live|being alive|be alive|going on|go on|existing|exist|stay alive|"
+    r"staying alive|keep going)",
+    r"(?:planning|plan|decided|made up my mind|going) to end (?:it|my life|it all|things)"
+    r"(?! (?:with|between)<END>)",
+    r"(?:never|not) (?:to )?wake up(?: again)?<END>",
+    r"disappear (?:for good|forever|for ever|permanently)",
+    r"(?:jump|jumping|throw myself) (?:off|from|in front of) (?:the|a) (?:bridge|roof|"
+    r"building|cliff|balcony|train|tracks|car|lorry|truck)",
+    r"(?:wish|want) (?:i (?:was|were) |to be )dead",
+    r"(?:do not|never) want to (?:live|be alive|exist|be here)(?: anymore| any more)?<END>",
+    r"(?:no|any) reason (?:for me )?to (?:be alive|live|exist|stay alive|keep going)",
+]
+
+
 def _stems(spec: str) -> tuple[str, ...]:
     return tuple(spec.split("|"))
 
@@ -475,12 +576,14 @@ _STEMS: dict[Category, tuple[str, ...]] = {
         "hurt|harm|drown|run over|poison|attack|black eye|bruise|marks|beaten|sex|forc|"
         "touch|grab|grop|stop|broke|fractur|crack|dislocat|use|point|wav|held|hold|cuts|"
         "burn|scar|hospital| er | a and e|emergency|bit|scratch|spat|spit|pinned|pins|smash|"
-        "slam|tied|ties|tried to|drag|let"
+        "slam|tied|ties|tried to|drag|let|bit|burn|cut|whip|scald|stamp|headbutt|knock|"
+        "hurl|smack|tries|trying|held|pins|forc"
     ),
     "fear": _stems(
         "scared|afraid|frightened|terrified|fear|petrified|dread|worried|safe|lives|"
         "stalk|let me|lock|hid|follow|watch|track|check|monitor|reads|hurt|hit|attack|"
-        "beat|scares|frightens|terrifies|danger"
+        "beat|scares|frightens|terrifies|danger|threat|said|says|swore|told|gun|knife|"
+        "weapon|stalks|tracks|follow|leave|get out|get away|escape|took|takes|hid|find"
     ),
     "self_harm": _stems(
         "die|dead|born|self|selves|life|it all|suicid|reason|live|point|worth|better off|"
@@ -488,7 +591,9 @@ _STEMS: dict[Category, tuple[str, ...]] = {
         "death|being here|waking up|ending it|goodbye|farewell|sewer|delete|aliv|kms|kys|"
         "saving|saved|hoard|stockpil|collect|plan|disappear|sleep|giv|gave|last|final|rope|"
         "noose|bridge|ledge|roof|railway|tracks|way out|easier|better|burden|around|here|"
-        "end|miss|notice|care|done with"
+        "end|miss|notice|care|done with|myself|cutting|wake|dead|reason|point|purpose|"
+        "jump|throw|tired|sick of|rather|letter|note|message|rope|noose|driv|crash|steer|"
+        "burning|scratching|hitting|punching|starving|cutting|swallow|everything"
     ),
 }
 # How far a match (with what it looks at) can reach before and after its stem.
@@ -504,9 +609,9 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
 
 
 _CHECKS: tuple[tuple[Category, re.Pattern[str]], ...] = (
-    ("violence", _compile(_VIOLENCE)),
-    ("fear", _compile(_FEAR)),
-    ("self_harm", _compile(_SELF_HARM)),
+    ("violence", _compile(_VIOLENCE + _GENERAL_VIOLENCE)),
+    ("fear", _compile(_FEAR + _GENERAL_FEAR)),
+    ("self_harm", _compile(_SELF_HARM + _GENERAL_SELF_HARM)),
 )
 
 
@@ -597,6 +702,67 @@ _SELF_HARM_DE = [
 ]
 
 
+# General German shapes, as for English (accents dropped, "ß" -> "ss").
+_GENERAL_VIOLENCE_DE = [
+    r"<SUBJ> (?:hat|hatte) (?:mir|mich|uns|die kinder|meine kinder) (?:(?!beim |im |bei |in "
+    r"|nie |nicht |noch |aus versehen )[\w']+ ){0,4}?(?:gewurgt|erwurgt|gestossen|"
+    r"geschubst|eingestochen|niedergestochen|erstochen|verprugelt|vergewaltigt|getreten|"
+    r"gebrochen|verbrannt|verbruht|gefesselt|gebissen|gepackt)<END>",
+    r"(?:auf|mit (?:einem|dem) messer auf) (?:mich|uns) eingestochen",
+    r"<SUBJ> (?:schlagt|tritt|wurgt|verprugelt|prugelt|schubst|stosst|beisst|fesselt) "
+    r"(?:[\w']+ )?(?:mich|uns|die kinder|meine kinder|unsere kinder|unseren sohn|unsere "
+    r"tochter)<END>(?! (?:beim|im|bei|in|aus versehen)<END>)",
+    r"(?:zwingt|zwang|gezwungen) mich (?:[\w']+ ){0,2}(?:zum|zu) (?:sex|geschlechtsverkehr)",
+    r"blaue flecken (?:[\w']+ ){0,3}(?:von (?:ihm|ihr|meinem|meiner)|weil (?:er|sie))",
+    r"blaue flecken (?:uberall )?von (?:ihm|ihr)",
+    # Second cycle.
+    r"<SUBJ> (?:wirft|warf|schmeisst|schmiss) (?:[\w']+ ){0,2}(?:nach|auf) (?:mir|mich|uns|"
+    r"die kinder)",
+    r"<SUBJ> (?:hat|hatte) (?:mich|uns) (?:[\w']+ ){0,2}(?:festgehalten|zu boden geworfen|"
+    r"zu boden gestossen|geohrfeigt|gepackt|gegen die wand gedruckt)",
+    r"<SUBJ> (?:ohrfeigt|schlagt|tritt|schubst) (?:mich|uns|(?:unseren|meinen) sohn|"
+    r"(?:unsere|meine) (?:tochter|kinder))",
+    r"(?:versucht|versuchte|wollte),? (?:\. )?mich (?:zu )?(?:ersticken|erwurgen|toten|"
+    r"ertranken|umzubringen|zu ersticken|zu erwurgen)",
+]
+_GENERAL_FEAR_DE = [
+    r"angst (?:\. )?(?:dass|das) (?:er|sie) (?:mich|uns|die kinder) (?:[\w']+ )?(?:umbringt|"
+    r"totet|schlagt|verletzt|findet|umbringen)",
+    r"traue? mich nicht (?:mehr )?(?:nach hause|heim)",
+    r"(?:gedroht|droht|drohte) (?:\. )?(?:mich|mir|uns) (?:[\w']+ ){0,3}(?:umzubringen|"
+    r"zu toten|wehzutun|weh zu tun|zu schlagen|abzustechen)",
+    r"(?:droht|drohte|bedroht) (?:mir|mich|uns) (?:[\w']+ ){0,2}(?:damit|mit (?:dem|einem) "
+    r"(?:messer|waffe|pistole))|(?:messer|waffe|pistole) (?:[\w']+ ){0,3}(?:droht|bedroht)",
+    r"sperrt mich (?:[\w']+ ){0,4}ein<END>|(?:hat|hatte) mich (?:[\w']+ ){0,3}eingesperrt",
+    r"verstecke mich (?:[\w']+ ){0,4}vor (?:ihm|ihr)",
+    r"(?:nicht mehr|nicht) sicher (?:in|bei|zu) (?:meiner|unserer|mir|hause|ihm|ihr)"
+    r"|in meiner (?:[\w']+ )?(?:wohnung|haus) nicht (?:mehr )?sicher",
+]
+_GENERAL_SELF_HARM_DE = [
+    r"(?:mich|mir) (?:selbst )?(?:umbringen|umzubringen|toten|zu toten|das leben nehmen)",
+    r"ritze (?:mich )?(?:wieder|schon wieder)|mich (?:wieder )?ritzen",
+    r"(?:alle|ganzen|samtliche) (?:meine |meiner |die )?tabletten (?:[\w']+ )?(?:auf einmal|"
+    r"zu nehmen|nehmen|schlucken)|tabletten auf einmal",
+    r"ohne mich (?:waren|ware|sind|ist) (?:[\w']+ ){0,2}besser dran",
+    r"(?:keinen|kein) sinn mehr (?:im|in meinem|zu) leben|keinen sinn mehr",
+    r"nie (?:wieder|mehr) (?:aufwachen|aufzuwachen)",
+    r"(?:will|mochte) nicht mehr (?:da sein|leben|hier sein|existieren|aufwachen)",
+    r"(?:springe|springen|stutze mich|sturze mich) (?:[\w']+ ){0,2}von (?:der|dem|einer|einem) "
+    r"(?:brucke|dach|hochhaus|balkon)",
+    r"verletze mich (?:[\w']+ ){0,2}selbst|mich selbst (?:zu )?verletzen",
+    r"wie ich mich umbringe|wie ich mich (?:[\w']+ ){0,2}umbringen",
+    r"(?:ware|waere) ich (?:[\w']+ ){0,2}tot|(?:am liebsten|lieber) tot",
+    r"(?:will|mochte) sterben<END>",
+    # Second cycle.
+    r"(?:leid|mude|satt),? (?:\. )?(?:am leben zu sein|zu leben)",
+    r"lieber (?:tot|nicht mehr da|nicht mehr am leben)",
+    r"(?:seil|strick) (?:gekauft|besorgt)",
+    r"(?:gegen|an) (?:einen|eine|die|den) (?:baum|wand|mauer|brucke|lkw) (?:zu )?(?:fahren|rasen)",
+    r"(?:arme|haut|beine) (?:[\w']+ )?(?:verbrannt|geritzt|aufgeschnitten)",
+    r"(?:nicht mehr|nie wieder) (?:hier|da|am leben) sein",
+]
+
+
 def _compile_de(patterns: list[str]) -> re.Pattern[str]:
     pieces = {**_PIECES, **_DE_PIECES}
     joined = "|".join(f"(?:{p})" for p in patterns)
@@ -606,9 +772,9 @@ def _compile_de(patterns: list[str]) -> re.Pattern[str]:
 
 
 _CHECKS_DE: tuple[tuple[Category, re.Pattern[str]], ...] = (
-    ("violence", _compile_de(_VIOLENCE_DE)),
-    ("fear", _compile_de(_FEAR_DE)),
-    ("self_harm", _compile_de(_SELF_HARM_DE)),
+    ("violence", _compile_de(_VIOLENCE_DE + _GENERAL_VIOLENCE_DE)),
+    ("fear", _compile_de(_FEAR_DE + _GENERAL_FEAR_DE)),
+    ("self_harm", _compile_de(_SELF_HARM_DE + _GENERAL_SELF_HARM_DE)),
 )
 
 

@@ -877,6 +877,195 @@ _RULES_EN: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
     (_A, r"\btypical (?:you|of you)\b|\bas (?:usual|always),? you\b", ()),
 )
 
+# --- general structures -------------------------------------------------------------------
+# Grammatical shapes of pressure rather than fixed phrases, written from the reasons in the
+# content guide (not from any held-out line): "X, or <a consequence>", "if you don't X,
+# <a consequence>", "<an imperative> and you'll ...", "<an imperative> by <a time>",
+# "you're <a few words holding a label>", "how can you ...", "not once have you ...".
+# A consequence is one of the few things people threaten a partner with: leaving, ending
+# the relationship, a lawyer, the children, telling others, taking something away.
+_PIECES_EN["CONSEQ"] = (
+    r"(?:(?:<IM>|<ILL>|i) (?:\w+ ){0,2}?(?:leav(?:e|ing)(?! (?:it|that|this|the|some|a|"
+    r"early|work|now|soon))|gone|out of here|done(?! for)|through|finished|"
+    r"moving (?:out|in with)|mov\w* out|pack\w* (?:my|your|our) (?:bags|things|stuff)|"
+    r"fil\w* (?:for|the)|call\w* (?:a|my) lawyer|"
+    r"see(?:ing)? a lawyer|get\w* a divorce|divorc\w*|walk\w* out|end\w* (?:this|it|us|things|"
+    r"the marriage)|tak\w* the <KIDS>|tell\w* (?:everyone|your \w+)|kick\w* you out|"
+    r"find\w* someone (?:else|who))"
+    r"|<WERE> (?:\w+ )?(?:done|over|finished|through)|(?:it's|its|it is|this is) (?:over|"
+    r"the end)|(?:the )?end of (?:us|this|our)|divorce|separation|a lawyer|"
+    r"you can (?:start looking|pack|leave|find|forget|move out|sleep)|you(?:'ll| will) "
+    r"(?:be )?(?:sleeping|come home to|lose|regret|never)|don't expect me|"
+    r"(?:you can )?forget (?:about )?(?:the|our|it|us)|"
+    # Second cycle: more of what people threaten with.
+    r"<IM> not (?:staying|coming back|sticking around|waiting any longer)|"
+    r"<ILL> (?:stop|give up on|quit) (?:caring|trying|us|this)|don't be surprised|"
+    r"<ILL> make sure (?:everyone|everybody|your \w+) (?:knows|finds out)|"
+    r"(?:find|look for) (?:somewhere|someplace|a place) else|<IM> out(?= \w+ of|$|[.!,;]))"
+)
+_PIECES_EN["NEGVERB"] = (
+    r"(?:don't|dont|do not|won't|wont|will not|can't|cant|cannot|refuse|say no|skip|miss|"
+    r"cancel|keep (?:ignoring|refusing|avoiding|saying no)|ignore|back out|bail)"
+)
+_GENERAL_EN: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
+    # "X, or <consequence>", "either X or <consequence>", "it's X or <consequence>".
+    (_U, r"\bor (?:else )?(?:\w+ ){0,2}?<CONSEQ>\b", ()),
+    (_U, r"\b(?:it's|its|it is) (?:\w+ ){1,3}or (?:the end|divorce|we're done|i'm gone)\b", ()),
+    (
+        _U,
+        r"\b(?:the |my )?(?:very |one )?(?:last|final) (?:time|chance|opportunity|warning)"
+        r" (?:i|before|you)\b",
+        (),
+    ),
+    # "If you don't X, (then) <consequence>", "should you say no, <consequence>".
+    (
+        _T,
+        r"\b(?:if|should|unless|once) you (?:\w+ ){0,2}?<NEGVERB>\b[^.!?;\n]{0,60}?"
+        r"(?:,|then|and) (?:then )?(?:\w+ ){0,1}?<CONSEQ>\b",
+        (),
+    ),
+    (
+        _T,
+        r"\bshould you (?:say no|refuse|decline|not come|not go)\b[^.!?;\n]{0,40}?"
+        r"\b(?:<ILL>|i will|<IM>)\b",
+        (),
+    ),
+    # "<imperative> and you'll ...": "skip it and you'll sleep on the sofa".
+    (
+        _T,
+        r"(?:^|[.!?;]\s*)(?:just )?(?:<NEGVERB>|keep \w+ing)\b[^.!?;\n]{0,40}? and "
+        r"(?:you'll|you will|i'll|i will|<WERE>|it's over|see what)\b",
+        (),
+    ),
+    (_T, r"\byou (?:won't|will not|wouldn't) like what (?:happens|i do|i'll do)\b", ()),
+    # Blame: "the reason ... is you", "on your shoulders", "you're the reason I ...".
+    (
+        _B,
+        r"\b(?:the (?:whole |only |real )?(?:reason|problem|cause)|to blame)\b[^.!?;\n]{0,40}?"
+        r"\b(?:is|was) you\b",
+        ("negation",),
+    ),
+    (_B, r"\bon your (?:shoulders|head|conscience)\b", ("negation",)),
+    (_B, r"\b<YOURE> the (?:reason|cause) (?:i|we|our|my|this|that|everything)\b", ("glad",)),
+    (
+        _B,
+        r"\byou(?:'ve|ve| have)? (?:\w+ )?(?:ruined|destroyed|wrecked|wreck|ruin|destroy|"
+        r"poisoned|sabotaged|spoiled|killed|trashed) (?:every|all|everything|our|my|us|this|"
+        r"what|the)\b",
+        ("negation",),
+    ),
+    (
+        _B,
+        r"\byou(?:'ve|ve| have)? made (?:our|my|this|me|us|the) (?:\w+ ){0,2}?(?:miserable|"
+        r"hell|unbearable|awful|terrible|a nightmare|worse)\b",
+        ("negation",),
+    ),
+    (_B, r"\b(?:because|all because) (?:of )?you (?:never|always|can't|won't|don't|refuse)\b", ()),
+    # Labels: a label within a few words after "you're", "you were", "what a".
+    (
+        _L,
+        r"\b(?:<YOURE>|you were|you was|you weren't|you aren't|you've been|you sound|you seem|"
+        r"you act|you're acting|you behave) (?P<words>(?:[a-z']+,? ){0,3}[a-z']+)",
+        ("negation",),
+    ),
+    (
+        _L,
+        r"\bwhat (?:a|an) (?P<word>[a-z]+) (?:way|thing|person|man|woman|partner|move|"
+        r"husband|wife|attitude)\b",
+        (),
+    ),
+    (
+        _L,
+        r"\b(?:stop|quit) (?:being|acting) (?:so |such |like )?(?P<words>(?:[a-z]+ ){0,2}"
+        r"[a-z]+)",
+        (),
+    ),
+    # Guilt.
+    (
+        _G,
+        r"\bif you (?:really |truly |actually |even |honestly )?(?:loved|cared|respected|valued)\b"
+        r"[^.!?;\n]{0,40}?\byou(?:'d| would| will)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\b(?:a|any) (?:husband|wife|partner|man|woman|boyfriend|girlfriend|father|mother|dad|"
+        r"mum|mom) who (?:really |truly )?(?:loved|cared|respected|valued)\b",
+        (),
+    ),
+    (_G, r"\b(?:means?|matters?) (?:absolutely |just )?nothing to you\b", ()),
+    (_G, r"\b(?:doesn't|don't|does not|do not) (?:even )?matter to you\b", ()),
+    (_G, r"\b<YOURE> (?:breaking|killing) (?:my heart|me)\b", ()),
+    (_G, r"\bhow (?:can|could|dare) you (?:be so|do|say|treat|refuse|even)\b", ()),
+    (_G, r"\bthis is how you (?:repay|thank|treat) me\b", ()),
+    (
+        _G,
+        r"\b(?:i(?:'ve| have)? given|i gave) you (?:the best|everything|my (?:life|youth|best))\b",
+        (),
+    ),
+    (_G, r"\b(?:deserve|deserves) (?:better|more) than (?:a|you|this)\b", ()),
+    # Deadlines: an imperative or a want with "by/before <a time>".
+    (
+        _D,
+        r"(?:^|[.!?;]\s*)(?:please )?(?:book|decide|make|sign|tell|answer|call|give|get|send|"
+        r"choose|confirm|register|schedule|reply|respond|let me know)\b[^.!?;\n]{0,50}?"
+        r"\b(?:by|before|until|till|no later than) (?:tonight|tomorrow|today|the end|the weekend|"
+        r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|next|this|noon|\d)",
+        ("negation",),
+    ),
+    (
+        _D,
+        r"\bi (?:want|need|expect|demand) (?:a|an|your|my|the)? ?(?:\w+ ){0,4}?(?:answer|decision|"
+        r"reply|yes|response|no)\b[^.!?;\n]{0,20}? (?:by|before|until|till) \w+",
+        (),
+    ),
+    (_D, r"\b(?:<IM>|i'll|i will) (?:give|giving) you (?:till|until|one|two|a|\d)", ()),
+    (_D, r"\b(?:this|by the end of the) (?:week|month),? no later\b|\bdone waiting\b", ()),
+    # Coercion.
+    (
+        _C,
+        r"\b(?:and )?that's final\b|\bfull stop\b|\bthere(?:'s| is) no (?:discussion|debate|"
+        r"arguing|question)\b|\byou (?:don't|do not) get (?:a|any) (?:vote|say|choice)\b|"
+        r"\bi (?:won't|will not|don't|do not) (?:accept|take) (?:a |any )?no\b",
+        (),
+    ),
+    (_C, r"\b(?:and )?<YOURE> (?:coming|going),? (?:that's|full|period|end)\b", ()),
+    # Always/never: "not once have you", "every time I ..., you ...".
+    (_A, r"\bnot (?:once|one single time) (?:have|did|do|has) you\b", ()),
+    (_A, r"\byou never (?:once|even)\b", ("glad",)),
+    (_A, r"\bevery (?:single )?time (?:i|we) [^.!?;\n]{0,30}?,? you\b", ("glad",)),
+    # Demands: "you'd better".
+    (_M, r"\byou(?:'d| had)? better\b", ("soft",)),
+    # Second cycle.
+    (
+        _U,
+        r"\beither (?:you|we)\b[^.!?;\n]{0,60}?\bor (?:i|you|we|it's|this|that's)\b"
+        r"(?! (?:\w+ )?(?:alone|on my own|by myself|another time|later|both))",
+        (),
+    ),
+    (
+        _B,
+        r"\b(?:this|that|it) (?:is|was) (?:all )?your (?:mess|doing|problem|responsibility)\b"
+        r"|\b(?:comes|starts|came|started|begins) (?:from|with) you\b"
+        r"|\bif it (?:weren't|wasn't|were not|was not) for you\b",
+        ("negation", "glad"),
+    ),
+    (
+        _G,
+        r"\bif i (?:mattered|meant (?:anything|something)|was important|were important) to you\b"
+        r"|\b(?:making|make|made) me feel (?:like )?(?:i'm |i am )?(?:nothing|worthless|invisible|"
+        r"stupid|crazy|small|unloved|unwanted)\b|\bi do everything (?:for|around|in)\b",
+        (),
+    ),
+    (
+        _C,
+        r"\bi (?:don't|do not) want to hear (?:another word|any|a word|no|excuses)\b"
+        r"|\byou (?:don't|do not) have (?:a|any) say\b|\bnot asking(?: you)?,? <IM> telling\b",
+        (),
+    ),
+)
+
+
 # Words that say how someone feels or what they are going through, not what they are:
 # "you're tired", "you're scared" are seen and named kindly, not labels. The lexicon rates
 # many of them negative, so they are taken out.
@@ -945,8 +1134,42 @@ def _suggestions(language: str) -> dict[str, str]:
 @cache
 def _compiled(language: str) -> tuple[_Rule, ...]:
     if language == "de":
-        return tuple(_rule(r, p, _PIECES_DE, *g) for r, p, g in _RULES_DE)
-    return tuple(_rule(r, p, _PIECES_EN, *g) for r, p, g in _RULES_EN)
+        return tuple(_rule(r, p, _PIECES_DE, *g) for r, p, g in _RULES_DE + _GENERAL_DE)
+    return tuple(_rule(r, p, _PIECES_EN, *g) for r, p, g in _RULES_EN + _GENERAL_EN)
+
+
+# Words that end the look for a label after "you're ...": what follows them describes
+# something else ("you're a good person who made a bad call").
+# fmt: off
+_LABEL_STOP = {
+    "en": frozenset((
+        "who", "that", "which", "for", "to", "when", "if", "because", "but", "with", "about",
+        "not", "never", "no", "in", "at", "after", "from", "of", "like",
+    )),
+    "de": frozenset((
+        "der", "die", "das", "weil", "wenn", "aber", "nicht", "kein", "keine", "nie", "für",
+        "mit", "zu", "dass",
+    )),
+}
+# fmt: on
+# German adjective endings: "kalter", "egoistische", "kindisches" are "kalt", ...
+_DE_ENDINGS = ("sten", "ste", "ster", "em", "en", "er", "es", "e")
+
+
+def _label_in(words: str, language: str) -> bool:
+    """Whether a short run of words after "you're" holds a label before anything that
+    turns it elsewhere ("a cold, heartless person" yes; "a good person who ..." no)."""
+    stop = _LABEL_STOP.get(language, _LABEL_STOP["en"])
+    for word in _WORDS_ANY.findall(words.lower()):
+        if word in stop:
+            return False
+        if _is_label(word, language):
+            return True
+        if language == "de" and any(
+            word.endswith(e) and _is_label(word[: -len(e)], language) for e in _DE_ENDINGS
+        ):
+            return True
+    return False
 
 
 _WORDS_ANY = re.compile(r"[\w']+")
@@ -983,6 +1206,8 @@ def _rules(
     for rule in _compiled(language):
         for m in rule.pattern.finditer(text):
             if "word" in rule.pattern.groupindex and not _is_label(m.group("word"), language):
+                continue
+            if "words" in rule.pattern.groupindex and not _label_in(m.group("words"), language):
                 continue
             if any(s < m.end() and m.start() < e for s, e in spans):
                 continue
@@ -1183,6 +1408,124 @@ _RULES_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
         (),
     ),
 )
+# General German structures, as for English: "X, oder <Folge>", a "wenn du nicht"
+# clause followed by a main clause that starts with its verb ("..., ziehe ich aus"),
+# a verb-first condition ("Kommst du nicht mit, dann ..."), labels within a few words.
+_PIECES_DE["FOLGE"] = (
+    r"(?:(?:ich|wir) (?:\w+ ){0,3}?(?:scheidung|trennung|anwalt|ausziehen|auszieh\w*|weg|"
+    r"raus|fertig|geschieden|getrennt)|(?:es|das) ist (?:\w+ )?(?:aus|vorbei|schluss)|"
+    r"(?:ist )?(?:schluss|aus|vorbei|trennung|scheidung)\b|"
+    r"du kannst (?:deine sachen|gehen|ausziehen|dir \w+ suchen|es vergessen)|"
+    r"ich (?:reiche|verlasse|packe|ziehe) (?:\w+ ){0,2}?(?:scheidung|dich|sachen|koffer|aus))"
+)
+_GENERAL_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
+    (_U, r"\b(?:oder|sonst|ansonsten),? (?:\w+ ){0,2}?<FOLGE>", ()),
+    (_U, r"\b(?:letzte|allerletzte|einzige) (?:gelegenheit|möglichkeit)\b", ()),
+    (
+        _T,
+        r"\b(?:wenn|falls|sollte) du (?:[\w]+ ){0,5}?(?:nicht|nein|weigerst|absagst|ablehnst)\b"
+        r"[^.!?;]{0,50}?, (?:dann )?(?:(?:ziehe|bin|sage|erzähle|nehme|gehe|reiche|verlasse|"
+        r"packe|suche|rufe|werfe|schmeiße|lasse) ich\b(?! (?:dann )?(?:erst|allein|alleine|"
+        r"trotzdem|für mich|nicht böse|da|hier|auch|für dich))|sind wir\b|ist (?:es )?"
+        r"(?:aus|vorbei|schluss)\b|siehst du\b|kannst du\b)",
+        (),
+    ),
+    (
+        _T,
+        r"(?:^|[.!?;]\s*)(?:kommst|gehst|machst|sagst|willst) du (?:[\w]+ ){0,3}?(?:nicht|nein)"
+        r"\b[^.!?;]{0,30}?, (?:dann )?(?:sind wir|bin ich|ist (?:es )?(?:aus|vorbei|schluss)|"
+        r"ziehe ich|gehe ich(?! (?:erst|allein|alleine|trotzdem))|nehme ich)",
+        (),
+    ),
+    (
+        _T,
+        r"\bsag (?:einfach )?nein,? und (?:du|ich|wir|es)\b|\bdu siehst (?:die kinder|mich|uns)"
+        r" (?:nie|nicht) (?:mehr|wieder)\b",
+        (),
+    ),
+    (_B, r"\b(?:das problem|der grund|die ursache|schuld) (?:bist|warst) du\b", ("negation",)),
+    (
+        _B,
+        r"\bdu (?:\w+ )?hast (?:[\w]+ ){0,3}?(?:zerstört|kaputt gemacht|kaputtgemacht|ruiniert|"
+        r"versaut|vermasselt)\b",
+        ("negation",),
+    ),
+    (_B, r"\b(?:nur |allein )?wegen dir (?:ist|sind|haben|hat|geht)\b", ()),
+    (_L, r"\b(?:du bist|bist du|du warst|warst du) (?P<words>(?:\w+,? ){0,3}\w+)", ("negation",)),
+    (_L, r"\bsei (?:doch )?(?:nicht )?(?:so |immer so )?(?P<word>\w+)\b", ()),
+    (_L, r"\bwas (?:bist du|für) (?:\w+ ){0,2}?für (?:ein|eine|einen) (?P<words>\w+(?: \w+)?)", ()),
+    (
+        _G,
+        r"\bwenn (?:ich|wir|das|es|uns) dir (?:wirklich |echt )?(?:wichtig|etwas wert|was wert)\b",
+        (),
+    ),
+    (
+        _G,
+        r"\b(?:ein|eine) (?:guter|gute|richtiger|richtige|liebender|liebende|anständiger|"
+        r"anständige) (?:mann|frau|ehemann|ehefrau|partner|partnerin|vater|mutter|freund|"
+        r"freundin) würde\b",
+        (),
+    ),
+    (_G, r"\bdir (?:[\w]+ ){0,3}?(?:egal|gleichgültig|scheißegal)\b", ("negation",)),
+    (_G, r"\b(?:brichst|brachst) (?:du )?mir das herz\b", ()),
+    (_G, r"\bist das (?:denn )?zu viel verlangt\b|\bnach allem,? was ich\b", ()),
+    (
+        _D,
+        r"\bbis (?:spätestens )?(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+        r"morgen|heute|ende (?:des|der|dieser|nächster)|zum \d)\b[^.!?;]{0,30}?\b(?:muss|will|"
+        r"brauche|erwarte|an\b)",
+        ("negation",),
+    ),
+    (
+        _D,
+        r"(?:^|[.!?;]\s*)(?:melde|sag|entscheide|buch|mach|gib|ruf|schreib|antworte|meld)\w* "
+        r"(?:[\w]+ ){0,3}?bis (?:spätestens )?\w+",
+        ("negation",),
+    ),
+    (
+        _D,
+        r"\b(?:ich will|ich brauche|ich erwarte) bis \w+ (?:eine |deine )?(?:antwort|"
+        r"entscheidung)\b",
+        (),
+    ),
+    (_D, r"\bdu hast (?:noch )?(?:\w+ )?(?:stunden?|tage?|wochen?) zeit\b", ()),
+    (
+        _C,
+        r"\b(?:da )?gibt es nichts zu (?:diskutieren|besprechen|verhandeln)\b|\bkeine "
+        r"diskussion\b|\bein nein (?:lasse|akzeptiere|nehme) ich nicht\b|(?:^|[,.;:!?])\s*"
+        r"schluss(?=\s*[.!]|\s*$)|\bund (?:damit|das war's|basta)\b|\bbasta\b",
+        (),
+    ),
+    (_A, r"(?:^|[.!?;]\s*)(?:nie|niemals|immer|ständig|dauernd) \w+st du\b", ("glad",)),
+    # Second cycle.
+    (
+        _U,
+        r"\bentweder (?:du|wir)\b[^.!?;\n]{0,60}?,? oder (?:ich|du|wir|es)\b"
+        r"(?! (?:\w+ )?(?:allein|alleine|für mich|später|ein andermal))",
+        (),
+    ),
+    (
+        _T,
+        r"\b(?:brauchst du|du brauchst) (?:gar )?nicht mehr (?:heim|nach hause|zurück)\w*"
+        r"|\b(?:bin ich raus|erzähle ich es (?:allen|jedem|deinen \w+))\b",
+        (),
+    ),
+    (
+        _B,
+        r"\b(?:das ist )?(?:alles )?dein (?:mist|problem|werk)\b"
+        r"|\b(?:wegen dir|durch dich) (?:streiten|haben|ist|sind|geht|läuft)\b",
+        ("negation", "glad"),
+    ),
+    (
+        _G,
+        r"\bwenn ich dir (?:\w+ )?(?:etwas|was|irgendetwas|irgendwas) (?:bedeuten würde|bedeute|"
+        r"wert wäre)\b|\bich mache (?:hier )?alles (?:für|im|allein)\b",
+        (),
+    ),
+    (_C, r"\bich (?:frage|bitte) dich nicht,? ich sage (?:es )?dir\b", ()),
+)
+
+
 # German labels, by hand: no maintained German sentiment lexicon ships as a small package
 # (SentiWS is not on PyPI; textblob-de brings TextBlob and NLTK for a 2013 list).
 # fmt: off
@@ -1197,6 +1540,9 @@ _LABELS_DE = frozenset((
     "loser", "witz", "katastrophe", "schlechter", "schlechte", "schrecklich", "furchtbar",
     "paranoid", "klammernd", "unerträglich", "unausstehlich", "kaltherzig", "abstoßend",
     "asozial", "feige", "jämmerlich", "respektlos", "lieblos", "empathielos",
+    # Second cycle: nouns people call a partner.
+    "sturkopf", "dickkopf", "jammerlappen", "waschlappen", "weichei", "nervensäge",
+    "tyrann", "egozentriker", "egozentrisch", "gefühllos", "kaltschnäuzig", "unzuverlässig",
 ))
 # fmt: on
 

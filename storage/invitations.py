@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage import people
@@ -402,6 +402,49 @@ def not_delivered(session: Session, invitation_id: int) -> None:
     invitation = session.get(Invitation, invitation_id)
     if invitation is not None and invitation.status == "scheduled":
         invitation.status = "undelivered"
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """An initiator to tell, once, that their invitation could not reach their partner."""
+
+    chat_id: int
+    language: str | None
+    partner: str
+
+
+def take_undelivered(session: Session, now: dt.datetime, limit: int = 100) -> list[Undelivered]:
+    """Invitations that ended undelivered and whose initiator has not been told: marked
+    told (a conditional update, so a second process gets none of them) and returned.
+
+    An initiator who stopped or blocked the bot is marked told without a message.
+    """
+    rows = list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.status == "undelivered", Invitation.initiator_told_at.is_(None))
+            .order_by(Invitation.id)
+            .limit(limit)
+        )
+    )
+    owed: list[Undelivered] = []
+    for invitation in rows:
+        taken = session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.initiator_told_at.is_(None))
+            .values(initiator_told_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if taken != 1:
+            continue
+        initiator = session.get(Person, invitation.initiator_id)
+        if initiator is None or initiator.stopped_at is not None:
+            continue
+        if initiator.blocked_at is not None:
+            continue
+        partner = str(invitation.choices.get("partner") or "")
+        owed.append(Undelivered(initiator.chat_id, initiator.language, partner))
+    return owed
 
 
 def delivered(session: Session, invitation_id: int, now: dt.datetime) -> None:

@@ -375,7 +375,7 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     initiator_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    # draft, scheduled, link, sent, seen, answered, cancelled
+    # draft, scheduled, link, sent, seen, answered, cancelled, undelivered
     status: Mapped[str] = mapped_column(String(16))
     # The initiator's choices (framing, offer, hopes, variant); never shown to anyone else.
     choices: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -394,6 +394,8 @@ class Invitation(Base):
     # Kept only when a partner who is not signed up asks for the reminder.
     recipient_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
+    # When the initiator was told that it could not be delivered (status "undelivered").
+    initiator_told_at: Mapped[dt.datetime | None]
 
 
 class InviteOptOut(Base):

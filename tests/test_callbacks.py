@@ -61,7 +61,8 @@ def test_the_tags_stay_what_buttons_already_in_chats_carry() -> None:
     # A tag is never renamed or reused: a button sent yesterday must mean the same today.
     assert {tag: kind.__name__ for tag, kind in KINDS} == {
         "ap": "AppreciationChoice", "ck": "CheckinReminder", "co": "Consent",
-        "cp": "CheckinProposal", "de": "DeleteAccount", "fe": "Fewer", "ia": "InviteSendAt",
+        "cp": "CheckinProposal", "cq": "CheckinQuietHours", "de": "DeleteAccount",
+        "fe": "Fewer", "ia": "InviteSendAt",
         "ic": "InviteCalm", "ie": "InviteEdit", "if": "InviteFraming", "ih": "InviteHope",
         "il": "InviteLine", "in": "InviteKeepPartnerName", "io": "InviteOffer",
         "ip": "StartPath", "iq": "InvitePrepare", "is": "InviteSend", "it": "InviteTherapist",

@@ -6,6 +6,7 @@ import json
 
 from click.testing import CliRunner
 
+from bot.checks_cli import corpus
 from bot.cli import main
 
 
@@ -60,10 +61,33 @@ def test_an_unknown_language_is_refused() -> None:
 def test_measure_prints_a_row_per_check_and_language() -> None:
     result = CliRunner().invoke(main, ["check", "measure"])
     assert result.exit_code == 0, result.output
-    rows = result.output.splitlines()[1:]
-    assert [tuple(r.split()[:2]) for r in rows] == [
+    rows = [r for r in result.output.splitlines() if r.startswith(("tone ", "safety "))]
+    assert [tuple(r.split()[:2]) for r in rows[:4]] == [
         ("tone", "en"),
         ("tone", "de"),
         ("safety", "en"),
         ("safety", "de"),
     ]
+
+
+def test_measure_prints_the_held_out_figures_apart_from_the_training_corpus() -> None:
+    result = CliRunner().invoke(main, ["check", "measure"])
+    assert result.exit_code == 0, result.output
+    sections = [line.split(":")[0] for line in result.output.splitlines() if ": " in line]
+    assert sections == ["corpora", "heldout", "fresh", "fresh2"]
+    lines = result.output.splitlines()
+    held = lines[lines.index(next(x for x in lines if x.startswith("heldout:"))) + 2]
+    # The held-out tone set has 125 lines not also in the training corpus (437).
+    assert held.split()[:3] == ["tone", "en", "125"]
+    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 16
+
+
+def test_measure_verbose_never_lists_held_out_lines() -> None:
+    result = CliRunner().invoke(main, ["check", "measure", "--verbose"])
+    assert result.exit_code == 0, result.output
+    held_out = {text for _, text in corpus("tone", "en", "heldout")}
+    held_out |= {text for _, text in corpus("safety", "en", "heldout")}
+    listed = {
+        line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("    ")
+    }
+    assert not listed & held_out

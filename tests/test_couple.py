@@ -363,3 +363,40 @@ async def test_a_reply_that_beats_the_prompts_outcome_record_is_still_kept(
     [saved] = await bot.say(ana, "Your patience this morning")
     assert "It's in your journal" in saved.text
     assert count(bot, Appreciation) == 1
+
+
+async def test_a_checkin_proposal_inside_the_partners_quiet_hours_is_flagged_before_it_goes(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ben, "/quiet 12:00-14:00")  # Sunday 19:00 in Berlin is 13:00 in New York
+    before = len(ben.messages())
+    [warned] = await bot.say(ana, "/checkin sun 19:00")
+    assert "quiet hours Ben set" in warned.text
+    assert warned.button_texts == ["Ask anyway", "Pick another time"]
+    assert len(ben.messages()) == before  # nothing was sent to Ben
+    [other] = await bot.press(ana, "Pick another time")
+    assert "/checkin Sunday 18:00" in other.text
+    assert len(ben.messages()) == before
+    [proposed] = await bot.say(ana, "/checkin sun 21:00")  # 15:00 in New York
+    assert "I've asked Ben whether Sundays at 21:00" in proposed.text
+    assert "Sundays at 15:00 your time" in ben.messages()[-1].text
+
+
+async def test_a_checkin_proposal_inside_quiet_hours_can_be_sent_anyway(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ben, "/quiet 12:00-14:00")
+    await bot.say(ana, "/checkin sun 19:00")
+    [proposed] = await bot.press(ana, "Ask anyway")
+    assert "I've asked Ben whether Sundays at 19:00 (Europe/Berlin)" in proposed.text
+    assert "Sundays at 13:00 your time (America/New_York)" in ben.messages()[-1].text
+    [confirmed] = await bot.press(ben, "That works")
+    assert "every Sunday at 13:00 (America/New_York)" in confirmed.text
+
+
+async def test_a_checkin_proposal_outside_quiet_hours_goes_without_a_note(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ben, "/quiet 22:00-07:00")
+    [proposed] = await bot.say(ana, "/checkin sun 19:00")
+    assert "I've asked Ben" in proposed.text
+    assert "quiet hours" not in proposed.text

@@ -82,3 +82,24 @@ async def test_danger_written_in_english_by_a_german_speaker_is_still_caught(
     lena = await onboarded_in_german(sqlite_bot)
     [care] = await sqlite_bot.say(lena, "He hit me again and I am scared to go home")
     assert "Ich habe deine Nachricht an niemanden weitergegeben" in care.text
+
+
+def test_an_undelivered_invitation_is_told_in_german_without_blame(bot: BotHarness) -> None:
+    told = bot.renderer.render("invite/undelivered", "de", partner="Jonas")
+    assert "Deine Einladung konnte Jonas nicht erreichen" in told
+    assert "sagt nichts über deine Einladung" in told
+    assert "einen privaten Link" in told
+    unnamed = bot.renderer.render("invite/undelivered", "de", partner="")
+    assert "konnte deinen Partner oder deine Partnerin nicht erreichen" in unnamed
+    assert "es deinem Partner oder deiner Partnerin in einem ruhigen Moment" in unnamed
+
+
+def test_a_checkin_time_in_the_partners_quiet_hours_is_explained_in_german(
+    bot: BotHarness,
+) -> None:
+    text = bot.renderer.render(
+        "checkin/proposal_quiet", "de", partner="Jonas", day="Sonntag", at="19:00"
+    )
+    assert text.startswith("Jeden Sonntag um 19:00 liegt in der Ruhezeit, die Jonas")
+    assert de(bot, "checkin_ask_anyway") == "Trotzdem fragen"
+    assert de(bot, "checkin_pick_another") == "Andere Zeit wählen"

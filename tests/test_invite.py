@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.callbacks import InviteSend, SendWhen, encode
+from bot.handlers import invite
 from bot.invitation_text import render_invitation
 from bot.render import Renderer
 from bot.settings import DEFAULT_TEMPLATES_DIR
@@ -498,3 +499,52 @@ async def test_an_overlong_personal_line_is_asked_to_be_shortened_not_cut(
     assert "keep it under 300 characters" in ana.messages()[-1].text
     [preview_intro, *_] = await bot.say(ana, "I miss our walks.")
     assert "exactly as" in preview_intro.text
+
+
+async def test_an_undelivered_invitation_is_told_to_the_initiator_once_and_kindly(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await bot.say(ben, "/stop")
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    assert invitations_to(ben) == 0
+    before = len(ana.messages())
+    assert await invite.tell_undelivered(bot.app.bot, bot.services) == 1
+    [told] = ana.messages()[before:]
+    assert "Your invitation couldn't reach Ben" in told.text
+    assert "tell Ben yourself" in told.text and "private link" in told.text
+    assert "says nothing about your invitation" in told.text
+    validate_telegram_html(told.text)
+    # Once: neither a second run nor a second process tells it again.
+    assert await invite.tell_undelivered(bot.app.bot, bot.services) == 0
+    assert len(ana.messages()) == before + 1
+    with bot.db.session() as session:
+        assert session.scalars(select(Invitation.initiator_told_at)).one() is not None
+    # /invite shows what happened to the last one, then offers a new start.
+    replies = await bot.say(ana, "/invite")
+    assert "Your last invitation couldn't reach Ben" in replies[0].text
+    assert "Yes, it's calm" in replies[-1].button_texts
+
+
+async def test_an_invitation_to_a_partner_who_blocked_the_bot_is_told_to_the_initiator(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    ben.block()
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    before = len(ana.messages())
+    assert await invite.tell_undelivered(bot.app.bot, bot.services) == 1
+    assert "Your invitation couldn't reach Ben" in ana.messages()[before].text
+
+
+async def test_a_delivered_invitation_is_not_told_as_undelivered(bot: BotHarness) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    await bot.press(ana, "Send it now")
+    await bot.run_dispatcher()
+    assert invitations_to(ben) == 1
+    assert await invite.tell_undelivered(bot.app.bot, bot.services) == 0

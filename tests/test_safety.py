@@ -413,3 +413,39 @@ def test_a_country_not_in_the_table_keeps_its_code_but_no_number() -> None:
     found = resources_for("Europe/Lisbon")
     assert found == CrisisResources("PT")
     assert country_for_zone("Europe/Lisbon") == "PT"
+
+
+# --- held-out and fresh sets (bot/data/heldout, bot/data/fresh) ------------------------------
+# Floors are the figures reached on 2026-12-02 (docs/tone-and-safety.md). Counts only in
+# the messages, never the lines, so that nobody tunes the phrases against these sets.
+
+HELD_OUT_SAFETY = {
+    # (set, language): (least caught, danger lines, most false alarms, harmless lines)
+    ("heldout", "en"): (29, 29, 1, 28),
+    ("heldout", "de"): (23, 23, 1, 27),
+    ("fresh", "en"): (16, 18, 2, 19),
+    ("fresh", "de"): (10, 14, 0, 15),
+    ("fresh2", "en"): (9, 16, 1, 20),
+    ("fresh2", "de"): (5, 15, 0, 15),
+}
+
+
+@pytest.mark.parametrize(("labelled", "language"), list(HELD_OUT_SAFETY))
+def test_the_held_out_safety_figures_do_not_regress(labelled: str, language: str) -> None:
+    least, danger, most, harmless = HELD_OUT_SAFETY[(labelled, language)]
+    m = measure("safety", language, labelled)  # type: ignore[arg-type]
+    assert (m.pressure, m.left_alone) == (danger, harmless)
+    assert m.caught >= least, f"{m.caught}/{m.pressure} caught"
+    assert m.false_alarms <= most, f"{m.false_alarms}/{m.left_alone} flagged wrongly"
+
+
+def test_the_held_out_safety_set_is_large_enough_and_lines_also_in_the_corpus_do_not_count() -> (
+    None
+):
+    for language in ("en", "de"):
+        rows = corpus("safety", language, "heldout")
+        harmless = sum(label == "harmless" for label, _ in rows)
+        assert harmless >= 30 and len(rows) - harmless >= 30
+        trained = {text for _, text in corpus("safety", language)}
+        m = measure("safety", language, "heldout")
+        assert m.pressure + m.left_alone == len({t for _, t in rows} - trained)

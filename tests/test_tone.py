@@ -341,3 +341,46 @@ def test_a_label_is_looked_up_in_the_lexicon_not_only_the_hand_list() -> None:
 
 def test_a_new_flag_still_builds_with_two_fields() -> None:
     assert ToneFlag("x", "I miss you").reason == Reason.DEMAND
+
+
+# --- held-out and fresh sets (bot/data/heldout, bot/data/fresh) ------------------------------
+# Floors are the figures reached on 2026-12-02 (docs/tone-and-safety.md): losing one caught
+# phrase or gaining one false alarm fails. The messages give counts only, never the lines,
+# so that nobody tunes the rules against these sets.
+
+HELD_OUT_TONE = {
+    # (set, language): (least caught, pressure lines, most false alarms, gentle lines)
+    ("heldout", "en"): (60, 64, 1, 61),
+    ("heldout", "de"): (34, 34, 0, 29),
+    ("fresh", "en"): (22, 28, 0, 30),
+    ("fresh", "de"): (19, 19, 1, 20),
+    ("fresh2", "en"): (11, 30, 1, 30),
+    ("fresh2", "de"): (4, 19, 0, 20),
+}
+
+
+@pytest.mark.parametrize(("labelled", "language"), list(HELD_OUT_TONE))
+def test_the_held_out_tone_figures_do_not_regress(labelled: str, language: str) -> None:
+    least, pressure, most, gentle = HELD_OUT_TONE[(labelled, language)]
+    m = measure("tone", language, labelled)  # type: ignore[arg-type]
+    assert (m.pressure, m.left_alone) == (pressure, gentle)
+    assert m.caught >= least, f"{m.caught}/{m.pressure} caught"
+    assert m.false_alarms <= most, f"{m.false_alarms}/{m.left_alone} flagged wrongly"
+
+
+def test_the_held_out_tone_set_is_large_enough_and_lines_also_in_the_corpus_do_not_count() -> None:
+    for language, each in (("en", 60), ("de", 30)):
+        rows = corpus("tone", language, "heldout")
+        gentle = sum(label == "gentle" for label, _ in rows)
+        assert gentle >= each and len(rows) - gentle >= each
+        trained = {text for _, text in corpus("tone", language)}
+        m = measure("tone", language, "heldout")
+        assert m.pressure + m.left_alone == len({t for _, t in rows} - trained)
+
+
+def test_on_the_held_out_set_tone_recall_is_at_least_90_percent_with_5_percent_false_alarms() -> (
+    None
+):
+    for language in ("en", "de"):
+        m = measure("tone", language, "heldout")
+        assert m.recall >= 0.90 and m.false_alarm_rate <= 0.05, language

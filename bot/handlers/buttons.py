@@ -67,6 +67,7 @@ ROUTES: dict[type[cb.Button], Route] = dict(
         route(cb.Unpair, couple.on_unpair_button),
         route(cb.AppreciationChoice, couple.on_appreciation_button),
         route(cb.CheckinProposal, couple.on_checkin_proposal_button),
+        route(cb.CheckinQuietHours, couple.on_checkin_quiet_button),
         route(cb.CheckinReminder, couple.on_checkin_button),
         *[route(kind, invite.on_flow_button) for kind in invite.FLOW_BUTTONS],
         route(cb.AnswerInvitation, invite.on_answer_button, own_chat_only=False),

@@ -11,6 +11,7 @@ from bot.callbacks import (
     AppreciationAction,
     AppreciationChoice,
     CheckinProposal,
+    CheckinQuietHours,
     CheckinReminder,
     PairAnswer,
     Unpair,
@@ -33,7 +34,15 @@ from bot.handlers.common import (
 from bot.handlers.onboarding import ask_consent, continue_onboarding
 from bot.keyboards import buttons
 from bot.render import format_local, weekday_name
-from scheduler.rules import InputError, parse_hhmm, same_moment_in
+from scheduler.rules import (
+    InputError,
+    QuietHours,
+    Rule,
+    next_fire_at,
+    parse_hhmm,
+    quiet_until,
+    same_moment_in,
+)
 from scheduler.schedules import answer_proposal, propose_checkin, view
 from storage import answers, appreciations, couples, people
 from storage.models import PATH_NOTE, Person
@@ -323,11 +332,72 @@ async def journal_command(update: Update, context: BotContext, person: Person) -
 
 
 async def propose(update: Update, context: BotContext, person: Person, args: list[str]) -> bool:
-    """/checkin DAY HH:MM from a paired person: ask the partner to confirm."""
+    """/checkin DAY HH:MM from a paired person: ask the partner to confirm.
+
+    A time inside the partner's quiet hours is not sent straight away: the proposer hears
+    so first, and chooses to pick another time or to ask anyway.
+    """
     try:
         day, at = weekday(args[0], update, context, person), parse_hhmm(" ".join(args[1:]))
     except (InputError, IndexError):
         return False
+    partner = await context.services.db.run(people.partner_of, person.id)
+    if partner is None or person.timezone is None:
+        return False
+    if _in_quiet_hours(partner, day, at, person.timezone, context.services.clock()):
+        locale = locale_of(update, context, person)
+        quiet = CheckinQuietHours(YesNo.YES, day, at.hour * 60 + at.minute)
+        markup = buttons(
+            [(label(context, update, "checkin_ask_anyway", person), quiet)],
+            [(label(context, update, "checkin_pick_another", person), _other(quiet))],
+        )
+        await reply(
+            update,
+            context,
+            "checkin/proposal_quiet",
+            person,
+            markup=markup,
+            partner=partner.display_name,
+            day=weekday_name(day, locale),
+            at=f"{at:%H:%M}",
+        )
+        return True
+    return await _send_proposal(update, context, person, day, at)
+
+
+def _other(button: CheckinQuietHours) -> CheckinQuietHours:
+    return CheckinQuietHours(YesNo.NO, button.day, button.minute)
+
+
+def _in_quiet_hours(partner: Person, day: int, at: dt.time, zone: str, now: dt.datetime) -> bool:
+    """Whether the next `day at` in `zone` falls inside the partner's quiet hours."""
+    if partner.quiet_start is None or partner.quiet_end is None:
+        return False
+    if partner.quiet_start == partner.quiet_end:
+        return False
+    instant = next_fire_at(Rule(local_time=at, weekdays=frozenset({day}), zone=zone), now)
+    quiet = QuietHours(partner.quiet_start, partner.quiet_end)
+    return quiet_until(quiet, partner.timezone or "UTC", instant) is not None
+
+
+async def on_checkin_quiet_button(
+    update: Update, context: BotContext, button: CheckinQuietHours
+) -> None:
+    """After the quiet-hours note: ask the partner anyway, or pick another time."""
+    person = await acknowledged(update, context)
+    if person is None:
+        return
+    if button.answer == YesNo.NO:
+        await reply(update, context, "checkin/pick_another", person)
+        return
+    at = dt.time(button.minute // 60, button.minute % 60)
+    if not await _send_proposal(update, context, person, button.day, at):
+        await reply(update, context, "checkin/no_proposal", person)
+
+
+async def _send_proposal(
+    update: Update, context: BotContext, person: Person, day: int, at: dt.time
+) -> bool:
     proposal = await context.services.db.run(propose_checkin, person.id, day, at)
     if proposal.result != "proposed":
         return False

@@ -14,6 +14,7 @@ from bot.handlers.invite.answer import on_answer_button, on_fear_button, open_in
 from bot.handlers.invite.initiator import FLOW_BUTTONS, invite_command, on_flow_button, on_flow_text
 from bot.handlers.invite.path import alone_command, on_path_note_text, start_path
 from bot.handlers.invite.preview import on_preview_button, preview
+from bot.handlers.invite.undelivered import tell_undelivered, undelivered_job
 
 __all__ = [
     "FLOW_BUTTONS",
@@ -28,4 +29,6 @@ __all__ = [
     "open_invitation_link",
     "preview",
     "start_path",
+    "tell_undelivered",
+    "undelivered_job",
 ]

@@ -46,6 +46,9 @@ async def invite_command(update: Update, context: BotContext, person: Person) ->
     elif gate.result == "opted_out":
         await reply(update, context, "invite/opted_out", person, markup=path)
     else:
+        latest = await services.db.run(invitations.status_of, person.id)
+        if latest is not None and latest.status == "undelivered":
+            await _status(update, context, person, latest)
         markup = buttons(
             row(context, update, person, ("invite_calm_yes", cb.InviteCalm(cb.YesNo.YES))),
             row(context, update, person, ("invite_calm_no", cb.InviteCalm(cb.YesNo.NO))),
