@@ -217,19 +217,27 @@ def _couple_markup(update: Update, context: BotContext, couple_id: int, paused: 
     )
 
 
-async def on_couple_button(update: Update, context: BotContext, button: OpenCouple) -> None:
-    """Open a couple: its schedule, plan and the buttons that change them."""
+async def _pressed_couple(
+    update: Update, context: BotContext, couple_id: int
+) -> therapy.CoupleCard | None:
+    """The presser's own couple behind a button (answered), or None (answered as stale)."""
     query, services = pressed(update), context.services
     therapist = await services.db.run(therapists.active, query.from_user.id)
     card = None
     if therapist is not None:
-        card = await services.db.run(
-            therapy.couple_for, therapist.id, button.couple_id, services.clock()
-        )
+        card = await services.db.run(therapy.couple_for, therapist.id, couple_id, services.clock())
     if card is None:
         await answer_stale(query, context)
-        return
+        return None
     await query.answer()
+    return card
+
+
+async def on_couple_button(update: Update, context: BotContext, button: OpenCouple) -> None:
+    """Open a couple: its schedule, plan and the buttons that change them."""
+    card = await _pressed_couple(update, context, button.couple_id)
+    if card is None:
+        return
     await reply(
         update,
         context,
@@ -468,19 +476,11 @@ async def wording_command(update: Update, context: BotContext) -> None:
 
 async def on_wording_button(update: Update, context: BotContext, button: WordingFor) -> None:
     """A couple chosen for /wording: show the exact command for it, with its name."""
-    query, services = pressed(update), context.services
-    therapist = await services.db.run(therapists.active, query.from_user.id)
-    card = None
-    if therapist is not None:
-        card = await services.db.run(
-            therapy.couple_for, therapist.id, button.couple_id, services.clock()
-        )
+    card = await _pressed_couple(update, context, button.couple_id)
     if card is None:
-        await answer_stale(query, context)
         return
-    await query.answer()
     name = couple_name(
-        services.renderer, locale_of(update, context), card.couple_id, card.client_code
+        context.services.renderer, locale_of(update, context), card.couple_id, card.client_code
     )
     await reply(
         update,
