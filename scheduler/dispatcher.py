@@ -457,9 +457,12 @@ class _GroupCommit:
 
 
 class _OutcomeRecorder:
-    """Writes outcomes soon after each send completes, a few at a time."""
+    """Writes outcomes soon after each send completes, a few at a time: every
+    `FLUSH_EVERY`, or as soon as `FLUSH_AT` are waiting. What has been answered but not yet
+    written is ambiguous after a crash, so at hundreds a second the count matters too."""
 
     FLUSH_EVERY = 0.2  # seconds
+    FLUSH_AT = 8  # outcomes
 
     def __init__(
         self, db: Database, clock: Callable[[], dt.datetime], metrics: Metrics | None = None
@@ -468,15 +471,29 @@ class _OutcomeRecorder:
         self.metrics = metrics if metrics is not None else Metrics()
         self._pending: list[Outcome] = []
         self._closing = asyncio.Event()
+        self._full = asyncio.Event()
 
     def add(self, outcome: Outcome) -> None:
         self._pending.append(outcome)
+        if len(self._pending) >= self.FLUSH_AT:
+            self._full.set()
 
     async def run(self) -> None:
         while not self._closing.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.FLUSH_EVERY)
+                await asyncio.wait_for(self._wake(), self.FLUSH_EVERY)
+            self._full.clear()
             await self.flush()
+
+    async def _wake(self) -> None:
+        """Return when closing, or when enough outcomes wait."""
+        closing = asyncio.ensure_future(self._closing.wait())
+        full = asyncio.ensure_future(self._full.wait())
+        try:
+            await asyncio.wait((closing, full), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+            full.cancel()
 
     async def flush(self) -> bool:
         """Write what is pending; on a database error keep it for the next try."""

@@ -551,6 +551,34 @@ async def test_outcomes_a_database_error_refused_are_written_on_the_next_try() -
     assert [o.delivery_id for o in db.written] == [1]  # type: ignore[attr-defined]
 
 
+async def test_outcomes_are_written_as_soon_as_a_few_wait_not_only_on_the_timer() -> None:
+    """Answered but unwritten outcomes are ambiguous after a crash: at hundreds a second
+    they are written every `FLUSH_AT`, not only every `FLUSH_EVERY`."""
+
+    class Recording:
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+
+        async def run_bulk(self, fn: object, batch: list[object], now: object) -> None:
+            self.batches.append(len(batch))
+
+    db = Recording()
+    recorder = _OutcomeRecorder(db, lambda: DUE)  # type: ignore[arg-type]
+    recorder.FLUSH_EVERY = 60.0  # the timer alone would not write anything in this test
+    runner = asyncio.create_task(recorder.run())
+    for delivery_id in range(recorder.FLUSH_AT - 1):
+        recorder.add(Outcome(delivery_id, store.SENT, sent_at=DUE, message_id=delivery_id))
+    await asyncio.sleep(0.05)
+    assert db.batches == []  # fewer than FLUSH_AT: they wait for the timer
+    recorder.add(Outcome(99, store.SENT, sent_at=DUE, message_id=99))
+    for _ in range(100):
+        if db.batches:
+            break
+        await asyncio.sleep(0.01)
+    assert db.batches == [recorder.FLUSH_AT]
+    await recorder.close(runner)
+
+
 async def test_someone_who_paused_while_a_nudge_waited_for_its_slot_is_not_sent_it(
     bot: BotHarness,
 ) -> None:
