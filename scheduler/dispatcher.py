@@ -28,7 +28,7 @@ from scheduler.therapy import apply_plans
 from scheduler.transport import Composer, SendResult, SendStatus, Transport
 from scheduler.workers import WorkerLife
 from storage import deliveries as store
-from storage import invitations, outcomes
+from storage import invitations, outcomes, workers
 from storage.db import Database
 from storage.deliveries import Ready
 from storage.outcomes import Outcome
@@ -129,6 +129,9 @@ class Dispatcher:
         self._reported_at: dt.datetime | None = None
         self._reported = DispatchStats()
         self._stopping = False
+        # A drain broke off (the database went away): rows may be left queued or sending
+        # in our name; settled before the next drain (`_settle_own_leftovers`).
+        self._left_over = False
 
     async def start(self) -> None:
         """Register this process, and settle what stopped processes left in flight:
@@ -179,6 +182,7 @@ class Dispatcher:
     async def drain(self) -> None:
         """Claim and send until nothing more is due right now."""
         try:
+            await self._settle_own_leftovers()
             await self.housekeeping()
             while not self._stopping:
                 claimed = await self.claim()
@@ -189,6 +193,23 @@ class Dispatcher:
                     return
         except Exception:
             log.exception("dispatcher drain failed; the next tick tries again")
+            self._left_over = True
+
+    async def _settle_own_leftovers(self) -> None:
+        """Between drains nothing of ours is in flight: anything still queued or sending in
+        our name is left from a drain the database broke off (an outage mid-send). Settle it
+        now, or nobody would (other processes see us alive)."""
+        if self.worker.id is None or not self._left_over:
+            return
+        found = await self.db.run_bulk(workers.recover_own, self.worker.id)
+        self._left_over = False
+        if found.requeued or found.ambiguous:
+            log.warning(
+                "after a database failure: %d deliveries will be sent, %d are ambiguous",
+                found.requeued,
+                found.ambiguous,
+            )
+        self.stats.ambiguous += found.ambiguous
 
     async def housekeeping(self) -> None:
         """Once an hour: therapists' plans move on, and old delivery rows are purged."""
@@ -299,7 +320,8 @@ class Dispatcher:
                 if isinstance(failure, BaseException):
                     log.error("a send failed unexpectedly", exc_info=failure)
         finally:
-            await recorder.close(flusher)
+            if not await recorder.close(flusher) or leaving.failed:
+                self._left_over = True
         return len(sends)
 
     async def _send_and_record(
@@ -513,12 +535,14 @@ class _OutcomeRecorder:
             )
         return True
 
-    async def close(self, runner: asyncio.Task[None]) -> None:
+    async def close(self, runner: asyncio.Task[None]) -> bool:
+        """Write what is left; False if it could not (the dispatcher then settles those
+        rows itself before its next drain: never sent twice)."""
         self._closing.set()
         await runner
         for attempt in range(CLOSE_ATTEMPTS):
             if await self.flush():
-                return
+                return True
             await asyncio.sleep(0.5 * (attempt + 1))
-        # Left `sending`: recorded as ambiguous at the next start, never sent twice.
         log.error("gave up recording %d outcomes", len(self._pending))
+        return False

@@ -103,6 +103,25 @@ def recover_dead(session: Session, now: dt.datetime, *, alone: int | None = None
     return Recovered(max(requeued, 0), max(ambiguous, 0))
 
 
+def recover_own(session: Session, worker_id: int) -> Recovered:
+    """This worker's own leftovers, when it knows none of its sends is in flight (between
+    drains): rows it took whose send or record failed (the database went away mid-drain)
+    are settled as if it had died: `queued` is claimed again, `sending` is ambiguous."""
+    connection = session.connection()
+    mine = Delivery.worker_id == worker_id
+    requeued = connection.execute(
+        update(Delivery)
+        .where(Delivery.status == QUEUED, mine)
+        .values(status=CLAIMED, worker_id=None)
+    ).rowcount
+    ambiguous = connection.execute(
+        update(Delivery)
+        .where(Delivery.status == SENDING, mine)
+        .values(status=AMBIGUOUS, error="record_failed", worker_id=None)
+    ).rowcount
+    return Recovered(max(requeued, 0), max(ambiguous, 0))
+
+
 def forget_old(session: Session, now: dt.datetime) -> None:
     """Drop long-stopped workers that own nothing, and seen updates nobody can resend."""
     owning = select(Delivery.worker_id).where(
@@ -259,6 +278,7 @@ __all__ = [
     "living",
     "push_send_slots",
     "recover_dead",
+    "recover_own",
     "register",
     "release_lease",
     "send_cursor",

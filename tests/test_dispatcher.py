@@ -579,6 +579,43 @@ async def test_outcomes_are_written_as_soon_as_a_few_wait_not_only_on_the_timer(
     await recorder.close(runner)
 
 
+async def test_rows_a_database_outage_left_in_our_name_are_settled_before_the_next_drain(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other processes see us alive, so nobody else would ever settle these."""
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+
+    def database_gone(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    # The outage begins after the take: the send goes out, its outcome cannot be written.
+    monkeypatch.setattr(outcomes, "record_outcomes", database_gone)
+    monkeypatch.setattr("scheduler.dispatcher.CLOSE_ATTEMPTS", 1)
+    await bot.run_dispatcher()
+    assert [d.status for d in deliveries(bot)] == ["sending"]
+    monkeypatch.undo()
+    await bot.run_dispatcher()
+    # It went out but was never recorded: ambiguous now, and never sent again.
+    assert [d.status for d in deliveries(bot)] == ["ambiguous"]
+    assert len(nudges_to(ana)) == 1
+
+
+async def test_a_row_only_taken_when_a_drain_broke_off_is_sent_by_the_next(
+    bot: BotHarness,
+) -> None:
+    ana = await person_with_nightly(bot)
+    bot.clock.set(DUE)
+    await bot.dispatcher.claim()
+    worker = bot.dispatcher.worker.worker_id
+    await bot.db.run(claims.take_ready, DUE, limit=10, worker_id=worker)  # then: the outage
+    bot.dispatcher._left_over = True  # what the broken drain records
+    assert [d.status for d in deliveries(bot)] == ["queued"]
+    await bot.run_dispatcher()
+    assert [d.status for d in deliveries(bot)] == ["sent"]
+    assert len(nudges_to(ana)) == 1
+
+
 async def test_someone_who_paused_while_a_nudge_waited_for_its_slot_is_not_sent_it(
     bot: BotHarness,
 ) -> None:
