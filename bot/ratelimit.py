@@ -89,7 +89,9 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
     async def shutdown(self) -> None:
         """Nothing to tear down."""
 
-    async def _wait_for_slot(self, chat_id: int | str | None, *, bulk: bool = False) -> None:
+    async def _wait_for_slot(
+        self, chat_id: int | str | None, *, bulk: bool = False, guard: bool = True
+    ) -> None:
         if bulk:
             await self._bulk_turn()
         async with self._lock:
@@ -101,6 +103,11 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         # A planned slot can be missed: when the event loop stalls (a database thread holding
         # the GIL), sends whose slots passed would leave together. Check what actually left
         # in the last second, and wait again if another send now would break a limit.
+        if guard:
+            await self._leave_when_allowed(chat_id)
+
+    async def _leave_when_allowed(self, chat_id: int | str | None) -> None:
+        """Wait until a send now breaks no limit, and record it as sent now."""
         while (wait := self._guard(chat_id, self._clock())) > 0:  # noqa: ASYNC110 - a timed wait
             await asyncio.sleep(wait)
 
@@ -150,13 +157,15 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         while True:
             started = self._clock()
             if limited:
-                await self._wait_for_slot(chat_id, bulk=bulk)
+                await self._wait_for_slot(chat_id, bulk=bulk, guard=self.shared is None)
             if limited and self.shared is not None:
                 # Other processes share the global rate: the slot comes from the database,
-                # taken just before the request leaves (see `SharedBudget.leaving`).
+                # taken just before the request leaves (see `SharedBudget.leaving`); this
+                # chat's last send is checked and recorded after that wait, not before it.
                 async with self.shared.leaving(bulk=bulk):
                     if on_leaving is not None and not await on_leaving():
                         raise SendCancelled
+                await self._leave_when_allowed(chat_id)
             # The slot is ours: mark the delivery as leaving now, not while it waited.
             elif on_leaving is not None and not await on_leaving():
                 raise SendCancelled

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import given
@@ -136,3 +138,37 @@ async def test_a_reply_overtakes_a_queue_of_bulk_sends() -> None:
     await asyncio.gather(*bulk)
     # Without the lane the reply would queue behind all thirty (about 1.5 s at 20/s).
     assert position <= 6, done
+
+
+async def test_with_a_shared_budget_one_chat_is_spaced_from_when_sends_really_leave() -> None:
+    """A slot from the shared budget can come late (a slow round trip): the chat's last
+    send is recorded when the request leaves, so the next one to that chat still waits
+    a full second (found by an adversarial run: replies 0.78 s apart, then a 429)."""
+
+    class SlowThenFast:
+        """A stand-in for `SharedBudget`: the first slot arrives 0.4 s late."""
+
+        def __init__(self) -> None:
+            self.delays = [0.4, 0.0]
+
+        @contextlib.asynccontextmanager
+        async def leaving(self, *, bulk: bool) -> AsyncIterator[None]:
+            yield
+            await asyncio.sleep(self.delays.pop(0))
+
+        async def back_off(self, seconds: float) -> None:
+            raise AssertionError("no 429 here")
+
+    limiter = TelegramRateLimiter(30, 1, shared=SlowThenFast())  # type: ignore[arg-type]
+    left: list[float] = []
+
+    async def send() -> bool:
+        left.append(time.monotonic())
+        return True
+
+    async def reply() -> None:
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 7}, None)
+
+    await asyncio.gather(reply(), reply())
+    assert len(left) == 2
+    assert left[1] - left[0] >= 1.0
