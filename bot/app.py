@@ -42,7 +42,7 @@ from bot.ratelimit import TelegramRateLimiter
 from bot.send_errors import BotApiHTTPXRequest
 from bot.startup import patiently
 from bot.transport import TelegramTransport
-from bot.updates import PerChatUpdateProcessor
+from bot.updates import InboxQueue, PerChatUpdateProcessor
 from bot.webhook import WebhookReceiver
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
@@ -96,8 +96,15 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
             )
         )
         # Different chats at once, each chat in order: one person's burst delays only them.
+        # Each polled update is kept in the database until handled (a process taking over
+        # polling finishes what a dead one took), then recorded as handled.
+        .update_queue(InboxQueue())
         .concurrent_updates(
-            PerChatUpdateProcessor(settings.concurrent_updates, metrics=services.metrics)
+            PerChatUpdateProcessor(
+                settings.concurrent_updates,
+                metrics=services.metrics,
+                done=lambda update: life.finish_update(update.update_id),
+            )
         )
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -189,10 +196,11 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
 
 async def dedupe_update(update: Update, context: BotContext) -> None:
     """Handle each update once, across restarts and processes: a process taking over
-    polling (or a webhook delivered twice) may be given one that was already handled."""
+    polling (or a webhook delivered twice) may be given one that was already handled.
+    Updates are recorded as handled when done, in their chat's turn (`bot.updates`,
+    `bot.webhook`), so a second copy waits for the first and is then skipped here."""
     services = context.services
-    first = await services.db.run(workers.first_sight, update.update_id, services.clock())
-    if not first:
+    if await services.db.run(workers.handled, update.update_id):
         log.info("update %s was already handled; skipping it", update.update_id)
         raise ApplicationHandlerStop
 
@@ -248,6 +256,8 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
     services.bot_username = app.bot.username or ""
     life: WorkerLife = app.bot_data["worker"]
     await life.start()
+    if isinstance(app.update_queue, InboxQueue):
+        app.update_queue.keep = life.keep_update
     roles = services.roles
     if "updates" in roles:
         await _register_menus(app, services)
@@ -268,6 +278,7 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         receiver = WebhookReceiver(
             app,
             services.db,
+            done=life.finish_update,
             secret=settings.telegram_webhook_secret.get_secret_value(),
             path=settings.webhook_path,
             concurrency=settings.concurrent_updates,

@@ -5,9 +5,10 @@ python-telegram-bot's `run_polling` polls from the moment it starts. With severa
 a second concurrent `getUpdates` with 409 Conflict), so this runner starts the
 Application without its updater, and polls only while this process holds the polling
 lease (`storage.workers`). The lease is renewed with the heartbeat; when its holder dies,
-another process takes it over within `LEASE + HEARTBEAT` (25 s). Updates are recorded
-as they are taken (`dedupe_update` in `bot.app`), so one handled just before a crash is
-not handled again by the process that takes over.
+another process takes it over within `LEASE + HEARTBEAT` (25 s). Each polled update is
+kept in the database until handled (`bot.updates.InboxQueue`); the process taking over
+first handles what the dead one had taken (Telegram has forgotten those), and an update
+recorded as handled is never handled again (`dedupe_update` in `bot.app`).
 
 The start and stop order is PTB's own (`Application.run_polling`): initialize, post_init,
 start ... stop, post_stop, shutdown, post_shutdown. SIGINT and SIGTERM stop it cleanly:
@@ -20,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
@@ -106,6 +109,7 @@ async def _lead(
                     log.info("webhook registered with Telegram")
             elif updater is not None and isinstance(receiving, Polling):
                 if leading and not updater.running:
+                    await _finish_orphans(app, life)
                     log.info("polling for updates (this process holds the polling lease)")
                     await updater.start_polling(
                         timeout=receiving.timeout,
@@ -119,6 +123,19 @@ async def _lead(
             # The database or Telegram may be briefly unreachable: try again next beat.
             log.exception("heartbeat failed; trying again")
         await asyncio.sleep(interval)
+
+
+async def _finish_orphans(
+    app: Application[Any, BotContext, Any, Any, Any, Any], life: WorkerLife
+) -> None:
+    """Before polling: the updates a dead poller had taken but not handled (Telegram has
+    forgotten them) are handled here, in their order."""
+    payloads = await life.orphaned_updates()
+    for payload in payloads:
+        update = Update.de_json(json.loads(payload), app.bot)
+        await app.update_queue.put(update)
+    if payloads:
+        log.warning("finishing %d updates a stopped process had taken", len(payloads))
 
 
 async def serve(

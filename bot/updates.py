@@ -10,8 +10,11 @@ dropped when nobody waits on it.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
+import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -19,13 +22,22 @@ from telegram.ext import BaseUpdateProcessor
 
 from scheduler.metrics import Metrics
 
+log = logging.getLogger(__name__)
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, in order within a chat."""
 
-    def __init__(self, max_concurrent_updates: int = 64, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 64,
+        metrics: Metrics | None = None,
+        done: Callable[[Update], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self.metrics = metrics
+        # Called once an update has been handled, in its chat's turn (see `bot.app`).
+        self.done = done
         self._locks: dict[int | str, asyncio.Lock] = {}
         self._waiting: dict[int | str, int] = {}
 
@@ -40,17 +52,33 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
-            await coroutine
+            await self._handle(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await self._handle(update, coroutine)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key], self._locks[key]
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await coroutine
+        finally:
+            if self.done is not None and isinstance(update, Update):
+                try:
+                    await self.done(update)
+                except Exception as exc:
+                    # Handled, but not recorded as such (the database went away): only a
+                    # takeover after this process dies could hand it out again.
+                    log.warning(
+                        "could not record update %s as handled (%s)",
+                        update.update_id,
+                        type(exc).__name__,
+                    )
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -72,3 +100,40 @@ def _chat_key(update: object) -> int | str | None:
     if update.effective_user is not None:
         return f"user:{update.effective_user.id}"
     return None
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """The Application's update queue, keeping each polled update until it is handled.
+
+    python-telegram-bot's updater puts what one getUpdates returned into this queue, then
+    asks for more with an offset that tells Telegram to forget them: possibly before they
+    are handled. `keep` (set once this process is registered) writes each update to the
+    database first, so a process that takes over polling after a crash finishes it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keep: Callable[[int, str], Awaitable[None]] | None = None
+
+    async def put(self, item: object) -> None:
+        if self.keep is not None and isinstance(item, Update):
+            await self._keep(item)
+        await super().put(item)
+
+    async def _keep(self, update: Update) -> None:
+        """Keep it, however long the database is away: meanwhile nothing more is polled,
+        so Telegram keeps the rest (an exception here would end PTB's polling loop)."""
+        assert self.keep is not None
+        payload = json.dumps(update.to_dict())
+        for attempt in itertools.count():
+            try:
+                await self.keep(update.update_id, payload)
+                return
+            except Exception as exc:
+                if attempt == 0:
+                    log.warning(
+                        "could not keep update %s (%s); polling waits for the database",
+                        update.update_id,
+                        type(exc).__name__,
+                    )
+                await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))

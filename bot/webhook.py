@@ -15,6 +15,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -44,8 +45,11 @@ class WebhookReceiver:
         secret: str,
         path: str,
         concurrency: int,
+        done: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.app, self.db = app, db
+        # Records the update as handled (`dedupe_update` in `bot.app` skips it after).
+        self.done = done
         self._secret = secret.encode()
         self.path = path
         self._slots = asyncio.Semaphore(concurrency)
@@ -87,14 +91,21 @@ class WebhookReceiver:
     async def _handle(self, update: Update) -> None:
         chat = update.effective_chat.id if update.effective_chat is not None else None
         if chat is None:
-            await self.app.process_update(update)
+            await self._process(update)
             return
         lock, holders = self._chats.setdefault(chat, (asyncio.Lock(), [0]))
         holders[0] += 1
         try:
             async with lock, self.db.turn(chat):
-                await self.app.process_update(update)
+                await self._process(update)
         finally:
             holders[0] -= 1
             if not holders[0]:
                 del self._chats[chat]
+
+    async def _process(self, update: Update) -> None:
+        try:
+            await self.app.process_update(update)
+        finally:
+            if self.done is not None:
+                await self.done(update.update_id)

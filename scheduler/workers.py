@@ -103,6 +103,20 @@ class WorkerLife:
     async def release(self, lease: str) -> None:
         await self.db.run(workers.release_lease, lease, self.worker_id)
 
+    async def keep_update(self, update_id: int, payload: str) -> None:
+        """A polled update, kept until handled (`storage.workers.keep_update`)."""
+        await self.db.run(workers.keep_update, update_id, self.worker_id, payload, self.clock())
+
+    async def finish_update(self, update_id: int) -> None:
+        """Handled: recorded once for every process, and no longer kept."""
+        await self.db.run(workers.finish_update, update_id, self.clock())
+
+    async def orphaned_updates(self) -> list[str]:
+        """What dead processes had polled and not handled, oldest first, now ours."""
+        return await self.db.run(
+            workers.orphaned_updates, self.worker_id, self.clock(), alone=not self.shared
+        )
+
     async def stop(self) -> None:
         """A clean stop: leases released, and the process dead for the others at once."""
         if self.id is not None:

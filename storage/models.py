@@ -283,12 +283,24 @@ class Lease(Base):
 
 
 class SeenUpdate(Base):
-    """An update some process took: never handled twice across a handover."""
+    """An update some process handled: never handled twice across a handover."""
 
     __tablename__ = "seen_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class InboxUpdate(Base):
+    """A polled update not yet handled (deleted once it is): what a process that takes
+    over polling finishes for one that died. Holds what the person wrote, briefly."""
+
+    __tablename__ = "update_inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    worker_id: Mapped[int]
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class SendBudget(Base):

@@ -5,10 +5,11 @@ process takes (a delivery queued or sending) carries its `worker_id`; another pr
 settles those rows only once that worker is known dead: stopped cleanly, or its
 heartbeat older than the lease. A job only one process may do at a time (polling
 Telegram for updates) is a `Lease` row, taken with a conditional write and renewed.
-Updates are recorded in `seen_updates` when taken, so a process taking over polling
-never handles one twice. The bot's global send rate is one `SendBudget` row: each send
-takes the next free slot with one atomic UPDATE, so the limit holds for all processes
-together.
+A polled update is kept in `update_inbox` from the moment it is fetched until it has been
+handled (then recorded in `seen_updates`), so a process taking over polling finishes what
+a dead one had taken, and never handles one twice. The bot's global send rate is one
+`SendBudget` row: each send takes the next free slot with one atomic UPDATE, so the
+limit holds for all processes together.
 
 Every statement is conditional (or `FOR UPDATE SKIP LOCKED`), and its row count checked,
 so any number of processes can call these at once.
@@ -25,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.deliveries import AMBIGUOUS, CLAIMED, QUEUED, SENDING
-from storage.models import Delivery, Lease, SeenUpdate, SendBudget, Worker
+from storage.models import Delivery, InboxUpdate, Lease, SeenUpdate, SendBudget, Worker
 
 # A worker whose heartbeat is older than this is dead: its rows may be settled and its
 # leases taken. Heartbeats come every `HEARTBEAT`.
@@ -132,6 +133,8 @@ def forget_old(session: Session, now: dt.datetime) -> None:
     )
     # Telegram keeps an unconfirmed update for 24 hours.
     session.execute(delete(SeenUpdate).where(SeenUpdate.seen_at < now - FORGET_AFTER))
+    # An update nobody could handle in two days is not kept any longer (it holds text).
+    session.execute(delete(InboxUpdate).where(InboxUpdate.received_at < now - FORGET_AFTER))
 
 
 def living(session: Session, now: dt.datetime) -> int:
@@ -189,18 +192,58 @@ def lease_holder(session: Session, name: str, now: dt.datetime) -> int | None:
     )
 
 
-def first_sight(session: Session, update_id: int, now: dt.datetime) -> bool:
-    """Record that an update is being handled; False if some process already took it."""
+def keep_update(
+    session: Session, update_id: int, worker_id: int, payload: str, now: dt.datetime
+) -> None:
+    """Keep a polled update (this worker's) until it has been handled."""
     dialect = session.get_bind().dialect.name
     maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    # RETURNING, not rowcount: what an ORM-level INSERT reports as its rowcount varies.
-    created = session.execute(
+    insert = maker(InboxUpdate).values(
+        update_id=update_id, worker_id=worker_id, payload=payload, received_at=now
+    )
+    session.execute(
+        insert.on_conflict_do_update(index_elements=["update_id"], set_={"worker_id": worker_id})
+    )
+
+
+def finish_update(session: Session, update_id: int, now: dt.datetime) -> None:
+    """The update has been handled: never again, by any process."""
+    dialect = session.get_bind().dialect.name
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
         maker(SeenUpdate)
         .values(update_id=update_id, seen_at=now)
         .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(SeenUpdate.update_id)
-    ).first()
-    return created is not None
+    )
+    session.execute(delete(InboxUpdate).where(InboxUpdate.update_id == update_id))
+
+
+def handled(session: Session, update_id: int) -> bool:
+    """Whether some process has handled this update already."""
+    return session.get(SeenUpdate, update_id) is not None
+
+
+def orphaned_updates(
+    session: Session, worker_id: int, now: dt.datetime, *, alone: bool
+) -> list[str]:
+    """Updates a dead worker took but never handled, oldest first, now this worker's.
+
+    `alone`: every other worker is dead (one process on SQLite)."""
+    others = select(Worker.id).where(Worker.id != worker_id)
+    dead = others if alone else others.where(_dead(now))
+    query = (
+        select(InboxUpdate)
+        .where(
+            or_(InboxUpdate.worker_id.in_(dead), InboxUpdate.worker_id.not_in(select(Worker.id)))
+        )
+        .order_by(InboxUpdate.update_id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.worker_id = worker_id
+    return [row.payload for row in rows]
 
 
 def take_send_slots(
@@ -230,12 +273,15 @@ def take_send_slots(
         .returning(SendBudget.next_free)
         .execution_options(synchronize_session=False)
     )
-    for _ in range(2):
+    for _ in range(5):
         row = session.execute(take).first()
         if row is not None:
             return float(row[0]) - interval * count
-        if session.get(SendBudget, TELEGRAM_BUDGET) is not None:
-            return None  # bulk, and the cursor is too far ahead: ask again later
+        exists = session.scalar(select(SendBudget.name).where(SendBudget.name == TELEGRAM_BUDGET))
+        if exists is not None:
+            if horizon is not None:
+                return None  # bulk, and the cursor is too far ahead: ask again later
+            continue  # created by another process a moment ago: take from it
         # The first send ever: create the cursor. Should another process create it at the
         # same moment, its row is visible once that insert is done: take from it instead.
         maker = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -270,12 +316,15 @@ __all__ = [
     "LEASE",
     "POLLING",
     "Recovered",
-    "first_sight",
+    "finish_update",
     "forget_old",
+    "handled",
     "heartbeat",
     "hold_lease",
+    "keep_update",
     "lease_holder",
     "living",
+    "orphaned_updates",
     "push_send_slots",
     "recover_dead",
     "recover_own",

@@ -10,6 +10,7 @@ import pytest
 
 from bot.settings import SettingsError, load_settings
 from bot.webhook import MAX_BODY, SECRET_HEADER, WebhookReceiver
+from storage import workers
 from storage.db import Database
 from tests.support.bot import BotHarness
 
@@ -18,7 +19,10 @@ PATH = "/tg/hook"
 
 
 def _client(bot: BotHarness) -> tuple[WebhookReceiver, httpx.AsyncClient]:
-    receiver = WebhookReceiver(bot.app, bot.db, secret=SECRET, path=PATH, concurrency=8)
+    async def done(update_id: int) -> None:
+        await bot.db.run(workers.finish_update, update_id, bot.clock())
+
+    receiver = WebhookReceiver(bot.app, bot.db, secret=SECRET, path=PATH, concurrency=8, done=done)
     transport = httpx.ASGITransport(app=receiver.starlette())
     return receiver, httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1")
 

@@ -145,12 +145,42 @@ def test_a_dead_workers_lease_is_taken_before_it_expires(db: Database) -> None:
 
 
 def test_an_update_is_handled_once(db: Database) -> None:
-    assert db.call(workers.first_sight, 123, NOW)
-    assert not db.call(workers.first_sight, 123, NOW)
-    assert db.call(workers.first_sight, 124, NOW)
+    assert not db.call(workers.handled, 123)
+    db.call(workers.finish_update, 123, NOW)
+    assert db.call(workers.handled, 123)
+    db.call(workers.finish_update, 123, NOW)  # a second copy finishing changes nothing
+    assert not db.call(workers.handled, 124)
     # Forgotten only long after Telegram could have sent it again.
     db.call(workers.forget_old, NOW + workers.FORGET_AFTER + dt.timedelta(seconds=1))
-    assert db.call(workers.first_sight, 123, NOW + workers.FORGET_AFTER * 2)
+    assert not db.call(workers.handled, 123)
+
+
+def test_an_update_a_dead_poller_took_is_finished_by_the_next(db: Database) -> None:
+    a = db.call(workers.register, "host:1", "all", NOW)
+    b = db.call(workers.register, "host:2", "all", NOW)
+    db.call(workers.keep_update, 12, a, '{"update_id": 12}', NOW)
+    db.call(workers.keep_update, 11, a, '{"update_id": 11}', NOW)
+    db.call(workers.keep_update, 13, a, '{"update_id": 13}', NOW)
+    db.call(workers.finish_update, 13, NOW)  # handled before the crash: not kept
+    # While a lives, b takes none of them.
+    assert db.call(workers.orphaned_updates, b, NOW, alone=False) == []
+    dead = NOW + workers.LEASE + dt.timedelta(seconds=1)
+    assert db.call(workers.orphaned_updates, b, dead, alone=False) == [
+        '{"update_id": 11}',
+        '{"update_id": 12}',
+    ]
+    # Now b's: nobody else takes them again while b lives.
+    c = db.call(workers.register, "host:3", "all", dead)
+    db.call(workers.heartbeat, b, dead)
+    assert db.call(workers.orphaned_updates, c, dead, alone=False) == []
+    # On SQLite, one process: the previous incarnation's are ours at start-up.
+    assert db.call(workers.orphaned_updates, c, dead, alone=True) == [
+        '{"update_id": 11}',
+        '{"update_id": 12}',
+    ]
+    # Old ones go after two days (they hold what someone wrote).
+    db.call(workers.forget_old, dead + workers.FORGET_AFTER + dt.timedelta(seconds=1))
+    assert db.call(workers.orphaned_updates, c, dead, alone=True) == []
 
 
 def test_send_slots_are_one_budget(db: Database) -> None:
