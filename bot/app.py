@@ -39,7 +39,7 @@ from bot.handlers.common import reply
 from bot.menus import MENU
 from bot.ops import OpsEndpoint, TelegramProbe
 from bot.ratelimit import TelegramRateLimiter
-from bot.send_errors import BotApiHTTPXRequest
+from bot.send_errors import PollingRequest
 from bot.startup import patiently
 from bot.transport import TelegramTransport
 from bot.updates import InboxQueue, PerChatUpdateProcessor
@@ -86,7 +86,12 @@ def build_application(services: Services) -> Application[Any, BotContext, Any, A
         # (`python -m benchmarks --scenario throughput`). Long polling keeps PTB's httpx
         # request, with a parser that never logs answer bodies.
         .request(AiohttpRequest())
-        .get_updates_request(BotApiHTTPXRequest(read_timeout=settings.poll_timeout_seconds + 10.0))
+        .get_updates_request(
+            PollingRequest(
+                read_timeout=settings.poll_timeout_seconds + 10.0,
+                may_poll=lambda: life.holds(workers.POLLING),
+            )
+        )
         .rate_limiter(
             TelegramRateLimiter(
                 settings.rate_limit_per_second,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 import aiohttp
@@ -89,6 +90,27 @@ class BotApiHTTPXRequest(HTTPXRequest):
     def parse_json_payload(payload: bytes) -> dict[str, Any]:
         """See `parse_bot_api_answer`."""
         return parse_bot_api_answer(payload)
+
+
+class PollingRequest(BotApiHTTPXRequest):
+    """The request class for getUpdates: it polls only while `may_poll()` says this
+    process still holds the polling lease. A process resumed after a long stall (SIGSTOP,
+    a frozen VM) would otherwise poll once on a lease another process has taken since,
+    cutting that process's poll short with 409; refused here, python-telegram-bot retries
+    after a pause, by when the lease keeper has renewed or stopped polling."""
+
+    __slots__ = ("may_poll",)
+
+    def __init__(self, *args: Any, may_poll: Callable[[], bool] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.may_poll = may_poll
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        if self.may_poll is not None and url.endswith("/getUpdates") and not self.may_poll():
+            raise NetworkError("not polling: this process's polling lease is not fresh")
+        return await super().do_request(url, method, *args, **kwargs)
 
 
 def sent(message_id: int) -> SendResult:

@@ -53,6 +53,7 @@ class WorkerLife:
         self.id: int | None = None
         self.alive = False
         self.recovered = workers.Recovered()
+        self._held_until: dict[str, float] = {}
 
     @property
     def worker_id(self) -> int:
@@ -96,9 +97,20 @@ class WorkerLife:
 
     async def hold(self, lease: str) -> bool:
         """Take or renew a named lease; True while this process holds it."""
-        if not self.alive:
-            return False
-        return bool(await self.db.run(workers.hold_lease, lease, self.worker_id, self.clock()))
+        held = self.alive and bool(
+            await self.db.run(workers.hold_lease, lease, self.worker_id, self.clock())
+        )
+        # Held for sure until a heartbeat before it could expire (see `holds`).
+        fresh = (workers.LEASE - workers.HEARTBEAT).total_seconds()
+        self._held_until[lease] = time.monotonic() + fresh if held else 0.0
+        return held
+
+    def holds(self, lease: str) -> bool:
+        """Whether this process may act on `lease` right now: renewed recently enough
+        that no other process can have taken it (a process resumed after a stall longer
+        than that must renew first). True when no lease logic runs (tests, one-off use)."""
+        until = self._held_until.get(lease)
+        return until is None or time.monotonic() < until
 
     async def release(self, lease: str) -> None:
         await self.db.run(workers.release_lease, lease, self.worker_id)

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from telegram.error import NetworkError
 
+from bot.send_errors import PollingRequest
 from scheduler import claims
 from scheduler.rules import EVERY_DAY
 from scheduler.schedules import set_schedule, set_timezone
+from scheduler.workers import WorkerLife
 from storage import outcomes, people, workers
 from storage.db import Database, OnlyOneProcess
 from storage.deliveries import AMBIGUOUS, CLAIMED, QUEUED, SENDING
@@ -274,3 +277,31 @@ def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
     third = Database(url)
     third.lock_single_process()
     third.close()
+
+
+async def test_a_process_polls_only_while_its_lease_is_fresh(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poller resumed after a stall longer than its lease must renew before it polls
+    again (found by an adversarial run: one stale getUpdates cut the new poller off)."""
+    now = [1000.0]
+    monkeypatch.setattr("scheduler.workers.time.monotonic", lambda: now[0])
+    life = WorkerLife(db, lambda: NOW, shared=True)
+    other = WorkerLife(db, lambda: NOW, shared=True)
+    await life.start()
+    await other.start()
+    assert life.holds(workers.POLLING)  # no lease logic has run: nothing to refuse
+    assert await life.hold(workers.POLLING)
+    assert not await other.hold(workers.POLLING)
+    assert life.holds(workers.POLLING) and not other.holds(workers.POLLING)
+    now[0] += (workers.LEASE - workers.HEARTBEAT).total_seconds() + 0.1  # a stall
+    assert not life.holds(workers.POLLING)
+
+    request = PollingRequest(may_poll=lambda: life.holds(workers.POLLING))
+    with pytest.raises(NetworkError, match="polling lease"):
+        await request.do_request("http://127.0.0.1:9/bot123/getUpdates", "POST")
+    # Other calls are not its business (they fail here only for want of a server).
+    with pytest.raises(NetworkError) as other_call:
+        await request.do_request("http://127.0.0.1:9/bot123/getMe", "POST")
+    assert "polling lease" not in str(other_call.value)
+    await request.shutdown()
