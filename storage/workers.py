@@ -90,6 +90,17 @@ def recover_dead(session: Session, now: dt.datetime, *, alone: int | None = None
     else:
         dead = select(Worker.id).where(_dead(now))
     owner = or_(Delivery.worker_id.is_(None), Delivery.worker_id.in_(dead))
+    return _settle(session, owner, "crash_in_flight")
+
+
+def recover_own(session: Session, worker_id: int) -> Recovered:
+    """This worker's own leftovers, when it knows none of its sends is in flight (between
+    drains): rows it took whose send or record failed (the database went away mid-drain)
+    are settled as if it had died: `queued` is claimed again, `sending` is ambiguous."""
+    return _settle(session, Delivery.worker_id == worker_id, "record_failed")
+
+
+def _settle(session: Session, owner: ColumnElement[bool], error: str) -> Recovered:
     connection = session.connection()
     requeued = connection.execute(
         update(Delivery)
@@ -99,26 +110,7 @@ def recover_dead(session: Session, now: dt.datetime, *, alone: int | None = None
     ambiguous = connection.execute(
         update(Delivery)
         .where(Delivery.status == SENDING, owner)
-        .values(status=AMBIGUOUS, error="crash_in_flight", worker_id=None)
-    ).rowcount
-    return Recovered(max(requeued, 0), max(ambiguous, 0))
-
-
-def recover_own(session: Session, worker_id: int) -> Recovered:
-    """This worker's own leftovers, when it knows none of its sends is in flight (between
-    drains): rows it took whose send or record failed (the database went away mid-drain)
-    are settled as if it had died: `queued` is claimed again, `sending` is ambiguous."""
-    connection = session.connection()
-    mine = Delivery.worker_id == worker_id
-    requeued = connection.execute(
-        update(Delivery)
-        .where(Delivery.status == QUEUED, mine)
-        .values(status=CLAIMED, worker_id=None)
-    ).rowcount
-    ambiguous = connection.execute(
-        update(Delivery)
-        .where(Delivery.status == SENDING, mine)
-        .values(status=AMBIGUOUS, error="record_failed", worker_id=None)
+        .values(status=AMBIGUOUS, error=error, worker_id=None)
     ).rowcount
     return Recovered(max(requeued, 0), max(ambiguous, 0))
 
