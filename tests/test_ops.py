@@ -236,10 +236,18 @@ async def test_readyz_fails_when_the_database_is_unreachable(
 async def test_readyz_fails_when_the_schema_is_not_this_codes(
     db: Database, clock: FakeClock, revision: str, state: str
 ) -> None:
+    set_version = text("UPDATE alembic_version SET version_num = :r")
     with db.session() as session:
-        session.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
-    async with ops_client(db, healthy_probe(), clock) as client:
-        response = await client.get("/readyz")
+        head = session.scalar(text("SELECT version_num FROM alembic_version"))
+        session.execute(set_version, {"r": revision})
+    try:
+        async with ops_client(db, healthy_probe(), clock) as client:
+            response = await client.get("/readyz")
+    finally:
+        # The PostgreSQL database is shared by the whole run (emptied, not recreated,
+        # between tests): later tests migrate it and must find it at head.
+        with db.session() as session:
+            session.execute(set_version, {"r": head})
     assert response.status_code == 503
     assert response.json()["migrations"] == state
     assert response.json()["database"] == "ok"
