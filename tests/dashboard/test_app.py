@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from dashboard import COOKIE_NAME, create_app, login_url
 from scheduler import therapy
-from storage import people, therapists
+from storage import dashboard_sessions, people, therapists
 from storage.db import Database
 from storage.models import (
     NIGHTLY_APPRECIATION,
@@ -183,7 +183,7 @@ async def test_a_revoked_therapist_is_signed_out(
 
     assert response.status_code == 401
     assert "Maya" not in response.text
-    assert db.call(therapists.count_sessions, None) == 0
+    assert db.call(dashboard_sessions.count_sessions, None) == 0
 
 
 async def test_a_session_ends_after_eight_hours(
@@ -206,13 +206,13 @@ async def test_signing_in_drops_expired_sessions(
     for _ in range(3):
         client.cookies.clear()
         await sign_in(client, db, practice.therapist_id, clock)
-    assert db.call(therapists.count_sessions, None) == 3
+    assert db.call(dashboard_sessions.count_sessions, None) == 3
     clock.advance(hours=9)
     client.cookies.clear()
 
     await sign_in(client, db, practice.therapist_id, clock)
 
-    assert db.call(therapists.count_sessions, None) == 1
+    assert db.call(dashboard_sessions.count_sessions, None) == 1
 
 
 # --- without a session ---------------------------------------------------------------------
@@ -640,7 +640,7 @@ async def test_signing_out_ends_the_session(
     assert response.status_code == 303
     assert response.headers["location"] == "/signed-out"
     assert "max-age=0" in response.headers["set-cookie"].lower()
-    assert db.call(therapists.count_sessions, None) == 0
+    assert db.call(dashboard_sessions.count_sessions, None) == 0
     assert "You are signed out" in (await client.get("/signed-out")).text
     client.cookies.set(COOKIE_NAME, cookie)  # an old copy of the cookie is no use
     assert (await client.get("/")).status_code == 401
