@@ -675,6 +675,8 @@ class SignedIn:
     csrf_token: str
     expires_at: dt.datetime
     remembered: bool
+    # The therapist's dashboard language, when they chose one (or Telegram told us).
+    language: str | None = None
 
 
 def start_session(session: Session, therapist_id: int, now: dt.datetime) -> tuple[str, SignedIn]:
@@ -691,7 +693,13 @@ def start_session(session: Session, therapist_id: int, now: dt.datetime) -> tupl
     )
     session.add(row)
     session.flush()
-    return raw, SignedIn(therapist_id, row.csrf_token, row.expires_at, False)
+    therapist = session.get_one(Therapist, therapist_id)
+    return raw, SignedIn(therapist_id, row.csrf_token, row.expires_at, False, therapist.language)
+
+
+def _signed_in(session: Session, row: DashboardSession) -> SignedIn:
+    language = session.get_one(Therapist, row.therapist_id).language
+    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, row.remembered, language)
 
 
 def _live_session(session: Session, raw: str | None, now: dt.datetime) -> DashboardSession | None:
@@ -717,7 +725,7 @@ def find_session(session: Session, raw: str | None, now: dt.datetime) -> SignedI
     row = _live_session(session, raw, now)
     if row is None:
         return None
-    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, row.remembered)
+    return _signed_in(session, row)
 
 
 def remember_session(session: Session, raw: str | None, now: dt.datetime) -> SignedIn | None:
@@ -726,7 +734,7 @@ def remember_session(session: Session, raw: str | None, now: dt.datetime) -> Sig
     if row is None:
         return None
     row.remembered, row.expires_at = True, now + REMEMBERED_TTL
-    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, True)
+    return _signed_in(session, row)
 
 
 def end_session(session: Session, raw: str | None) -> None:
@@ -795,3 +803,21 @@ def menu_chats(session: Session) -> list[MenuChat]:
     ).all()
     found = (menu_chat(session, user) for user in sorted({u for u in users if u is not None}))
     return [chat for chat in found if chat is not None]
+
+
+# --- the dashboard's language ------------------------------------------------------------
+
+MAX_LANGUAGE_CHARS = 8
+
+
+def set_language(session: Session, therapist_id: int, language: str) -> None:
+    """The language the therapist chose on the dashboard; it stays until they change it."""
+    therapist = session.get_one(Therapist, therapist_id)
+    therapist.language = language[:MAX_LANGUAGE_CHARS]
+
+
+def note_telegram_language(session: Session, therapist_id: int, language: str | None) -> None:
+    """Telegram's language_code, as the dashboard's language until the therapist chooses one."""
+    therapist = session.get(Therapist, therapist_id)
+    if therapist is not None and therapist.language is None and language:
+        therapist.language = language.split("-", 1)[0].lower()[:MAX_LANGUAGE_CHARS]
