@@ -36,6 +36,9 @@ class DashboardSession:
     csrf_token: str
     expires_at: dt.datetime
     remembered: bool = False
+    # The therapist's chosen dashboard language, if any; `Dashboard.session` puts the
+    # page's language here (the choice, else the browser's).
+    language: str | None = None
 
     def csrf_matches(self, submitted: str | None) -> bool:
         """Compare a submitted form token with this session's, in constant time."""
@@ -48,7 +51,7 @@ def _session(found: dashboard_sessions.SignedIn | None) -> DashboardSession | No
     if found is None:
         return None
     return DashboardSession(
-        found.therapist_id, found.csrf_token, found.expires_at, found.remembered
+        found.therapist_id, found.csrf_token, found.expires_at, found.remembered, found.language
     )
 
 

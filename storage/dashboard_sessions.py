@@ -29,6 +29,8 @@ class SignedIn:
     csrf_token: str
     expires_at: dt.datetime
     remembered: bool
+    # The therapist's dashboard language, when they chose one (or Telegram told us).
+    language: str | None = None
 
 
 def start_session(session: Session, therapist_id: int, now: dt.datetime) -> tuple[str, SignedIn]:
@@ -45,7 +47,13 @@ def start_session(session: Session, therapist_id: int, now: dt.datetime) -> tupl
     )
     session.add(row)
     session.flush()
-    return raw, SignedIn(therapist_id, row.csrf_token, row.expires_at, False)
+    therapist = session.get_one(Therapist, therapist_id)
+    return raw, SignedIn(therapist_id, row.csrf_token, row.expires_at, False, therapist.language)
+
+
+def _signed_in(session: Session, row: DashboardSession) -> SignedIn:
+    language = session.get_one(Therapist, row.therapist_id).language
+    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, row.remembered, language)
 
 
 def _live_session(session: Session, raw: str | None, now: dt.datetime) -> DashboardSession | None:
@@ -71,7 +79,7 @@ def find_session(session: Session, raw: str | None, now: dt.datetime) -> SignedI
     row = _live_session(session, raw, now)
     if row is None:
         return None
-    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, row.remembered)
+    return _signed_in(session, row)
 
 
 def remember_session(session: Session, raw: str | None, now: dt.datetime) -> SignedIn | None:
@@ -80,7 +88,7 @@ def remember_session(session: Session, raw: str | None, now: dt.datetime) -> Sig
     if row is None:
         return None
     row.remembered, row.expires_at = True, now + REMEMBERED_TTL
-    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, True)
+    return _signed_in(session, row)
 
 
 def end_session(session: Session, raw: str | None) -> None:

@@ -456,6 +456,9 @@ class Therapist(Base):
     created_at: Mapped[dt.datetime]
     registered_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    # The dashboard's language ("en", "de"): chosen on the dashboard, or Telegram's
+    # language_code when the bot saw one; unset, the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class TherapistLink(Base):

@@ -696,3 +696,21 @@ def menu_chats(session: Session) -> list[MenuChat]:
     ).all()
     found = (menu_chat(session, user) for user in sorted({u for u in users if u is not None}))
     return [chat for chat in found if chat is not None]
+
+
+# --- the dashboard's language ------------------------------------------------------------
+
+MAX_LANGUAGE_CHARS = 8
+
+
+def set_language(session: Session, therapist_id: int, language: str) -> None:
+    """The language the therapist chose on the dashboard; it stays until they change it."""
+    therapist = session.get_one(Therapist, therapist_id)
+    therapist.language = language[:MAX_LANGUAGE_CHARS]
+
+
+def note_telegram_language(session: Session, therapist_id: int, language: str | None) -> None:
+    """Telegram's language_code, as the dashboard's language until the therapist chooses one."""
+    therapist = session.get(Therapist, therapist_id)
+    if therapist is not None and therapist.language is None and language:
+        therapist.language = language.split("-", 1)[0].lower()[:MAX_LANGUAGE_CHARS]
