@@ -47,6 +47,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from bot import classifier
 from bot.settings import REFERENCE_LANGUAGE
 
 Category = Literal["violence", "fear", "self_harm"]
@@ -66,13 +67,15 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class DangerCheck:
-    """The result of `check_danger`: the kind of phrase found, if any."""
+    """The result of `check_danger`: the kind of phrase found, if any, or else the trained
+    classifier's score when it alone flagged the text (bot/classifier.py)."""
 
     category: Category | None = None
+    classifier: float | None = None
 
     @property
     def flagged(self) -> bool:
-        return self.category is not None
+        return self.category is not None or self.classifier is not None
 
     def __bool__(self) -> bool:
         return self.flagged
@@ -782,24 +785,32 @@ _CHECKS_DE: tuple[tuple[Category, re.Pattern[str]], ...] = (
 LANGUAGES: tuple[str, ...] = (REFERENCE_LANGUAGE, "de")
 
 
-def check_danger(text: str, language: str = REFERENCE_LANGUAGE) -> DangerCheck:
-    """The first kind of danger phrase found, checking violence, fear, then self-harm.
+def check_danger(
+    text: str, language: str = REFERENCE_LANGUAGE, *, trained: bool = True
+) -> DangerCheck:
+    """The first kind of danger phrase found, checking violence, fear, then self-harm;
+    when no phrase matches, the trained classifier's verdict (its score if it flags).
 
     Args:
         text: what the person wrote.
         language: "en" or "de"; each has its own phrases. Anything else is checked as
             English.
+        trained: when no phrase matches, also ask the trained classifier
+            (bot/classifier.py); False gives the hand-written patterns alone.
     """
     normal = " " + normalise(text, language)
     if language == "de":
         for category, pattern in _CHECKS_DE:
             if pattern.search(normal):
                 return DangerCheck(category)
+    else:
+        for category, pattern in _CHECKS:
+            if _found(pattern, normal, _STEMS[category]):
+                return DangerCheck(category)
+    if not trained:
         return DangerCheck()
-    for category, pattern in _CHECKS:
-        if _found(pattern, normal, _STEMS[category]):
-            return DangerCheck(category)
-    return DangerCheck()
+    found = classifier.score("safety", text, "de" if language == "de" else "en")
+    return DangerCheck(classifier=round(found.value, 3)) if found.flagged else DangerCheck()
 
 
 def suggests_danger(text: str, language: str = REFERENCE_LANGUAGE) -> bool:

@@ -40,6 +40,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from bot import classifier
 from bot.settings import REFERENCE_LANGUAGE
 
 __all__ = ["LANGUAGES", "Language", "Reason", "ToneFlag", "check_tone"]
@@ -60,6 +61,9 @@ class Reason(StrEnum):
     COERCION = "coercion"
     ALWAYS_NEVER = "always_never"
     DEMAND = "demand"
+    # No pattern matched, but the trained classifier (bot/classifier.py) scored the words
+    # as pressure; `ToneFlag.score` says how strongly.
+    CLASSIFIER = "classifier"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class ToneFlag:
     phrase: str
     suggestion: str
     reason: Reason = Reason.DEMAND
+    score: float | None = None  # the classifier's score, on a classifier flag only
 
 
 # --- normalising ------------------------------------------------------------------------
@@ -313,24 +318,43 @@ _SMALL = frozenset((
 ))
 # fmt: on
 _MAX_PHRASE = 60
+_MAX_CLASSIFIED = 200  # characters of a classifier flag's phrase shown
 
 
-def check_tone(text: str, language: str = REFERENCE_LANGUAGE) -> list[ToneFlag]:
+def check_tone(
+    text: str, language: str = REFERENCE_LANGUAGE, *, trained: bool = True
+) -> list[ToneFlag]:
     """Phrases in `text` that might land as blame or pressure, each with a kinder wording.
 
     Args:
         text: what the person wrote.
         language: "en" or "de"; each language has its own phrases. Anything else is
             checked as English.
+        trained: when no phrase matches, also ask the trained classifier
+            (bot/classifier.py); False gives the hand-written patterns alone.
     """
     try:
         if not isinstance(text, str) or not text:
             return []
-        if language == "de":
-            return _check_de(text)
-        return _check(text)
+        flags = _check_de(text) if language == "de" else _check(text)
+        if flags or not trained:
+            return flags
+        return _classified(text, "de" if language == "de" else "en")
     except Exception:  # a wording hint must never break sending a message
         return []
+
+
+def _classified(text: str, language: str) -> list[ToneFlag]:
+    """One flag when the trained classifier scores the words as pressure: on the two
+    sentences that scored highest (the whole text when it is short)."""
+    found = classifier.score("tone", text, language)
+    if not found.flagged:
+        return []
+    phrase = _clean(found.piece)
+    if len(phrase) > _MAX_CLASSIFIED:
+        phrase = phrase[: _MAX_CLASSIFIED - 1].rstrip() + "\u2026"
+    suggestion = _suggestions(language)[Reason.CLASSIFIER]
+    return [ToneFlag(phrase, suggestion, Reason.CLASSIFIER, round(found.value, 3))]
 
 
 # --- internals --------------------------------------------------------------------------
