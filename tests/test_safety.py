@@ -424,14 +424,15 @@ HELD_OUT_SAFETY = {
     # (set, language): (least caught, danger lines, most false alarms, harmless lines)
     # Patterns and classifier together (flagged when either flags), as the bot checks. A
     # held-out line also written word for word into the training corpus does not count, so
-    # the held-out danger lines went from 29 to 28 (en) and 23 to 19 (de) when the corpus
-    # grew for the classifier.
-    ("heldout", "en"): (28, 28, 1, 28),
+    # the counts of danger lines fell (held-out 29 to 27 en, 23 to 19 de; fresh 18 to 17 en,
+    # 14 to 13 de) when the corpus grew for the classifier: short plain phrases come out
+    # word for word the same when written again.
+    ("heldout", "en"): (27, 27, 1, 28),
     ("heldout", "de"): (19, 19, 2, 27),
-    ("fresh", "en"): (16, 18, 2, 19),
-    ("fresh", "de"): (11, 14, 0, 15),
+    ("fresh", "en"): (15, 17, 2, 19),
+    ("fresh", "de"): (11, 13, 0, 15),
     ("fresh2", "en"): (13, 16, 1, 20),
-    ("fresh2", "de"): (8, 15, 2, 15),
+    ("fresh2", "de"): (9, 15, 1, 15),
 }
 
 
