@@ -9,7 +9,9 @@ thing without the pressure ("you never listen" -> "I feel unheard sometimes, and
 us to find a way to listen to each other"). Flagged words in an invitation never go out
 unseen: the initiator edits them, or confirms after reading why (bot/handlers/invite.py).
 
-It matches hand-written patterns; it does not understand language. Known limits:
+It matches hand-written patterns (bot/data/tone_patterns.toml); when none matches, a small
+trained classifier (bot/classifier.py) reads the words and may flag them with the reason
+`classifier` and its score. Neither understands language. Known limits of the patterns:
 
 * English only. Apostrophe variants (’ ‘ ` ´ ʼ ＇) and extra spaces or line breaks between
   words are handled; misspellings, slang and deliberate obfuscation are not.
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal, cast, get_args
 
 from bot import classifier
 from bot.settings import REFERENCE_LANGUAGE
@@ -553,11 +555,13 @@ def _key(phrase: str) -> str:
 
 
 # --- rules by reason --------------------------------------------------------------------
+# The rules, their <NAME> pieces and the word lists are data: bot/data/tone_patterns.toml.
 # Patterns are written with single spaces, which match any run of whitespace, and <NAME>
 # pieces. They run on the text with apostrophes made plain, so positions are the original's
 # and a flag shows the phrase exactly as it was written.
 
 _Guard = Literal["negation", "glad", "soft"]
+_GUARDS: frozenset[str] = frozenset(get_args(_Guard))
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,35 +571,6 @@ class _Rule:
     guards: frozenset[_Guard]
 
 
-_PIECES_EN = {
-    "YOURE": r"(?:you're|youre|you are)",
-    "IM": r"(?:i'm|im|i am)",
-    "WERE": r"(?:we're|we are)",
-    "ILL": r"(?:i'll|i will|i shall|i'm going to|im going to|i am going to|i'm gonna|im gonna)",
-    "YOULL": r"(?:you'll|youll|you will|you're going to|you are going to|you're gonna)",
-    "NO": r"(?:don't|dont|do not)",
-    "INTENS": (
-        r"(?: (?:so|such|really|just|being|a|an|totally|completely|absolutely|truly|utterly|"
-        r"very|too|the most|a total|a complete|an absolute|acting|always being|clearly|"
-        r"obviously|literally|damn|bloody|freaking|pretty|quite|incredibly|extremely|super|"
-        r"emotionally|such an|such a|a very|an utterly|one|being so|being a|being such a))*"
-    ),
-    "KIDS": r"(?:kids|children|child|baby)",
-}
-_PIECES_DE = {
-    "DU": r"(?:du|Du)",
-    "ICH": r"(?:ich)",
-    "SONST": r"(?:sonst|oder|ansonsten|andernfalls)",
-    "INTENS": (
-        r"(?: (?:so|echt|wirklich|einfach|total|völlig|voll|komplett|absolut|sowas von|"
-        r"ein|eine|einen|so ein|so eine|so einer|ein echter|eine echte|ein totaler|"
-        r"eine totale|ein richtiger|eine richtige|ganz schön|ziemlich|unglaublich|extrem|"
-        r"so verdammt|verdammt|emotional|halt|eben|nur|doch|ja|wie immer))*"
-    ),
-    "KINDER": r"(?:kinder|kindern|kind|kids)",
-}
-
-
 def _rule(reason: Reason, pattern: str, pieces: dict[str, str], *guards: _Guard) -> _Rule:
     for _ in range(3):
         pattern = re.sub(r"<([A-Z]+)>", lambda m: pieces[m.group(1)], pattern)
@@ -603,524 +578,29 @@ def _rule(reason: Reason, pattern: str, pieces: dict[str, str], *guards: _Guard)
     return _Rule(reason, re.compile(pattern, _FLAGS), frozenset(guards))
 
 
-_U, _T, _B, _L, _G, _D, _C, _A, _M = (
-    Reason.ULTIMATUM,
-    Reason.THREAT,
-    Reason.BLAME,
-    Reason.LABEL,
-    Reason.GUILT,
-    Reason.DEADLINE,
-    Reason.COERCION,
-    Reason.ALWAYS_NEVER,
-    Reason.DEMAND,
-)
-
-_RULES_EN: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
-    # Ultimatums: "therapy or we're done", "either we get help or this marriage is over".
-    (
-        _U,
-        r"\b(?:or|otherwise|else),? (?:<WERE>|<IM>|it's|its|it is|this is|that's|this "
-        r"(?:marriage|relationship) is|we|i) (?:done|over|finished|through|out|gone|leaving|"
-        r"history|split(?:ting)? up|break(?:ing)? up|divorc\w*|separat\w*|walk|move out|"
-        r"moving out|leave|leaving)\b",
-        (),
-    ),
-    (
-        _U,
-        r"\bor <ILL> (?:leave|file|move|end|call a lawyer|walk|pack|go(?! (?:alone|on my own|"
-        r"by myself|myself)))\b",
-        (),
-    ),
-    (_U, r"\bor (?:a |the )?(?:divorce|separation|the door|goodbye)\b", ()),
-    (_U, r"\bor (?:you(?:'ll| will)? )?lose (?:me|us|this|everything)\b", ()),
-    (
-        _U,
-        r"\b(?:final chance|one last chance|no more chances|(?:giving|give) you (?:one more|"
-        r"one last|a last|a final) chance|the last time <IM> asking|<IM> not asking again|"
-        r"i (?:won't|wont|will not) ask (?:you )?again|take it or leave it)\b",
-        (),
-    ),
-    (
-        _U,
-        r"\b<IM> (?:done|out|leaving|gone)(?: with (?:you|us|this))? (?:unless|if you "
-        r"(?:don't|dont|do not|won't|wont))\b",
-        (),
-    ),
-    (
-        _U,
-        r"\b(?:without|no) (?:therapy|counsell?ing|help|a session),? (?:there is|there's|"
-        r"theres) no (?:us|future|marriage)\b",
-        (),
-    ),
-    (_U, r"\b(?:it's|its|it is) (?:divorce|separation)\b", ()),
-    (_U, r"\b(?:it's|its|it is) me or (?:the|your|them|him|her|it)\b", ()),
-    (_U, r"\bdon't bother (?:coming|to come) (?:home|back)\b", ()),
-    (_U, r"\bor forget (?:it|about it|about us)\b", ()),
-    # Threats without "if you don't": "you'll regret it", "say no and we're done".
-    (
-        _T,
-        r"\b<YOULL> (?:regret|be sorry|lose me|lose everything|lose us|never see|wake up alone|"
-        r"be sleeping on|see what happens|pay for)\b",
-        (),
-    ),
-    (
-        _T,
-        r"\b(?:say no|refuse|don't come|dont come|walk away|keep saying no)(?: [a-z']+){0,3},? "
-        r"and (?:you'll|you will|i'll|i will|i'm|im|i am|we're|we are|it's|see what|watch)\b",
-        ("soft",),
-    ),
-    (_T, r"\b(?:<ILL>|<IM>) tak(?:e|ing) (?:the|my|our) <KIDS>\b", ()),
-    (
-        _T,
-        r"\byou (?:will never|'ll never|won't|will not) see (?:me|them|the <KIDS>|us)\b",
-        (),
-    ),
-    (_T, r"\byou(?:'ll| will) never see (?:me|them|the <KIDS>|us)\b", ()),
-    (_T, r"\bdon't (?:bother )?(?:coming|come) (?:back|home)\b", ()),
-    (_T, r"\bdon't expect me to (?:be here|be there|wait|stay|come back)\b", ()),
-    (_T, r"\bfind someone (?:else )?who will\b", ()),
-    (
-        _T,
-        r"\b<ILL> tell (?:everyone|everybody|your (?:parents|mother|mum|mom|father|dad|boss|"
-        r"family|friends))\b",
-        (),
-    ),
-    # Blame.
-    (
-        _B,
-        r"\b<YOURE> (?:the|all the|really the|clearly the|obviously the|just the) (?:problem|"
-        r"issue|one to blame|reason|cause)\b",
-        ("negation", "glad"),
-    ),
-    (
-        _B,
-        r"\b<YOURE> the one (?:who|that|with) (?:needs|has|broke|started|ruined|caused|should|"
-        r"must|made|messed|is|the problem)\b",
-        ("negation",),
-    ),
-    (_B, r"\b<YOURE> the (?:broken|crazy|difficult|toxic|selfish|sick) one\b", ("negation",)),
-    (
-        _B,
-        r"\b(?:it's|its|it is|this is|that's|that is|all|it was|this was) (?:all |entirely |"
-        r"totally |completely |only |just )?(?:your|ur) fault\b",
-        ("negation",),
-    ),
-    (
-        _B,
-        r"\byou(?:'ve|ve| have)? (?:ruined|destroyed|wrecked|broke|broken|messed up|"
-        r"screwed up|poisoned) (?:everything|us|it|this|our|the|my|what)\b",
-        ("negation",),
-    ),
-    (_B, r"\b<YOURE> (?:ruining|destroying|wrecking) (?:everything|us|it|this|our|the|my)\b", ()),
-    (
-        _B,
-        r"\byou made me (?:like this|do it|do this|do that|this way|feel (?:worthless|stupid|"
-        r"small|bad|awful|terrible|crazy|useless|like nothing)|hate|miserable|sick|so)\b",
-        ("negation",),
-    ),
-    (
-        _B,
-        r"\byou need (?:help|therapy|fixing|to be fixed|a therapist|a shrink|professional "
-        r"help|your head)\b",
-        ("negation", "soft"),
-    ),
-    (_B, r"\blook (?:at )?what you(?:'ve|ve| have)? done\b", ()),
-    (_B, r"\byou did this\b", ("negation",)),
-    (_B, r"\b(?:is|it's|its|that's) (?:all )?on you\b", ("negation",)),
-    (_B, r"\byou caused (?:this|all|it|everything|the|our)\b", ("negation",)),
-    (_B, r"\bthanks to you\b", ("glad",)),
-    (_B, r"\b<YOURE> what's wrong\b", ()),
-    (_B, r"\byou started (?:this|it|all)\b", ("negation",)),
-    (_B, r"\b<YOURE> (?:to blame|at fault)\b", ("negation",)),
-    (_B, r"\byou (?:push|pushed|drive|drove) (?:everyone|me|people|us) away\b", ("negation",)),
-    # Labels: "you're <a word with a negative rating in the lexicon>".
-    (_L, r"\b<YOURE><INTENS> (?P<word>[a-z]+)\b", ("negation",)),
-    (
-        _L,
-        r"\b(?:stop|quit) (?:being|acting) (?:so |such a |such an |a |an |like a )?"
-        r"(?P<word>[a-z]+)\b",
-        (),
-    ),
-    (
-        _L,
-        r"\b(?:that's|that is|it's|how|so|very|really) (?:so |really |very |just )?"
-        r"(?P<word>[a-z]+) of you\b",
-        (),
-    ),
-    (_L, r"\bhow (?P<word>[a-z]+)(?= can you| are you|\s*[.!?]|\s*$)", ()),
-    (_L, r"\b(?:don't|dont|do not) be (?:so |such a |such an |a |an )?(?P<word>[a-z]+)\b", ()),
-    (
-        _L,
-        r"\b<YOURE> (?:just |exactly |becoming |turning into )?(?:like|as bad as) your "
-        r"(?:father|mother|dad|mum|mom|ex|brother|sister)\b",
-        ("negation",),
-    ),
-    (_L, r"\b<YOURE> acting like a (?:child|baby|kid|toddler|teenager|brat)\b", ()),
-    (
-        _L,
-        r"\b(?:grow up|man up)(?=\s*(?:$|[.!,;]|and\b))|\bget over yourself\b|\bpull yourself "
-        r"together\b|\bget a grip\b|\bget your act together\b",
-        (),
-    ),
-    # Guilt.
-    (
-        _G,
-        r"\bif you (?:really |truly |actually |even |honestly )?(?:loved|cared|respected|valued|"
-        r"wanted to save)(?: about| for)? (?:me|us|this|our|your|the|it|at all)\b",
-        (),
-    ),
-    (_G, r"\bif you (?:really |truly )?(?:love|care about) (?:me|your <KIDS>|the <KIDS>|us)\b", ()),
-    (
-        _G,
-        r"\b(?:you'd|you would) (?:come|do it|do this|be there|say yes|go)(?: [a-z']+){0,3} "
-        r"if you (?:really |truly )?(?:loved|cared|wanted|valued|respected)\b",
-        (),
-    ),
-    (
-        _G,
-        r"\bafter (?:everything|all|all that|all the things) i(?:'ve|ve| have)? (?:done|"
-        r"sacrificed|given|gave|did|put up with)\b",
-        (),
-    ),
-    (
-        _G,
-        r"\bi (?:gave up|sacrificed) (?:[a-z']+ ){0,3}for "
-        r"(?:you|this family|us|this marriage)\b",
-        (),
-    ),
-    (_G, r"\byou owe (?:me|it to me|us|it to us|this family)\b", ()),
-    (_G, r"\bthe least you (?:can|could) do\b", ()),
-    (
-        _G,
-        r"\b(?:is|was) (?:that|it|this|one (?:hour|session|evening|thing|afternoon)) "
-        r"(?:really )?(?:too much|so much|that much) to ask\b",
-        (),
-    ),
-    (_G, r"\b(?:don't|dont|do not) you (?:even )?(?:care|love)\b", ()),
-    (_G, r"\bdo you (?:even|actually|really|ever) (?:care|love)\b", ()),
-    (
-        _G,
-        r"\byou (?:obviously |clearly |just |really |evidently |simply )?(?:don't|dont|do not|"
-        r"never|didn't) (?:even )?(?:care|cared|love|loved)(?: about)? (?:me|us|anymore|at all)\b",
-        (),
-    ),
-    (
-        _G,
-        r"\byou (?:obviously|clearly|evidently) (?:don't|dont|do not) (?:even )?"
-        r"(?:care|love)\b",
-        (),
-    ),
-    (_G, r"\byou (?:don't|dont|do not|didn't) even (?:care|love)\b", ()),
-    (_G, r"\bhow (?:could|can|dare) you (?:do this|do that|say that|say no|refuse|treat)\b", ()),
-    (_G, r"\b(?:think (?:of|about)|do it for|do this for) the <KIDS>\b", ()),
-    (_G, r"\blook what you(?:'re|re| are) doing to (?:me|us|the <KIDS>)\b", ()),
-    (
-        _G,
-        r"\bi do everything (?:around here|for you|in this house)\b|\bi(?:'ve|ve| have) done "
-        r"everything for you\b",
-        (),
-    ),
-    (_G, r"\bi guess (?:i|we|this|my feelings) (?:don't|doesn't|do not|does not) matter\b", ()),
-    (_G, r"\bi guess you (?:don't|do not) care\b", ()),
-    (
-        _G,
-        r"\bfine,? <ILL> (?:go|do it|deal with it) (?:alone|myself|by myself),? (?:like always|"
-        r"as usual|again|then)\b",
-        (),
-    ),
-    (
-        _G,
-        r"\b(?:any|a) (?:normal|real|good|decent|loving|proper) (?:husband|wife|man|woman|"
-        r"partner|person|boyfriend|girlfriend|father|mother) would\b",
-        (),
-    ),
-    (_G, r"\bother (?:couples|husbands|wives|men|women|partners) (?:do|manage|would|don't)\b", ()),
-    (_G, r"\bi hope <YOURE> happy now\b|\bare you happy now\b", ()),
-    (_G, r"\bbut not for me\b", ()),
-    (_G, r"\bshame on you\b|\byou should be ashamed\b", ()),
-    # Deadlines.
-    (
-        _D,
-        r"\byou(?:'ve|ve| have)(?: got)? (?:until|till|til|(?:one|two|three|four|five|six|"
-        r"seven|ten|\d+) (?:more )?(?:days?|weeks?|hours?|months?|minutes?))\b",
-        (),
-    ),
-    (_D, r"\b<IM> giving you (?:until|till|one|two|three|\d+|a|an)\b", ()),
-    (
-        _D,
-        r"\bi (?:need|want|expect|demand) (?:an|your|my|a) answer (?:by|before|today|tonight|"
-        r"now|right now|tomorrow|this week)\b",
-        (),
-    ),
-    (
-        _D,
-        r"\b(?:answer|reply|decide|tell me|respond|choose|book it|say yes|sign up)(?: me)? "
-        r"(?:by|before|today|tonight|now|right now|tomorrow|within|no later than)\b",
-        ("negation",),
-    ),
-    (
-        _D,
-        r"\b(?:time is running out|the clock is ticking|running out of (?:time|patience)|<IM> not "
-        r"(?:going to )?(?:wait|waiting) (?:forever|any longer|anymore|much longer)|i (?:won't|"
-        r"will not|can't|cannot) wait (?:forever|any longer|anymore)|i(?:'ve|ve| have) waited "
-        r"long enough|no later than|(?:this (?:week|month|weekend)|today|tonight) or never)\b",
-        (),
-    ),
-    # Coercion.
-    (
-        _C,
-        r"\b(?:whether you like it or not|like it or not|no ifs|no excuses|end of (?:discussion|"
-        r"story|conversation)|(?:not|isn't|is not) up for (?:debate|discussion|negotiation)|"
-        r"non-?negotiable|not negotiable|<IM> not asking,? <IM> telling|this (?:is not|isn't|is "
-        r"no) (?:a request|optional)|won't take no|no (?:isn't|is not) an option|saying no "
-        r"(?:isn't|is not) an option|because i said so|stop making excuses|no more excuses|"
-        r"(?:don't|dont) argue|do as i say|(?:don't|dont) even think about (?:saying no|refusing)|"
-        r"<YOURE> not allowed to (?:say no|refuse)|i insist|just do it|shut up)\b",
-        (),
-    ),
-    (
-        _C,
-        r"\byou (?:don't|do not) have (?:a|any) choice\b"
-        r"|\byou have no (?:choice|say|option)\b",
-        (),
-    ),
-    (_C, r"\byou can(?:'t|not|no) (?:say no|refuse)\b", ()),
-    (_C, r"\byou will (?:come|go|be there|attend|do this|do it|join)\b", ("soft",)),
-    (
-        _C,
-        r"\b<YOURE> (?:coming|going)(?: with me| to (?:therapy|the session|counsell?ing|it))?,? "
-        r"(?:whether|end of|period|and that's|full stop|no matter)\b",
-        (),
-    ),
-    (_C, r"\band <YOURE> (?:coming|going)\b", ()),
-    (_C, r"\b(?:drag|force|make) you (?:there|go|come|to therapy|to the session|attend)\b", ()),
-    (_C, r"\bi expect you (?:to|there|at)\b", ()),
-    # Always/never beyond "you always" and "you never".
-    (_A, r"\bevery (?:single )?time(?: we [a-z]+)?,? you\b", ("glad",)),
-    (_A, r"\byou (?:constantly|continually|invariably)\b", ("glad",)),
-    (_A, r"\btypical (?:you|of you)\b|\bas (?:usual|always),? you\b", ()),
-)
-
-# --- general structures -------------------------------------------------------------------
-# Grammatical shapes of pressure rather than fixed phrases, written from the reasons in the
-# content guide (not from any held-out line): "X, or <a consequence>", "if you don't X,
-# <a consequence>", "<an imperative> and you'll ...", "<an imperative> by <a time>",
-# "you're <a few words holding a label>", "how can you ...", "not once have you ...".
-# A consequence is one of the few things people threaten a partner with: leaving, ending
-# the relationship, a lawyer, the children, telling others, taking something away.
-_PIECES_EN["CONSEQ"] = (
-    r"(?:(?:<IM>|<ILL>|i) (?:\w+ ){0,2}?(?:leav(?:e|ing)(?! (?:it|that|this|the|some|a|"
-    r"early|work|now|soon))|gone|out of here|done(?! for)|through|finished|"
-    r"moving (?:out|in with)|mov\w* out|pack\w* (?:my|your|our) (?:bags|things|stuff)|"
-    r"fil\w* (?:for|the)|call\w* (?:a|my) lawyer|"
-    r"see(?:ing)? a lawyer|get\w* a divorce|divorc\w*|walk\w* out|end\w* (?:this|it|us|things|"
-    r"the marriage)|tak\w* the <KIDS>|tell\w* (?:everyone|your \w+)|kick\w* you out|"
-    r"find\w* someone (?:else|who))"
-    r"|<WERE> (?:\w+ )?(?:done|over|finished|through)|(?:it's|its|it is|this is) (?:over|"
-    r"the end)|(?:the )?end of (?:us|this|our)|divorce|separation|a lawyer|"
-    r"you can (?:start looking|pack|leave|find|forget|move out|sleep)|you(?:'ll| will) "
-    r"(?:be )?(?:sleeping|come home to|lose|regret|never)|don't expect me|"
-    r"(?:you can )?forget (?:about )?(?:the|our|it|us)|"
-    # Second cycle: more of what people threaten with.
-    r"<IM> not (?:staying|coming back|sticking around|waiting any longer)|"
-    r"<ILL> (?:stop|give up on|quit) (?:caring|trying|us|this)|don't be surprised|"
-    r"<ILL> make sure (?:everyone|everybody|your \w+) (?:knows|finds out)|"
-    r"(?:find|look for) (?:somewhere|someplace|a place) else|<IM> out(?= \w+ of|$|[.!,;]))"
-)
-_PIECES_EN["NEGVERB"] = (
-    r"(?:don't|dont|do not|won't|wont|will not|can't|cant|cannot|refuse|say no|skip|miss|"
-    r"cancel|keep (?:ignoring|refusing|avoiding|saying no)|ignore|back out|bail)"
-)
-_GENERAL_EN: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
-    # "X, or <consequence>", "either X or <consequence>", "it's X or <consequence>".
-    (_U, r"\bor (?:else )?(?:\w+ ){0,2}?<CONSEQ>\b", ()),
-    (_U, r"\b(?:it's|its|it is) (?:\w+ ){1,3}or (?:the end|divorce|we're done|i'm gone)\b", ()),
-    (
-        _U,
-        r"\b(?:the |my )?(?:very |one )?(?:last|final) (?:time|chance|opportunity|warning)"
-        r" (?:i|before|you)\b",
-        (),
-    ),
-    # "If you don't X, (then) <consequence>", "should you say no, <consequence>".
-    (
-        _T,
-        r"\b(?:if|should|unless|once) you (?:\w+ ){0,2}?<NEGVERB>\b[^.!?;\n]{0,60}?"
-        r"(?:,|then|and) (?:then )?(?:\w+ ){0,1}?<CONSEQ>\b",
-        (),
-    ),
-    (
-        _T,
-        r"\bshould you (?:say no|refuse|decline|not come|not go)\b[^.!?;\n]{0,40}?"
-        r"\b(?:<ILL>|i will|<IM>)\b",
-        (),
-    ),
-    # "<imperative> and you'll ...": "skip it and you'll sleep on the sofa".
-    (
-        _T,
-        r"(?:^|[.!?;]\s*)(?:just )?(?:<NEGVERB>|keep \w+ing)\b[^.!?;\n]{0,40}? and "
-        r"(?:you'll|you will|i'll|i will|<WERE>|it's over|see what)\b",
-        (),
-    ),
-    (_T, r"\byou (?:won't|will not|wouldn't) like what (?:happens|i do|i'll do)\b", ()),
-    # Blame: "the reason ... is you", "on your shoulders", "you're the reason I ...".
-    (
-        _B,
-        r"\b(?:the (?:whole |only |real )?(?:reason|problem|cause)|to blame)\b[^.!?;\n]{0,40}?"
-        r"\b(?:is|was) you\b",
-        ("negation",),
-    ),
-    (_B, r"\bon your (?:shoulders|head|conscience)\b", ("negation",)),
-    (_B, r"\b<YOURE> the (?:reason|cause) (?:i|we|our|my|this|that|everything)\b", ("glad",)),
-    (
-        _B,
-        r"\byou(?:'ve|ve| have)? (?:\w+ )?(?:ruined|destroyed|wrecked|wreck|ruin|destroy|"
-        r"poisoned|sabotaged|spoiled|killed|trashed) (?:every|all|everything|our|my|us|this|"
-        r"what|the)\b",
-        ("negation",),
-    ),
-    (
-        _B,
-        r"\byou(?:'ve|ve| have)? made (?:our|my|this|me|us|the) (?:\w+ ){0,2}?(?:miserable|"
-        r"hell|unbearable|awful|terrible|a nightmare|worse)\b",
-        ("negation",),
-    ),
-    (_B, r"\b(?:because|all because) (?:of )?you (?:never|always|can't|won't|don't|refuse)\b", ()),
-    # Labels: a label within a few words after "you're", "you were", "what a".
-    (
-        _L,
-        r"\b(?:<YOURE>|you were|you was|you weren't|you aren't|you've been|you sound|you seem|"
-        r"you act|you're acting|you behave) (?P<words>(?:[a-z']+,? ){0,3}[a-z']+)",
-        ("negation",),
-    ),
-    (
-        _L,
-        r"\bwhat (?:a|an) (?P<word>[a-z]+) (?:way|thing|person|man|woman|partner|move|"
-        r"husband|wife|attitude)\b",
-        (),
-    ),
-    (
-        _L,
-        r"\b(?:stop|quit) (?:being|acting) (?:so |such |like )?(?P<words>(?:[a-z]+ ){0,2}"
-        r"[a-z]+)",
-        (),
-    ),
-    # Guilt.
-    (
-        _G,
-        r"\bif you (?:really |truly |actually |even |honestly )?(?:loved|cared|respected|valued)\b"
-        r"[^.!?;\n]{0,40}?\byou(?:'d| would| will)\b",
-        (),
-    ),
-    (
-        _G,
-        r"\b(?:a|any) (?:husband|wife|partner|man|woman|boyfriend|girlfriend|father|mother|dad|"
-        r"mum|mom) who (?:really |truly )?(?:loved|cared|respected|valued)\b",
-        (),
-    ),
-    (_G, r"\b(?:means?|matters?) (?:absolutely |just )?nothing to you\b", ()),
-    (_G, r"\b(?:doesn't|don't|does not|do not) (?:even )?matter to you\b", ()),
-    (_G, r"\b<YOURE> (?:breaking|killing) (?:my heart|me)\b", ()),
-    (_G, r"\bhow (?:can|could|dare) you (?:be so|do|say|treat|refuse|even)\b", ()),
-    (_G, r"\bthis is how you (?:repay|thank|treat) me\b", ()),
-    (
-        _G,
-        r"\b(?:i(?:'ve| have)? given|i gave) you (?:the best|everything|my (?:life|youth|best))\b",
-        (),
-    ),
-    (_G, r"\b(?:deserve|deserves) (?:better|more) than (?:a|you|this)\b", ()),
-    # Deadlines: an imperative or a want with "by/before <a time>".
-    (
-        _D,
-        r"(?:^|[.!?;]\s*)(?:please )?(?:book|decide|make|sign|tell|answer|call|give|get|send|"
-        r"choose|confirm|register|schedule|reply|respond|let me know)\b[^.!?;\n]{0,50}?"
-        r"\b(?:by|before|until|till|no later than) (?:tonight|tomorrow|today|the end|the weekend|"
-        r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|next|this|noon|\d)",
-        ("negation",),
-    ),
-    (
-        _D,
-        r"\bi (?:want|need|expect|demand) (?:a|an|your|my|the)? ?(?:\w+ ){0,4}?(?:answer|decision|"
-        r"reply|yes|response|no)\b[^.!?;\n]{0,20}? (?:by|before|until|till) \w+",
-        (),
-    ),
-    (_D, r"\b(?:<IM>|i'll|i will) (?:give|giving) you (?:till|until|one|two|a|\d)", ()),
-    (_D, r"\b(?:this|by the end of the) (?:week|month),? no later\b|\bdone waiting\b", ()),
-    # Coercion.
-    (
-        _C,
-        r"\b(?:and )?that's final\b|\bfull stop\b|\bthere(?:'s| is) no (?:discussion|debate|"
-        r"arguing|question)\b|\byou (?:don't|do not) get (?:a|any) (?:vote|say|choice)\b|"
-        r"\bi (?:won't|will not|don't|do not) (?:accept|take) (?:a |any )?no\b",
-        (),
-    ),
-    (_C, r"\b(?:and )?<YOURE> (?:coming|going),? (?:that's|full|period|end)\b", ()),
-    # Always/never: "not once have you", "every time I ..., you ...".
-    (_A, r"\bnot (?:once|one single time) (?:have|did|do|has) you\b", ()),
-    (_A, r"\byou never (?:once|even)\b", ("glad",)),
-    (_A, r"\bevery (?:single )?time (?:i|we) [^.!?;\n]{0,30}?,? you\b", ("glad",)),
-    # Demands: "you'd better".
-    (_M, r"\byou(?:'d| had)? better\b", ("soft",)),
-    # Second cycle.
-    (
-        _U,
-        r"\beither (?:you|we)\b[^.!?;\n]{0,60}?\bor (?:i|you|we|it's|this|that's)\b"
-        r"(?! (?:\w+ )?(?:alone|on my own|by myself|another time|later|both))",
-        (),
-    ),
-    (
-        _B,
-        r"\b(?:this|that|it) (?:is|was) (?:all )?your (?:mess|doing|problem|responsibility)\b"
-        r"|\b(?:comes|starts|came|started|begins) (?:from|with) you\b"
-        r"|\bif it (?:weren't|wasn't|were not|was not) for you\b",
-        ("negation", "glad"),
-    ),
-    (
-        _G,
-        r"\bif i (?:mattered|meant (?:anything|something)|was important|were important) to you\b"
-        r"|\b(?:making|make|made) me feel (?:like )?(?:i'm |i am )?(?:nothing|worthless|invisible|"
-        r"stupid|crazy|small|unloved|unwanted)\b|\bi do everything (?:for|around|in)\b",
-        (),
-    ),
-    (
-        _C,
-        r"\bi (?:don't|do not) want to hear (?:another word|any|a word|no|excuses)\b"
-        r"|\byou (?:don't|do not) have (?:a|any) say\b|\bnot asking(?: you)?,? <IM> telling\b",
-        (),
-    ),
-)
+@cache
+def _patterns() -> dict[str, Any]:
+    """bot/data/tone_patterns.toml: pieces and rules by language, and word lists."""
+    data = resources.files("bot").joinpath("data", "tone_patterns.toml").read_text("utf-8")
+    return tomllib.loads(data)
 
 
-# Words that say how someone feels or what they are going through, not what they are:
-# "you're tired", "you're scared" are seen and named kindly, not labels. The lexicon rates
-# many of them negative, so they are taken out.
-# fmt: off
-_STATES_EN = frozenset((
-    "tired", "exhausted", "sad", "hurt", "hurting", "stressed", "worried", "scared", "afraid",
-    "frightened", "terrified", "anxious", "nervous", "upset", "lonely", "alone", "frustrated",
-    "angry", "mad", "disappointed", "confused", "unsure", "uncertain", "hesitant", "reluctant",
-    "ashamed", "embarrassed", "depressed", "struggling", "suffering", "sick", "ill",
-    "grieving", "miserable", "unhappy", "lost", "shy", "overwhelmed", "heartbroken", "sorry",
-    "busy", "stuck", "uncomfortable", "uneasy", "sceptical", "skeptical", "doubtful", "wary",
-    "cautious", "numb", "drained", "low", "down", "bored", "crying", "dying", "missing",
-    "worrying", "fighting", "injured", "sore", "tense", "troubled", "burdened", "lonesome",
-    "homesick", "sleepy", "hungry", "stressing", "panicking", "grumpy", "cranky", "jealous",
-    "envious", "insecure", "vulnerable", "fragile", "afraid", "guilty", "annoyed", "irritated",
-    "hurted", "pained", "worn", "weary", "defensive", "sensitive", "quiet", "late", "gone",
-    "away", "leaving", "no", "never",
-))
-# Labels the lexicon lacks or rates mildly.
-_LABELS_EN = frozenset((
-    "immature", "cold", "toxic", "narcissist", "narcissistic", "controlling", "manipulative",
-    "psycho", "psychopath", "sociopath", "clingy", "dramatic", "spineless", "impossible",
-    "childish", "child", "baby", "brat", "unavailable", "hypocrite", "monster", "joke", "nag",
-    "mess", "selfish", "lazy", "crazy", "nuts", "mental", "unbearable", "hysterical",
-    "paranoid", "stubborn", "difficult", "useless", "hopeless", "worthless", "failure",
-    "coward", "liar", "loser", "idiot", "moron", "jerk", "bully", "disaster", "wimp",
-    "insufferable", "unreasonable", "irrational", "needy", "uncaring", "heartless",
-    "ungrateful", "irresponsible", "abusive", "cruel", "pathetic", "weak", "insane",
-    "terrible", "awful", "horrible", "bad", "worst", "disappointment", "broken", "wrong",
-))
-# fmt: on
+def _joined(value: str | list[str]) -> str:
+    """A pattern written in parts (a list of strings) is their concatenation."""
+    return value if isinstance(value, str) else "".join(value)
+
+
+@cache
+def _words(name: str) -> frozenset[str]:
+    """A word list of bot/data/tone_patterns.toml ([words])."""
+    return frozenset(str(w) for w in _patterns()["words"][name])
+
+
+def _guards(names: list[str]) -> tuple[_Guard, ...]:
+    unknown = set(names) - _GUARDS
+    if unknown:
+        raise ValueError(f"tone_patterns.toml: unknown guards {sorted(unknown)}")
+    return tuple(cast(_Guard, n) for n in names)
 
 
 @cache
@@ -1143,9 +623,9 @@ def _is_label(word: str, language: str) -> bool:
     word = word.lower()
     if language == "de":
         return _label_de(word)
-    if word in _STATES_EN:
+    if word in _words("states_en"):
         return False
-    return word in _LABELS_EN or word in _negative_words_en()
+    return word in _words("labels_en") or word in _negative_words_en()
 
 
 @cache
@@ -1157,25 +637,15 @@ def _suggestions(language: str) -> dict[str, str]:
 
 @cache
 def _compiled(language: str) -> tuple[_Rule, ...]:
-    if language == "de":
-        return tuple(_rule(r, p, _PIECES_DE, *g) for r, p, g in _RULES_DE + _GENERAL_DE)
-    return tuple(_rule(r, p, _PIECES_EN, *g) for r, p, g in _RULES_EN + _GENERAL_EN)
+    table = _patterns()
+    lang = "de" if language == "de" else "en"
+    pieces = {str(k): _joined(v) for k, v in table["pieces"][lang].items()}
+    return tuple(
+        _rule(Reason(r["reason"]), _joined(r["pattern"]), pieces, *_guards(r.get("guards", [])))
+        for r in table["rules"][lang]
+    )
 
 
-# Words that end the look for a label after "you're ...": what follows them describes
-# something else ("you're a good person who made a bad call").
-# fmt: off
-_LABEL_STOP = {
-    "en": frozenset((
-        "who", "that", "which", "for", "to", "when", "if", "because", "but", "with", "about",
-        "not", "never", "no", "in", "at", "after", "from", "of", "like",
-    )),
-    "de": frozenset((
-        "der", "die", "das", "weil", "wenn", "aber", "nicht", "kein", "keine", "nie", "für",
-        "mit", "zu", "dass",
-    )),
-}
-# fmt: on
 # German adjective endings: "kalter", "egoistische", "kindisches" are "kalt", ...
 _DE_ENDINGS = ("sten", "ste", "ster", "em", "en", "er", "es", "e")
 
@@ -1183,7 +653,7 @@ _DE_ENDINGS = ("sten", "ste", "ster", "em", "en", "er", "es", "e")
 def _label_in(words: str, language: str) -> bool:
     """Whether a short run of words after "you're" holds a label before anything that
     turns it elsewhere ("a cold, heartless person" yes; "a good person who ..." no)."""
-    stop = _LABEL_STOP.get(language, _LABEL_STOP["en"])
+    stop = _words("label_stop_de" if language == "de" else "label_stop_en")
     for word in _WORDS_ANY.findall(words.lower()):
         if word in stop:
             return False
@@ -1260,316 +730,5 @@ def _check_de(original: str) -> list[ToneFlag]:
     return _ordered(_rules(original, text, ends, "de", []))
 
 
-_RULES_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
-    # Ultimatums: "Therapie oder wir sind fertig", "sonst ist Schluss".
-    (
-        _U,
-        r"\b<SONST>,? (?:(?:wir sind|ich bin|ist es|es ist|ist|sind wir|bin ich) (?:fertig|weg|"
-        r"aus|vorbei|schluss|geschieden|getrennt|raus)|trennen wir uns|ziehe ich aus|gehe ich|"
-        r"verlasse ich dich|ich gehe|ich ziehe aus|lasse ich mich scheiden|scheidung|trennung)\b",
-        (),
-    ),
-    (_U, r"\b(?:letzte|allerletzte|einzige|letzten|allerletzten) (?:chance|warnung)\b", ()),
-    (_U, r"\bjetzt oder nie\b", ()),
-    (
-        _U,
-        r"\bich frage (?:dich )?nicht noch (?:einmal|mal)\b|\bdas letzte mal,? dass ich "
-        r"(?:frage|bitte)\b",
-        (),
-    ),
-    (_U, r"\bohne (?:therapie|beratung|hilfe|paartherapie) gibt es kein (?:wir|uns)\b", ()),
-    (_U, r"\b(?:dann )?ist (?:es )?(?:aus|vorbei|schluss)\b", ()),
-    # Threats: "wenn du nicht mitkommst, verlasse ich dich".
-    (
-        _T,
-        r"\bwenn du (?:[\w]+ ){0,5}?(?:nicht|nein|weigerst)\b[^.!?;]{0,50}?,? (?:dann )?"
-        r"(?:verlasse ich|bin ich weg|ziehe ich aus|nehme ich|gehe ich(?! (?:erst|allein|"
-        r"alleine|für mich|trotzdem|eben))|erzähle ich|suche ich mir|lasse ich mich|reiche ich|"
-        r"bin ich raus|sind wir (?:fertig|geschieden|getrennt))",
-        (),
-    ),
-    (
-        _T,
-        r"\bwirst du (?:noch )?bereuen\b|\bdu wirst (?:es )?(?:noch )?(?:bereuen|mich verlieren|"
-        r"schon sehen)\b",
-        (),
-    ),
-    (_T, r"\b(?:siehst|wirst) du mich nie wieder\b|\bdu siehst mich nie wieder\b", ()),
-    (_T, r"\bnehme ich (?:die|meine|unsere) <KINDER>\b", ()),
-    (_T, r"\bbrauchst du (?:gar )?nicht (?:mehr )?(?:nach hause|zurück)\b", ()),
-    (_T, r"\bsuche ich mir (?:jemanden|jemand|einen anderen|eine andere)\b", ()),
-    # Blame.
-    (
-        _B,
-        r"\b(?:du bist|bist du) (?:doch |ja |eben )?(?:das|der|die) (?:problem|grund|ursache)\b",
-        ("negation", "glad"),
-    ),
-    (_B, r"\b(?:alles |das ist alles |das ist |ist )?deine schuld\b", ("negation",)),
-    (_B, r"\bdu bist (?:doch )?(?:schuld|an allem schuld)\b", ("negation",)),
-    (
-        _B,
-        r"\bdu hast (?:alles|uns|unsere \w+|unser \w+|mein \w+|meine \w+) (?:kaputt gemacht|"
-        r"kaputtgemacht|zerstört|ruiniert|versaut)\b",
-        ("negation",),
-    ),
-    (_B, r"\bdu machst (?:alles|uns) kaputt\b", ("negation",)),
-    (_B, r"\bwegen dir\b", ("glad",)),
-    (
-        _B,
-        r"\bdu bist (?:doch |ja )?(?:derjenige|diejenige|der|die),? (?:der|die) (?:therapie|"
-        r"hilfe) braucht\b",
-        ("negation",),
-    ),
-    (
-        _B,
-        r"\bdu brauchst (?:dringend )?(?:hilfe|therapie|einen therapeuten|eine therapeutin)\b",
-        ("negation", "soft"),
-    ),
-    (_B, r"\bdu hast mich so gemacht\b|\bwas du aus (?:uns|mir) gemacht hast\b", ()),
-    (_B, r"\bdu hast angefangen\b", ("negation",)),
-    # Labels: "du bist so egoistisch".
-    (_L, r"\b(?:du bist|bist du)<INTENS> (?P<word>\w+)\b", ("negation",)),
-    (_L, r"\bhör (?:endlich )?auf,? so (?P<word>\w+) zu sein\b", ()),
-    (_L, r"\bwie (?P<word>\w+) kann man (?:nur )?sein\b", ()),
-    (
-        _L,
-        r"\bdu bist (?:genau |ganz |echt |wirklich )?(?:wie|so wie) (?:dein|deine) (?:mutter|"
-        r"vater|ex|bruder|schwester)\b",
-        ("negation",),
-    ),
-    (
-        _L,
-        r"\bwerd (?:endlich |mal )?erwachsen\b|\bstell dich nicht so an\b|\breiß dich (?:mal )?"
-        r"zusammen\b",
-        (),
-    ),
-    # Guilt.
-    (_G, r"\bwenn du mich (?:wirklich |echt )?(?:lieben würdest|liebtest|liebst)\b", ()),
-    (
-        _G,
-        r"\bwenn dir (?:wirklich )?(?:etwas|was|irgendwas) an (?:mir|uns) (?:liegen würde|"
-        r"läge|liegt)\b",
-        (),
-    ),
-    (
-        _G,
-        r"\bnach allem,? was ich (?:für dich|für uns) (?:getan|gemacht|geopfert|aufgegeben)\b",
-        (),
-    ),
-    (_G, r"\b(?:das )?bist du mir schuldig\b|\bdu schuldest mir (?!kein)\w+", ()),
-    (_G, r"\bdas mindeste,? was du tun (?:kannst|könntest)\b", ()),
-    (_G, r"\bist das (?:denn )?zu viel verlangt\b", ()),
-    (_G, r"\bbin ich dir (?:denn )?(?:gar )?nichts (?:mehr )?wert\b", ()),
-    (
-        _G,
-        r"\bdir ist (?:das|es|alles|uns) (?:doch |eh |ja |einfach )?(?:egal|scheißegal|"
-        r"gleichgültig)\b",
-        (),
-    ),
-    (_G, r"\bdu liebst mich nicht mehr\b|\bdu hast mich nie geliebt\b", ()),
-    (_G, r"\bwie kannst du (?:mir|uns|den kindern) das antun\b", ()),
-    (_G, r"\bdenk (?:doch )?(?:mal )?an die <KINDER>\b", ()),
-    (_G, r"\bich habe alles für dich (?:aufgegeben|getan|geopfert)\b", ()),
-    (
-        _G,
-        r"\b(?:jeder|jede) (?:normale|vernünftige|gute|richtige|andere) (?:mann|frau|partner|"
-        r"partnerin|ehemann|ehefrau) würde\b",
-        (),
-    ),
-    (_G, r"\bschäm dich\b|\bdu solltest dich schämen\b", ()),
-    # Deadlines.
-    (_D, r"\bdu hast (?:noch )?bis\b", ()),
-    (
-        _D,
-        r"\bdu hast (?:noch )?(?:eine|einen|zwei|drei|vier|fünf|sieben|\d+) (?:stunden?|tage?n?|"
-        r"wochen?|monate?)\b",
-        (),
-    ),
-    (
-        _D,
-        r"\b(?:ich will|ich brauche|ich erwarte) (?:bis \w+(?: \w+)? |jetzt |sofort |heute |noch "
-        r"heute )+(?:eine |deine )?antwort\b",
-        (),
-    ),
-    (_D, r"\bentscheide dich (?:bis|jetzt|sofort|heute)\b", ("negation",)),
-    (_D, r"\bsag mir bis \w+ bescheid\b", ()),
-    (
-        _D,
-        r"\bdie zeit läuft (?:ab|davon)\b|\bich warte nicht (?:ewig|länger|mehr)\b|\bmeine geduld "
-        r"ist (?:am ende|bald zu ende|aufgebraucht)\b|\bsonst vergiss es\b",
-        (),
-    ),
-    # Coercion.
-    (
-        _C,
-        r"\bob du willst oder nicht\b|\bkeine ausreden\b|\bende der diskussion\b|\bdarüber "
-        r"(?:wird nicht|diskutiere ich nicht)\b|\b(?:ist |nicht )verhandelbar\b|\bdu hast keine "
-        r"(?:wahl|andere wahl)\b|\bein nein akzeptiere ich nicht\b|\bkeine widerrede\b|\bich "
-        r"bitte dich nicht,? ich sage es dir\b|\bund du kommst mit\b",
-        (),
-    ),
-    (_C, r"\bdu wirst (?:da sein|mitkommen|hingehen|kommen)\b", ("soft",)),
-    (_C, r"(?:^|[,.;:!?])\s*punkt(?=\s*[.!]|\s*$)", ()),
-    # Always/never.
-    (
-        _A,
-        r"\bdu (?!bist (?:nie|immer) (?:allein|willkommen))\w+ (?:mir |mich |uns |dir )?"
-        r"(?:nie|niemals|immer|ständig|dauernd)\b",
-        ("glad",),
-    ),
-    (
-        _A,
-        r"\b(?:nie|immer|ständig) (?:musst|kannst|nimmst|hörst|machst|bist|hast|willst|redest|"
-        r"gehst|ziehst) du\b",
-        ("glad",),
-    ),
-    (_A, r"\bjedes (?:einzelne )?mal (?:\w+ )?du\b", ("glad",)),
-    (_A, r"\btypisch (?:du|für dich)\b", ()),
-    # Demands: "du musst", "du solltest".
-    (
-        _M,
-        r"\bdu (?:musst|solltest|sollst)(?! (?:nichts|nicht|gar nicht|kein\w*|dir keine))\b",
-        (),
-    ),
-)
-# General German structures, as for English: "X, oder <Folge>", a "wenn du nicht"
-# clause followed by a main clause that starts with its verb ("..., ziehe ich aus"),
-# a verb-first condition ("Kommst du nicht mit, dann ..."), labels within a few words.
-_PIECES_DE["FOLGE"] = (
-    r"(?:(?:ich|wir) (?:\w+ ){0,3}?(?:scheidung|trennung|anwalt|ausziehen|auszieh\w*|weg|"
-    r"raus|fertig|geschieden|getrennt)|(?:es|das) ist (?:\w+ )?(?:aus|vorbei|schluss)|"
-    r"(?:ist )?(?:schluss|aus|vorbei|trennung|scheidung)\b|"
-    r"du kannst (?:deine sachen|gehen|ausziehen|dir \w+ suchen|es vergessen)|"
-    r"ich (?:reiche|verlasse|packe|ziehe) (?:\w+ ){0,2}?(?:scheidung|dich|sachen|koffer|aus))"
-)
-_GENERAL_DE: tuple[tuple[Reason, str, tuple[_Guard, ...]], ...] = (
-    (_U, r"\b(?:oder|sonst|ansonsten),? (?:\w+ ){0,2}?<FOLGE>", ()),
-    (_U, r"\b(?:letzte|allerletzte|einzige) (?:gelegenheit|möglichkeit)\b", ()),
-    (
-        _T,
-        r"\b(?:wenn|falls|sollte) du (?:[\w]+ ){0,5}?(?:nicht|nein|weigerst|absagst|ablehnst)\b"
-        r"[^.!?;]{0,50}?, (?:dann )?(?:(?:ziehe|bin|sage|erzähle|nehme|gehe|reiche|verlasse|"
-        r"packe|suche|rufe|werfe|schmeiße|lasse) ich\b(?! (?:dann )?(?:erst|allein|alleine|"
-        r"trotzdem|für mich|nicht böse|da|hier|auch|für dich))|sind wir\b|ist (?:es )?"
-        r"(?:aus|vorbei|schluss)\b|siehst du\b|kannst du\b)",
-        (),
-    ),
-    (
-        _T,
-        r"(?:^|[.!?;]\s*)(?:kommst|gehst|machst|sagst|willst) du (?:[\w]+ ){0,3}?(?:nicht|nein)"
-        r"\b[^.!?;]{0,30}?, (?:dann )?(?:sind wir|bin ich|ist (?:es )?(?:aus|vorbei|schluss)|"
-        r"ziehe ich|gehe ich(?! (?:erst|allein|alleine|trotzdem))|nehme ich)",
-        (),
-    ),
-    (
-        _T,
-        r"\bsag (?:einfach )?nein,? und (?:du|ich|wir|es)\b|\bdu siehst (?:die kinder|mich|uns)"
-        r" (?:nie|nicht) (?:mehr|wieder)\b",
-        (),
-    ),
-    (_B, r"\b(?:das problem|der grund|die ursache|schuld) (?:bist|warst) du\b", ("negation",)),
-    (
-        _B,
-        r"\bdu (?:\w+ )?hast (?:[\w]+ ){0,3}?(?:zerstört|kaputt gemacht|kaputtgemacht|ruiniert|"
-        r"versaut|vermasselt)\b",
-        ("negation",),
-    ),
-    (_B, r"\b(?:nur |allein )?wegen dir (?:ist|sind|haben|hat|geht)\b", ()),
-    (_L, r"\b(?:du bist|bist du|du warst|warst du) (?P<words>(?:\w+,? ){0,3}\w+)", ("negation",)),
-    (_L, r"\bsei (?:doch )?(?:nicht )?(?:so |immer so )?(?P<word>\w+)\b", ()),
-    (_L, r"\bwas (?:bist du|für) (?:\w+ ){0,2}?für (?:ein|eine|einen) (?P<words>\w+(?: \w+)?)", ()),
-    (
-        _G,
-        r"\bwenn (?:ich|wir|das|es|uns) dir (?:wirklich |echt )?(?:wichtig|etwas wert|was wert)\b",
-        (),
-    ),
-    (
-        _G,
-        r"\b(?:ein|eine) (?:guter|gute|richtiger|richtige|liebender|liebende|anständiger|"
-        r"anständige) (?:mann|frau|ehemann|ehefrau|partner|partnerin|vater|mutter|freund|"
-        r"freundin) würde\b",
-        (),
-    ),
-    (_G, r"\bdir (?:[\w]+ ){0,3}?(?:egal|gleichgültig|scheißegal)\b", ("negation",)),
-    (_G, r"\b(?:brichst|brachst) (?:du )?mir das herz\b", ()),
-    (_G, r"\bist das (?:denn )?zu viel verlangt\b|\bnach allem,? was ich\b", ()),
-    (
-        _D,
-        r"\bbis (?:spätestens )?(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
-        r"morgen|heute|ende (?:des|der|dieser|nächster)|zum \d)\b[^.!?;]{0,30}?\b(?:muss|will|"
-        r"brauche|erwarte|an\b)",
-        ("negation",),
-    ),
-    (
-        _D,
-        r"(?:^|[.!?;]\s*)(?:melde|sag|entscheide|buch|mach|gib|ruf|schreib|antworte|meld)\w* "
-        r"(?:[\w]+ ){0,3}?bis (?:spätestens )?\w+",
-        ("negation",),
-    ),
-    (
-        _D,
-        r"\b(?:ich will|ich brauche|ich erwarte) bis \w+ (?:eine |deine )?(?:antwort|"
-        r"entscheidung)\b",
-        (),
-    ),
-    (_D, r"\bdu hast (?:noch )?(?:\w+ )?(?:stunden?|tage?|wochen?) zeit\b", ()),
-    (
-        _C,
-        r"\b(?:da )?gibt es nichts zu (?:diskutieren|besprechen|verhandeln)\b|\bkeine "
-        r"diskussion\b|\bein nein (?:lasse|akzeptiere|nehme) ich nicht\b|(?:^|[,.;:!?])\s*"
-        r"schluss(?=\s*[.!]|\s*$)|\bund (?:damit|das war's|basta)\b|\bbasta\b",
-        (),
-    ),
-    (_A, r"(?:^|[.!?;]\s*)(?:nie|niemals|immer|ständig|dauernd) \w+st du\b", ("glad",)),
-    # Second cycle.
-    (
-        _U,
-        r"\bentweder (?:du|wir)\b[^.!?;\n]{0,60}?,? oder (?:ich|du|wir|es)\b"
-        r"(?! (?:\w+ )?(?:allein|alleine|für mich|später|ein andermal))",
-        (),
-    ),
-    (
-        _T,
-        r"\b(?:brauchst du|du brauchst) (?:gar )?nicht mehr (?:heim|nach hause|zurück)\w*"
-        r"|\b(?:bin ich raus|erzähle ich es (?:allen|jedem|deinen \w+))\b",
-        (),
-    ),
-    (
-        _B,
-        r"\b(?:das ist )?(?:alles )?dein (?:mist|problem|werk)\b"
-        r"|\b(?:wegen dir|durch dich) (?:streiten|haben|ist|sind|geht|läuft)\b",
-        ("negation", "glad"),
-    ),
-    (
-        _G,
-        r"\bwenn ich dir (?:\w+ )?(?:etwas|was|irgendetwas|irgendwas) (?:bedeuten würde|bedeute|"
-        r"wert wäre)\b|\bich mache (?:hier )?alles (?:für|im|allein)\b",
-        (),
-    ),
-    (_C, r"\bich (?:frage|bitte) dich nicht,? ich sage (?:es )?dir\b", ()),
-)
-
-
-# German labels, by hand: no maintained German sentiment lexicon ships as a small package
-# (SentiWS is not on PyPI; textblob-de brings TextBlob and NLTK for a 2013 list).
-# fmt: off
-_LABELS_DE = frozenset((
-    "egoistisch", "egoist", "egoistin", "erbärmlich", "feigling", "lügner", "lügnerin",
-    "kindisch", "gefühlskalt", "kalt", "narzisst", "narzisstin", "narzisstisch", "toxisch",
-    "unreif", "verrückt", "faul", "versager", "versagerin", "stur", "unmöglich",
-    "enttäuschung", "herzlos", "undankbar", "dumm", "blöd", "bescheuert", "gestört", "psycho",
-    "hysterisch", "dramatisch", "unfähig", "nutzlos", "wertlos", "grausam", "gemein",
-    "manipulativ", "kontrollierend", "kontrollsüchtig", "rücksichtslos", "verantwortungslos",
-    "schwach", "weinerlich", "peinlich", "lächerlich", "armselig", "idiot", "idiotin",
-    "loser", "witz", "katastrophe", "schlechter", "schlechte", "schrecklich", "furchtbar",
-    "paranoid", "klammernd", "unerträglich", "unausstehlich", "kaltherzig", "abstoßend",
-    "asozial", "feige", "jämmerlich", "respektlos", "lieblos", "empathielos",
-    # Second cycle: nouns people call a partner.
-    "sturkopf", "dickkopf", "jammerlappen", "waschlappen", "weichei", "nervensäge",
-    "tyrann", "egozentriker", "egozentrisch", "gefühllos", "kaltschnäuzig", "unzuverlässig",
-))
-# fmt: on
-
-
 def _label_de(word: str) -> bool:
-    return word in _LABELS_DE
+    return word in _words("labels_de")
