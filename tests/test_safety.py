@@ -304,9 +304,9 @@ FILLER = _words("a very long sentence about our quiet evenings and the garden")
 def test_searching_around_stems_finds_what_a_full_search_finds(words: list[str]) -> None:
     text = " " + " ".join(words)
     with mock.patch.object(safety, "_MAX_WINDOWS", 1_000_000):  # always use windows
-        for category, pattern in safety._CHECKS:
+        for category, pattern in safety._checks():
             full = pattern.search(text) is not None
-            assert safety._found(pattern, text, safety._STEMS[category]) is full
+            assert safety._found(pattern, text, safety._stems(category)) is full
 
 
 # --- corpus, named phrases and where to turn (bot/data/corpora/safety.<language>.tsv) ----
