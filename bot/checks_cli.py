@@ -2,11 +2,13 @@
 
 For reviewers and translators. `nudgebot check tone` and `nudgebot check safety` read one
 text a line on standard input and print what the check flags on each; `--json` prints one
-JSON object a line instead. `nudgebot check measure` prints recall and false alarms of
-each check on its labelled corpus (bot/data/corpora/<check>.<language>.tsv), on which the
-phrase lists were written and tuned, and, separately, on the held-out set
-(bot/data/heldout/<check>.<language>.tsv), which the lists are never tuned against: only
-the held-out figures say how the checks do on wording nobody fitted them to. Two
+JSON object a line instead; a text flagged by the trained classifier alone has the reason
+"classifier" and its score. `nudgebot check measure` prints recall and false alarms of
+each check (its patterns alone, its classifier alone, and both together) on its labelled
+corpus (bot/data/corpora/<check>.<language>.tsv), on which the phrase lists were written
+and tuned and the classifier trained, and, separately, on the held-out set
+(bot/data/heldout/<check>.<language>.tsv), which neither is ever tuned or trained on:
+only the held-out figures say how the checks do on wording nobody fitted them to. Two
 smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a round of
 rule changes was frozen and measured once (see docs/tone-and-safety.md).
 
