@@ -94,117 +94,10 @@ _SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)|[!?;\u3002]|\n\s*\n")
 _NEXT = r"(?P<rest>(?:\s+[a-z]+(?:'[a-z]+)?){0,3})"
 
 # --- suggestions ------------------------------------------------------------------------
+# The English I-statements offered for particular phrases are data, in
+# bot/data/tone_suggestions.toml ([en_texts], and [en_never], [en_always], [en_modal]
+# naming which text answers which word).
 
-_LISTEN = "I feel unheard sometimes, and I'd like us to find a way to listen to each other"
-_HELP = "I feel stretched thin at times, and I'd really value your help"
-_SHARE = "I feel stretched thin at times, and I'd like us to share things more evenly"
-_TALK = "I miss talking with you, and I'd like us to find time to talk"
-_TIME = "I miss time with you, and I'd like us to make some together"
-_UNDERSTOOD = "I don't always feel understood, and I'd like us to try to understand each other"
-_ALONE = "I feel alone with this sometimes, and I'd like to feel we're in it together"
-_HURT = "I felt hurt, and it would help me to talk about what happened"
-_STAY = "I'd like us to stay with this a little longer; it matters to me"
-_HEATED = "I feel tense when things get heated, and I'd like us to find a calmer way to talk"
-_LOUD = "I feel overwhelmed when voices get loud, and I'd like us to talk more quietly"
-_GENERIC_PATTERN = "When this happens, I feel ..., and I'd like us to find another way together"
-_THERAPY = (
-    "I'd like us to try one session together; it matters to me, and I'd like you to have a say"
-)
-_GENERIC_ASK = "It would mean a lot to me if we could ... together"
-_THREAT = "I'd really like us to try this; it matters to me"
-
-_NEVER: dict[str, str] = {
-    **dict.fromkeys(("listen", "hear"), _LISTEN),
-    "help": _HELP,
-    **dict.fromkeys(("do", "clean", "cook", "pull"), _SHARE),
-    **dict.fromkeys(("talk", "speak", "open"), _TALK),
-    **dict.fromkeys(("time", "spend"), _TIME),
-    "care": _ALONE,
-    **dict.fromkeys(("understand", "get"), _UNDERSTOOD),
-    "ask": "It would mean a lot to me to be asked how I am",
-    **dict.fromkeys(
-        ("call", "text", "write", "reply", "answer"),
-        "I feel a bit forgotten when I don't hear from you, and I'd love to hear from you more",
-    ),
-    **dict.fromkeys(("apologise", "apologize", "say"), _HURT),
-    **dict.fromkeys(
-        ("thank", "notice", "appreciate", "see"),
-        "I'd love to hear when something I do matters to you",
-    ),
-    "want": "I'd love us to find something we both enjoy doing together",
-    **dict.fromkeys(
-        ("tell", "share"),
-        "I'd like to know more of what's going on for you; it helps me feel close",
-    ),
-    **dict.fromkeys(
-        ("change", "try"),
-        "I feel stuck in the same place, and I'd like us to try something new together",
-    ),
-    "make": "It would mean a lot to me to feel we're both putting energy into us",
-    **dict.fromkeys(("come", "join"), "I'd love your company more often; it means a lot to me"),
-}
-_ALWAYS: dict[str, str] = {
-    **dict.fromkeys(
-        ("interrupt", "cut"),
-        "I'd like to finish my thought before we go on; it helps me feel heard",
-    ),
-    **dict.fromkeys(
-        ("criticise", "criticize", "complain", "nag", "judge", "correct"),
-        "I feel hurt when I hear criticism, and I'd like us to talk about what we each need",
-    ),
-    "blame": "I feel blamed at times, and I'd like us to look at this together, as a team",
-    **dict.fromkeys(("shout", "yell", "scream", "raise"), _LOUD),
-    **dict.fromkeys(
-        ("leave", "walk", "storm", "run", "shut", "withdraw"),
-        "I feel left alone when a talk stops halfway, and I'd like us to come back to it",
-    ),
-    **dict.fromkeys(
-        ("work", "busy"),
-        "I miss you when work and busy days take over, and I'd like more time together",
-    ),
-    "forget": "It matters to me when this is remembered, and I'd like us to find a way that works",
-    "ignore": "I feel unseen sometimes, and I'd like us to find moments to notice each other",
-    "late": "I feel anxious when plans shift, and I'd like us to agree on times we can both keep",
-    **dict.fromkeys(
-        ("on", "phone"),
-        "I miss your attention sometimes, and I'd like some phone-free time together",
-    ),
-    **dict.fromkeys(("angry", "mad", "upset", "snap", "argue", "fight"), _HEATED),
-    **dict.fromkeys(
-        ("think", "right", "win"), "I'd like my view to be heard too, and I want to hear yours"
-    ),
-    **dict.fromkeys(("change", "turn", "twist", "bring", "avoid"), _STAY),
-    "tired": "I miss easy time with you, and I'd like us to find some together",
-}
-_MODAL: dict[str, str] = {
-    **dict.fromkeys(
-        ("listen", "hear"),
-        "I'd like to feel heard; could we find a way to listen to each other?",
-    ),
-    "change": "I'd like things to change between us, and I want to work on my part too",
-    **dict.fromkeys(
-        ("talk", "open", "communicate", "speak"),
-        "I'd like us to talk about this at a calm moment that suits us both",
-    ),
-    "help": "I'd really value your help with this",
-    **dict.fromkeys(
-        ("understand", "know", "realise", "realize", "see", "accept"),
-        "I'd like you to know how this feels for me, and I'd like to hear how it is for you",
-    ),
-    **dict.fromkeys(("stop", "quit"), _GENERIC_PATTERN),
-    "try": "I'd like us to try this together; it matters to me",
-    "calm": "I need a pause when things get heated; could we take one and come back to it?",
-    **dict.fromkeys(
-        ("apologise", "apologize", "say"),
-        "I felt hurt, and it would mean a lot to me to talk about what happened",
-    ),
-    **dict.fromkeys(("grow", "do", "pull", "step", "share"), _SHARE),
-    **dict.fromkeys(("spend", "make", "time"), _TIME),
-    "trust": "It matters to me to feel trusted, and I'd like us to talk about what would help",
-    "think": "I'd like us to think this through together",
-}
-_TOLD = "I felt left out when I heard later, and I'd like us to tell each other things sooner"
-_PAST = "I felt hurt by what happened, and I'd like us to talk it through"
 _TOLD_VERBS = frozenset(("told", "said", "asked", "called", "let", "mentioned", "warned"))
 
 # --- patterns ---------------------------------------------------------------------------
@@ -275,10 +168,11 @@ _THREAT_KIND = re.compile(
 )
 _NEXT_WORD = re.compile(r"\s+[a-z]+(?:'[a-z]+)?", _FLAGS)
 
+# (pattern, name of its suggestion in [en_texts], reason)
 _FIXED: tuple[tuple[re.Pattern[str], str, Reason], ...] = (
     (
         re.compile(r"\blast\s+chance\b", _FLAGS),
-        "This matters a lot to me, and I'd like us to give it a real try",
+        "last_chance",
         Reason.ULTIMATUM,
     ),
     (
@@ -287,22 +181,21 @@ _FIXED: tuple[tuple[re.Pattern[str], str, Reason], ...] = (
             r"we\s+are|it's\s+over|that's\s+it|you'll\s+(?:see|regret)))",
             _FLAGS,
         ),
-        "I'm asking because it matters to me, and I'd like us to decide together",
+        "or_else",
         Reason.THREAT,
     ),
     (
         re.compile(r"\b(?:final|last)\s+warning\b", _FLAGS),
-        "I'm finding this really hard, and I'd like us to talk about it at a calm moment",
+        "final_warning",
         Reason.ULTIMATUM,
     ),
     (
         re.compile(r"\b(?:(?:it's|its|it\s+is)\s+)?now\s+or\s+never\b", _FLAGS),
-        "This matters to me now, and I'd like us to find a time that works for both of us",
+        "now_or_never",
         Reason.DEADLINE,
     ),
 )
 _BECAUSE_OF_YOU = re.compile(r"\bbecause\s+of\s+you\b", _FLAGS)
-_BECAUSE_SUGGESTION = "I've been struggling with this, and I'd like us to work on it together"
 _GLAD = re.compile(
     r"\b(?:happ(?:y|ier|iest)|better|smil\w*|grateful|thankful|laugh\w*|love|proud|glad|joy\w*|"
     r"alive|lucky|blessed|stronger|brave|hope|here\s+today)\b",
@@ -371,10 +264,10 @@ def _check(original: str) -> list[ToneFlag]:
     found += _always_never(original, text)
     found += _modals(original, text)
     found += _conditionals(original, text, ends)
-    for pattern, suggestion, reason in _FIXED:
+    for pattern, name, reason in _FIXED:
         for m in pattern.finditer(text):
             phrase = _clean(original[m.start() : m.end()])
-            found.append((m.start(), m.end(), ToneFlag(phrase, suggestion, reason)))
+            found.append((m.start(), m.end(), ToneFlag(phrase, _texts()[name], reason)))
     glad: dict[int, bool] = {}  # per sentence start: a long sentence is searched once
     for m in _BECAUSE_OF_YOU.finditer(text):
         start, end = _sentence(ends, len(text), m.start())
@@ -383,7 +276,9 @@ def _check(original: str) -> list[ToneFlag]:
         if glad[start]:
             continue
         phrase = _clean(original[m.start() : m.end()])
-        found.append((m.start(), m.end(), ToneFlag(phrase, _BECAUSE_SUGGESTION, Reason.BLAME)))
+        found.append(
+            (m.start(), m.end(), ToneFlag(phrase, _texts()["because_of_you"], Reason.BLAME))
+        )
     found += _rules(original, text, ends, "en", _found_spans(found))
     return _ordered(found)
 
@@ -414,10 +309,10 @@ def _always_never(original: str, text: str) -> list[_Found]:
         if before and before[-1] in _OBJECT_BEFORE:
             continue
         words = list(_WORD.finditer(m.group("rest")))
-        table = _NEVER if adv == "never" else _ALWAYS
-        suggestion = _lookup(table, [w.group() for w in words]) or _GENERIC_PATTERN
+        table = _answers("never" if adv == "never" else "always")
+        suggestion = _lookup(table, [w.group() for w in words]) or _texts()["generic_pattern"]
         if adv == "never" and words and words[0].group().lower() in ("listen", "listens"):
-            suggestion = _LISTEN
+            suggestion = _texts()["listen"]
         end = _phrase_end(m, words)
         flag = ToneFlag(_clean(original[m.start() : end]), suggestion, Reason.ALWAYS_NEVER)
         found.append((m.start(), end, flag))
@@ -443,15 +338,15 @@ def _modals(original: str, text: str) -> list[_Found]:
         past = modal.startswith("should") and modal != "should"
         if past:
             told = bool(names) and names[0].lower() in _TOLD_VERBS
-            suggestion = _TOLD if told else _PAST
+            suggestion = _texts()["told" if told else "past"]
         elif _THERAPY_WORDS.search(text, m.end("modal"), min(len(text), m.end("modal") + 40)):
-            suggestion = _THERAPY
+            suggestion = _texts()["therapy"]
         else:
             suggestion = (
-                _lookup(_MODAL, names)
-                or _lookup(_ALWAYS, names)
-                or _lookup(_NEVER, names)
-                or _GENERIC_ASK
+                _lookup(_answers("modal"), names)
+                or _lookup(_answers("always"), names)
+                or _lookup(_answers("never"), names)
+                or _texts()["generic_ask"]
             )
         end = _phrase_end(m, words)
         flag = ToneFlag(_clean(original[m.start() : end]), suggestion, Reason.DEMAND)
@@ -489,7 +384,7 @@ def _conditionals(original: str, text: str, ends: list[int]) -> list[_Found]:
                     + " ... "
                     + _clean(original[threat.start() : end])
                 )
-            found.append((cond.start(), end, ToneFlag(phrase, _THREAT, Reason.THREAT)))
+            found.append((cond.start(), end, ToneFlag(phrase, _texts()["threat"], Reason.THREAT)))
             break
     return found
 
@@ -629,10 +524,27 @@ def _is_label(word: str, language: str) -> bool:
 
 
 @cache
-def _suggestions(language: str) -> dict[str, str]:
+def _suggestion_file() -> dict[str, Any]:
     data = resources.files("bot").joinpath("data", "tone_suggestions.toml").read_text("utf-8")
-    table = tomllib.loads(data)[language]
-    return {str(k): str(v) for k, v in table.items()}
+    return tomllib.loads(data)
+
+
+@cache
+def _suggestions(language: str) -> dict[str, str]:
+    """The suggestion for each reason, in a language."""
+    return {str(k): str(v) for k, v in _suggestion_file()[language].items()}
+
+
+@cache
+def _texts() -> dict[str, str]:
+    """English I-statements for particular phrases, by name ([en_texts])."""
+    return {str(k): str(v) for k, v in _suggestion_file()["en_texts"].items()}
+
+
+@cache
+def _answers(table: str) -> dict[str, str]:
+    """Which text answers which word after "you never", "you always" or "you need to"."""
+    return {str(w): _texts()[str(n)] for w, n in _suggestion_file()[f"en_{table}"].items()}
 
 
 @cache
