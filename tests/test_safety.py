@@ -455,3 +455,20 @@ def test_the_held_out_safety_set_is_large_enough_and_lines_also_in_the_corpus_do
         trained = {text for _, text in corpus("safety", language)}
         m = measure("safety", language, "heldout")
         assert m.pressure + m.left_alone == len({t for _, t in rows} - trained)
+
+
+# --- the patterns are data (bot/data/safety_patterns.toml) ---------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_category_has_patterns_in_the_pattern_file(language: str) -> None:
+    for category in ("violence", "fear", "self_harm"):
+        assert len(safety._patterns(language, category)) >= 5
+    checks = safety._checks_de() if language == "de" else safety._checks()
+    assert [c for c, _ in checks] == ["violence", "fear", "self_harm"]
+
+
+def test_every_english_pattern_piece_is_defined() -> None:
+    for category in ("violence", "fear", "self_harm"):
+        for pattern in safety._patterns("en", category):
+            assert "<" not in safety._expand(pattern, safety._pieces("en")).replace("(?<", "")

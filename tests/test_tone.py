@@ -387,3 +387,26 @@ def test_on_the_held_out_set_tone_recall_is_at_least_90_percent_with_5_percent_f
     for language in ("en", "de"):
         m = measure("tone", language, "heldout")
         assert m.recall >= 0.90 and m.false_alarm_rate <= 0.05, language
+
+
+# --- the patterns are data (bot/data/tone_patterns.toml) -----------------------------------
+
+from bot import tone  # noqa: E402
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_rule_in_the_pattern_file_has_a_known_reason_and_compiles(language: str) -> None:
+    rules = tone._compiled(language)
+    assert len(rules) == len(tone._patterns()["rules"][language]) > 50
+    assert {r.reason for r in rules} <= set(Reason) - {Reason.CLASSIFIER}
+
+
+def test_an_unknown_guard_in_the_pattern_file_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown guards"):
+        tone._guards(["negation", "sometimes"])
+
+
+def test_the_label_lists_come_from_the_pattern_file() -> None:
+    assert "selfish" in tone._words("labels_en")
+    assert "egoistisch" in tone._words("labels_de")
+    assert "tired" in tone._words("states_en")
