@@ -90,128 +90,18 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?", _FLAGS)
 _PREVIOUS_WORDS = re.compile(r"(?:([a-z']+)\s+)?([a-z']+)\s+$", _FLAGS)
 # Where a sentence ends: . ! ? ; or a blank line. Two or more dots (or …) are a pause.
 _SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)|[!?;\u3002]|\n\s*\n")
-# Up to three words after a phrase, for the phrase shown and for choosing a suggestion.
-_NEXT = r"(?P<rest>(?:\s+[a-z]+(?:'[a-z]+)?){0,3})"
 
 # --- suggestions ------------------------------------------------------------------------
 # The English I-statements offered for particular phrases are data, in
 # bot/data/tone_suggestions.toml ([en_texts], and [en_never], [en_always], [en_modal]
 # naming which text answers which word).
 
-_TOLD_VERBS = frozenset(("told", "said", "asked", "called", "let", "mentioned", "warned"))
 
 # --- patterns ---------------------------------------------------------------------------
 
-_ALWAYS_NEVER = re.compile(r"\b(?:you(?:'re|re|\s+are)?)\s+(?P<adv>always|never)\b" + _NEXT, _FLAGS)
-_KIND_AFTER = {
-    "always": re.compile(
-        r"\s+(?:make\s+me\s+(?:laugh|smile|happy|feel\s+(?:loved|safe|better))|have\s+my\s+back"
-        r"|know\s+how|find\s+a\s+way|there\s+for|welcome|brighten|so\s+(?:kind|good|patient)"
-        r"|(?:in|on)\s+my\s+(?:heart|thoughts|mind|side)|be\s+(?:loved|welcome))\b",
-        _FLAGS,
-    ),
-    "never": re.compile(
-        r"\s+(?:know|fail|cease|let\s+me\s+down|have\s+to|need\s+to|alone|walk\s+alone"
-        r"|stop\s+(?:surprising|amazing)|have\s+to\s+ask)\b",
-        _FLAGS,
-    ),
-}
-# "you" as an object, not the one doing something: "thank you always", "love you always".
-# fmt: off
-_OBJECT_BEFORE = frozenset((
-    "thank", "thanks", "love", "loved", "miss", "adore", "with", "for", "to", "about", "at",
-    "of", "see", "hear", "trust", "believe", "support", "beside", "behind", "hold", "hug",
-    "tell", "told", "kiss"
-))
-# fmt: on
 
-_MODALS = re.compile(
-    r"\byou(?:\s+(?:really|just|seriously|honestly|still|absolutely|definitely|clearly|simply|"
-    r"actually|totally|urgently))?(?P<modal>\s+need\s+to|\s+have\s+to|\s+have\s+got\s+to|"
-    r"'ve\s+got\s+to|\s+gotta|\s+should(?:\s+have|'ve|ve)?|\s+must)\b" + _NEXT,
-    _FLAGS,
-)
-# Words just before "you need to" that make it gentle: "if you need to", "I know you need to".
-# fmt: off
-_SOFT_BEFORE = frozenset((
-    "if", "whenever", "when", "whatever", "anything", "everything", "what", "unless", "all",
-    "know", "understand", "realise", "realize", "until", "however", "wherever"
-))
-# fmt: on
-_SOFT_AFTER = re.compile(
-    r"\s*(?:must\s+be|must\s+have|must've|should\s+be\s+(?:so\s+)?proud)\b", _FLAGS
-)
-_ENTHUSIASM = re.compile(r"\s+(?:see|watch|taste|hear|read)\s+(?:this|it|that)\b", _FLAGS)
-_THERAPY_WORDS = re.compile(
-    r"\b(?:therap\w*|counsel\w*|sessions?|help|someone|somebody|professional|psycholog\w*)\b",
-    _FLAGS,
-)
-
-_CONDITION = re.compile(
-    r"\b(?:if\s+you\s+(?:don't|dont|do\s+not|won't|wont|will\s+not|can't|cant|cannot|can\s+not|"
-    r"refuse(?:\s+to)?|keep|aren't\s+willing|are\s+not\s+willing|say\s+no|walk\s+away)|"
-    r"if\s+(?:you're|youre|you\s+are)\s+not\s+(?:there|here|coming|willing)|unless\s+you)\b",
-    _FLAGS,
-)
-_CONDITION_KIND = re.compile(r"\s+(?:mind|feel\s+like\s+it)\b", _FLAGS)
-_THREAT_WORDS = re.compile(
-    r"\b(?:then\s+)?(?:i'll|i\s+will|i\s+shall|i'm\s+going\s+to|i\s+am\s+going\s+to|im\s+going\s+to|"
-    r"i'm\s+gonna|im\s+gonna|i\s+am\s+gonna|(?:i'm|im|i\s+am)\s+(?:done|leaving|out|gone|moving\s+out)|"
-    r"(?:we're|we\s+are)\s+(?:done|finished|over|through)|it's\s+over|that's\s+it)\b",
-    _FLAGS,
-)
-_THREAT_KIND = re.compile(
-    r"\s+(?:understand|wait|respect|accept|support|listen|help|explain|show|still\s+(?:love|be)|"
-    r"be\s+(?:fine|ok|okay|here|there|happy|glad|around|proud)|love|let\s+it\s+go|leave\s+it|drop\s+it|"
-    r"try\s+again\s+another|ask\s+another|go\s+(?:on\s+my\s+own|alone|by\s+myself)|still\s+be)\b",
-    _FLAGS,
-)
 _NEXT_WORD = re.compile(r"\s+[a-z]+(?:'[a-z]+)?", _FLAGS)
 
-# (pattern, name of its suggestion in [en_texts], reason)
-_FIXED: tuple[tuple[re.Pattern[str], str, Reason], ...] = (
-    (
-        re.compile(r"\blast\s+chance\b", _FLAGS),
-        "last_chance",
-        Reason.ULTIMATUM,
-    ),
-    (
-        re.compile(
-            r"\bor\s+else\b(?=\s*(?:$|[.!?\u2026,;:)\-]|i'll|i\s+will|i'm|im\b|i\s+am|we're|"
-            r"we\s+are|it's\s+over|that's\s+it|you'll\s+(?:see|regret)))",
-            _FLAGS,
-        ),
-        "or_else",
-        Reason.THREAT,
-    ),
-    (
-        re.compile(r"\b(?:final|last)\s+warning\b", _FLAGS),
-        "final_warning",
-        Reason.ULTIMATUM,
-    ),
-    (
-        re.compile(r"\b(?:(?:it's|its|it\s+is)\s+)?now\s+or\s+never\b", _FLAGS),
-        "now_or_never",
-        Reason.DEADLINE,
-    ),
-)
-_BECAUSE_OF_YOU = re.compile(r"\bbecause\s+of\s+you\b", _FLAGS)
-_GLAD = re.compile(
-    r"\b(?:happ(?:y|ier|iest)|better|smil\w*|grateful|thankful|laugh\w*|love|proud|glad|joy\w*|"
-    r"alive|lucky|blessed|stronger|brave|hope|here\s+today)\b",
-    _FLAGS,
-)
-# Light verbs say little alone; the phrase shows the word after them too.
-# fmt: off
-_LIGHT = frozenset((
-    "have", "make", "do", "get", "let", "give", "take", "put", "want", "say", "tell", "ask",
-    "leave", "think", "cut", "walk", "turn", "change", "on", "so", "be", "been", "go", "come"
-))
-# Small words after a light verb ("on your phone", "come to therapy"): one more word is shown.
-_SMALL = frozenset((
-    "your", "my", "our", "the", "a", "an", "me", "us", "to", "with", "up", "about", "out"
-))
-# fmt: on
 _MAX_PHRASE = 60
 _MAX_CLASSIFIED = 200  # characters of a classifier flag's phrase shown
 
@@ -264,15 +154,15 @@ def _check(original: str) -> list[ToneFlag]:
     found += _always_never(original, text)
     found += _modals(original, text)
     found += _conditionals(original, text, ends)
-    for pattern, name, reason in _FIXED:
+    for pattern, name, reason in _fixed():
         for m in pattern.finditer(text):
             phrase = _clean(original[m.start() : m.end()])
             found.append((m.start(), m.end(), ToneFlag(phrase, _texts()[name], reason)))
     glad: dict[int, bool] = {}  # per sentence start: a long sentence is searched once
-    for m in _BECAUSE_OF_YOU.finditer(text):
+    for m in _structure("because_of_you").finditer(text):
         start, end = _sentence(ends, len(text), m.start())
         if start not in glad:
-            glad[start] = _GLAD.search(text, start, end) is not None
+            glad[start] = _structure("glad").search(text, start, end) is not None
         if glad[start]:
             continue
         phrase = _clean(original[m.start() : m.end()])
@@ -301,12 +191,12 @@ def _found_spans(found: list[_Found]) -> list[tuple[int, int]]:
 
 def _always_never(original: str, text: str) -> list[_Found]:
     found = []
-    for m in _ALWAYS_NEVER.finditer(text):
+    for m in _structure("always_never").finditer(text):
         adv = m.group("adv").lower()
-        if _KIND_AFTER[adv].match(text, m.end("adv")):
+        if _structure(f"kind_after_{adv}").match(text, m.end("adv")):
             continue
         before = _previous_words(text, m.start())
-        if before and before[-1] in _OBJECT_BEFORE:
+        if before and before[-1] in _words("object_before"):
             continue
         words = list(_WORD.finditer(m.group("rest")))
         table = _answers("never" if adv == "never" else "always")
@@ -321,25 +211,27 @@ def _always_never(original: str, text: str) -> list[_Found]:
 
 def _modals(original: str, text: str) -> list[_Found]:
     found = []
-    for m in _MODALS.finditer(text):
+    for m in _structure("modals").finditer(text):
         before = _previous_words(text, m.start())
-        if before and before[-1] in _SOFT_BEFORE:
+        if before and before[-1] in _words("soft_before"):
             continue
         asks = before and before[-1] in ("do", "did", "does")
         if asks and (len(before) < 2 or before[0] != "why"):
             continue  # "do you need to talk?" asks; "why do you have to ..." does not
         modal = " ".join(m.group("modal").lower().split())
-        if _SOFT_AFTER.match(text, m.start("modal")):
+        if _structure("soft_after").match(text, m.start("modal")):
             continue
-        if _ENTHUSIASM.match(text, m.end("modal")):
+        if _structure("enthusiasm").match(text, m.end("modal")):
             continue
         words = list(_WORD.finditer(m.group("rest")))
         names = [w.group() for w in words]
         past = modal.startswith("should") and modal != "should"
         if past:
-            told = bool(names) and names[0].lower() in _TOLD_VERBS
+            told = bool(names) and names[0].lower() in _words("told_verbs")
             suggestion = _texts()["told" if told else "past"]
-        elif _THERAPY_WORDS.search(text, m.end("modal"), min(len(text), m.end("modal") + 40)):
+        elif _structure("therapy_words").search(
+            text, m.end("modal"), min(len(text), m.end("modal") + 40)
+        ):
             suggestion = _texts()["therapy"]
         else:
             suggestion = (
@@ -357,19 +249,19 @@ def _modals(original: str, text: str) -> list[_Found]:
 def _conditionals(original: str, text: str, ends: list[int]) -> list[_Found]:
     found = []
     done_until = -1
-    for cond in _CONDITION.finditer(text):
+    for cond in _structure("condition").finditer(text):
         if cond.start() < done_until:
             continue  # one threat per sentence is enough, and keeps the check linear
-        if _CONDITION_KIND.match(text, cond.end()):
+        if _structure("condition_kind").match(text, cond.end()):
             continue
         _, sentence_end = _sentence(ends, len(text), cond.start())
         done_until = sentence_end
         pos = cond.end()
         while True:
-            threat = _THREAT_WORDS.search(text, pos, sentence_end)
+            threat = _structure("threat_words").search(text, pos, sentence_end)
             if threat is None:
                 break
-            if _THREAT_KIND.match(text, threat.end(), sentence_end):
+            if _structure("threat_kind").match(text, threat.end(), sentence_end):
                 pos = threat.end()
                 continue
             end = threat.end()
@@ -410,8 +302,8 @@ def _phrase_end(m: re.Match[str], words: list[re.Match[str]]) -> int:
     if not words:
         return m.start("rest")
     keep = 1
-    if len(words) > 1 and words[0].group().lower() in _LIGHT:
-        keep = 3 if len(words) > 2 and words[1].group().lower() in _SMALL else 2
+    if len(words) > 1 and words[0].group().lower() in _words("light"):
+        keep = 3 if len(words) > 2 and words[1].group().lower() in _words("small") else 2
     return m.start("rest") + words[keep - 1].end()
 
 
@@ -489,6 +381,23 @@ def _joined(value: str | list[str]) -> str:
 def _words(name: str) -> frozenset[str]:
     """A word list of bot/data/tone_patterns.toml ([words])."""
     return frozenset(str(w) for w in _patterns()["words"][name])
+
+
+@cache
+def _structure(name: str) -> re.Pattern[str]:
+    """One of the English structures of [structures.en], <NEXT> filled in."""
+    table = _patterns()["structures"]["en"]
+    pattern = _joined(table[name]).replace("<NEXT>", _joined(table["next"]))
+    return re.compile(pattern, _FLAGS)
+
+
+@cache
+def _fixed() -> tuple[tuple[re.Pattern[str], str, Reason], ...]:
+    """Fixed English phrases: (pattern, name of the suggestion in [en_texts], reason)."""
+    return tuple(
+        (re.compile(_joined(f["pattern"]), _FLAGS), str(f["suggestion"]), Reason(f["reason"]))
+        for f in _patterns()["fixed"]["en"]
+    )
 
 
 def _guards(names: list[str]) -> tuple[_Guard, ...]:
@@ -583,16 +492,7 @@ _NEGATORS = {
     "en": re.compile(r"\b(?:not|never|no|nobody|n't|don't|dont|doesn't|isn't|won't)\b", _FLAGS),
     "de": re.compile(r"\b(?:nicht|nie|niemals|kein\w*|niemand)\b", _FLAGS),
 }
-# fmt: off
-_SOFT_EN = frozenset((
-    "if", "hope", "maybe", "whether", "wonder", "when", "do", "did", "think", "can", "could",
-    "may", "to", "free",
-))
-# fmt: on
-_SOFT_WORDS = {
-    "en": _SOFT_EN,
-    "de": frozenset(("ob", "wenn", "falls", "hoffe", "vielleicht", "hoffentlich")),
-}
+_SOFT_DE = frozenset(("ob", "wenn", "falls", "hoffe", "vielleicht", "hoffentlich"))
 _GLAD_DE = re.compile(
     r"\b(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lieb\w*|stolz\w*|freu\w*|"
     r"besser|schön\w*|sicher|geborgen)\b",
@@ -607,7 +507,7 @@ def _rules(
     found: list[_Found] = []
     spans = list(taken)
     suggestions = _suggestions(language)
-    glad = _GLAD_DE if language == "de" else _GLAD
+    glad = _GLAD_DE if language == "de" else _structure("glad")
     glad_in: dict[int, bool] = {}  # per sentence start: a long sentence is searched once
     for rule in _compiled(language):
         for m in rule.pattern.finditer(text):
@@ -627,7 +527,8 @@ def _rules(
             if "negation" in rule.guards and _NEGATORS[language].search(before):
                 continue
             words = _WORDS_ANY.findall(before.lower())
-            if "soft" in rule.guards and words and words[-1] in _SOFT_WORDS[language]:
+            soft = _SOFT_DE if language == "de" else _words("soft_en")
+            if "soft" in rule.guards and words and words[-1] in soft:
                 continue
             phrase = _clean(original[m.start() : m.end()])
             spans.append((m.start(), m.end()))

@@ -100,11 +100,11 @@ def test_checking_a_long_message_takes_under_fifty_milliseconds(language: str) -
     check_danger("warm up", language)
     text = "I hope your day was good, and I made soup for later. " * 40  # ~2,000 characters
     took = []
-    for _ in range(3):  # the best of three: the machine is shared
-        start = time.perf_counter()
+    for _ in range(5):  # CPU time, best of five: the machine is shared with other work
+        start = time.process_time()
         check_tone(text, language)
         check_danger(text, language)
-        took.append(time.perf_counter() - start)
+        took.append(time.process_time() - start)
     assert min(took) < 0.05
 
 
