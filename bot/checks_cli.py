@@ -2,11 +2,13 @@
 
 For reviewers and translators. `nudgebot check tone` and `nudgebot check safety` read one
 text a line on standard input and print what the check flags on each; `--json` prints one
-JSON object a line instead. `nudgebot check measure` prints recall and false alarms of
-each check on its labelled corpus (bot/data/corpora/<check>.<language>.tsv), on which the
-phrase lists were written and tuned, and, separately, on the held-out set
-(bot/data/heldout/<check>.<language>.tsv), which the lists are never tuned against: only
-the held-out figures say how the checks do on wording nobody fitted them to. Two
+JSON object a line instead; a text flagged by the trained classifier alone has the reason
+"classifier" and its score. `nudgebot check measure` prints recall and false alarms of
+each check (its patterns alone, its classifier alone, and both together) on its labelled
+corpus (bot/data/corpora/<check>.<language>.tsv), on which the phrase lists were written
+and tuned and the classifier trained, and, separately, on the held-out set
+(bot/data/heldout/<check>.<language>.tsv), which neither is ever tuned or trained on:
+only the held-out figures say how the checks do on wording nobody fitted them to. Two
 smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a round of
 rule changes was frozen and measured once (see docs/tone-and-safety.md).
 
@@ -24,6 +26,7 @@ from typing import Literal
 
 import click
 
+from bot import classifier
 from bot.safety import check_danger
 from bot.settings import REFERENCE_LANGUAGE
 from bot.tone import LANGUAGES, check_tone
@@ -33,6 +36,11 @@ CHECKS: tuple[Check, ...] = ("tone", "safety")
 # Which labelled set: the training corpus the lists were tuned on, or the held-out set.
 LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2"]
 SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh", "fresh2")
+# Which part of a check is measured: the hand-written patterns, the trained classifier,
+# or both (a text is flagged when either flags it, as the bot does).
+Part = Literal["patterns", "classifier", "combined"]
+PARTS: tuple[Part, ...] = ("patterns", "classifier", "combined")
+CLASSIFIER = "classifier"  # the reason given when the classifier alone flagged a text
 # The corpus label of lines a check must leave alone.
 _LEFT_ALONE: dict[Check, str] = {"tone": "gentle", "safety": "harmless"}
 
@@ -44,6 +52,7 @@ class Finding:
     flagged: bool
     reasons: tuple[str, ...]
     phrases: tuple[str, ...] = ()
+    score: float | None = None  # the classifier's score when it gave the reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +83,33 @@ class Measurement:
 
 
 def run_check(check: Check, text: str, language: str = REFERENCE_LANGUAGE) -> Finding:
-    """Run one check on one text."""
+    """Run one check on one text: the patterns, and the classifier where they find nothing."""
     if check == "tone":
         flags = check_tone(text, language)
         reasons = tuple(dict.fromkeys(str(f.reason) for f in flags))
-        return Finding(bool(flags), reasons, tuple(f.phrase for f in flags))
+        score = next((f.score for f in flags if f.score is not None), None)
+        return Finding(bool(flags), reasons, tuple(f.phrase for f in flags), score)
     result = check_danger(text, language)
-    return Finding(result.flagged, (result.category,) if result.category else ())
+    if result.category:
+        return Finding(True, (result.category,))
+    if result.classifier is not None:
+        return Finding(True, (CLASSIFIER,), score=result.classifier)
+    return Finding(False, ())
+
+
+def run_part(check: Check, part: Part, text: str, language: str) -> bool:
+    """Whether one part of a check alone flags a text: the patterns, or the classifier."""
+    if part == "combined":
+        return run_check(check, text, language).flagged
+    if part == "patterns":
+        if check == "tone":
+            return bool(check_tone(text, language, trained=False))
+        return check_danger(text, language, trained=False).flagged
+    return classifier.score(check, text, _model_language(language)).flagged
+
+
+def _model_language(language: str) -> str:
+    return "de" if language == "de" else "en"
 
 
 def corpus(check: Check, language: str, labelled: LabelledSet = "corpora") -> list[tuple[str, str]]:
@@ -95,8 +124,10 @@ def corpus(check: Check, language: str, labelled: LabelledSet = "corpora") -> li
     return rows
 
 
-def measure(check: Check, language: str, labelled: LabelledSet = "corpora") -> Measurement:
-    """Recall and false alarms of a check on its corpus or on its held-out set.
+def measure(
+    check: Check, language: str, labelled: LabelledSet = "corpora", part: Part = "combined"
+) -> Measurement:
+    """Recall and false alarms of a check (or one part of it) on a labelled set.
 
     A held-out line that also stands, word for word, in the training corpus is not held
     out ("I want to kill myself" was written twice), so it is left out of those figures.
@@ -108,7 +139,7 @@ def measure(check: Check, language: str, labelled: LabelledSet = "corpora") -> M
     for label, text in corpus(check, language, labelled):
         if text in trained:
             continue
-        flagged = run_check(check, text, language).flagged
+        flagged = run_part(check, part, text, language)
         if label == _LEFT_ALONE[check]:
             left_alone += 1
             if flagged:
@@ -152,9 +183,12 @@ def _run(check: Check, as_json: bool, language: str) -> None:
             }
             if check == "tone":
                 payload["phrases"] = list(finding.phrases)
+            if finding.score is not None:
+                payload["score"] = finding.score
             click.echo(json.dumps(payload, ensure_ascii=False))
         elif finding.flagged:
-            click.echo(f"FLAGGED ({', '.join(finding.reasons)}): {text}")
+            score = f" {finding.score:.3f}" if finding.score is not None else ""
+            click.echo(f"FLAGGED ({', '.join(finding.reasons)}{score}): {text}")
         else:
             click.echo(f"ok: {text}")
 
@@ -176,7 +210,7 @@ def safety_command(as_json: bool, language: str) -> None:
 
 
 _TITLES: dict[LabelledSet, str] = {
-    "corpora": "training corpus (the lists were tuned on it; fitted figures)",
+    "corpora": "training corpus (lists tuned and classifier trained on it; fitted figures)",
     "heldout": "held-out set (never tuned against; written by the rules' author before them)",
     "fresh": "fresh set (written after the first general rules; seen by the second cycle)",
     "fresh2": "second fresh set (written after the second cycle was frozen, measured once)",
@@ -191,21 +225,28 @@ _TITLES: dict[LabelledSet, str] = {
     "(never of the held-out set, so that nobody tunes against it).",
 )
 def measure_command(verbose: bool) -> None:
-    """Print recall, precision and false alarms of each check, training and held-out apart."""
+    """Print recall, precision and false alarms of each check, training and held-out apart.
+
+    Each check is measured three ways: its patterns alone, its trained classifier alone,
+    and both together (flagged when either flags), which is what the bot does.
+    """
     for labelled in SETS:
         click.echo(f"{labelled}: {_TITLES[labelled]}")
-        click.echo("check   language  phrases  recall            false alarms      precision")
+        click.echo(
+            "check   language  part        phrases  recall            false alarms      precision"
+        )
         for check in CHECKS:
             for language in LANGUAGES:
-                m = measure(check, language, labelled)
-                click.echo(
-                    f"{check:<7} {language:<9} {m.pressure + m.left_alone:>7}  "
-                    f"{m.recall:6.1%} ({m.caught}/{m.pressure})".ljust(44)
-                    + f"{m.false_alarm_rate:5.1%} ({m.false_alarms}/{m.left_alone})".ljust(18)
-                    + f"{m.precision:6.1%}"
-                )
-                if verbose and labelled == "corpora":
-                    for text in m.missed:
-                        click.echo(f"    missed: {text}")
-                    for text in m.flagged_wrongly:
-                        click.echo(f"    flagged wrongly: {text}")
+                for part in PARTS:
+                    m = measure(check, language, labelled, part)
+                    click.echo(
+                        f"{check:<7} {language:<9} {part:<11} {m.pressure + m.left_alone:>7}  "
+                        f"{m.recall:6.1%} ({m.caught}/{m.pressure})".ljust(56)
+                        + f"{m.false_alarm_rate:5.1%} ({m.false_alarms}/{m.left_alone})".ljust(18)
+                        + f"{m.precision:6.1%}"
+                    )
+                    if verbose and labelled == "corpora" and part == "combined":
+                        for text in m.missed:
+                            click.echo(f"    missed: {text}")
+                        for text in m.flagged_wrongly:
+                            click.echo(f"    flagged wrongly: {text}")

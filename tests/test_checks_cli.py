@@ -58,16 +58,38 @@ def test_an_unknown_language_is_refused() -> None:
     assert result.exit_code == 2
 
 
-def test_measure_prints_a_row_per_check_and_language() -> None:
+def test_measure_prints_a_row_per_check_language_and_part() -> None:
     result = CliRunner().invoke(main, ["check", "measure"])
     assert result.exit_code == 0, result.output
     rows = [r for r in result.output.splitlines() if r.startswith(("tone ", "safety "))]
-    assert [tuple(r.split()[:2]) for r in rows[:4]] == [
-        ("tone", "en"),
-        ("tone", "de"),
-        ("safety", "en"),
-        ("safety", "de"),
+    assert [tuple(r.split()[:3]) for r in rows[:12]] == [
+        (check, language, part)
+        for check in ("tone", "safety")
+        for language in ("en", "de")
+        for part in ("patterns", "classifier", "combined")
     ]
+
+
+def test_a_classifier_hit_gives_the_reason_classifier_with_its_score() -> None:
+    result = CliRunner().invoke(
+        main, ["check", "tone", "--json"], input="come to counselling w me or we r thru\n"
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert row["flagged"] is True and row["reasons"] == ["classifier"]
+    assert 0.5 < row["score"] <= 1.0
+    assert row["phrases"] == ["come to counselling w me or we r thru"]
+
+
+def test_safety_names_the_classifier_and_its_score_when_no_phrase_matched() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["check", "safety", "--language", "de"],
+        input="ich hab schon wieder überall blaue flecken\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("FLAGGED (classifier 0.")
+    assert result.output.endswith("): ich hab schon wieder überall blaue flecken\n")
 
 
 def test_measure_prints_the_held_out_figures_apart_from_the_training_corpus() -> None:
@@ -77,9 +99,10 @@ def test_measure_prints_the_held_out_figures_apart_from_the_training_corpus() ->
     assert sections == ["corpora", "heldout", "fresh", "fresh2"]
     lines = result.output.splitlines()
     held = lines[lines.index(next(x for x in lines if x.startswith("heldout:"))) + 2]
-    # The held-out tone set has 125 lines not also in the training corpus (437).
-    assert held.split()[:3] == ["tone", "en", "125"]
-    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 16
+    # The held-out tone set has 125 lines not also in the training corpus.
+    assert held.split()[:4] == ["tone", "en", "patterns", "125"]
+    # 4 sets x 2 checks x 2 languages x 3 parts (patterns, classifier, combined)
+    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 48
 
 
 def test_measure_verbose_never_lists_held_out_lines() -> None:
