@@ -10,7 +10,8 @@ and tuned and the classifier trained, and, separately, on the held-out set
 (bot/data/heldout/<check>.<language>.tsv), which neither is ever tuned or trained on:
 only the held-out figures say how the checks do on wording nobody fitted them to. Two
 smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a round of
-rule changes was frozen and measured once (see docs/tone-and-safety.md).
+rule changes was frozen and measured once; a third (bot/data/fresh3/) by another writer who
+never saw the rules, the corpora or the classifier (see docs/tone-and-safety.md).
 
 Operator output, not a message to a person: it names reasons and categories by their
 codes and holds no user-facing wording.
@@ -34,8 +35,8 @@ from bot.tone import LANGUAGES, check_tone
 Check = Literal["tone", "safety"]
 CHECKS: tuple[Check, ...] = ("tone", "safety")
 # Which labelled set: the training corpus the lists were tuned on, or the held-out set.
-LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2"]
-SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh", "fresh2")
+LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2", "fresh3"]
+SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh", "fresh2", "fresh3")
 # Which part of a check is measured: the hand-written patterns, the trained classifier,
 # or both (a text is flagged when either flags it, as the bot does).
 Part = Literal["patterns", "classifier", "combined"]
@@ -214,6 +215,7 @@ _TITLES: dict[LabelledSet, str] = {
     "heldout": "held-out set (never tuned against; written by the rules' author before them)",
     "fresh": "fresh set (written after the first general rules; seen by the second cycle)",
     "fresh2": "second fresh set (written after the second cycle was frozen, measured once)",
+    "fresh3": "third fresh set (another writer, who never saw the rules or the classifier)",
 }
 
 
