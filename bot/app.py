@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -39,8 +40,10 @@ from bot.handlers.common import reply
 from bot.menus import MENU
 from bot.ops import OpsEndpoint, TelegramProbe
 from bot.ratelimit import TelegramRateLimiter
+from bot.safety import check_danger
 from bot.send_errors import PollingRequest
 from bot.startup import patiently
+from bot.tone import LANGUAGES, check_tone
 from bot.transport import TelegramTransport
 from bot.updates import InboxQueue, PerChatUpdateProcessor
 from bot.webhook import WebhookReceiver
@@ -254,6 +257,14 @@ def _menu_call(
     return call
 
 
+def _warm_checks() -> None:
+    """Load the tone and safety checks' phrase tables and models now (about a second), not
+    while the first person to write is waiting for an answer."""
+    for language in LANGUAGES:
+        check_tone("warm", language)
+        check_danger("warm", language)
+
+
 async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     """Start-up I/O: learn our username, register the `/` menu, start this process's
     roles (sending, the dashboard)."""
@@ -265,6 +276,7 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
         app.update_queue.keep = life.keep_update
     roles = services.roles
     if "updates" in roles:
+        await asyncio.to_thread(_warm_checks)
         await _register_menus(app, services)
         await therapist.sync_menus(app.bot, services)
     dispatcher: Dispatcher = app.bot_data["dispatcher"]

@@ -18,6 +18,7 @@ import pytest
 from telegram import BotCommand
 from telegram.error import InvalidToken
 
+from bot import classifier
 from bot.startup import Patience, patiently
 from fakes.telegram_api import FakeTelegram
 from storage.db import Database
@@ -68,6 +69,16 @@ async def test_one_500_from_set_my_commands_only_delays_start_up(quiet_bot: BotH
     languages = len(quiet_bot.renderer.locales())
     assert len(quiet_bot.fake.calls_to("setMyCommands")) == 2 + languages
     assert time.monotonic() - started < 10
+
+
+async def test_the_tone_and_safety_models_are_loaded_before_anyone_writes(
+    quiet_bot: BotHarness,
+) -> None:
+    classifier.load.cache_clear()
+
+    await quiet_bot.app.post_init(quiet_bot.app)  # type: ignore[misc]
+
+    assert classifier.load.cache_info().currsize == 2  # tone and safety
 
 
 async def test_two_429s_from_set_my_commands_are_waited_out(quiet_bot: BotHarness) -> None:
