@@ -54,11 +54,13 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
     """
     couple = couple_of(session, person_id)
     consenting: set[int] = set()
+    every_weeks = 1
     if couple is not None:
         offer_link = accounts.link_for_token(session, raw, couple.id)
         if offer_link is not None:
             consenting = {p.id for p in consenting_people(session, offer_link)}
-    before = _receiving(session, couple.id, consenting) if couple is not None else {}
+            every_weeks = _every_weeks(offer_link)
+    before = _receiving(session, couple.id, consenting, every_weeks) if couple is not None else {}
     agreed = accounts.agree(session, raw, person_id, now)
     apply_link(session, session.get_one(TherapistLink, agreed.link_id), now, before=before)
     return agreed

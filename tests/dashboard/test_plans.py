@@ -8,8 +8,10 @@ import datetime as dt
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from scheduler import therapy
+from storage import notices, therapists
 from storage import practice as practice_store
 from storage.db import Database
 from storage.models import (
@@ -21,7 +23,7 @@ from storage.models import (
     TherapistLink,
 )
 from storage.therapists import TherapistError
-from tests.dashboard.conftest import Practice, seed_crowd, sign_in
+from tests.dashboard.conftest import Practice, _pair, _person, _therapist, seed_crowd, sign_in
 from tests.support.bot import FakeClock
 
 THREE_PHASES = {
@@ -474,3 +476,30 @@ async def test_a_template_keeps_each_phases_frequency_and_partner_for_every_coup
     page = (await client.get("/plans")).text
     assert "Only for Partner B, on Mon, Wed and Fri." in page
     assert "Weekly check-in from week 3.</strong> For both, every other week." in page
+
+
+def test_a_second_partner_agreeing_does_not_tell_the_first_their_fortnightly_check_in_changed(
+    db: Database, clock: FakeClock
+) -> None:
+    def seed(session: Session) -> tuple[int, int, int, str]:
+        now = clock()
+        first = _person(session, 8001, "Rhea", "Europe/Berlin", now)
+        second = _person(session, 8002, "Sol", "Europe/Berlin", now)
+        couple_id = _pair(session, first, second, now)
+        therapist_id = _therapist(session, "Dr Fort", 8101, now)
+        raw = therapists.client_link(session, therapist_id, now)
+        therapy.agree(session, raw, first, now)
+        plan = [{"kind": WEEKLY_CHECKIN, "from_week": 1, "every_weeks": 2}]
+        therapy.set_plan(session, therapist_id, couple_id, plan, now.date(), now)
+        return first, second, couple_id, raw
+
+    _, second, _, raw = db.call(seed)
+    db.call(notices.take_owed, clock())  # what linking and the plan changed: told
+
+    db.call(therapy.agree, raw, second, clock())
+    owed = db.call(notices.take_owed, clock())
+
+    told_first = [c.kind for o in owed for c in o.changes if o.chat_id == 8001]
+    told_second = [c.kind for o in owed for c in o.changes if o.chat_id == 8002]
+    assert WEEKLY_CHECKIN not in told_first
+    assert WEEKLY_CHECKIN in told_second
