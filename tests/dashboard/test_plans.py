@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboard import phases as phases_view
 from scheduler import therapy
 from storage import notices, therapists
 from storage import practice as practice_store
@@ -503,3 +504,25 @@ def test_a_second_partner_agreeing_does_not_tell_the_first_their_fortnightly_che
     told_second = [c.kind for o in owed for c in o.changes if o.chat_id == 8002]
     assert WEEKLY_CHECKIN not in told_first
     assert WEEKLY_CHECKIN in told_second
+
+
+def test_the_timeline_marks_each_phase_done_this_week_or_later() -> None:
+    plan = [
+        {"kind": TIMING_TIP, "from_week": 5},
+        {"kind": NIGHTLY_APPRECIATION, "from_week": 1, "to_week": 2, "partner": "b"},
+        {"kind": WEEKLY_CHECKIN, "from_week": 1, "to_week": 4, "every_weeks": 2},
+    ]
+    choices = (phases_view.PartnerChoice("a", "Maya"), phases_view.PartnerChoice("b", ""))
+
+    week_4 = phases_view.timeline(plan, dt.date(2026, 11, 2), dt.date(2026, 11, 23), choices)
+    before = phases_view.timeline(plan, dt.date(2026, 12, 7), dt.date(2026, 11, 23), choices)
+
+    assert week_4.week == 4 and before.week is None
+    # The fortnightly check-in's last turn was week 3: it is done in week 4.
+    assert [(r.kind, r.state) for r in week_4.rows] == [
+        (NIGHTLY_APPRECIATION, "done"),
+        (WEEKLY_CHECKIN, "done"),
+        (TIMING_TIP, "later"),
+    ]
+    assert {r.state for r in before.rows} == {"later"}
+    assert week_4.rows[0].partner == "b" and week_4.rows[0].partner_name == ""
