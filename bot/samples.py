@@ -179,6 +179,26 @@ COMMON: dict[str, Any] = {
 OVERRIDES: dict[str, dict[str, Any]] = {
     # Ended links are named, not shown as cards: the therapist's code, else "Couple N".
     "therapist/couple_ended": {"couples": ["MJ-04 <3", "Couple 3"]},
+    # A plan's new phase: one practice starts on chosen days, one stops.
+    "therapist/phase_started": {
+        "therapist": "Dr. Lee <3",
+        "zone": "Europe/Berlin",
+        "changes": [
+            SimpleNamespace(
+                kind="nightly_appreciation",
+                change="changed",
+                next_at=NOW,
+                detail={"days": [0, 2, 4], "time": "21:00", "every_weeks": 1},
+            ),
+            SimpleNamespace(
+                kind="weekly_checkin",
+                change="started",
+                next_at=NOW,
+                detail={"days": [6], "time": "19:00", "every_weeks": 2},
+            ),
+            SimpleNamespace(kind="timing_tip", change="stopped", next_at=None, detail={}),
+        ],
+    },
 }
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from dashboard.codes import Reason
-from storage import therapists
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,13 @@ DOMAIN_CODES: Mapping[str, Reason] = {
     "tips": "tips",
     "step": "step",
     "step_end": "step_end",
+    "step_days": "step_days",
+    "step_every": "step_every",
+    "step_per_week": "step_per_week",
+    "step_frequency": "step_frequency",
+    "step_partner": "step_partner",
+    "step_partner_checkin": "step_partner_checkin",
+    "step_overlap": "step_overlap",
     "code_format": "code_format",
     "code_taken": "code_taken",
     "template_name": "template_name",
@@ -103,8 +109,11 @@ def date(raw: str) -> dt.date:
 
 
 def form_values(form: FormData) -> dict[str, str]:
-    """What the therapist typed, to show it again beside a validation message."""
-    return {key: text(form, key) for key in form}
+    """What the therapist typed, to show it again beside a validation message (the values
+    of a field given more than once, such as ticked weekdays, joined by commas)."""
+    return {
+        key: ",".join(v.strip() for v in form.getlist(key) if isinstance(v, str)) for key in form
+    }
 
 
 def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
@@ -130,50 +139,12 @@ def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:
     return changes, overrides
 
 
-def _step(form: FormData, kind: str) -> dict[str, Any]:
-    """One practice's phase: its first week and, if given, its last."""
-    week = number(form, kind, "plan_week")
-    if not 1 <= week <= LAST_WEEK:
-        raise Invalid("plan_week", kind)
-    step: dict[str, Any] = {"kind": kind, "from_week": week}
-    if text(form, f"{kind}_to"):
-        end = number(form, f"{kind}_to", "plan_last_week")
-        if not week <= end <= LAST_WEEK:
-            raise Invalid("plan_last_week", f"{kind}_to")
-        step["to_week"] = end
-    return step
-
-
-def _steps(form: FormData) -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = []
-    for kind in therapists.PLAN_KINDS:
-        if text(form, kind):
-            steps.append(_step(form, kind))
-        elif text(form, f"{kind}_to"):
-            raise Invalid("plan_last_needs_first", kind)
-    return steps
-
-
 def start_date(form: FormData, field: str) -> dt.date:
     """The date week 1 starts on, or `Invalid` for `field`."""
     try:
         return date(text(form, "starts_on"))
     except ValueError:
         raise Invalid("plan_start_date", field) from None
-
-
-def plan_steps(
-    form: FormData, *, need_start: bool = True
-) -> tuple[list[dict[str, Any]], dt.date | None]:
-    """The plan form as `therapy.set_plan` steps and a start date (if `need_start`)."""
-    steps = _steps(form)
-    if not need_start:
-        return steps, None
-    if not text(form, "starts_on"):
-        if steps:
-            raise Invalid("plan_start_missing", "starts_on")
-        return steps, None
-    return steps, start_date(form, "starts_on")
 
 
 def chosen_couples(form: FormData, template_id: int) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,16 @@ def _next_times(context: Context, partner: PartnerCard, kind: str) -> list[str]:
 
 
 @pass_context
+def _short_day(context: Context, day: int) -> str:
+    return i18n.weekday_names(_words(context).code, "abbreviated")[day]
+
+
+@pass_context
+def _days_text(context: Context, days: Sequence[int]) -> str:
+    return views.days_text(days, _words(context))
+
+
+@pass_context
 def _date(context: Context, value: dt.date, kind: DateKind = "date") -> str:
     return _words(context).date(value, kind)
 
@@ -76,6 +87,8 @@ def _environment(directory: Path) -> Environment:
     env.filters["control_owner"] = _control_owner
     env.filters["date"] = _date
     env.filters["next_times"] = _next_times
+    env.filters["short_day"] = _short_day
+    env.filters["days_text"] = _days_text
     return env
 
 
@@ -88,11 +101,15 @@ class Templates:
         self.languages = i18n.languages(directory)
         # Each language's name in itself, for the switch: "English", "Deutsch".
         self.language_names = {code: i18n.language_name(code) for code in self.languages}
+        self.words = {code: Words.load(code, directory) for code in self.languages}
+        # A strings template's macros write in its own language: its `words` as `w`, for the
+        # filters (a practice's name, dates and day names from Babel).
         self.strings = {
-            code: self.env.get_template(i18n.strings_file(code)).make_module({"lang": code})
+            code: self.env.get_template(i18n.strings_file(code)).make_module(
+                {"lang": code, "w": self.words[code]}
+            )
             for code in self.languages
         }
-        self.words = {code: Words.load(code, directory) for code in self.languages}
         css = (directory / "style.css").read_text(encoding="utf-8").strip()
         if "<" in css:
             raise ValueError("the stylesheet must not contain '<'")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from dashboard.i18n import ENGLISH, Words, format_when, weekday_names
 from scheduler.therapy import Control, CoupleCard, PartnerCard, SetBy
 from storage.practice import Engagement, ExportRow, PartnerState, PracticeRow
-from storage.therapists import PLAN_KINDS, WeekCounts
+from storage.therapists import WeekCounts
 
 TIPS_PER_WEEK = (0, 1, 2, 3, 7)
 # Calm, distinguishable in grey scale too; the legend and the table carry the same numbers.
@@ -137,49 +137,6 @@ def schedule_values(card: CoupleCard) -> dict[str, str]:
             continue
         values[f"override_{partner.person_id}"] = str(overrides.get(str(partner.person_id), ""))
     return values
-
-
-def plan_values(card: CoupleCard) -> dict[str, str]:
-    """The plan form's fields, filled from the couple's current plan."""
-    values = {kind: "" for kind in PLAN_KINDS}
-    values.update({f"{kind}_to": "" for kind in PLAN_KINDS})
-    for step in card.plan:
-        values[str(step["kind"])] = str(step["from_week"])
-        if step.get("to_week") is not None:
-            values[f"{step['kind']}_to"] = str(step["to_week"])
-    values["starts_on"] = card.plan_starts_on.isoformat() if card.plan_starts_on else ""
-    return values
-
-
-def plan_summary(card: CoupleCard, today: dt.date, w: Words = ENGLISH) -> list[str]:
-    """The plan in plain words, with where the couple is in it today."""
-    if not card.plan:
-        return [w("plan_none")]
-    lines = [step_text(step, w) for step in sorted_steps(card.plan)]
-    start = card.plan_starts_on
-    if start is not None:
-        if today < start:
-            lines.append(w("plan_starts", date=w.date(start, "weekday_date")))
-        else:
-            week = (today - start).days // 7 + 1
-            lines.append(w("plan_started", date=w.date(start, "weekday_date"), week=week))
-    return lines
-
-
-def sorted_steps(steps: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Plan steps in the order they start."""
-    return sorted(steps, key=lambda s: (int(s["from_week"]), str(s["kind"])))
-
-
-def step_text(step: Mapping[str, Any], w: Words = ENGLISH) -> str:
-    """One plan step: "Weekly check-in from week 3." or "Timing tip in weeks 5 to 8."."""
-    kind = w.kind(str(step["kind"]))
-    end = step.get("to_week")
-    if end is None:
-        return w("step_from", kind=kind, first=step["from_week"])
-    if int(end) == int(step["from_week"]):
-        return w("step_only", kind=kind, week=end)
-    return w("step_range", kind=kind, first=step["from_week"], last=end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,15 @@ each partner's own zone. Only partners whose consent stands are touched or shown
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.rules import EVERY_DAY, next_fire_at, parse_hhmm, upcoming
-from scheduler.schedules import rule_of
+from scheduler import phases
+from scheduler.rules import EVERY_DAY, QuietHours, next_fire_at, parse_hhmm, upcoming
+from scheduler.schedules import rule_of, view
 from storage import Session, notices
 from storage import therapists as accounts
 from storage.couples import couple_of, members
@@ -42,7 +44,7 @@ from storage.therapists import (
     schedules_for,
 )
 
-TIP_DAYS = {1: frozenset({2}), 2: frozenset({1, 4}), 3: frozenset({0, 2, 4}), 7: EVERY_DAY}
+TIP_DAYS = phases.TIP_DAYS
 
 
 def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agreed:
@@ -52,11 +54,13 @@ def agree(session: Session, raw: str, person_id: int, now: dt.datetime) -> Agree
     """
     couple = couple_of(session, person_id)
     consenting: set[int] = set()
+    every_weeks = 1
     if couple is not None:
         offer_link = accounts.link_for_token(session, raw, couple.id)
         if offer_link is not None:
             consenting = {p.id for p in consenting_people(session, offer_link)}
-    before = _receiving(session, couple.id, consenting) if couple is not None else {}
+            every_weeks = _every_weeks(offer_link)
+    before = _receiving(session, couple.id, consenting, every_weeks) if couple is not None else {}
     agreed = accounts.agree(session, raw, person_id, now)
     apply_link(session, session.get_one(TherapistLink, agreed.link_id), now, before=before)
     return agreed
@@ -326,29 +330,17 @@ def set_plan(
 
 
 def clean_plan(plan: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Checked plan steps: a practice each, weeks 1 to 52, an end (if any) not before the start.
+    """Checked phases (`scheduler.phases`): a practice each, weeks 1 to 52, an end (if any)
+    not before the start, a frequency of that practice, and a partner ("a", "b") or both.
 
-    Raises `TherapistError` with a reason the therapist can act on.
+    Raises `TherapistError` (a `PhaseError`) with a reason the therapist can act on.
     """
-    clean: list[dict[str, Any]] = []
-    for step in plan:
-        kind, week = step.get("kind"), int(step.get("from_week", 0))
-        if kind not in PLAN_KINDS or not 1 <= week <= 52:
-            raise TherapistError("step")
-        tidy: dict[str, Any] = {"kind": kind, "from_week": week}
-        if step.get("to_week") is not None:
-            end = int(step["to_week"])
-            if not week <= end <= 52:
-                raise TherapistError("step_end")
-            tidy["to_week"] = end
-        clean.append(tidy)
-    return clean
+    return phases.clean_phases(plan)
 
 
 def step_runs(step: dict[str, Any], week: int) -> bool:
     """Whether a plan step is on in this week of the plan."""
-    end = step.get("to_week")
-    return int(step["from_week"]) <= week and (end is None or week <= int(end))
+    return phases.runs(step, week)
 
 
 def apply_template(
@@ -374,33 +366,64 @@ def apply_template(
 
 
 def _week(link: TherapistLink, now: dt.datetime) -> int:
-    if link.plan_starts_on is None:
-        return 1
-    return (now.date() - link.plan_starts_on).days // 7 + 1
+    return phases.plan_week(link.plan_starts_on, now.date())
 
 
-def _wanted(link: TherapistLink, now: dt.datetime) -> set[str]:
-    """The practices the plan switches on this week (all, if there is no plan)."""
+def _letters(session: Session, couple_id: int) -> dict[int, phases.Partner]:
+    """Partner "a" and "b" of a couple: the first and the second to have joined it."""
+    return dict(zip((p.id for p in members(session, couple_id)), phases.PARTNERS, strict=False))
+
+
+def _wanted(
+    link: TherapistLink, now: dt.datetime, partner: phases.Partner | None
+) -> dict[str, phases.Frequency]:
+    """The practices the plan switches on this week for one partner, with how often.
+
+    All of them (every day, weekly, the couple's tips setting) if there is no plan;
+    nothing while the therapist paused the couple.
+    """
     config = {**DEFAULT_CONFIG, **(link.config or {})}
     if config.get("paused"):
-        return set()
+        return {}
+    tips_setting = int(config["tips"]["per_week"])
     if not link.plan:
-        wanted = {NIGHTLY_APPRECIATION, WEEKLY_CHECKIN}
-        if config["tips"]["per_week"]:
-            wanted.add(TIMING_TIP)
+        wanted = {
+            NIGHTLY_APPRECIATION: phases.Frequency(),
+            WEEKLY_CHECKIN: phases.Frequency(),
+        }
+        if tips_setting:
+            wanted[TIMING_TIP] = phases.Frequency(per_week=tips_setting)
         return wanted
     week = _week(link, now)
-    wanted = {step["kind"] for step in link.plan if step_runs(step, week)}
-    if not config["tips"]["per_week"]:
-        wanted.discard(TIMING_TIP)
+    wanted = {}
+    for kind in PLAN_KINDS:
+        step = phases.phase_now(link.plan, kind, week, partner)
+        if step is not None:
+            wanted[kind] = phases.frequency(step)
+    tips = wanted.get(TIMING_TIP)
+    if tips is not None and tips.per_week is None:
+        if tips_setting:
+            wanted[TIMING_TIP] = phases.Frequency(per_week=tips_setting)
+        else:
+            del wanted[TIMING_TIP]  # the couple's tips are off, and the phase says no more
     return wanted
 
 
-Received = tuple[bool, dt.time, int, int, str, str | None, dt.datetime | None]
+# (on, local time, weekdays, window, zone, wording, every how many weeks, next fire time)
+Received = tuple[bool, dt.time, int, int, str, str | None, int, dt.datetime | None]
+# The parts a partner is told about when they change (not the next fire time).
+_TOLD = slice(0, 7)
+# Night for a phase notice in the partner's zone, on top of their own quiet hours.
+NOTICE_NIGHT = QuietHours(dt.time(21, 30), dt.time(8, 0))
+
+
+def _every_weeks(link: TherapistLink) -> int:
+    """How often the therapist's check-in comes, as last applied (1: weekly, 2: every other)."""
+    return int((link.config or {}).get("checkin_every") or 1)
 
 
 def _receiving(
-    session: Session, couple_id: int, consenting: set[int]
+    session: Session, couple_id: int, consenting: set[int], every_weeks: int = 1
 ) -> dict[int, dict[tuple[str, bool], Received]]:
     """What each partner receives of the practices a therapist can set, by (kind, shared).
 
@@ -414,6 +437,7 @@ def _receiving(
                 continue
             if s.set_by == "therapist" and person.id not in consenting:
                 continue
+            therapists_checkin = s.set_by == "therapist" and s.kind == WEEKLY_CHECKIN
             got[(s.kind, s.couple_id is not None)] = (
                 s.next_fire_at is not None,
                 s.local_time,
@@ -421,6 +445,7 @@ def _receiving(
                 s.window_minutes,
                 s.zone,
                 s.custom_template,
+                every_weeks if therapists_checkin else 1,
                 s.next_fire_at,
             )
         result[person.id] = got
@@ -432,17 +457,24 @@ def _owe_notices(
     link: TherapistLink,
     before: dict[int, dict[tuple[str, bool], Received]],
     now: dt.datetime,
+    *,
+    phase: bool = False,
 ) -> None:
-    """Each consenting partner is owed a word about every practice that changed for them."""
-    consenting = {p.id for p in consenting_people(session, link)}
-    after = _receiving(session, link.couple_id, consenting)
-    for person_id in consenting:
+    """Each consenting partner is owed a word about every practice that changed for them.
+
+    With `phase` (the hourly plan step: a new phase began), the word says what the practice
+    becomes and waits for a sensible hour in the partner's zone (`phase_notice_at`); a
+    partner paused until further notice is not told (their pause wins).
+    """
+    consenting = {p.id: p for p in consenting_people(session, link)}
+    after = _receiving(session, link.couple_id, set(consenting), _every_weeks(link))
+    for person_id, person in consenting.items():
         was, now_gets = before.get(person_id, {}), after.get(person_id, {})
         for key in sorted(set(was) | set(now_gets)):
             old, new = was.get(key), now_gets.get(key)
             on_before, on_after = bool(old and old[0]), bool(new and new[0])
             if on_before and on_after and old is not None and new is not None:
-                if old[:6] == new[:6]:
+                if old[_TOLD] == new[_TOLD]:
                     continue
                 change = notices.Change.CHANGED
             elif on_after:
@@ -451,10 +483,59 @@ def _owe_notices(
                 change = notices.Change.STOPPED
             else:
                 continue
-            next_at = new[6] if new is not None and on_after else None
-            notices.schedule_changed(
-                session, person_id, key[0], change, next_at, link.therapist_id, now
+            next_at = new[7] if new is not None and on_after else None
+            if not phase:
+                notices.schedule_changed(
+                    session, person_id, key[0], change, next_at, link.therapist_id, now
+                )
+                continue
+            if person.paused_at is not None and person.paused_until is None:
+                continue
+            notices.phase_started(
+                session,
+                person_id,
+                key[0],
+                change,
+                next_at,
+                link.therapist_id,
+                now,
+                send_after=phase_notice_at(person, now),
+                detail=_detail(session, person, link.couple_id, key, new)
+                if on_after and new
+                else {},
             )
+
+
+def phase_notice_at(person: Person, now: dt.datetime) -> dt.datetime:
+    """When a phase notice may reach this partner: now, or after their pause, quiet hours
+    and night in their own zone (`phases.sensible_hour`)."""
+    start, end = person.quiet_start, person.quiet_end
+    quiet = None
+    if start is not None and end is not None and start != end:
+        quiet = QuietHours(start, end)
+    return phases.sensible_hour(
+        now,
+        person.timezone or "UTC",
+        quiet=quiet,
+        night=NOTICE_NIGHT,
+        paused_until=person.paused_until if person.paused_at is not None else None,
+    )
+
+
+def _detail(
+    session: Session, person: Person, couple_id: int, key: tuple[str, bool], got: Received
+) -> dict[str, Any]:
+    """What a practice is now, as the partner reads it: weekdays and time in their zone."""
+    kind, shared = key
+    schedule = (
+        find_schedule(session, couple_id=couple_id, kind=kind)
+        if shared
+        else find_schedule(session, person_id=person.id, kind=kind)
+    )
+    if schedule is None:
+        return {}
+    shown = view(schedule, count=1, zone=person.timezone or schedule.zone)
+    return {"days": list(shown.weekdays), "time": shown.local_time, "every_weeks": got[6]}
 
 
 def apply_link(
@@ -463,34 +544,46 @@ def apply_link(
     now: dt.datetime,
     *,
     before: dict[int, dict[tuple[str, bool], Received]] | None = None,
+    phase: bool = False,
 ) -> None:
     """Make the therapist's schedule rows match the config and this week of the plan.
 
     Only for partners whose consent stands; a partner's own schedule of a kind (set_by
     "person") is theirs, and the therapist's does not replace it; nor does it undo a
     partner's own "off". Whatever this changes for a consenting partner is owed to them
-    as a notice (`before`: what they received before, if not what they receive now).
+    as a notice (`before`: what they received before, if not what they receive now);
+    `phase`: the change is a plan's new phase (see `_owe_notices`).
     """
     if before is None:
         before = _receiving(
-            session, link.couple_id, {p.id for p in consenting_people(session, link)}
+            session,
+            link.couple_id,
+            {p.id for p in consenting_people(session, link)},
+            _every_weeks(link),
         )
     _apply(session, link, now)
     session.flush()
-    _owe_notices(session, link, before, now)
+    _owe_notices(session, link, before, now, phase=phase)
 
 
 def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
     config = {**DEFAULT_CONFIG, **(link.config or {})}
-    wanted = _wanted(link, now) if link.ended_at is None else set()
+    letters = _letters(session, link.couple_id)
+    active = link.ended_at is None
     for person in consenting_people(session, link):
+        wanted = _wanted(link, now, letters.get(person.id)) if active else {}
         zone = person.timezone or "UTC"
         overrides = config.get("overrides") or {}
         nightly_time = overrides.get(str(person.id)) or config["nightly"]["time"]
-        per_week = int(config["tips"]["per_week"])
+        nightly, tips = wanted.get(NIGHTLY_APPRECIATION), wanted.get(TIMING_TIP)
+        tip_days = phases.TIP_DAYS.get(tips.per_week or 0, frozenset({2})) if tips else EVERY_DAY
         plans = {
-            NIGHTLY_APPRECIATION: (nightly_time, EVERY_DAY, int(config["nightly"]["window"])),
-            TIMING_TIP: (config["tips"]["time"], TIP_DAYS.get(per_week, frozenset({2})), 0),
+            NIGHTLY_APPRECIATION: (
+                nightly_time if nightly else None,
+                nightly.days if nightly else EVERY_DAY,
+                int(config["nightly"]["window"]),
+            ),
+            TIMING_TIP: (config["tips"]["time"] if tips else None, tip_days, 0),
         }
         for kind, (at, days, window) in plans.items():
             _set_person_schedule(
@@ -499,13 +592,20 @@ def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
                 person,
                 kind,
                 zone,
-                at if kind in wanted else None,
+                at,
                 days,
                 window,
                 now,
                 custom=config.get("custom_nightly") if kind == NIGHTLY_APPRECIATION else None,
             )
-    _set_couple_checkin(session, link, config, WEEKLY_CHECKIN in wanted, now)
+    checkin: Mapping[str, Any] | None = None
+    if active and WEEKLY_CHECKIN in _wanted(link, now, None):
+        checkin = (
+            phases.phase_now(link.plan, WEEKLY_CHECKIN, _week(link, now), None)
+            if link.plan
+            else {"kind": WEEKLY_CHECKIN, "from_week": 1}
+        )
+    _set_couple_checkin(session, link, config, checkin, now)
 
 
 def _set_person_schedule(
@@ -549,12 +649,24 @@ def _set_person_schedule(
 
 
 def _set_couple_checkin(
-    session: Session, link: TherapistLink, config: dict[str, Any], on: bool, now: dt.datetime
+    session: Session,
+    link: TherapistLink,
+    config: dict[str, Any],
+    step: Mapping[str, Any] | None,
+    now: dt.datetime,
 ) -> None:
+    """The couple's check-in as the therapist set it, while a phase (`step`) has it on.
+
+    Every other week: the rule stays weekly and its next time is placed in the next week
+    the phase has its turn (the hourly plan step moves it on after each one fires).
+    """
+    every = int(step.get("every_weeks") or 1) if step is not None else 1
+    if _every_weeks(link) != every:
+        link.config = {**(link.config or {}), "checkin_every": every}
     schedule = find_schedule(session, couple_id=link.couple_id, kind=WEEKLY_CHECKIN)
     if schedule is not None and schedule.set_by != "therapist":
         return  # the couple agreed their own time
-    if not on:
+    if step is None:
         if schedule is not None:
             delete_schedule(session, schedule)
         return
@@ -574,13 +686,25 @@ def _set_couple_checkin(
     schedule.local_time, schedule.weekdays, schedule.window_minutes = local, weekdays_mask(days), 0
     schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
     schedule.updated_at = now
-    if changed or schedule.next_fire_at is None:
-        schedule.next_fire_at = next_fire_at(rule_of(schedule), now)
+
+    def has_turn(instant: dt.datetime) -> bool:
+        day = instant.astimezone(ZoneInfo(zone)).date()
+        return phases.has_turn(step, phases.plan_week(link.plan_starts_on, day))
+
+    due = schedule.next_fire_at
+    if changed or due is None or (every > 1 and due > now and not has_turn(due)):
+        at = next_fire_at(rule_of(schedule), now)
+        # A weekly rule: the next week with a turn is at most two occurrences away.
+        for _ in range(2):
+            if every == 1 or has_turn(at):
+                break
+            at = next_fire_at(rule_of(schedule), at)
+        schedule.next_fire_at = at
 
 
 def apply_plans(session: Session, now: dt.datetime) -> int:
     """Follow every active plan to this week (run by the dispatcher, hourly)."""
     links = plan_links(session)
     for link in links:
-        apply_link(session, link, now)
+        apply_link(session, link, now, phase=True)
     return len(links)

@@ -531,6 +531,8 @@ class TherapistConsent(Base):
 # What a notice is about (`Notice.topic`).
 SCHEDULE_CHANGED = "schedule_changed"
 LINK_ENDED = "link_ended"
+# A plan's new phase changed what a partner receives: told once, at a sensible local hour.
+PHASE_STARTED = "phase_started"
 
 
 class Notice(Base):
@@ -568,3 +570,8 @@ class Notice(Base):
     couple_code: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+    # Not sent before this instant (a phase notice waits out the partner's night).
+    send_after: Mapped[dt.datetime | None]
+    # For phase_started: what the practice becomes, in the partner's zone (weekdays, time,
+    # how often); never any text.
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

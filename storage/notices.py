@@ -11,11 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import LINK_ENDED, SCHEDULE_CHANGED, Notice, Person, Therapist
+from storage.models import (
+    LINK_ENDED,
+    PHASE_STARTED,
+    SCHEDULE_CHANGED,
+    Notice,
+    Person,
+    Therapist,
+)
 
 
 class Change(StrEnum):
@@ -49,6 +57,38 @@ def schedule_changed(
     )
 
 
+def phase_started(
+    session: Session,
+    person_id: int,
+    kind: str,
+    change: Change,
+    next_at: dt.datetime | None,
+    therapist_id: int | None,
+    now: dt.datetime,
+    *,
+    send_after: dt.datetime,
+    detail: dict[str, Any],
+) -> None:
+    """Owe a partner a word that a plan's new phase changed one practice for them.
+
+    Held until `send_after` (the caller picks a sensible hour in the partner's zone);
+    `detail` says what the practice becomes (weekdays, time, how often), never any text.
+    """
+    session.add(
+        Notice(
+            person_id=person_id,
+            topic=PHASE_STARTED,
+            kind=kind,
+            change=str(change),
+            next_at=next_at,
+            by_therapist_id=therapist_id,
+            created_at=now,
+            send_after=send_after,
+            detail=detail,
+        )
+    )
+
+
 def link_ended(
     session: Session,
     therapist_id: int,
@@ -74,6 +114,9 @@ class PracticeChange:
     kind: str
     change: str
     next_at: dt.datetime | None
+    # For a phase notice: "days" (weekdays in the partner's zone, 0 = Monday), "time"
+    # ("21:00" there), "every_weeks" (1 or 2).
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +138,19 @@ def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed
     """Take the unsent notices (marking them sent) and group them, one message each.
 
     Notices to someone who stopped all messages, blocked the bot, or to a revoked
-    therapist are taken without a message: they would be stale by the time one could go.
+    therapist are taken without a message: they would be stale by the time one could go;
+    so are phase notices to someone who paused (their pause wins). A notice held until
+    `send_after` is not taken before then. Each topic is its own message.
     """
     rows = list(
         session.scalars(
-            select(Notice).where(Notice.sent_at.is_(None)).order_by(Notice.id).limit(limit)
+            select(Notice)
+            .where(
+                Notice.sent_at.is_(None),
+                or_(Notice.send_after.is_(None), Notice.send_after <= now),
+            )
+            .order_by(Notice.id)
+            .limit(limit)
         )
     )
     if not rows:
@@ -116,31 +167,35 @@ def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed
         ).rowcount  # type: ignore[attr-defined]
         == 1
     }
-    partners: dict[tuple[int, int | None], list[Notice]] = {}
+    partners: dict[tuple[int, int | None, str], list[Notice]] = {}
     therapists: dict[int, list[Notice]] = {}
     for row in rows:
         if row.id not in taken:
             continue
         if row.person_id is not None:
-            partners.setdefault((row.person_id, row.by_therapist_id), []).append(row)
+            partners.setdefault((row.person_id, row.by_therapist_id, row.topic), []).append(row)
         elif row.therapist_id is not None:
             therapists.setdefault(row.therapist_id, []).append(row)
     owed: list[Owed] = []
-    for (person_id, by_id), notices in partners.items():
+    for (person_id, by_id, topic), notices in partners.items():
         person = session.get(Person, person_id)
         if person is None or person.stopped_at is not None or person.blocked_at is not None:
+            continue
+        if topic == PHASE_STARTED and _paused(person, now):
             continue
         by = session.get(Therapist, by_id) if by_id is not None else None
         latest: dict[str, PracticeChange] = {}
         for notice in notices:  # oldest first: the last word about a practice stands
             assert notice.kind is not None and notice.change is not None
-            latest[notice.kind] = PracticeChange(notice.kind, notice.change, notice.next_at)
+            latest[notice.kind] = PracticeChange(
+                notice.kind, notice.change, notice.next_at, dict(notice.detail or {})
+            )
         owed.append(
             Owed(
                 person.chat_id,
                 person.language,
                 person.timezone or "UTC",
-                SCHEDULE_CHANGED,
+                topic,
                 therapist_name=by.name if by is not None else "",
                 changes=tuple(latest[kind] for kind in sorted(latest)),
             )
@@ -153,3 +208,9 @@ def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed
         codes = {n.couple_ref: n.couple_code for n in notices if n.couple_ref and n.couple_code}
         owed.append(Owed(therapist.chat_id, None, "UTC", LINK_ENDED, couples=couples, codes=codes))
     return owed
+
+
+def _paused(person: Person, now: dt.datetime) -> bool:
+    return person.paused_at is not None and (
+        person.paused_until is None or person.paused_until > now
+    )

@@ -250,7 +250,10 @@ async def test_each_consenting_partner_is_told_once_in_their_language_when_the_t
     bot.db.call(therapy.apply_plans, bot.clock.now)
     await send_notices(bot)
     assert len(ana.messages()) == before + 1
-    assert "Weekly check-in: starts, next Sun 13 Dec 19:00" in ana.messages()[-1].text
+    # A plan's new phase has its own words (scheduler.phases; tests/test_phase_notices.py).
+    assert "From this week Dr. Lee suggests the weekly check-in every Sunday at 19:00" in (
+        ana.messages()[-1].text
+    )
     # Nothing changed: nothing to say.
     bot.db.call(therapy.apply_plans, bot.clock.now)
     assert await send_notices(bot) == 0

@@ -55,6 +55,7 @@ from storage import notices, therapists
 from storage.models import (
     LINK_ENDED,
     NIGHTLY_APPRECIATION,
+    PHASE_STARTED,
     TIMING_TIP,
     WEEKLY_CHECKIN,
     Person,
@@ -290,8 +291,14 @@ async def send_notices(bot: Bot, services: Services) -> int:
             ]
             text = renderer.render("therapist/couple_ended", item.language, couples=names)
         else:
+            # A plan's new phase has its own words; a therapist's edit says what changed.
+            template = (
+                "therapist/phase_started"
+                if item.topic == PHASE_STARTED
+                else "therapist/schedule_changed"
+            )
             text = renderer.render(
-                "therapist/schedule_changed",
+                template,
                 item.language,
                 therapist=item.therapist_name,
                 changes=item.changes,

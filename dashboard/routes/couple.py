@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dashboard import forms, loaders, views
+from dashboard import forms, loaders, phases, views
 from dashboard.base import Dashboard, path_id
 from dashboard.codes import Reason, Saved
 from dashboard.forms import Invalid
@@ -58,7 +58,8 @@ def _form_values(
 ) -> dict[str, Any]:
     """The three forms' values: the couple's own, or what was typed into the refused one."""
     card = view.card
-    schedule, plan = views.schedule_values(card), views.plan_values(card)
+    schedule, plan = views.schedule_values(card), phases.form_values(card.plan)
+    plan["starts_on"] = card.plan_starts_on.isoformat() if card.plan_starts_on else ""
     client_code = view.client_code or ""
     form = refusal.form if refusal else None
     if form == "schedule":
@@ -127,7 +128,14 @@ class CouplePages:
             weeks=view.weeks,
             chart=views.adherence_chart(view.weeks, w),
             series=views.series(w),
-            plan_lines=views.plan_summary(card, self.dash.clock().date(), w),
+            timeline=phases.timeline(
+                card.plan,
+                card.plan_starts_on,
+                self.dash.clock().date(),
+                phases.partner_choices(card),
+            ),
+            phase_partners=phases.partner_choices(card),
+            phase_slots=phases.SLOTS,
             own_choices=views.own_choices(card, w),
             plan_kinds=therapists.PLAN_KINDS,
             weekdays=views.weekdays(w),
@@ -172,7 +180,7 @@ class CouplePages:
         session, form = await self.dash.checked_form(request)
         couple_id = path_id(request, "couple_id")
         try:
-            steps, starts_on = forms.plan_steps(form)
+            steps, starts_on = phases.plan_steps(form)
             await self.dash.db.run(
                 loaders.set_plan,
                 session.therapist_id,

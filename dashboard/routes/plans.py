@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dashboard import forms, loaders, views
+from dashboard import forms, loaders, phases, views
 from dashboard.base import Dashboard, path_id
 from dashboard.codes import Reason, Saved
 from dashboard.forms import Invalid
@@ -82,9 +82,12 @@ class PlanPages:
             error_template=error_template,
             submitted=dict(submitted or {}),
             templates=[
-                (tid, name, [views.step_text(step, w) for step in views.sorted_steps(steps)])
+                (tid, name, phases.timeline(steps, None, today))
                 for tid, name, steps in plans.templates
             ],
+            phase_partners=phases.partner_choices(None),
+            phase_slots=phases.SLOTS,
+            plan=phases.form_values([]) | dict(submitted or {}),
             couples=[views.overview_line(row, today, w) for row in plans.couples],
             plan_kinds=therapists.PLAN_KINDS,
             next_monday=(practice.monday_of(today) + dt.timedelta(weeks=1)).isoformat(),
@@ -94,7 +97,7 @@ class PlanPages:
         """Save a named plan."""
         session, form = await self.dash.checked_form(request)
         try:
-            steps, _ = forms.plan_steps(form, need_start=False)
+            steps, _ = phases.plan_steps(form, need_start=False)
             name = forms.text(form, "name")[:MAX_NAME_CHARS]
             await self.dash.db.run(
                 loaders.save_template, session.therapist_id, name, steps, self.dash.clock()

@@ -597,6 +597,32 @@ def test_a_three_phase_template_is_applied_to_two_couples_in_the_browser(
     assert "Week" in plans.inner_text() or "Starts" in plans.inner_text()
 
 
+def test_a_phase_for_one_partner_on_chosen_evenings_is_set_on_a_phone(
+    page: Page, live: Live
+) -> None:
+    _signed_in(page, live)
+    page.goto(f"{live.url}/couples/{live.crowd.quiet[-1]}")
+    page.locator("#nightly_appreciation").fill("1")
+    page.locator("#nightly_appreciation_to").fill("2")
+    for day in ("Mon", "Wed", "Fri"):
+        page.locator("#nightly_appreciation_days").get_by_label(day, exact=True).check()
+    page.locator("#nightly_appreciation_partner").select_option("b")
+    page.locator("summary").filter(has_text="Weekly check-in").click()
+    page.locator("#weekly_checkin-2").fill("3")
+    page.locator("#weekly_checkin-2_every").select_option("2")
+    page.locator("#starts_on").fill("2026-11-23")
+    page.get_by_role("button", name="Save plan").click()
+
+    assert page.get_by_role("status").inner_text().startswith("Plan saved.")
+    timeline = page.locator("ol.timeline").inner_text()
+    assert "Nightly appreciation in weeks 1 to 2. Only for Bo" in timeline
+    assert "on Mon, Wed and Fri." in timeline
+    assert "Weekly check-in from week 3. For both, every other week." in timeline
+    scroll_width: Any = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE["width"]
+    assert _blocking_violations(page) == []
+
+
 def test_the_accessibility_check_does_find_a_serious_violation(page: Page, live: Live) -> None:
     # The check above passing means something only if it fails on a broken page.
     _signed_in(page, live)

@@ -40,10 +40,12 @@ def _english_leftovers() -> list[str]:
     en, de = templates.strings["en"], templates.strings["de"]
     german = [
         *_leaves([de.pages, de.reasons, de.saved, de.text]),
+        *_leaves([de.phase_words, de.phase_states, de.tip_counts]),
         *templates.words["de"].phrases.values(),
     ]
     english = [
         *_leaves([en.pages, en.reasons, en.saved, en.text]),
+        *_leaves([en.phase_words, en.phase_states, en.tip_counts]),
         *templates.words["en"].phrases.values(),
     ]
     pieces = {piece.strip(" .,:;()") for text in english for piece in _PLACEHOLDER.split(text)}
@@ -82,6 +84,8 @@ def test_the_leftover_list_would_catch_an_untranslated_phrase() -> None:
     leftovers = _english_leftovers()
     assert "Keep me signed in for 30 days" in leftovers
     assert "Who controls what" in leftovers
+    assert "Plan timeline" in leftovers
+    assert "three times a week" in leftovers
 
 
 async def _german_pages(
@@ -89,6 +93,26 @@ async def _german_pages(
 ) -> dict[str, str]:
     csrf = await sign_in(client, db, practice.therapist_id, clock)
     couple = f"/couples/{practice.couple_id}"
+    # A plan in phases, for one partner and both, with each kind of frequency: the couple
+    # page shows its timeline and editor; the same phases as a template on /plans.
+    phases = {
+        "nightly_appreciation": "1",
+        "nightly_appreciation_to": "2",
+        "nightly_appreciation_partner": "b",
+        "nightly_appreciation_days": ["4", "0", "2"],
+        "nightly_appreciation-2": "3",
+        "weekly_checkin": "2",
+        "weekly_checkin_every": "2",
+        "timing_tip": "1",
+        "timing_tip_to": "6",
+        "timing_tip_per_week": "3",
+        "timing_tip-2": "7",
+    }
+    plan = {"csrf": csrf, **phases, "starts_on": "2026-11-23"}
+    saved = await client.post(f"{couple}/plan", data=plan, headers=GERMAN)
+    assert saved.status_code == 303
+    template = {"csrf": csrf, "name": "In Phasen", **phases}
+    assert (await client.post("/plans", data=template, headers=GERMAN)).status_code == 303
     pages = {}
     for path in ("/", couple, "/plans", "/export", "/export?from=2026-13-01", "/nowhere"):
         pages[path] = (await client.get(path, headers=GERMAN)).text
@@ -101,6 +125,10 @@ async def _german_pages(
     pages["refused schedule"] = refused.text
     refused_template = await client.post("/plans", data={"csrf": csrf, "name": ""}, headers=GERMAN)
     pages["refused template"] = refused_template.text
+    overlap = {**plan, "nightly_appreciation-2": "2"}
+    refused_plan = await client.post(f"{couple}/plan", data=overlap, headers=GERMAN)
+    assert refused_plan.status_code == 400
+    pages["refused plan"] = refused_plan.text
     client.cookies.clear()
     pages["/signed-out"] = (await client.get("/signed-out", headers=GERMAN)).text
     pages["sign in"] = (await client.get("/", headers=GERMAN)).text
@@ -120,6 +148,17 @@ async def test_every_page_in_german_has_no_english_left_from_the_strings(
     assert "Wer was festlegt" in pages[f"/couples/{practice.couple_id}"]
     assert "Bitte im Format HH:MM, zum Beispiel 21:00." in pages["refused schedule"]
     assert "Bitte melden Sie sich an" in pages["sign in"]
+    timeline = pages[f"/couples/{practice.couple_id}"]
+    assert "Ablauf des Plans" in timeline
+    assert "Nur für Jonas, Mo., Mi. und Fr." in timeline
+    assert "Wöchentliches Check-in ab Woche 2.</strong> Für beide, jede zweite Woche." in timeline
+    assert "Für beide, dreimal pro Woche." in timeline
+    assert "Begonnen am Mo., 23. Nov. 2026; jetzt ist Woche 1." in timeline
+    assert '<span class="tag now">diese Woche</span>' in timeline
+    assert '<option value="3" selected>dreimal pro Woche</option>' in timeline
+    assert "In Phasen" in pages["/plans"] and "Weitere Phasen dieser Übung" in pages["/plans"]
+    assert "Für beide, so oft, wie der Zeitplan sagt." in pages["/plans"]
+    assert "Zwei Phasen einer Übung liegen für dieselbe Person" in pages["refused plan"]
 
 
 async def test_the_couple_page_in_german_writes_dates_with_babel_in_each_partners_zone(

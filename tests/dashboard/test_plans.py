@@ -8,8 +8,11 @@ import datetime as dt
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from dashboard import phases as phases_view
 from scheduler import therapy
+from storage import notices, therapists
 from storage import practice as practice_store
 from storage.db import Database
 from storage.models import (
@@ -21,7 +24,7 @@ from storage.models import (
     TherapistLink,
 )
 from storage.therapists import TherapistError
-from tests.dashboard.conftest import Practice, seed_crowd, sign_in
+from tests.dashboard.conftest import Practice, _pair, _person, _therapist, seed_crowd, sign_in
 from tests.support.bot import FakeClock
 
 THREE_PHASES = {
@@ -270,3 +273,256 @@ async def test_a_template_that_cannot_be_saved_says_why_next_to_the_field(
     assert response.status_code == 400
     assert f'<p class="field-error" id="{field}-error">{reason}' in response.text
     assert len(db.call(practice_store.plan_templates, practice.therapist_id)) == 1
+
+
+# --- phases: how often, and for whom ---------------------------------------------------------
+
+
+def _weekdays(db: Database, person_id: int, kind: str) -> int | None:
+    return db.call(
+        lambda s: s.scalar(
+            select(Schedule.weekdays).where(
+                Schedule.person_id == person_id,
+                Schedule.kind == kind,
+                Schedule.next_fire_at.is_not(None),
+            )
+        )
+    )
+
+
+async def test_a_phase_with_its_frequency_and_one_partner_is_saved_followed_and_shown(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    couple = f"/couples/{practice.couple_id}"
+    page = (await client.get(couple)).text
+    # Maya joined first: partner A. Both agreed, so both are named.
+    assert '<option value="a">Partner A: Maya</option>' in page
+    assert '<option value="b">Partner B: Jonas</option>' in page
+
+    saved = await client.post(
+        f"{couple}/plan",
+        data={
+            "csrf": csrf,
+            "nightly_appreciation": "1",
+            "nightly_appreciation_to": "2",
+            "nightly_appreciation_partner": "b",
+            "nightly_appreciation_days": ["4", "0", "2"],
+            "nightly_appreciation-2": "3",
+            "nightly_appreciation-2_to": "8",
+            "weekly_checkin": "2",
+            "weekly_checkin_every": "2",
+            "timing_tip": "1",
+            "timing_tip_per_week": "3",
+            "starts_on": "2026-11-23",
+        },
+    )
+
+    assert saved.status_code == 303
+    assert _plan(db, practice.couple_id) == [
+        {
+            "kind": NIGHTLY_APPRECIATION,
+            "from_week": 1,
+            "to_week": 2,
+            "partner": "b",
+            "days": [0, 2, 4],
+        },
+        {"kind": NIGHTLY_APPRECIATION, "from_week": 3, "to_week": 8},
+        {"kind": WEEKLY_CHECKIN, "from_week": 2, "every_weeks": 2},
+        {"kind": TIMING_TIP, "from_week": 1, "per_week": 3},
+    ]
+    # Week 1: only Jonas gets the nightly prompt, on Monday, Wednesday and Friday.
+    assert _weekdays(db, practice.jonas_id, NIGHTLY_APPRECIATION) == 0b0010101
+    assert _weekdays(db, practice.maya_id, NIGHTLY_APPRECIATION) is None
+    assert _weekdays(db, practice.maya_id, TIMING_TIP) == 0b0010101  # three tips a week
+    page = (await client.get(couple)).text
+    assert (
+        "Nightly appreciation in weeks 1 to 2.</strong> Only for Jonas, on Mon, Wed and Fri."
+        in (page)
+    )
+    assert "Nightly appreciation in weeks 3 to 8.</strong> For both, every evening." in page
+    assert "Weekly check-in from week 2.</strong> For both, every other week." in page
+    assert "Timing tip from week 1.</strong> For both, three times a week." in page
+    assert '<span class="tag now">this week</span>' in page
+    assert "Started on Mon, 23 Nov 2026; this is week 1." in page
+    # The editor is filled from the plan.
+    assert 'name="nightly_appreciation_days" value="2" checked' in page
+    assert 'name="nightly_appreciation_days" value="1">' in page
+    assert '<option value="b" selected>Partner B: Jonas</option>' in page
+    assert '<option value="2" selected>Every other week</option>' in page
+    assert 'id="nightly_appreciation-2_to" name="nightly_appreciation-2_to"' in page
+
+    clock.advance(weeks=2)  # week 3: both get it, every evening
+    db.call(therapy.apply_plans, clock())
+    assert _weekdays(db, practice.maya_id, NIGHTLY_APPRECIATION) == 0b1111111
+    assert _weekdays(db, practice.jonas_id, NIGHTLY_APPRECIATION) == 0b1111111
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "reason"),
+    [
+        ({"nightly_appreciation_days": "9"}, "nightly_appreciation_days", "Tick the evenings"),
+        (
+            {"weekly_checkin": "1", "weekly_checkin_every": "3"},
+            "weekly_checkin_every",
+            "The check-in comes every week or every other week.",
+        ),
+        (
+            {"timing_tip": "1", "timing_tip_per_week": "5"},
+            "timing_tip_per_week",
+            "Tips can come 1, 2, 3 or 7 times a week",
+        ),
+        (
+            {"nightly_appreciation_partner": "c"},
+            "nightly_appreciation_partner",
+            "Choose both partners, partner A or partner B.",
+        ),
+        (
+            {"weekly_checkin": "1", "weekly_checkin_partner": "a"},
+            "weekly_checkin",
+            "The check-in is for both partners together.",
+        ),
+        (
+            {"nightly_appreciation-2": "3"},
+            "nightly_appreciation-2",
+            "Two phases of a practice share a week for the same partner.",
+        ),
+        (
+            {"nightly_appreciation-3_to": "3"},
+            "nightly_appreciation-3",
+            "A last week needs a first week too.",
+        ),
+    ],
+    ids=[
+        "day-9",
+        "every-third-week",
+        "five-tips",
+        "partner-c",
+        "check-in-for-one",
+        "overlap",
+        "third-phase-without-start",
+    ],
+)
+async def test_a_phase_that_cannot_be_used_says_why_next_to_its_field_and_changes_nothing(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FakeClock,
+    practice: Practice,
+    form: dict[str, str],
+    field: str,
+    reason: str,
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    data = {
+        "csrf": csrf,
+        "nightly_appreciation": "1",
+        "nightly_appreciation_to": "4",
+        "starts_on": "2026-11-23",
+        **form,
+    }
+
+    response = await client.post(f"/couples/{practice.couple_id}/plan", data=data)
+
+    assert response.status_code == 400
+    assert f'<p class="field-error" id="{field}-error">{reason}' in response.text
+    assert f'href="#{field}"' in response.text
+    assert _plan(db, practice.couple_id) is None
+    # What was typed is shown again.
+    assert 'id="nightly_appreciation_to" name="nightly_appreciation_to"' in response.text
+    assert 'value="4"' in response.text
+
+
+async def test_a_template_keeps_each_phases_frequency_and_partner_for_every_couple(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    crowd = db.call(seed_crowd, practice.therapist_id, clock(), 5)
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    form = {
+        "csrf": csrf,
+        "name": "Jonas first",
+        "nightly_appreciation": "1",
+        "nightly_appreciation_to": "2",
+        "nightly_appreciation_partner": "b",
+        "nightly_appreciation_days": ["0", "2", "4"],
+        "weekly_checkin": "3",
+        "weekly_checkin_every": "2",
+    }
+    page = (await client.get("/plans")).text
+    assert '<option value="b">Partner B</option>' in page  # no names on a template
+
+    made = await client.post("/plans", data=form)
+    template = db.call(practice_store.plan_templates, practice.therapist_id)[0]
+    applied = await client.post(
+        f"/plans/{template.id}/apply",
+        data={
+            "csrf": csrf,
+            "couple": [str(practice.couple_id), str(crowd.quiet[0])],
+            "starts_on": "2026-11-23",
+        },
+    )
+
+    assert made.status_code == 303 and applied.status_code == 303
+    expected = [
+        {
+            "kind": NIGHTLY_APPRECIATION,
+            "from_week": 1,
+            "to_week": 2,
+            "partner": "b",
+            "days": [0, 2, 4],
+        },
+        {"kind": WEEKLY_CHECKIN, "from_week": 3, "every_weeks": 2},
+    ]
+    assert template.steps == expected
+    assert _plan(db, practice.couple_id) == expected and _plan(db, crowd.quiet[0]) == expected
+    page = (await client.get("/plans")).text
+    assert "Only for Partner B, on Mon, Wed and Fri." in page
+    assert "Weekly check-in from week 3.</strong> For both, every other week." in page
+
+
+def test_a_second_partner_agreeing_does_not_tell_the_first_their_fortnightly_check_in_changed(
+    db: Database, clock: FakeClock
+) -> None:
+    def seed(session: Session) -> tuple[int, int, int, str]:
+        now = clock()
+        first = _person(session, 8001, "Rhea", "Europe/Berlin", now)
+        second = _person(session, 8002, "Sol", "Europe/Berlin", now)
+        couple_id = _pair(session, first, second, now)
+        therapist_id = _therapist(session, "Dr Fort", 8101, now)
+        raw = therapists.client_link(session, therapist_id, now)
+        therapy.agree(session, raw, first, now)
+        plan = [{"kind": WEEKLY_CHECKIN, "from_week": 1, "every_weeks": 2}]
+        therapy.set_plan(session, therapist_id, couple_id, plan, now.date(), now)
+        return first, second, couple_id, raw
+
+    _, second, _, raw = db.call(seed)
+    db.call(notices.take_owed, clock())  # what linking and the plan changed: told
+
+    db.call(therapy.agree, raw, second, clock())
+    owed = db.call(notices.take_owed, clock())
+
+    told_first = [c.kind for o in owed for c in o.changes if o.chat_id == 8001]
+    told_second = [c.kind for o in owed for c in o.changes if o.chat_id == 8002]
+    assert WEEKLY_CHECKIN not in told_first
+    assert WEEKLY_CHECKIN in told_second
+
+
+def test_the_timeline_marks_each_phase_done_this_week_or_later() -> None:
+    plan = [
+        {"kind": TIMING_TIP, "from_week": 5},
+        {"kind": NIGHTLY_APPRECIATION, "from_week": 1, "to_week": 2, "partner": "b"},
+        {"kind": WEEKLY_CHECKIN, "from_week": 1, "to_week": 4, "every_weeks": 2},
+    ]
+    choices = (phases_view.PartnerChoice("a", "Maya"), phases_view.PartnerChoice("b", ""))
+
+    week_4 = phases_view.timeline(plan, dt.date(2026, 11, 2), dt.date(2026, 11, 23), choices)
+    before = phases_view.timeline(plan, dt.date(2026, 12, 7), dt.date(2026, 11, 23), choices)
+
+    assert week_4.week == 4 and before.week is None
+    # The fortnightly check-in's last turn was week 3: it is done in week 4.
+    assert [(r.kind, r.state) for r in week_4.rows] == [
+        (NIGHTLY_APPRECIATION, "done"),
+        (WEEKLY_CHECKIN, "done"),
+        (TIMING_TIP, "later"),
+    ]
+    assert {r.state for r in before.rows} == {"later"}
+    assert week_4.rows[0].partner == "b" and week_4.rows[0].partner_name == ""

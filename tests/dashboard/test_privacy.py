@@ -96,8 +96,46 @@ async def test_no_page_or_export_shows_partner_text_or_unconsented_partners(
                 "tips_time": "18:00",
             },
         ),
+        # A phase for one partner: the one who never agreed is only "Partner B".
+        await client.post(
+            f"/couples/{pending}/plan",
+            data={
+                "csrf": csrf,
+                "nightly_appreciation": "1",
+                "nightly_appreciation_partner": "b",
+                "nightly_appreciation_days": ["0", "3"],
+                "starts_on": "2026-11-23",
+            },
+        ),
+        (with_phase := await client.get(f"/couples/{pending}")),
+        await client.post(
+            f"/couples/{half}/plan",
+            data={"csrf": csrf, "timing_tip": "1", "timing_tip_partner": "z", "starts_on": "x"},
+        ),
+        await client.post(
+            f"/couples/{half}/plan",
+            data={
+                "csrf": csrf,
+                "timing_tip": "2",
+                "timing_tip_partner": "b",
+                "timing_tip_per_week": "2",
+                "starts_on": "2026-11-23",
+            },
+        ),
+        await client.get(f"/couples/{half}"),
         await client.get("/plans"),
         await client.post("/plans", data={"csrf": csrf, "name": "Phases", "weekly_checkin": "1"}),
+        await client.post(
+            "/plans",
+            data={
+                "csrf": csrf,
+                "name": "For one",
+                "timing_tip": "1",
+                "timing_tip_partner": "b",
+                "weekly_checkin": "2",
+                "weekly_checkin_every": "2",
+            },
+        ),
         await client.get("/plans?saved=1"),
         await client.post("/plans", data={"csrf": csrf, "name": "", "weekly_checkin": "1"}),
         await client.get("/export"),
@@ -114,6 +152,10 @@ async def test_no_page_or_export_shows_partner_text_or_unconsented_partners(
 
     assert {r.status_code for r in responses} == {200, 303, 400, 404}
     assert any("Oriel" in r.text for r in responses)  # consenting partners are shown
+    pending_page = with_phase.text
+    assert '<option value="a">Partner A: Oriel</option>' in pending_page
+    assert '<option value="b" selected>Partner B</option>' in pending_page
+    assert "Only for Partner B, on Mon and Thu." in pending_page
     for response in responses:
         text = response.text + str(response.headers)
         for secret in FORBIDDEN:

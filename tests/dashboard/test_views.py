@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
+from dashboard import phases
+from dashboard.render import Templates
 from dashboard.sessions import DashboardSession
 from dashboard.views import (
     adherence_chart,
     couple_name,
     partner_preview,
-    plan_summary,
     schedule_values,
 )
 from scheduler.therapy import CoupleCard, PartnerCard
@@ -86,6 +88,16 @@ def test_the_schedule_form_is_filled_from_the_config_and_overrides() -> None:
     assert values["paused"] == "on"
 
 
+def _timeline_text(card: CoupleCard, lang: str = "en") -> str:
+    """The couple page's plan timeline as its text, through the page's strings."""
+    templates = Templates()
+    macros = templates.env.get_template("_phases.html").make_module(
+        {"s": templates.strings[lang], "w": templates.words[lang], "errors": {}}
+    )
+    timeline = phases.timeline(card.plan, card.plan_starts_on, NOW.date())
+    return " ".join(re.sub(r"<[^>]+>", " ", str(macros.timeline(timeline))).split())
+
+
 @pytest.mark.parametrize(
     ("starts_on", "expected"),
     [
@@ -100,16 +112,21 @@ def test_the_plan_says_where_the_couple_is_in_it(starts_on: dt.date, expected: s
         {"kind": "weekly_checkin", "from_week": 3},
         {"kind": "nightly_appreciation", "from_week": 1},
     ]
-    lines = plan_summary(_card(plan=plan, plan_starts_on=starts_on), NOW.date())
-    assert lines == [
-        "Nightly appreciation from week 1.",
-        "Weekly check-in from week 3.",
-        expected,
-    ]
+    text = _timeline_text(_card(plan=plan, plan_starts_on=starts_on))
+    nightly = text.index("Nightly appreciation from week 1.")
+    checkin = text.index("Weekly check-in from week 3.")
+    assert nightly < checkin < text.index(expected)
 
 
 def test_without_a_plan_every_practice_runs() -> None:
-    assert plan_summary(_card(), NOW.date())[0].startswith("No plan: every practice runs")
+    assert _timeline_text(_card()).startswith("No plan: every practice runs")
+
+
+def test_the_german_timeline_dates_its_start_with_babel() -> None:
+    plan = [{"kind": "nightly_appreciation", "from_week": 1, "days": [0, 2]}]
+    text = _timeline_text(_card(plan=plan, plan_starts_on=dt.date(2026, 11, 30)), "de")
+    assert "Abendliche Wertschätzung ab Woche 1. Für beide, Mo. und Mi." in text
+    assert "Der Plan beginnt am Mo., 30. Nov. 2026." in text
 
 
 def test_the_chart_scales_bars_to_the_busiest_week() -> None:
