@@ -15,7 +15,14 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import LINK_ENDED, SCHEDULE_CHANGED, Notice, Person, Therapist
+from storage.models import (
+    ENDED_BY_THERAPIST,
+    LINK_ENDED,
+    SCHEDULE_CHANGED,
+    Notice,
+    Person,
+    Therapist,
+)
 
 
 class Change(StrEnum):
@@ -64,6 +71,21 @@ def link_ended(
             topic=LINK_ENDED,
             couple_ref=couple_id,
             couple_code=code,
+            created_at=now,
+        )
+    )
+
+
+def ended_by_therapist(
+    session: Session, person_id: int, therapist_id: int, now: dt.datetime
+) -> None:
+    """Owe a partner the word /endlink gives: their therapist ended the link (from the
+    dashboard, which cannot write to Telegram itself)."""
+    session.add(
+        Notice(
+            person_id=person_id,
+            topic=ENDED_BY_THERAPIST,
+            by_therapist_id=therapist_id,
             created_at=now,
         )
     )
@@ -131,6 +153,18 @@ def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed
         if person is None or person.stopped_at is not None or person.blocked_at is not None:
             continue
         by = session.get(Therapist, by_id) if by_id is not None else None
+        if any(n.topic == ENDED_BY_THERAPIST for n in notices):
+            # The link ended: that is the whole message (its schedules stopped with it).
+            owed.append(
+                Owed(
+                    person.chat_id,
+                    person.language,
+                    person.timezone or "UTC",
+                    ENDED_BY_THERAPIST,
+                    therapist_name=by.name if by is not None else "",
+                )
+            )
+            continue
         latest: dict[str, PracticeChange] = {}
         for notice in notices:  # oldest first: the last word about a practice stands
             assert notice.kind is not None and notice.change is not None
