@@ -41,6 +41,7 @@ from tests.dashboard.conftest import (
     schedule_rows,
     seed_crowd,
     seed_practice,
+    wording_checks,
 )
 from tests.support.bot import FakeClock
 
@@ -172,7 +173,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
     crowd = db.call(seed_crowd, practice.therapist_id, clock(), 20)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(db, clock=clock, public_url=url)
+    app = create_app(db, clock=clock, public_url=url, wording=wording_checks())
     with _ServerThread(DashboardServer(app, "127.0.0.1", port)):
         yield Live(url, db, clock, practice, crowd)
     db.close()
