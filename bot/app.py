@@ -183,6 +183,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "clients": therapist.clients_command,
         "dashboard": therapist.dashboard_command,
         "wording": therapist.wording_command,
+        "code": therapist.code_command,
         "endlink": therapist.endlink_command,
     }.items():
         app.add_handler(CommandHandler(name, callback, filters=private))

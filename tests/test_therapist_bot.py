@@ -15,18 +15,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from telegram import BotCommand, BotCommandScopeChat
 
-from bot.callbacks import EndLink, EndLinkStep, WithdrawClientLink, WordingFor, encode
+from bot.callbacks import CodeFor, EndLink, EndLinkStep, WithdrawClientLink, WordingFor, encode
 from bot.handlers import therapist as therapist_handlers
 from bot.handlers.therapist_couples import match_couple
 from bot.menus import MENU, THERAPIST_MENU
 from bot.render import Renderer
 from dashboard import loaders
 from fakes.telegram_api import FakeUser
-from scheduler import wording
+from scheduler import therapy, wording
 from scheduler.therapy import CoupleCard, PartnerCard
-from storage import practice, therapists
+from storage import couples, people, practice, therapists
 from storage import wording as wording_store
 from storage.models import (
     NIGHTLY_APPRECIATION,
@@ -564,6 +565,103 @@ async def test_a_link_ended_on_the_dashboard_tells_no_partner_who_never_agreed(
     await send_notices(bot)
     assert ben.messages()[ben_before:] == []
     assert ana.messages()[-1].text.startswith("Dr. Lee has ended their link with you here.")
+
+
+# --- 9. /code: the therapist's own code for a couple, from the bot ---------------------------
+
+
+def second_couple(session: Session, now: dt.datetime) -> int:
+    """Cleo and Dan, paired and linked with Dr. Lee (therapist 1), both agreeing."""
+    ids = []
+    for uid, name in ((1101, "Cleo"), (1102, "Dan")):
+        person, _ = people.give_consent(session, uid, uid, name, "en", now)
+        ids.append(person.id)
+    raw = couples.create_pairing_link(session, ids[0], now, dt.timedelta(days=7))
+    assert couples.accept_link(session, raw, ids[1], now).problem is None
+    link = therapists.client_link(session, 1, now)
+    for person_id in ids:
+        therapy.agree(session, link, person_id, now)
+    couple = couples.couple_of(session, ids[0])
+    assert couple is not None
+    return couple.id
+
+
+async def test_code_gives_a_couple_the_therapists_code_and_names_it_before_and_after(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    [saved] = await bot.say(doc, "/code Couple 1 MJ-04")
+    assert saved.text == "Done: Couple 1 is now MJ-04, here and on the dashboard."
+    assert link_row(bot).client_code == "MJ-04"
+    [clients] = await bot.say(doc, "/clients")
+    assert clients.button_texts == ["MJ-04: Ana & Ben"]
+    [changed] = await bot.say(doc, "/code mj-04 Maya and Jo")
+    assert changed.text == "Done: MJ-04 is now Maya and Jo, here and on the dashboard."
+    [cleared] = await bot.say(doc, "/code Maya and Jo off")
+    assert cleared.text == 'Done: Maya and Jo is "Couple 1" again, here and on the dashboard.'
+    assert link_row(bot).client_code is None
+
+
+async def test_code_alone_offers_the_couples_as_buttons_and_a_button_shows_the_command(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    [usage] = await bot.say(doc, "/code")
+    assert usage.button_texts == ["MJ-04"] and "No couple of yours" not in usage.text
+    [how] = await bot.press(doc, "MJ-04")
+    assert "/code MJ-04 NEW-CODE" in how.text and '"Couple 1"' in how.text
+    [named] = await bot.say(doc, "/code MJ-04")
+    assert named.text == how.text
+    # A bare number is not a couple's name; another therapist's button means nothing.
+    [unknown] = await bot.say(doc, "/code 1 XY-01")
+    assert "No couple of yours goes by that name, so nothing changed" in unknown.text
+    lena = bot.user(9002, "Lena")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    lena.press(lena.messages()[-1], encode(CodeFor(1)), strict=False)
+    await bot.process()
+    assert lena.answered_callbacks()[-1].text == EXPIRED
+    assert link_row(bot).client_code == "MJ-04"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("-starts-with-a-dash", id="leading-dash"),
+        pytest.param("x" * 25, id="too-long"),
+        pytest.param("MJ/04", id="slash"),
+        pytest.param("<b>MJ</b>", id="markup"),
+    ],
+)
+async def test_code_is_checked_as_the_dashboards_code_form_checks_it(
+    bot: BotHarness, code: str
+) -> None:
+    _, _, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    [refused] = await bot.say(doc, f"/code MJ-04 {code}")
+    assert refused.text.startswith("A code has 1 to 24 letters, digits, spaces, dots")
+    assert link_row(bot).client_code == "MJ-04"
+    with pytest.raises(therapists.TherapistError) as dashboard_says:
+        bot.db.call(practice.set_client_code, 1, 1, code)
+    assert dashboard_says.value.reason == "code_format"
+
+
+async def test_code_taken_by_another_of_the_therapists_couples_changes_nothing(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    other = bot.db.call(second_couple, bot.clock.now)
+    set_code(bot, "MJ-04")
+    [refused] = await bot.say(doc, f"/code Couple {other} mj-04")
+    assert refused.text.startswith("Another of your couples already has the code mj-04")
+    assert link_row(bot, other).client_code is None
+
+
+async def test_code_is_in_the_therapists_menu_and_help(bot: BotHarness) -> None:
+    doc = await registered_therapist(bot)
+    assert "code" in menu_of(bot, doc)
+    [helped] = await bot.say(doc, "/help")
+    assert "/code COUPLE NEW-CODE" in helped.text
 
 
 NEW_TEMPLATES = (

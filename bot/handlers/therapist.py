@@ -46,7 +46,10 @@ from bot.handlers.therapist_couples import (
     match_couple,
     named_buttons,
 )
+from bot.handlers.therapist_couples import code_command as code_command
 from bot.handlers.therapist_couples import endlink_command as endlink_command
+from bot.handlers.therapist_couples import on_code_button as on_code_button
+from bot.handlers.therapist_couples import pressed_couple as _pressed_couple
 from bot.keyboards import buttons
 from bot.menus import set_therapist_menu
 from bot.wording import SandboxChecks
@@ -218,22 +221,6 @@ def _couple_markup(update: Update, context: BotContext, couple_id: int, paused: 
             for presets in (*PRESET_ROWS, (pause,))
         ]
     )
-
-
-async def _pressed_couple(
-    update: Update, context: BotContext, couple_id: int
-) -> therapy.CoupleCard | None:
-    """The presser's own couple behind a button (answered), or None (answered as stale)."""
-    query, services = pressed(update), context.services
-    therapist = await services.db.run(therapists.active, query.from_user.id)
-    card = None
-    if therapist is not None:
-        card = await services.db.run(therapy.couple_for, therapist.id, couple_id, services.clock())
-    if card is None:
-        await answer_stale(query, context)
-        return None
-    await query.answer()
-    return card
 
 
 async def on_couple_button(update: Update, context: BotContext, button: OpenCouple) -> None:
