@@ -36,9 +36,9 @@ def login_url(public_url: str, raw_token: str) -> str:
     return f"{public_url.rstrip('/')}/login/{raw_token}"
 
 
-def _middleware(style_hash: str) -> list[Middleware]:
+def _middleware(style_hash: str, script_hash: str) -> list[Middleware]:
     return [
-        Middleware(SecurityHeaders, headers=security_headers(style_hash)),
+        Middleware(SecurityHeaders, headers=security_headers(style_hash, script_hash)),
         # Inside the headers middleware, so a 413 carries them too.
         Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
     ]
@@ -76,7 +76,7 @@ def create_app(
     errors = ErrorPages(dashboard)
     app = Starlette(
         routes=all_routes(dashboard),
-        middleware=_middleware(templates.style_hash),
+        middleware=_middleware(templates.style_hash, templates.script_hash),
         exception_handlers={
             SignedOut: errors.not_signed_in,
             HTTPException: errors.http_error,

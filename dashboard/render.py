@@ -47,13 +47,21 @@ class Templates:
         # Our own file, inlined verbatim so its hash in the CSP matches.
         self.stylesheet = Markup(css)  # noqa: S704
         self.style_hash = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        # The couple page's live wording preview (an enhancement; every form works without).
+        script = (directory / "wording.js").read_text(encoding="utf-8").strip()
+        if "</" in script:
+            raise ValueError("the script must not contain '</'")
+        self.wording_script = Markup(script)  # noqa: S704 - our own file
+        self.script_hash = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page; the header's name and sign-out form only when `therapist_name` is given."""
         context.setdefault("therapist_name", None)
         context.setdefault("csrf", "")
         context.setdefault("refresh", False)
-        body = self.env.get_template(template).render(stylesheet=self.stylesheet, **context)
+        body = self.env.get_template(template).render(
+            stylesheet=self.stylesheet, wording_script=self.wording_script, **context
+        )
         return HTMLResponse(body, status_code=status)
 
     def message(self, key: Page, status: int, **context: Any) -> HTMLResponse:

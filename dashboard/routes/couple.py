@@ -145,6 +145,7 @@ class CouplePages:
             "couple.html",
             status,
             wording_forms=wording_forms or [],
+            wording_live=False,
             wording_slugs=wording.SLUGS_BY_KIND,
             therapist_name=view.therapist_name,
             csrf=session.csrf_token,

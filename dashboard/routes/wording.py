@@ -34,6 +34,11 @@ def routes(dash: Dashboard) -> list[Route]:
     return [
         Route("/couples/{couple_id:int}/wording/restore", pages.restore, methods=["POST"]),
         Route("/couples/{couple_id:int}/wording/{slug:str}", pages.wording, methods=["POST"]),
+        Route(
+            "/couples/{couple_id:int}/wording/{slug:str}/preview",
+            pages.live_preview,
+            methods=["POST"],
+        ),
     ]
 
 
@@ -121,3 +126,22 @@ class WordingPages:
         return RedirectResponse(
             f"/couples/{couple_id}?saved=wording_restored{_anchor(kind)}", status_code=303
         )
+
+    async def live_preview(self, request: Request) -> Response:
+        """What "Preview" shows, alone: the live preview's answer as the therapist types."""
+        checks = self._checks()
+        session, form = await self.dash.checked_form(request)
+        couple_id = path_id(request, "couple_id")
+        kind = wording.SLUGS.get(request.path_params["slug"])
+        if kind is None:
+            raise HTTPException(404)
+        loaded = await self.dash.db.run(wording.load, session.therapist_id, couple_id)
+        typed = wording.checked_form(
+            checks,
+            kind,
+            _typed_text(form.get("text")),
+            loaded.partners,
+            self.dash.clock(),
+            confirmed=False,
+        )
+        return self.dash.templates.render("_wording_previews.html", form=typed, wording_live=True)

@@ -612,6 +612,12 @@ def test_editing_wording_with_a_preview_and_ending_a_link(page: Page, own_live: 
     nightly.get_by_label("Your wording").fill(
         "Hi {{ first_name }}, what did {{ partner_first_name }} do for you today?"
     )
+    # The live preview answers as the therapist types (the page's one script)...
+    live_preview = page.locator("#wording-nightly-previews figure.preview").first
+    live_preview.wait_for()
+    assert "Hi Maya, what did Jonas do for you today?" in live_preview.inner_text()
+    assert page.url.endswith(f"/couples/{couple_id}")
+    # ...and "Preview" shows the same without it.
     nightly.get_by_role("button", name="Preview").click()
 
     nightly = page.locator("#wording-nightly")

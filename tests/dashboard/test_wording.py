@@ -8,6 +8,8 @@ link asks first, and each partner who agreed is owed the words /endlink sends.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import httpx
@@ -161,6 +163,39 @@ async def test_a_partner_who_has_not_agreed_is_neither_named_nor_previewed(
     assert _previews(block) == {"Ada0": "Hi Ada0, what did … do for you today?"}
     assert "A partner who has not agreed (yet): nothing you set reaches them" in block
     assert "Bo0" not in response.text
+
+
+async def test_the_live_preview_answers_with_the_previews_alone_and_needs_the_token(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    url = f"/couples/{practice.couple_id}/wording/nightly/preview"
+    response = await client.post(url, data={"csrf": csrf, "text": NIGHTLY})
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert _previews(response.text)["Jonas"] == "Hi Jonas, what did Maya do for you today?"
+    refused = await client.post(url, data={"csrf": csrf, "text": "See t.me/somewhere"})
+    assert "That wording cannot be used as it is." in refused.text
+    assert "Links" in refused.text and "<figure" not in refused.text
+    pressing = await client.post(url, data={"csrf": csrf, "text": "You never listen."})
+    assert "Words that may land as pressure" in pressing.text
+    assert (await client.post(url, data={"text": NIGHTLY})).status_code == 403
+    other = f"/couples/{practice.other_couple_id}/wording/nightly/preview"
+    assert (await client.post(other, data={"csrf": csrf, "text": NIGHTLY})).status_code == 404
+    assert _history(db, practice, NIGHTLY_APPRECIATION) == []
+
+
+async def test_the_couple_page_allows_its_one_script_and_nothing_else(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    await sign_in(client, db, practice.therapist_id, clock)
+    response = await client.get(f"/couples/{practice.couple_id}")
+    policy = response.headers["content-security-policy"]
+    scripts = re.findall(r"<script>(.*?)</script>", response.text, re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in policy
+    assert "connect-src 'self'" in policy and "default-src 'none'" in policy
 
 
 # --- saving, and what the sandbox refuses ------------------------------------------------------
