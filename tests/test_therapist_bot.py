@@ -470,6 +470,10 @@ async def test_each_partner_receives_the_therapists_wording_for_every_prompt_kin
         (TIMING_TIP, TIP_WORDS),
     ):
         bot.db.call(wording.save, 1, 1, kind, words, now)
+    # As the page says before saving: each partner is told their prompts changed.
+    ana_told = len(ana.messages())
+    assert await send_notices(bot) == 2
+    assert "Dr. Lee changed what you receive here" in ana.messages()[ana_told].text
     # Nightly: the therapist's words are the whole prompt, with each partner's names.
     [nightly] = await prompts_at(bot, ana, NIGHTLY_APPRECIATION)
     assert nightly == "Evening, Ana: what did Ben do today?"
