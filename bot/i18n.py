@@ -3,7 +3,10 @@
 A gap is a template or label that English has and another locale lacks (or the other way
 round), or a template whose translation uses different variables, macros or label
 placeholders, which would fail at render time or silently drop something a person needs
-to read. `nudgebot i18n check` prints them and exits 1 when there are any.
+to read. The therapist dashboard's words are compared the same way: each
+`dashboard/templates/_strings.<code>.html` against `_strings.html` (English), key by key,
+with each phrase's `{placeholders}` and each macro's arguments. `nudgebot i18n check`
+prints them and exits 1 when there are any.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import click
 from jinja2 import Environment, meta, nodes
 
 from bot.render import FALLBACK_LOCALE, Renderer
-from bot.settings import SettingsError, load_settings
+from bot.settings import REPO_ROOT, SettingsError, load_settings
 
 LABELS = "labels.j2"
+DASHBOARD_TEMPLATES = REPO_ROOT / "dashboard" / "templates"
+_DASHBOARD_STRINGS = "_strings.html"
 
 
 class GapKind(StrEnum):
@@ -34,6 +39,10 @@ class GapKind(StrEnum):
     PLACEHOLDERS = "label placeholders differ"
     VARIABLES = "variables differ"
     MACROS = "macros differ"
+    MISSING_STRING = "missing dashboard string"
+    EXTRA_STRING = "extra dashboard string"
+    STRING_PLACEHOLDERS = "dashboard string placeholders differ"
+    MACRO_ARGUMENTS = "dashboard macro arguments differ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +155,99 @@ def _label_gaps(locale: str, ours: dict[str, set[str]], theirs: dict[str, set[st
     return gaps
 
 
+def _placeholders(text: object) -> frozenset[str]:
+    return frozenset(f for _, f, _, _ in string.Formatter().parse(str(text)) if f)
+
+
+def _flatten(prefix: str, value: object, out: dict[str, frozenset[str]]) -> None:
+    """Every leaf of a strings dict by its dotted path, with its `{placeholders}`.
+
+    A list (a page's lines) is one leaf: a language may say it in more or fewer lines.
+    """
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten(f"{prefix}.{key}", inner, out)
+    elif isinstance(value, list):
+        out[prefix] = frozenset()
+    else:
+        out[prefix] = _placeholders(value)
+
+
+def _dashboard_strings(
+    env: Environment, source: str
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """A dashboard strings template's strings (dotted paths) and macros (with their arguments)."""
+    strings: dict[str, frozenset[str]] = {}
+    macros: dict[str, frozenset[str]] = {}
+    for node in env.parse(source).body:
+        if isinstance(node, nodes.Assign) and isinstance(node.target, nodes.Name):
+            value = None
+            if isinstance(node.node, nodes.Expr):
+                try:
+                    value = node.node.as_const()
+                except nodes.Impossible:
+                    value = None
+            _flatten(node.target.name, value, strings)
+        elif isinstance(node, nodes.Macro):
+            macros[node.name] = frozenset(arg.name for arg in node.args)
+    return strings, macros
+
+
+def find_dashboard_gaps(templates_dir: Path = DASHBOARD_TEMPLATES) -> list[Gap]:
+    """Compare each language's dashboard strings with English's (`_strings.html`).
+
+    Returns:
+        The gaps, named `dashboard <file>: <key>`; empty when every language is complete.
+    """
+    env = Environment(autoescape=True)
+    reference = templates_dir / _DASHBOARD_STRINGS
+    ours, our_macros = _dashboard_strings(env, reference.read_text(encoding="utf-8"))
+    gaps: list[Gap] = []
+    for path in sorted(templates_dir.glob("_strings.*.html")):
+        locale = path.name.split(".")[1]
+        theirs, their_macros = _dashboard_strings(env, path.read_text(encoding="utf-8"))
+        where = f"dashboard {path.name}:"
+        gaps += [
+            Gap(locale, GapKind.MISSING_STRING, f"{where} {k}")
+            for k in sorted(ours.keys() - theirs.keys())
+        ]
+        gaps += [
+            Gap(locale, GapKind.EXTRA_STRING, f"{where} {k}")
+            for k in sorted(theirs.keys() - ours.keys())
+        ]
+        for key in sorted(ours.keys() & theirs.keys()):
+            if ours[key] != theirs[key]:
+                gaps.append(
+                    _differs(
+                        locale,
+                        GapKind.STRING_PLACEHOLDERS,
+                        f"{where} {key}",
+                        ours[key],
+                        theirs[key],
+                    )
+                )
+        gaps += [
+            Gap(locale, GapKind.MISSING_STRING, f"{where} macro {m}")
+            for m in sorted(our_macros.keys() - their_macros.keys())
+        ]
+        gaps += [
+            Gap(locale, GapKind.EXTRA_STRING, f"{where} macro {m}")
+            for m in sorted(their_macros.keys() - our_macros.keys())
+        ]
+        for name in sorted(our_macros.keys() & their_macros.keys()):
+            if our_macros[name] != their_macros[name]:
+                gaps.append(
+                    _differs(
+                        locale,
+                        GapKind.MACRO_ARGUMENTS,
+                        f"{where} macro {name}",
+                        our_macros[name],
+                        their_macros[name],
+                    )
+                )
+    return gaps
+
+
 @click.group()
 def i18n() -> None:
     """Check that every language the bot speaks is complete."""
@@ -166,7 +268,7 @@ def check(templates_dir: Path | None) -> None:
         except SettingsError as exc:
             click.echo(f"nudgebot: {exc}", err=True)
             sys.exit(2)
-    gaps = find_gaps(templates_dir)
+    gaps = find_gaps(templates_dir) + find_dashboard_gaps()
     for gap in gaps:
         click.echo(str(gap))
     locales = Renderer(templates_dir).locales()

@@ -3,6 +3,7 @@ templates, and the checks a request passes before it may read or change anything
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -48,12 +49,20 @@ class Dashboard:
         # The bot's checks and preview for a therapist's own wording (None: no wording forms).
         self.wording = wording
 
+    def language(self, request: Request, chosen: str | None = None) -> str:
+        """The page's language: the therapist's own choice, else the browser's, else English."""
+        return self.templates.language(chosen, request.headers.get("accept-language"))
+
+    def language_of(self, session: DashboardSession) -> str:
+        """The language of a signed-in page (`session` as `session()` returned it)."""
+        return self.templates.language(session.language, None)
+
     async def session(self, request: Request) -> DashboardSession:
-        """The request's live session, or `SignedOut`."""
+        """The request's live session (its `language` the page's), or `SignedOut`."""
         found = await self.sessions.get(request.cookies.get(COOKIE_NAME), self.clock())
         if found is None:
             raise SignedOut()
-        return found
+        return dataclasses.replace(found, language=self.language(request, found.language))
 
     def set_cookie(self, response: Response, value: str, max_age: int) -> None:
         """Set (or, with max_age 0, clear) the session cookie."""

@@ -1,4 +1,4 @@
-"""Signed-in therapists, kept in the database (`storage.therapists`), so a restart or a
+"""Signed-in therapists, kept in the database (`storage.dashboard_sessions`), so a restart or a
 second process signs no one out.
 
 The cookie holds a random session id; the database holds only its hash, the therapist, the
@@ -13,11 +13,11 @@ import datetime as dt
 import hmac
 from dataclasses import dataclass
 
-from storage import therapists
+from storage import dashboard_sessions
 from storage.db import Database
 
-SESSION_TTL = therapists.SESSION_TTL
-REMEMBERED_TTL = therapists.REMEMBERED_TTL
+SESSION_TTL = dashboard_sessions.SESSION_TTL
+REMEMBERED_TTL = dashboard_sessions.REMEMBERED_TTL
 
 
 class SignedOut(Exception):
@@ -36,6 +36,9 @@ class DashboardSession:
     csrf_token: str
     expires_at: dt.datetime
     remembered: bool = False
+    # The therapist's chosen dashboard language, if any; `Dashboard.session` puts the
+    # page's language here (the choice, else the browser's).
+    language: str | None = None
 
     def csrf_matches(self, submitted: str | None) -> bool:
         """Compare a submitted form token with this session's, in constant time."""
@@ -44,11 +47,11 @@ class DashboardSession:
         return hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
 
 
-def _session(found: therapists.SignedIn | None) -> DashboardSession | None:
+def _session(found: dashboard_sessions.SignedIn | None) -> DashboardSession | None:
     if found is None:
         return None
     return DashboardSession(
-        found.therapist_id, found.csrf_token, found.expires_at, found.remembered
+        found.therapist_id, found.csrf_token, found.expires_at, found.remembered, found.language
     )
 
 
@@ -60,30 +63,30 @@ class SessionStore:
 
     async def create(self, therapist_id: int, now: dt.datetime) -> str:
         """Start a session for this therapist; returns the new session id (the cookie)."""
-        raw, _ = await self.db.run(therapists.start_session, therapist_id, now)
+        raw, _ = await self.db.run(dashboard_sessions.start_session, therapist_id, now)
         return raw
 
     async def get(self, session_id: str | None, now: dt.datetime) -> DashboardSession | None:
         """The live session for this cookie value, if there is one."""
         if not session_id:
             return None
-        return _session(await self.db.run(therapists.find_session, session_id, now))
+        return _session(await self.db.run(dashboard_sessions.find_session, session_id, now))
 
     async def remember(self, session_id: str | None, now: dt.datetime) -> DashboardSession | None:
         """Keep this session for 30 days from now."""
-        return _session(await self.db.run(therapists.remember_session, session_id, now))
+        return _session(await self.db.run(dashboard_sessions.remember_session, session_id, now))
 
     async def end(self, session_id: str | None) -> None:
         """Sign out: forget this session."""
         if session_id:
-            await self.db.run(therapists.end_session, session_id)
+            await self.db.run(dashboard_sessions.end_session, session_id)
 
     async def end_therapist(self, therapist_id: int) -> int:
         """Forget every session of a therapist (sign out everywhere, or a revoked account)."""
-        ended: int = await self.db.run(therapists.end_sessions, therapist_id)
+        ended: int = await self.db.run(dashboard_sessions.end_sessions, therapist_id)
         return ended
 
     async def count(self, therapist_id: int | None = None) -> int:
         """How many sessions are stored."""
-        counted: int = await self.db.run(therapists.count_sessions, therapist_id)
+        counted: int = await self.db.run(dashboard_sessions.count_sessions, therapist_id)
         return counted

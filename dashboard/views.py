@@ -14,97 +14,109 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from dashboard.i18n import ENGLISH, Words, format_when, weekday_names
 from scheduler.therapy import Control, CoupleCard, PartnerCard, SetBy
-from storage.models import NIGHTLY_APPRECIATION, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
 from storage.practice import Engagement, ExportRow, PartnerState, PracticeRow
 from storage.therapists import PLAN_KINDS, WeekCounts
 
-KIND_LABELS: Mapping[str, str] = {
-    NIGHTLY_APPRECIATION: "Nightly appreciation",
-    WEEKLY_CHECKIN: "Weekly check-in",
-    TIMING_TIP: "Timing tip",
-    PATH_FOR_ONE: "Path for one",
-}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-TIP_CHOICES: tuple[tuple[int, str], ...] = (
-    (0, "Off"),
-    (1, "Once a week"),
-    (2, "Twice a week"),
-    (3, "Three times a week"),
-    (7, "Every day"),
-)
+TIPS_PER_WEEK = (0, 1, 2, 3, 7)
 # Calm, distinguishable in grey scale too; the legend and the table carry the same numbers.
-SERIES: tuple[tuple[str, str, str], ...] = (
-    ("delivered", "Delivered", "#4f7f78"),
-    ("snoozed", "Snoozed", "#c9a66b"),
-    ("checkins_done", "Check-ins done", "#6b6f9e"),
+SERIES_COLOURS: tuple[tuple[str, str], ...] = (
+    ("delivered", "#4f7f78"),
+    ("snoozed", "#c9a66b"),
+    ("checkins_done", "#6b6f9e"),
 )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def _count(n: int, noun: str, w: Words) -> str:
+    return w(f"{noun}_{'one' if n == 1 else 'other'}", n=n)
 
 
-def kind_label(kind: str) -> str:
+def kind_label(kind: str, w: Words = ENGLISH) -> str:
     """A practice's name as a therapist would say it."""
-    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+    return w.kind(kind)
 
 
-def split_when(when: str) -> tuple[str, str]:
-    """Split the domain's "Mon 23 Nov 21:30" into ("Mon 23 Nov", "21:30")."""
-    day, _, time = when.rpartition(" ")
-    return (day, time) if day else (when, "")
+def weekdays(w: Words = ENGLISH) -> tuple[str, ...]:
+    """The weekdays for the check-in's day, Monday first, in the page's language."""
+    return weekday_names(w.code)
 
 
-def _times_sentence(kind: str, times: Sequence[str]) -> str:
-    parts = [" at ".join(split_when(t)) for t in times[:2]]
-    text = f"{kind_label(kind).lower()} next on {parts[0]}"
+def tip_choices(w: Words = ENGLISH) -> list[tuple[int, str]]:
+    """How often timing tips can come, with their names."""
+    return [(n, w(f"tips_{n}")) for n in TIPS_PER_WEEK]
+
+
+def series(w: Words = ENGLISH) -> list[tuple[str, str, str]]:
+    """The chart's series: key, name and colour."""
+    return [(key, w(f"series_{key}"), colour) for key, colour in SERIES_COLOURS]
+
+
+def next_times(partner: PartnerCard, kind: str, w: Words = ENGLISH) -> list[str]:
+    """A practice's next times in the partner's zone: "Mon 23 Nov 21:00" / "Mo., 23. Nov. 21:00"."""
+    return [format_when(at, partner.zone, w.code) for at in partner.next_at.get(kind, ())]
+
+
+def _times_sentence(kind: str, times: Sequence[dt.datetime], zone: str, w: Words) -> str:
+    parts = [
+        w(
+            "day_at",
+            day=w.date(at.astimezone(ZoneInfo(zone)), "weekday_day_month"),
+            time=w.date(at.astimezone(ZoneInfo(zone)), "time"),
+        )
+        for at in times[:2]
+    ]
     if len(parts) > 1:
-        text += f", then {parts[1]}"
-    return text
+        return w("next_two", kind=w.kind_in_sentence(kind), first=parts[0], second=parts[1])
+    return w("next_one", kind=w.kind_in_sentence(kind), first=parts[0])
 
 
-UNAGREED = "A partner who has not agreed (yet)"
-
-
-def partner_label(partner: PartnerCard) -> str:
+def partner_label(partner: PartnerCard, w: Words = ENGLISH) -> str:
     """The partner's name, or only that they have not agreed: nothing else about them."""
-    return partner.name if partner.consented else UNAGREED
+    return partner.name if partner.consented else w("unagreed")
 
 
-def _turned_off(partner: PartnerCard) -> str:
+def _turned_off(partner: PartnerCard, w: Words) -> str:
     return "; ".join(
-        f"{kind_label(kind).lower()} turned off by {by or 'their partner'}"
+        w("turned_off_by", kind=w.kind_in_sentence(kind), who=by or w("their_partner"))
         for kind, by in sorted(partner.turned_off.items())
     )
 
 
-def partner_preview(partner: PartnerCard) -> str:
+def partner_preview(partner: PartnerCard, w: Words = ENGLISH) -> str:
     """One plain sentence: when this partner is next nudged, in their own zone."""
     if not partner.consented:
-        return f"{UNAGREED}: nothing you set reaches them, and nothing about them is shown."
-    times = [(kind, t) for kind, t in sorted(partner.next_times.items()) if t]
-    off = _turned_off(partner)
+        return w("preview_unagreed")
+    times = [(kind, t) for kind, t in sorted(partner.next_at.items()) if t]
+    off = _turned_off(partner, w)
     if not times:
-        text = f"Nothing is scheduled for {partner.name} at the moment."
+        text = w("preview_nothing", name=partner.name)
         return f"{text} {off[0].upper()}{off[1:]}." if off else text
-    sentence = "; ".join(_times_sentence(kind, t) for kind, t in times)
-    text = f"{partner.name} ({partner.zone} time): {sentence}{'; ' + off if off else ''}."
+    parts = [_times_sentence(kind, t, partner.zone, w) for kind, t in times]
+    text = w(
+        "preview_times",
+        name=partner.name,
+        zone=partner.zone,
+        times="; ".join([*parts, off] if off else parts),
+    )
     if partner.paused:
-        text += f" {partner.name} has paused the bot, so nothing reaches them until they resume."
+        text += " " + w("preview_paused", name=partner.name)
     return text
 
 
-def previews(card: CoupleCard) -> list[str]:
+def previews(card: CoupleCard, w: Words = ENGLISH) -> list[str]:
     """The preview sentence of each partner, in the couple's order."""
-    return [partner_preview(p) for p in card.partners]
+    return [partner_preview(p, w) for p in card.partners]
 
 
-def couple_name(card: CoupleCard) -> str:
+def couple_name(card: CoupleCard, w: Words = ENGLISH) -> str:
     """The couple as the therapist knows them: "Couple 12: Maya & Jonas"."""
-    names = " & ".join(p.name if p.consented else UNAGREED.lower() for p in card.partners)
-    return f"Couple {card.couple_id}: {names}" if names else f"Couple {card.couple_id}"
+    names = " & ".join(p.name if p.consented else w("unagreed_in_list") for p in card.partners)
+    if names:
+        return w("couple_named", id=card.couple_id, names=names)
+    return w("couple", id=card.couple_id)
 
 
 def schedule_values(card: CoupleCard) -> dict[str, str]:
@@ -139,18 +151,18 @@ def plan_values(card: CoupleCard) -> dict[str, str]:
     return values
 
 
-def plan_summary(card: CoupleCard, today: dt.date) -> list[str]:
+def plan_summary(card: CoupleCard, today: dt.date, w: Words = ENGLISH) -> list[str]:
     """The plan in plain words, with where the couple is in it today."""
     if not card.plan:
-        return ["No plan: every practice runs (timing tips unless they are set to off)."]
-    lines = [step_text(step) for step in sorted_steps(card.plan)]
+        return [w("plan_none")]
+    lines = [step_text(step, w) for step in sorted_steps(card.plan)]
     start = card.plan_starts_on
     if start is not None:
         if today < start:
-            lines.append(f"The plan starts on {start:%a %d %b %Y}.")
+            lines.append(w("plan_starts", date=w.date(start, "weekday_date")))
         else:
             week = (today - start).days // 7 + 1
-            lines.append(f"Started on {start:%a %d %b %Y}; this is week {week}.")
+            lines.append(w("plan_started", date=w.date(start, "weekday_date"), week=week))
     return lines
 
 
@@ -159,15 +171,15 @@ def sorted_steps(steps: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(steps, key=lambda s: (int(s["from_week"]), str(s["kind"])))
 
 
-def step_text(step: Mapping[str, Any]) -> str:
+def step_text(step: Mapping[str, Any], w: Words = ENGLISH) -> str:
     """One plan step: "Weekly check-in from week 3." or "Timing tip in weeks 5 to 8."."""
-    kind = kind_label(str(step["kind"]))
+    kind = w.kind(str(step["kind"]))
     end = step.get("to_week")
     if end is None:
-        return f"{kind} from week {step['from_week']}."
+        return w("step_from", kind=kind, first=step["from_week"])
     if int(end) == int(step["from_week"]):
-        return f"{kind} in week {end} only."
-    return f"{kind} in weeks {step['from_week']} to {end}."
+        return w("step_only", kind=kind, week=end)
+    return w("step_range", kind=kind, first=step["from_week"], last=end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,18 +214,21 @@ class Chart:
     summary: str
 
 
-def adherence_chart(weeks: Sequence[WeekCounts], width: int = 320, height: int = 150) -> Chart:
+def adherence_chart(
+    weeks: Sequence[WeekCounts], w: Words = ENGLISH, width: int = 320, height: int = 150
+) -> Chart:
     """Lay out the adherence counts as bars; the numbers are also in a table beside it."""
     top, bottom, side = 14.0, 22.0, 4.0
     baseline = height - bottom
-    peak = max([1, *(getattr(w, key) for w in weeks for key, _, _ in SERIES)])
+    peak = max([1, *(getattr(week, key) for week in weeks for key, _ in SERIES_COLOURS)])
     group = (width - 2 * side) / max(len(weeks), 1)
-    bar_width = group * 0.8 / len(SERIES)
+    bar_width = group * 0.8 / len(SERIES_COLOURS)
     bars: list[Bar] = []
     labels: list[AxisLabel] = []
     for index, week in enumerate(weeks):
         left = side + index * group + group * 0.1
-        for position, (key, name, colour) in enumerate(SERIES):
+        day = w.date(week.week_start, "day_month")
+        for position, (key, colour) in enumerate(SERIES_COLOURS):
             value = int(getattr(week, key))
             bar_height = (baseline - top) * value / peak
             bars.append(
@@ -223,14 +238,17 @@ def adherence_chart(weeks: Sequence[WeekCounts], width: int = 320, height: int =
                     round(bar_width - 1, 1),
                     round(bar_height, 1),
                     colour,
-                    f"Week of {week.week_start:%d %b}: {value} {name.lower()}",
+                    w(f"bar_{key}", day=day, n=value),
                 )
             )
-        labels.append(AxisLabel(round(left + group * 0.4, 1), f"{week.week_start:%d %b}"))
-    totals = {key: sum(int(getattr(w, key)) for w in weeks) for key, _, _ in SERIES}
-    summary = (
-        f"Over {_count(len(weeks), 'week')}: {_count(totals['delivered'], 'nudge')} delivered, "
-        f"{totals['snoozed']} snoozed, {_count(totals['checkins_done'], 'check-in')} done."
+        labels.append(AxisLabel(round(left + group * 0.4, 1), day))
+    totals = {key: sum(int(getattr(week, key)) for week in weeks) for key, _ in SERIES_COLOURS}
+    summary = w(
+        "chart_summary",
+        weeks=_count(len(weeks), "week", w),
+        delivered=_count(totals["delivered"], "nudge", w),
+        snoozed=totals["snoozed"],
+        checkins=_count(totals["checkins_done"], "checkin", w),
     )
     return Chart(width, height, baseline, top, peak, tuple(bars), tuple(labels), summary)
 
@@ -246,23 +264,17 @@ class Sort(StrEnum):
     LAST = "last"
 
 
-SORT_LABELS: Mapping[Sort, str] = {
-    Sort.ATTENTION: "Needs attention first",
-    Sort.CODE: "Client code",
-    Sort.LAST: "Last nudge delivered",
-}
-STATE_LABELS: Mapping[PartnerState, str] = {
-    PartnerState.ACTIVE: "active",
-    PartnerState.PAUSED: "paused",
-    PartnerState.NOT_AGREED: "not yet agreed",
-    PartnerState.LEFT: "left",
-}
+def sort_labels(w: Words = ENGLISH) -> list[tuple[str, str]]:
+    """The overview's orders: the `sort` value and its name."""
+    return [(sort.value, w(f"sort_{sort.value}")) for sort in Sort]
+
+
 MAX_QUERY_CHARS = 40
 
 
-def client_label(couple_id: int, client_code: str | None) -> str:
+def client_label(couple_id: int, client_code: str | None, w: Words = ENGLISH) -> str:
     """The couple's client code, or "Couple 12" until the therapist gives it one."""
-    return client_code or f"Couple {couple_id}"
+    return client_code or w("couple", id=couple_id)
 
 
 def plan_week(plan_starts_on: dt.date | None, today: dt.date) -> int | None:
@@ -272,43 +284,49 @@ def plan_week(plan_starts_on: dt.date | None, today: dt.date) -> int | None:
     return (today - plan_starts_on).days // 7 + 1
 
 
-def attention(row: PracticeRow, today: dt.date) -> list[str]:
+def attention(row: PracticeRow, today: dt.date, w: Words = ENGLISH) -> list[str]:
     """What the therapist may want to look at, in plain words; empty when all is well."""
     if row.ended_at is not None:
-        return [f"Link ended on {row.ended_at:%d %b %Y}"]
+        return [w("attention_ended", date=w.date(row.ended_at))]
     found = []
     states = [p.state for p in row.partners]
     if PartnerState.NOT_AGREED in states:
-        found.append("Consent pending")
+        found.append(w("attention_consent"))
     if PartnerState.LEFT in states:
-        found.append("A partner left")
+        found.append(w("attention_left"))
     for partner in row.partners:
         if partner.state is PartnerState.PAUSED:
-            found.append(f"{partner.name} paused")
+            found.append(w("attention_paused", name=partner.name))
     week = plan_week(row.plan_starts_on, today)
     start = row.plan_starts_on
     if week is None and start is not None and (start - today).days < 7:
         week = 1  # the plan itself starts this week
     starting = sorted(
-        kind_label(str(step["kind"])) for step in row.plan if week and step["from_week"] == week
+        w.kind(str(step["kind"])) for step in row.plan if week and step["from_week"] == week
     )
     if starting:
-        found.append("Starts this week: " + ", ".join(starting))
+        found.append(w("attention_starts", kinds=", ".join(starting)))
     return found
 
 
-def plan_text(row: PracticeRow, today: dt.date) -> str:
+def plan_text(row: PracticeRow, today: dt.date, w: Words = ENGLISH) -> str:
     """The plan in a few words: "Week 3 of a plan", "Starts 30 Nov", or "No plan"."""
     if row.ended_at is not None:
         return "-"
     if not row.plan:
-        return "No plan"
+        return w("plan_text_none")
     week = plan_week(row.plan_starts_on, today)
     if week is None:
         start = row.plan_starts_on
-        return f"Starts {start:%d %b}" if start else "No start date"
+        return (
+            w("plan_text_starts", date=w.date(start, "day_month"))
+            if start
+            else w("plan_text_no_start")
+        )
     last = max(int(step["from_week"]) for step in row.plan)
-    return f"Week {week}" + (f" (all practices from week {last})" if week < last else "")
+    if week < last:
+        return w("plan_text_week_until", week=week, last=last)
+    return w("plan_text_week", week=week)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,15 +340,17 @@ class Sparkline:
     summary: str
 
 
-def sparkline(weeks: Sequence[Engagement], width: int = 96, height: int = 24) -> Sparkline:
+def sparkline(
+    weeks: Sequence[Engagement], w: Words = ENGLISH, width: int = 96, height: int = 24
+) -> Sparkline:
     """Lay out the answered counts of each week as a polyline (no script, no library)."""
-    peak = max([1, *(w.answered for w in weeks)])
+    peak = max([1, *(week.answered for week in weeks)])
     step = (width - 4) / max(len(weeks) - 1, 1)
     dots = tuple(
-        (round(2 + i * step, 1), round(height - 2 - (height - 4) * w.answered / peak, 1))
-        for i, w in enumerate(weeks)
+        (round(2 + i * step, 1), round(height - 2 - (height - 4) * week.answered / peak, 1))
+        for i, week in enumerate(weeks)
     )
-    summary = "Answered per week, oldest first: " + ", ".join(str(w.answered) for w in weeks)
+    summary = w("spark", counts=", ".join(str(week.answered) for week in weeks))
     return Sparkline(width, height, " ".join(f"{x},{y}" for x, y in dots), dots, summary)
 
 
@@ -351,24 +371,26 @@ class OverviewLine:
     attention: tuple[str, ...]
 
 
-def overview_line(row: PracticeRow, today: dt.date) -> OverviewLine:
+def overview_line(row: PracticeRow, today: dt.date, w: Words = ENGLISH) -> OverviewLine:
     """What the overview says about one couple."""
     partners = []
     for index, partner in enumerate(row.partners, start=1):
-        who = partner.name if partner.name and row.names else f"Partner {index}"
-        partners.append((who, STATE_LABELS[partner.state], partner.state.value))
+        who = partner.name if partner.name and row.names else w("partner_n", n=index)
+        state = partner.state.value
+        partners.append((who, w(f"state_{state}"), state))
+    last = row.last_delivered
     return OverviewLine(
         couple_id=row.couple_id,
-        label=client_label(row.couple_id, row.client_code),
+        label=client_label(row.couple_id, row.client_code, w),
         names=" & ".join(row.names) if row.names else None,
         linked=row.ended_at is None,
-        plan=plan_text(row, today),
+        plan=plan_text(row, today, w),
         partners=tuple(partners),
-        last_delivered=f"{row.last_delivered:%d %b %Y}" if row.last_delivered else "none yet",
-        last_sort=row.last_delivered,
+        last_delivered=w.date(last) if last else w("none_yet"),
+        last_sort=last,
         this_week=row.weeks[-1],
-        spark=sparkline(row.weeks),
-        attention=tuple(attention(row, today)),
+        spark=sparkline(row.weeks, w),
+        attention=tuple(attention(row, today, w)),
     )
 
 
@@ -401,52 +423,54 @@ def parse_sort(value: str | None) -> Sort:
 
 # --- who controls what -----------------------------------------------------------------
 
-SHORT_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-
-def days_text(days: Sequence[int]) -> str:
+def days_text(days: Sequence[int], w: Words = ENGLISH) -> str:
     """Weekdays in a few letters: "every day", "Sun", "Tue and Thu", "Mon, Wed and Fri"."""
     if len(days) == 7:
-        return "every day"
-    names = [SHORT_DAYS[d] for d in sorted(days)]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return w("every_day")
+    short = weekday_names(w.code, "abbreviated")
+    names = [short[d] for d in sorted(days)]
+    if len(names) == 1:
+        return names[0]
+    return w("days_and", first=", ".join(names[:-1]), last=names[-1])
 
 
-def control_schedule(control: Control, partner_zone: str) -> str:
+def control_schedule(control: Control, partner_zone: str, w: Words = ENGLISH) -> str:
     """The schedule in force, in 24-hour time: "every day at 22:30", "Sun at 19:00"."""
     if not control.at:
-        return "Not scheduled"
-    text = f"{days_text(control.days).capitalize()} at {control.at}"
+        return w("not_scheduled")
+    days = days_text(control.days, w)
+    text = w("days_at", days=days[:1].upper() + days[1:], time=control.at)
     if control.window:
-        text += f", spread over {control.window} minutes"
+        text += w("spread_over", minutes=control.window)
     if control.zone and control.zone != partner_zone:
-        text += f" ({control.zone} time)"
+        text += w("zone_time", zone=control.zone)
     return text
 
 
-def control_owner(control: Control) -> str:
+def control_owner(control: Control, w: Words = ENGLISH) -> str:
     """Who set it, as the therapist reads it: "Set by you", "Changed by Maya: 22:30"."""
     if control.set_by is SetBy.YOU:
-        return "Set by you"
+        return w("set_by_you")
     if control.set_by is SetBy.OTHER_THERAPIST:
-        return "Set by another therapist"
+        return w("set_by_other")
     if control.set_by is SetBy.PARTNER:
-        who = control.by or "the couple"
-        return f"Changed by {who}: {control.at}"
+        return w("changed_by", who=control.by or w("the_couple"), time=control.at)
     if control.set_by is SetBy.TURNED_OFF:
-        return f"Turned off by {control.by or 'their partner'}"
-    return "Not running: not in this week's plan, or paused by you"
+        return w("turned_off_by_owner", who=control.by or w("their_partner"))
+    return w("not_running")
 
 
-def own_choices(card: CoupleCard) -> list[str]:
+def own_choices(card: CoupleCard, w: Words = ENGLISH) -> list[str]:
     """The practices where a partner's own choice stands, for the note before saving."""
     found = []
     for partner in card.partners:
         for control in partner.controls:
+            kind = w.kind_in_sentence(control.kind)
             if control.set_by is SetBy.PARTNER:
-                found.append(f"{partner.name}'s {kind_label(control.kind).lower()} ({control.at})")
+                found.append(w("own_choice_time", name=partner.name, kind=kind, time=control.at))
             elif control.set_by is SetBy.TURNED_OFF:
-                found.append(f"{partner.name}'s {kind_label(control.kind).lower()} (off)")
+                found.append(w("own_choice_off", name=partner.name, kind=kind))
     return found
 
 
@@ -476,13 +500,13 @@ class ExportLine:
     no_reply: int
 
 
-def export_lines(rows: Sequence[ExportRow]) -> list[ExportLine]:
+def export_lines(rows: Sequence[ExportRow], w: Words = ENGLISH) -> list[ExportLine]:
     """The export's lines, by client and week."""
     return [
         ExportLine(
-            client_label(row.couple_id, row.client_code),
+            client_label(row.couple_id, row.client_code, w),
             row.week_start,
-            kind_label(row.kind),
+            w.kind(row.kind),
             row.delivered,
             row.answered,
             row.snoozed,
@@ -493,7 +517,9 @@ def export_lines(rows: Sequence[ExportRow]) -> list[ExportLine]:
 
 
 def export_csv(rows: Sequence[ExportRow]) -> str:
-    """The export as CSV text (RFC 4180, via the csv module)."""
+    """The export as CSV text (RFC 4180, via the csv module): ISO dates, and the same
+    columns and (English) practice names whatever the dashboard's language, so a
+    spreadsheet built on one export reads the next."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)

@@ -45,7 +45,8 @@ literally; the fake insists on proper escaping so that escaping bugs show up in 
 
 Webhooks: ``setWebhook`` (https only, ``secret_token`` checked like Telegram) records where
 updates would go and makes ``getUpdates`` answer 409 until ``deleteWebhook``; the tests
-deliver the updates themselves (``webhook_update``).
+deliver the updates themselves (``take_updates``), Bot API style with
+:class:`fakes.webhook.WebhookSender`.
 
 Not implemented (answered 404 / 400 and recorded, so a test notices):
 ``inline_message_id`` edits, media other than documents, groups and channels.

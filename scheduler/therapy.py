@@ -117,6 +117,9 @@ class PartnerCard:
     turned_off: dict[str, str] = field(default_factory=dict)
     # Per practice a therapist can set, in PLAN_KINDS order: what is in force, and whose.
     controls: tuple[Control, ...] = ()
+    # The same next times as aware UTC instants, for pages that write them in their own
+    # language (the dashboard, through Babel).
+    next_at: dict[str, tuple[dt.datetime, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +145,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
             partners.append(PartnerCard(0, "", "", consented=False, paused=False))
             continue
         next_times: dict[str, tuple[str, ...]] = {}
+        next_at: dict[str, tuple[dt.datetime, ...]] = {}
         turned_off: dict[str, str] = {}
         controls: dict[str, Control] = {}
         # Only the practices a therapist can set: the path for one is the partner's own.
@@ -149,6 +153,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
             if schedule.kind not in PLAN_KINDS:
                 continue
             if schedule.next_fire_at is not None:
+                next_at[schedule.kind] = _next_five_at(schedule)
                 next_times[schedule.kind] = _next_five(schedule, person.timezone or "UTC")
             elif schedule.set_by == "person":
                 by = consenting.get(schedule.turned_off_by_id or schedule.person_id or 0)
@@ -164,6 +169,7 @@ def _card(session: Session, link: TherapistLink, now: dt.datetime) -> CoupleCard
                 next_times,
                 turned_off,
                 tuple(controls.get(kind, Control(kind, SetBy.NOT_RUNNING)) for kind in PLAN_KINDS),
+                next_at,
             )
         )
     return CoupleCard(
@@ -204,6 +210,12 @@ def _control(schedule: Schedule, link: TherapistLink, consenting: dict[int, Pers
         rule.window_minutes,
         rule.zone,
     )
+
+
+def _next_five_at(schedule: Schedule) -> tuple[dt.datetime, ...]:
+    if schedule.next_fire_at is None:
+        return ()
+    return (schedule.next_fire_at, *upcoming(rule_of(schedule), schedule.next_fire_at, 4))
 
 
 def _next_five(schedule: Schedule, zone: str) -> tuple[str, ...]:

@@ -332,6 +332,11 @@ class WeeklyCount(Base):
     snoozed: Mapped[int] = mapped_column(Integer, default=0)
     # Check-in occurrences marked done, credited once per occurrence (to one partner).
     checkins_done: Mapped[int] = mapped_column(Integer, default=0)
+    # Delivered and answered (anything but a snooze), and delivered with no answer at all:
+    # the engagement the therapist's overview and export show. NULL on rows from before
+    # migration 0013, which did not keep them (and stays NULL if more is added to one).
+    answered: Mapped[int | None] = mapped_column(Integer)
+    ignored: Mapped[int | None] = mapped_column(Integer)
 
 
 APPRECIATION = "appreciation"
@@ -451,6 +456,9 @@ class Therapist(Base):
     created_at: Mapped[dt.datetime]
     registered_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    # The dashboard's language ("en", "de"): chosen on the dashboard, or Telegram's
+    # language_code when the bot saw one; unset, the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class TherapistLink(Base):

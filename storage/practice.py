@@ -29,6 +29,7 @@ from storage.models import (
     PlanTemplate,
     TherapistConsent,
     TherapistLink,
+    WeeklyCount,
 )
 from storage.therapists import PLAN_KINDS, TherapistError
 
@@ -99,7 +100,8 @@ def _midnight(day: dt.date) -> dt.datetime:
 def _weekly(
     session: Session, person_ids: Iterable[int], first_monday: dt.date, weeks: int
 ) -> dict[tuple[int, str, int], list[int]]:
-    """Per (person, kind, week index): [delivered, answered, snoozed, ignored].
+    """Per (person, kind, week index): [delivered, answered, snoozed, ignored], from the
+    deliveries still stored plus what purged ones left in `weekly_counts`.
 
     Week buckets are UTC Mondays, as the rest of the adherence counts are. One query: the
     bucket is a CASE over the week boundaries, grouped in an outer query (PostgreSQL does
@@ -150,11 +152,40 @@ def _weekly(
             func.sum(inner.c.ignored),
         ).group_by(inner.c.person_id, inner.c.kind, inner.c.week)
     ).all()
-    return {
+    found = {
         (int(person), str(kind), int(week)): [int(d or 0), int(a or 0), int(s or 0), int(i or 0)]
         for person, kind, week, d, a, s, i in rows
         if int(week) >= 0
     }
+    # What deliveries already purged by retention counted (storage.retention).
+    kept = session.execute(
+        select(
+            WeeklyCount.person_id,
+            WeeklyCount.kind,
+            WeeklyCount.week_start,
+            WeeklyCount.delivered,
+            WeeklyCount.answered,
+            WeeklyCount.snoozed,
+            WeeklyCount.ignored,
+        ).where(
+            WeeklyCount.person_id.in_(ids),
+            WeeklyCount.kind.in_(PLAN_KINDS),
+            WeeklyCount.week_start >= first_monday,
+            WeeklyCount.week_start < first_monday + dt.timedelta(weeks=weeks),
+        )
+    )
+    for person, kind, week_start, delivered, answered, snoozed, ignored in kept:
+        total = found.setdefault((person, kind, (week_start - first_monday).days // 7), [0] * 4)
+        total[0] += delivered
+        if answered is None or ignored is None:  # kept before migration 0013: no split
+            total[2] += snoozed
+            continue
+        # `snoozed` there counts snoozes whatever the delivery's status (for adherence);
+        # here only delivered ones count, which is what is left of delivered.
+        total[1] += answered
+        total[2] += delivered - answered - ignored
+        total[3] += ignored
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 `purge_deliveries` deletes one small batch of deliveries due before a cut-off, in the
 caller's transaction, and first adds what those rows counted in `storage.therapists.
-adherence` (delivered, snoozed, check-ins done, per person, week and kind) to
-`weekly_counts`, so the therapist's figures are the same after a purge as before it.
+adherence` and the practice overview (delivered, answered, snoozed, no reply, check-ins
+done, per person, week and kind) to `weekly_counts`, so the therapist's figures are the
+same after a purge as before it.
 
 Deliveries still in flight (claimed or sending) are never purged. A weekly check-in
 reaches both partners as one occurrence (same schedule, same due time) and counts once
@@ -162,38 +163,39 @@ def _whole_occurrences(session: Session, rows: list[Found], locking: bool) -> li
     return kept + complete
 
 
+_COUNTS = ("delivered", "snoozed", "checkins_done", "answered", "ignored")
+
+
 def _add_counts(session: Session, deleted: Iterable[Found]) -> None:
-    """Add what the deleted rows counted in `adherence()` to `weekly_counts`."""
-    totals: dict[tuple[int, dt.date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    """Add what the deleted rows counted (in `adherence()` and the practice overview's
+    engagement) to `weekly_counts`."""
+    totals: dict[tuple[int, dt.date, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(_COUNTS, 0)
+    )
     done: dict[Occurrence, list[Found]] = defaultdict(list)
     for row in deleted:
         if row.kind not in COUNTED_KINDS:
             continue
-        key = (row.person_id, week_of(row.due_at), row.kind)
+        counts = totals[(row.person_id, week_of(row.due_at), row.kind)]
         if row.status == "sent":
-            totals[key][0] += 1
+            counts["delivered"] += 1
+            if row.response is None:
+                counts["ignored"] += 1
+            elif row.response != "snoozed":
+                counts["answered"] += 1
         if row.response == "snoozed":
-            totals[key][1] += 1
+            counts["snoozed"] += 1
         if row.kind == WEEKLY_CHECKIN and row.response == "done":
             done[_occurrence(row)].append(row)
     for occurrence_rows in done.values():
         first = min(occurrence_rows, key=lambda r: r.person_id)
-        totals[(first.person_id, week_of(first.due_at), first.kind)][2] += 1
+        totals[(first.person_id, week_of(first.due_at), first.kind)]["checkins_done"] += 1
     _upsert(
         session,
         [
-            {
-                "person_id": person_id,
-                "week_start": week,
-                "kind": kind,
-                "delivered": delivered,
-                "snoozed": snoozed,
-                "checkins_done": checkins_done,
-            }
-            for (person_id, week, kind), (delivered, snoozed, checkins_done) in sorted(
-                totals.items()
-            )
-            if delivered or snoozed or checkins_done
+            {"person_id": person_id, "week_start": week, "kind": kind, **counts}
+            for (person_id, week, kind), counts in sorted(totals.items())
+            if any(counts.values())
         ],
     )
 
@@ -210,10 +212,6 @@ def _upsert(session: Session, values: Sequence[dict[str, Any]]) -> None:
     insert = dialect.insert(WeeklyCount)
     statement = insert.on_conflict_do_update(
         index_elements=["person_id", "week_start", "kind"],
-        set_={
-            "delivered": WeeklyCount.delivered + insert.excluded.delivered,
-            "snoozed": WeeklyCount.snoozed + insert.excluded.snoozed,
-            "checkins_done": WeeklyCount.checkins_done + insert.excluded.checkins_done,
-        },
+        set_={name: getattr(WeeklyCount, name) + insert.excluded[name] for name in _COUNTS},
     )
     session.execute(statement, list(values))

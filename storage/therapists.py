@@ -11,7 +11,6 @@ partner can still snooze, change, pause or stop them, and withdrawing consent re
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,6 @@ from storage.models import (
     NIGHTLY_APPRECIATION,
     TIMING_TIP,
     WEEKLY_CHECKIN,
-    DashboardSession,
     Delivery,
     OneTimeToken,
     Person,
@@ -663,103 +661,6 @@ def therapist_link_of(session: Session, person_id: int) -> list[str]:
     )
 
 
-# --- dashboard sessions: server-side, only a hash of the id is kept -----------------------
-
-SESSION_TTL = dt.timedelta(hours=8)
-REMEMBERED_TTL = dt.timedelta(days=30)
-SESSION_BYTES = 32
-
-
-@dataclass(frozen=True, slots=True)
-class SignedIn:
-    """A live dashboard session: whose it is, its CSRF token, and when it ends."""
-
-    therapist_id: int
-    csrf_token: str
-    expires_at: dt.datetime
-    remembered: bool
-
-
-def start_session(session: Session, therapist_id: int, now: dt.datetime) -> tuple[str, SignedIn]:
-    """A new session for a therapist; returns the id for the cookie (never stored) and it."""
-    drop_expired_sessions(session, now)
-    raw = secrets.token_urlsafe(SESSION_BYTES)
-    row = DashboardSession(
-        id_hash=token_hash(raw),
-        therapist_id=therapist_id,
-        csrf_token=secrets.token_urlsafe(SESSION_BYTES),
-        remembered=False,
-        created_at=now,
-        expires_at=now + SESSION_TTL,
-    )
-    session.add(row)
-    session.flush()
-    return raw, SignedIn(therapist_id, row.csrf_token, row.expires_at, False)
-
-
-def _live_session(session: Session, raw: str | None, now: dt.datetime) -> DashboardSession | None:
-    if not raw:
-        return None
-    row = session.scalar(
-        select(DashboardSession).where(DashboardSession.id_hash == token_hash(raw))
-    )
-    if row is None:
-        return None
-    if row.expires_at <= now:
-        session.delete(row)
-        return None
-    therapist = session.get(Therapist, row.therapist_id)
-    if therapist is None or therapist.revoked_at is not None:
-        end_sessions(session, row.therapist_id)  # the account was revoked
-        return None
-    return row
-
-
-def find_session(session: Session, raw: str | None, now: dt.datetime) -> SignedIn | None:
-    """The live session behind a cookie value, if there is one (and its account stands)."""
-    row = _live_session(session, raw, now)
-    if row is None:
-        return None
-    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, row.remembered)
-
-
-def remember_session(session: Session, raw: str | None, now: dt.datetime) -> SignedIn | None:
-    """Keep this session for 30 days from now ("remember this device")."""
-    row = _live_session(session, raw, now)
-    if row is None:
-        return None
-    row.remembered, row.expires_at = True, now + REMEMBERED_TTL
-    return SignedIn(row.therapist_id, row.csrf_token, row.expires_at, True)
-
-
-def end_session(session: Session, raw: str | None) -> None:
-    """Sign out: this session ends."""
-    if raw:
-        session.execute(delete(DashboardSession).where(DashboardSession.id_hash == token_hash(raw)))
-
-
-def end_sessions(session: Session, therapist_id: int) -> int:
-    """Sign out everywhere: every session of this therapist ends; returns how many."""
-    result = session.execute(
-        delete(DashboardSession).where(DashboardSession.therapist_id == therapist_id)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def drop_expired_sessions(session: Session, now: dt.datetime) -> int:
-    """Forget sessions past their end; returns how many."""
-    result = session.execute(delete(DashboardSession).where(DashboardSession.expires_at <= now))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def count_sessions(session: Session, therapist_id: int | None = None) -> int:
-    """How many sessions are stored (of one therapist, or all)."""
-    query = select(func.count()).select_from(DashboardSession)
-    if therapist_id is not None:
-        query = query.where(DashboardSession.therapist_id == therapist_id)
-    return int(session.scalar(query) or 0)
-
-
 # --- the therapist's `/` menu -------------------------------------------------------------
 
 
@@ -798,3 +699,21 @@ def menu_chats(session: Session) -> list[MenuChat]:
     ).all()
     found = (menu_chat(session, user) for user in sorted({u for u in users if u is not None}))
     return [chat for chat in found if chat is not None]
+
+
+# --- the dashboard's language ------------------------------------------------------------
+
+MAX_LANGUAGE_CHARS = 8
+
+
+def set_language(session: Session, therapist_id: int, language: str) -> None:
+    """The language the therapist chose on the dashboard; it stays until they change it."""
+    therapist = session.get_one(Therapist, therapist_id)
+    therapist.language = language[:MAX_LANGUAGE_CHARS]
+
+
+def note_telegram_language(session: Session, therapist_id: int, language: str | None) -> None:
+    """Telegram's language_code, as the dashboard's language until the therapist chooses one."""
+    therapist = session.get(Therapist, therapist_id)
+    if therapist is not None and therapist.language is None and language:
+        therapist.language = language.split("-", 1)[0].lower()[:MAX_LANGUAGE_CHARS]

@@ -12,19 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import socket
-import threading
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.webhook import SECRET_HEADER
 from fakes.postgres import create_database
 from fakes.telegram_api import FakeTelegram
+from fakes.webhook import WebhookSender
 from scheduler.dispatcher import MAX_IN_FLIGHT
 from scheduler.seed import nightly_slots
 from storage import workers
@@ -65,42 +63,6 @@ def _settled(url: str) -> bool:
     return sum(counts.values()) == COUNT and not (
         counts["claimed"] or counts["queued"] or counts["sending"]
     )
-
-
-class WebhookDelivery(threading.Thread):
-    """The test plays Telegram's webhook side: each pending update is posted to the
-    processes in turn (round robin) until one answers 200, as Telegram retries."""
-
-    def __init__(self, fake: FakeTelegram, ports: list[int]) -> None:
-        super().__init__(daemon=True)
-        self.fake, self.ports = fake, ports
-        self.done = threading.Event()
-        self.delivered: Counter[int] = Counter()
-        self.turn = 0
-
-    def run(self) -> None:
-        with httpx.Client(timeout=30) as client:
-            while not self.done.is_set():
-                for update in self.fake.take_updates():
-                    self._deliver(client, update)
-                time.sleep(0.05)
-
-    def _deliver(self, client: httpx.Client, update: dict[str, object]) -> None:
-        for _ in range(600):
-            port = self.ports[self.turn % len(self.ports)]
-            self.turn += 1
-            try:
-                answer = client.post(
-                    f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
-                    json=update,
-                    headers={SECRET_HEADER: WEBHOOK_SECRET},
-                )
-            except httpx.HTTPError:
-                answer = None
-            if answer is not None and answer.status_code == 200:
-                self.delivered[int(str(update["update_id"]))] += 1
-                return
-            time.sleep(0.1)
 
 
 def _limited(fake: FakeTelegram) -> list[str]:
@@ -153,7 +115,13 @@ def test_three_processes_share_one_database(
                 "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             }
         procs = [BotProcess(tmp_path, **env, WEBHOOK_PORT=str(port)).start() for port in ports]
-        delivery = WebhookDelivery(fake, ports)
+        delivery = WebhookSender(
+            fake,
+            [f"http://127.0.0.1:{port}{WEBHOOK_PATH}" for port in ports],
+            secret=WEBHOOK_SECRET,
+            first_retry=0.1,
+            max_retry=1.0,
+        )
         leads = "webhook registered" if mode == "webhook" else "polling for updates"
         try:
             for proc in procs:
@@ -204,7 +172,7 @@ def test_three_processes_share_one_database(
             )
             assert survivor.stop() == 0
         finally:
-            delivery.done.set()
+            delivery.stop()
             for proc in procs:
                 if proc.process is not None and proc.process.poll() is None:
                     proc.process.kill()

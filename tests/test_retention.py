@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.settings import Settings
 from scheduler import schedules, therapy
 from scheduler.retention import cutoff, purge_batch, purge_expired
-from storage import couples, people, therapists
+from storage import couples, people, practice, therapists
 from storage.db import Database
 from storage.models import (
     NIGHTLY_APPRECIATION,
@@ -190,6 +190,55 @@ def test_the_therapists_weekly_counts_are_the_same_after_a_purge(
     # The purge did something a therapist could see: those weeks now come from aggregates.
     assert sum(w.delivered for w in before[:6]) > 0
     assert db.call(lambda s: s.scalar(select(func.count(WeeklyCount.id)))) > 0
+
+
+def _engagement(db: Database, couple: Couple) -> list[practice.ExportRow]:
+    first = NOW.date() - dt.timedelta(weeks=WEEKS)
+    return db.call(practice.engagement, couple.therapist_id, first, NOW.date())
+
+
+def test_the_practice_overviews_engagement_counts_are_the_same_after_a_purge(
+    db: Database, couple: Couple
+) -> None:
+    before = _engagement(db, couple)
+
+    _purge_all(db, NOW, batch=13)
+
+    assert _count(db) == 0
+    assert _engagement(db, couple) == before
+    # Every kind of answer was there to lose: answered, snoozed and no reply.
+    assert all(
+        sum(getattr(row, name) for row in before) > 0 for name in ("answered", "snoozed", "ignored")
+    )
+
+
+def test_counts_kept_before_engagement_was_kept_show_deliveries_and_snoozes_only(
+    db: Database, couple: Couple
+) -> None:
+    monday = week_of(NOW - dt.timedelta(weeks=3))
+
+    def old_row(session: Session) -> None:
+        session.execute(text("DELETE FROM deliveries"))
+        session.add(
+            WeeklyCount(
+                person_id=couple.maya,
+                week_start=monday,
+                kind=NIGHTLY_APPRECIATION,
+                delivered=5,
+                snoozed=2,
+                checkins_done=0,
+                answered=None,
+                ignored=None,
+            )
+        )
+
+    db.call(old_row)
+    [row] = [
+        r
+        for r in _engagement(db, couple)
+        if r.week_start == monday and r.kind == NIGHTLY_APPRECIATION
+    ]
+    assert (row.delivered, row.answered, row.snoozed, row.ignored) == (5, 0, 2, 0)
 
 
 def test_a_purge_of_everything_keeps_every_weeks_counts(db: Database, couple: Couple) -> None:

@@ -7,8 +7,10 @@ to bot.safety, add an example here.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from importlib import resources
 from unittest import mock
 
 import pytest
@@ -395,6 +397,8 @@ def test_it_leaves_german_look_alikes_alone(text: str) -> None:
         pytest.param("Australia/Lord_Howe", "AU", "000", id="lord-howe"),
         pytest.param("Asia/Singapore", "SG", "995", id="singapore"),
         pytest.param("Europe/London", "GB", "999", id="london"),
+        pytest.param("Europe/Lisbon", "PT", "112", id="lisbon"),
+        pytest.param("Europe/Oslo", "NO", "113", id="oslo"),
     ],
 )
 def test_resources_follow_the_persons_country(zone: str, country: str, emergency: str) -> None:
@@ -410,9 +414,21 @@ def test_resources_fall_back_to_local_emergency_services(zone: str | None) -> No
 
 
 def test_a_country_not_in_the_table_keeps_its_code_but_no_number() -> None:
-    found = resources_for("Europe/Lisbon")
-    assert found == CrisisResources("PT")
-    assert country_for_zone("Europe/Lisbon") == "PT"
+    found = resources_for("America/Sao_Paulo")
+    assert found == CrisisResources("BR")
+    assert country_for_zone("America/Sao_Paulo") == "BR"
+
+
+def test_every_crisis_line_names_the_page_it_was_checked_against() -> None:
+    table = json.loads(
+        resources.files("bot").joinpath("data", "crisis_resources.json").read_text("utf-8")
+    )
+    unsourced = [
+        country
+        for country, entry in table.items()
+        if not country.startswith("_") and "https://" not in str(entry.get("source", ""))
+    ]
+    assert not unsourced
 
 
 # --- held-out and fresh sets (bot/data/heldout, bot/data/fresh) ------------------------------

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from dashboard import security
 from dashboard.base import Dashboard
 from dashboard.codes import Page
+from dashboard.i18n import is_language
 from dashboard.security import COOKIE_NAME, MAX_TOKEN_CHARS
 from dashboard.sessions import REMEMBERED_TTL, SESSION_TTL, SignedOut
 from storage import therapists
@@ -27,6 +31,7 @@ def routes(dash: Dashboard) -> list[Route]:
         Route("/logout", pages.logout, methods=["POST"]),
         Route("/logout-everywhere", pages.logout_everywhere, methods=["POST"]),
         Route("/remember", pages.remember, methods=["POST"]),
+        Route("/language", pages.language, methods=["POST"]),
     ]
 
 
@@ -48,7 +53,8 @@ class SignIn:
         response: Response
         if therapist is None:
             log.info("dashboard login refused")
-            response = self.dash.templates.message("link_invalid", 403)
+            lang = self.dash.language(request)
+            response = self.dash.templates.message("link_invalid", 403, lang=lang)
         else:
             response = await self._start(request, therapist.id, now)
         response.headers["Referrer-Policy"] = "no-referrer"  # this URL holds the token
@@ -90,8 +96,26 @@ class SignIn:
         self.dash.set_cookie(response, cookie or "", int(REMEMBERED_TTL.total_seconds()))
         return response
 
+    async def language(self, request: Request) -> Response:
+        """Keep the chosen language for this therapist, on every device; back to the page."""
+        session, form = await self.dash.checked_form(request)
+        chosen = form.get("language")
+        if not isinstance(chosen, str) or not is_language(chosen, self.dash.templates.languages):
+            raise HTTPException(400)
+        await self.dash.db.run(therapists.set_language, session.therapist_id, chosen)
+        log.info("dashboard: therapist %s chose a language", session.therapist_id)
+        return RedirectResponse(self._back(request), status_code=303)
+
+    def _back(self, request: Request) -> str:
+        """The page the switch was on (our own origin only), else the overview."""
+        raw = request.headers.get("referer", "")
+        referer = urlsplit(raw)
+        if security.origin(raw) != self.dash.origin or not referer.path.startswith("/"):
+            return "/"
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+
     async def signed_out(self, request: Request) -> Response:
         """Where signing out lands."""
         everywhere = request.query_params.get("everywhere") == "1"
         key: Page = "signed_out_everywhere" if everywhere else "signed_out"
-        return self.dash.templates.message(key, 200)
+        return self.dash.templates.message(key, 200, lang=self.dash.language(request))

@@ -141,30 +141,33 @@ class CouplePages:
     ) -> HTMLResponse:
         card = view.card
         errors = {refusal.field: refusal.reason} if refusal and refusal.field else {}
+        lang = self.dash.language_of(session)
+        w = self.dash.templates.words[lang]
         return self.dash.templates.render(
             "couple.html",
             status,
             wording_forms=wording_forms or [],
             wording_live=False,
             wording_slugs=wording.SLUGS_BY_KIND,
+            lang=lang,
             therapist_name=view.therapist_name,
             csrf=session.csrf_token,
             couple_id=card.couple_id,
-            name=views.couple_name(card),
+            name=views.couple_name(card, w),
             partners=card.partners,
             checkins_completed=card.checkins_completed,
             saved=saved,
-            previews=views.previews(card),
+            previews=views.previews(card, w),
             error=refusal.reason if refusal else None,
             errors=errors,
             weeks=view.weeks,
-            chart=views.adherence_chart(view.weeks),
-            series=views.SERIES,
-            plan_lines=views.plan_summary(card, self.dash.clock().date()),
-            own_choices=views.own_choices(card),
+            chart=views.adherence_chart(view.weeks, w),
+            series=views.series(w),
+            plan_lines=views.plan_summary(card, self.dash.clock().date(), w),
+            own_choices=views.own_choices(card, w),
             plan_kinds=therapists.PLAN_KINDS,
-            weekdays=views.WEEKDAYS,
-            tip_choices=views.TIP_CHOICES,
+            weekdays=views.weekdays(w),
+            tip_choices=views.tip_choices(w),
             **_form_values(view, refusal, submitted or {}),
         )
 

@@ -42,12 +42,14 @@ class EndingPages:
         view = await self.dash.db.run(
             loaders.load_couple, session.therapist_id, couple_id, self.dash.clock()
         )
+        lang = self.dash.language_of(session)
         return self.dash.templates.render(
             "end_link.html",
+            lang=lang,
             therapist_name=view.therapist_name,
             csrf=session.csrf_token,
             couple_id=couple_id,
-            name=views.couple_name(view.card),
+            name=views.couple_name(view.card, self.dash.templates.words[lang]),
         )
 
     async def end(self, request: Request) -> Response:
@@ -63,5 +65,10 @@ class EndingPages:
         session = await self.dash.session(request)
         name = await self.dash.db.run(loaders.therapist_name, session.therapist_id)
         return self.dash.templates.message(
-            "link_ended", 200, therapist_name=name, csrf=session.csrf_token, back=True
+            "link_ended",
+            200,
+            lang=self.dash.language_of(session),
+            therapist_name=name,
+            csrf=session.csrf_token,
+            back=True,
         )

@@ -51,7 +51,8 @@ class ErrorPages:
         # site (a link in Telegram's web app), even after our own redirect. One reload from
         # this page is same-site, so the cookie comes along; plain HTML, no script.
         refresh = _sent_from_another_site(request)
-        response = self.dash.templates.message("sign_in", 401, refresh=refresh)
+        lang = self.dash.language(request)
+        response = self.dash.templates.message("sign_in", 401, lang=lang, refresh=refresh)
         if COOKIE_NAME in request.cookies:
             self.dash.set_cookie(response, "", 0)
         return response
@@ -68,26 +69,33 @@ class ErrorPages:
         return response
 
     async def _signed_in_header(self, request: Request) -> dict[str, str]:
-        """The header's name and sign-out form for an error page, when signed in.
+        """The page's language, and the header's name and sign-out form for an error page
+        when signed in.
 
         An error page must not fail itself: any trouble here leaves the header plain.
         """
         dash = self.dash
+        plain = {"lang": dash.language(request)}
         try:
             session = await dash.sessions.get(request.cookies.get(COOKIE_NAME), dash.clock())
             if session is None:
-                return {}
+                return plain
             name = await dash.db.run(loaders.therapist_name, session.therapist_id)
         except Exception:  # a plain header is better than a second error
             log.warning("dashboard error page: header without the therapist", exc_info=True)
-            return {}
-        return {"therapist_name": name, "csrf": session.csrf_token}
+            return plain
+        return {
+            "therapist_name": name,
+            "csrf": session.csrf_token,
+            "lang": dash.language(request, session.language),
+        }
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
         """500, outside the header middleware, so it sets the headers itself."""
         response: Response
         try:
-            response = self.dash.templates.message("server_error", 500)
+            lang = self.dash.language(request)
+            response = self.dash.templates.message("server_error", 500, lang=lang)
         except Exception:  # the page itself failed: say it plainly
             log.exception("dashboard error page failed")
             response = PlainTextResponse(LAST_RESORT, 500)

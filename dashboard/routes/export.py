@@ -53,17 +53,19 @@ class ExportPages:
         session = await self.dash.session(request)
         first, last, error = self._range(request)
         export = await self.dash.db.run(loaders.load_export, session.therapist_id, first, last)
+        lang = self.dash.language_of(session)
         return self.dash.templates.render(
             "export.html",
             400 if error else 200,
+            lang=lang,
             therapist_name=export.therapist_name,
             csrf=session.csrf_token,
             first=first.isoformat(),
             last=last.isoformat(),
-            first_text=f"{first:%d %b %Y}",
-            last_text=f"{last:%d %b %Y}",
+            first_day=first,
+            last_day=last,
             error=error,
-            rows=views.export_lines(export.rows),
+            rows=views.export_lines(export.rows, self.dash.templates.words[lang]),
         )
 
     async def export_csv(self, request: Request) -> Response:

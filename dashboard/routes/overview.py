@@ -30,18 +30,21 @@ class Overview:
         sort = views.parse_sort(params.get("sort"))
         attention_only = params.get("attention") == "1"
         query = params.get("q", "")[: views.MAX_QUERY_CHARS]
-        lines = [views.overview_line(row, now.date()) for row in home.rows]
+        lang = self.dash.language_of(session)
+        words = self.dash.templates.words[lang]
+        lines = [views.overview_line(row, now.date(), words) for row in home.rows]
         return self.dash.templates.render(
             "home.html",
+            lang=lang,
             therapist_name=home.therapist_name,
             csrf=session.csrf_token,
             lines=views.arrange(lines, sort, attention_only, query),
             total=len(lines),
             needing=sum(1 for line in lines if line.attention),
             sort=sort.value,
-            sorts=[(key.value, label) for key, label in views.SORT_LABELS.items()],
+            sorts=views.sort_labels(words),
             attention_only=attention_only,
             query=query,
             remembered=session.remembered,
-            until=f"{session.expires_at:%d %b %Y}",
+            until=session.expires_at,
         )

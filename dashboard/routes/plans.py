@@ -68,9 +68,12 @@ class PlanPages:
         now = self.dash.clock()
         plans = await self.dash.db.run(loaders.load_plans, session.therapist_id, now)
         today = now.date()
+        lang = self.dash.language_of(session)
+        w = self.dash.templates.words[lang]
         return self.dash.templates.render(
             "plans.html",
             status,
+            lang=lang,
             therapist_name=plans.therapist_name,
             csrf=session.csrf_token,
             saved=saved,
@@ -79,10 +82,10 @@ class PlanPages:
             error_template=error_template,
             submitted=dict(submitted or {}),
             templates=[
-                (tid, name, [views.step_text(step) for step in views.sorted_steps(steps)])
+                (tid, name, [views.step_text(step, w) for step in views.sorted_steps(steps)])
                 for tid, name, steps in plans.templates
             ],
-            couples=[views.overview_line(row, today) for row in plans.couples],
+            couples=[views.overview_line(row, today, w) for row in plans.couples],
             plan_kinds=therapists.PLAN_KINDS,
             next_monday=(practice.monday_of(today) + dt.timedelta(weeks=1)).isoformat(),
         )

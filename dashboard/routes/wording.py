@@ -144,4 +144,9 @@ class WordingPages:
             self.dash.clock(),
             confirmed=False,
         )
-        return self.dash.templates.render("_wording_previews.html", form=typed, wording_live=True)
+        return self.dash.templates.render(
+            "_wording_previews.html",
+            lang=self.dash.language_of(session),
+            form=typed,
+            wording_live=True,
+        )

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
 from dashboard import COOKIE_NAME, create_app, login_url
+from dashboard.i18n import format_when
 from scheduler import therapy
-from storage import people, therapists
+from storage import dashboard_sessions, people, therapists
 from storage.db import Database
 from storage.models import (
     NIGHTLY_APPRECIATION,
@@ -183,7 +184,7 @@ async def test_a_revoked_therapist_is_signed_out(
 
     assert response.status_code == 401
     assert "Maya" not in response.text
-    assert db.call(therapists.count_sessions, None) == 0
+    assert db.call(dashboard_sessions.count_sessions, None) == 0
 
 
 async def test_a_session_ends_after_eight_hours(
@@ -206,13 +207,13 @@ async def test_signing_in_drops_expired_sessions(
     for _ in range(3):
         client.cookies.clear()
         await sign_in(client, db, practice.therapist_id, clock)
-    assert db.call(therapists.count_sessions, None) == 3
+    assert db.call(dashboard_sessions.count_sessions, None) == 3
     clock.advance(hours=9)
     client.cookies.clear()
 
     await sign_in(client, db, practice.therapist_id, clock)
 
-    assert db.call(therapists.count_sessions, None) == 1
+    assert db.call(dashboard_sessions.count_sessions, None) == 1
 
 
 # --- without a session ---------------------------------------------------------------------
@@ -293,10 +294,10 @@ async def test_the_couple_page_shows_names_next_times_and_adherence(
     card = db.call(therapy.couple_for, practice.therapist_id, practice.couple_id, clock())
     assert card is not None
     for partner in card.partners:
-        for times in partner.next_times.values():
+        for times in partner.next_at.values():
             assert len(times) == 5
-            for when in times:
-                assert f"<li>{when}</li>" in page
+            for at in times:
+                assert f"<li>{format_when(at, partner.zone, 'en')}</li>" in page
     # 21:00 each in their own evening; the Sunday check-in is 19:00 in Berlin, 13:00 in NY.
     maya, jonas = card.partners
     assert maya.next_times[NIGHTLY_APPRECIATION][0] == "Mon 23 Nov 21:00"
@@ -305,10 +306,10 @@ async def test_the_couple_page_shows_names_next_times_and_adherence(
     assert jonas.next_times[WEEKLY_CHECKIN][0] == "Sun 29 Nov 13:00"
     # Adherence: per week delivered, snoozed, check-ins done (see conftest._history).
     for row in (
-        ("05 Oct", 0, 0, 0),
+        ("5 Oct", 0, 0, 0),
         ("26 Oct", 4, 1, 0),
-        ("02 Nov", 8, 2, 1),
-        ("09 Nov", 11, 1, 1),
+        ("2 Nov", 8, 2, 1),
+        ("9 Nov", 11, 1, 1),
         ("16 Nov", 13, 3, 1),
         ("23 Nov", 0, 0, 0),
     ):
@@ -584,7 +585,7 @@ async def test_a_plan_set_through_the_form_applies_this_week(
     page = (await client.get(response.headers["location"])).text
     assert "Plan saved." in page
     assert "Weekly check-in from week 3." in page
-    assert "Started on Mon 16 Nov 2026; this is week 2." in page
+    assert "Started on Mon, 16 Nov 2026; this is week 2." in page
 
 
 @pytest.mark.parametrize(
@@ -640,7 +641,7 @@ async def test_signing_out_ends_the_session(
     assert response.status_code == 303
     assert response.headers["location"] == "/signed-out"
     assert "max-age=0" in response.headers["set-cookie"].lower()
-    assert db.call(therapists.count_sessions, None) == 0
+    assert db.call(dashboard_sessions.count_sessions, None) == 0
     assert "You are signed out" in (await client.get("/signed-out")).text
     client.cookies.set(COOKIE_NAME, cookie)  # an old copy of the cookie is no use
     assert (await client.get("/")).status_code == 401

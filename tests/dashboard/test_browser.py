@@ -518,6 +518,27 @@ def test_no_serious_accessibility_violations(sized: Page, live: Live, where: str
     assert _blocking_violations(sized) == []
 
 
+@pytest.mark.parametrize("where", ["overview", "couple"])
+def test_the_german_pages_have_no_serious_accessibility_violations(
+    browser: Browser, live: Live, where: str
+) -> None:
+    live.clock.set(DEFAULT_NOW)
+    # A German browser (Accept-Language: de-DE): the pages follow it until a choice is made.
+    ctx = browser.new_context(viewport=PHONE, locale="de-DE")
+    ctx.set_default_timeout(10_000)
+    try:
+        page = ctx.new_page()
+        page.goto(live.login_link())
+        assert page.locator("h1").inner_text() == "Ihre Paare"
+        if where == "couple":
+            page.goto(f"{live.url}/couples/{live.practice.couple_id}")
+            assert page.get_by_role("heading", name="Wer was festlegt").is_visible()
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert _blocking_violations(page) == []
+    finally:
+        ctx.close()
+
+
 def test_a_refused_form_has_no_serious_accessibility_violations(sized: Page, live: Live) -> None:
     _signed_in(sized, live)
     sized.goto(f"{live.url}/couples/{live.practice.couple_id}")

@@ -74,7 +74,7 @@ async def test_the_couple_page_says_who_set_each_practice_for_each_partner(
     # Before saving: the partners are told, and their own choices stand.
     note = page[page.index('id="schedule-note"') :]
     assert "each partner who agreed gets a short message" in note
-    assert "A partner's own choice wins." in note
+    assert str(escape("A partner's own choice wins.")) in note
     assert str(escape("Maya's nightly appreciation (22:30); Jonas's timing tip (off)")) in note
     assert 'aria-describedby="schedule-note">Save schedule' in page
     assert 'aria-describedby="plan-note">Save plan' in page

@@ -81,7 +81,7 @@ async def test_a_code_is_the_only_way_a_couple_is_named_in_the_export(
     assert {row["client"] for row in _csv(text)} == {"MJ-04"}
     assert len(_csv(text)) == 8 * 3  # the last eight weeks by default
     assert "<td>MJ-04</td>" in page
-    assert "Engagement counts, 05 Oct 2026 to 23 Nov 2026" in page
+    assert "Engagement counts, 5 Oct 2026 to 23 Nov 2026" in page
     assert 'href="/export.csv?from=2026-10-05&amp;to=2026-11-23"' in page
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from dashboard import COOKIE_NAME, create_app
-from storage import therapists
+from storage import dashboard_sessions
 from storage.db import Database
 from storage.models import DashboardSession as SessionRow
 from tests.dashboard.conftest import PUBLIC_URL, Practice, sign_in
@@ -18,7 +18,7 @@ from tests.support.bot import FakeClock
 
 
 def _sessions(db: Database, therapist_id: int | None = None) -> int:
-    return db.call(therapists.count_sessions, therapist_id)
+    return db.call(dashboard_sessions.count_sessions, therapist_id)
 
 
 async def test_a_session_survives_a_restart_of_the_dashboard(
@@ -117,10 +117,10 @@ async def test_signing_out_everywhere_needs_the_csrf_token(
 async def test_each_session_has_its_own_id_and_csrf_token(
     db: Database, clock: FakeClock, practice: Practice
 ) -> None:
-    one, first = db.call(therapists.start_session, practice.therapist_id, clock())
-    two, second = db.call(therapists.start_session, practice.therapist_id, clock())
+    one, first = db.call(dashboard_sessions.start_session, practice.therapist_id, clock())
+    two, second = db.call(dashboard_sessions.start_session, practice.therapist_id, clock())
 
     assert one != two and first.csrf_token != second.csrf_token
     assert len(one) >= 40 and len(first.csrf_token) >= 40
-    assert db.call(therapists.find_session, one, clock()) == first
-    assert db.call(therapists.find_session, "made-up", clock()) is None
+    assert db.call(dashboard_sessions.find_session, one, clock()) == first
+    assert db.call(dashboard_sessions.find_session, "made-up", clock()) is None

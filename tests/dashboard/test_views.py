@@ -13,12 +13,15 @@ from dashboard.views import (
     partner_preview,
     plan_summary,
     schedule_values,
-    split_when,
 )
 from scheduler.therapy import CoupleCard, PartnerCard
 from storage.therapists import DEFAULT_CONFIG, WeekCounts
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+def _utc(day: int, hour: int) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, 0, tzinfo=dt.UTC)
 
 
 def _partner(**overrides: object) -> PartnerCard:
@@ -28,9 +31,10 @@ def _partner(**overrides: object) -> PartnerCard:
         "zone": "Europe/Berlin",
         "consented": True,
         "paused": False,
-        "next_times": {
-            "nightly_appreciation": ("Mon 23 Nov 21:00", "Tue 24 Nov 21:00"),
-            "weekly_checkin": ("Sun 29 Nov 19:00",),
+        # Mon 23 Nov 21:00 and Tue 24 Nov 21:00, Sun 29 Nov 19:00 in Berlin.
+        "next_at": {
+            "nightly_appreciation": (_utc(23, 20), _utc(24, 20)),
+            "weekly_checkin": (_utc(29, 18),),
         },
     }
     values.update(overrides)
@@ -51,11 +55,6 @@ def _card(**overrides: object) -> CoupleCard:
     return CoupleCard(**values)  # type: ignore[arg-type]
 
 
-def test_split_when_separates_the_day_from_the_time() -> None:
-    assert split_when("Mon 23 Nov 21:30") == ("Mon 23 Nov", "21:30")
-    assert split_when("odd") == ("odd", "")
-
-
 def test_the_preview_names_each_kind_with_the_next_two_times_in_the_partners_zone() -> None:
     assert partner_preview(_partner()) == (
         "Maya (Europe/Berlin time): nightly appreciation next on Mon 23 Nov at 21:00, "
@@ -67,7 +66,7 @@ def test_the_preview_names_each_kind_with_the_next_two_times_in_the_partners_zon
     ("overrides", "expected"),
     [
         ({"consented": False}, "A partner who has not agreed (yet): nothing you set reaches"),
-        ({"next_times": {}}, "Nothing is scheduled for Maya at the moment."),
+        ({"next_at": {}}, "Nothing is scheduled for Maya at the moment."),
         ({"paused": True}, "Maya has paused the bot, so nothing reaches them"),
     ],
     ids=["not-agreed", "nothing", "paused"],
@@ -90,9 +89,9 @@ def test_the_schedule_form_is_filled_from_the_config_and_overrides() -> None:
 @pytest.mark.parametrize(
     ("starts_on", "expected"),
     [
-        (dt.date(2026, 11, 30), "The plan starts on Mon 30 Nov 2026."),
-        (dt.date(2026, 11, 23), "Started on Mon 23 Nov 2026; this is week 1."),
-        (dt.date(2026, 11, 2), "Started on Mon 02 Nov 2026; this is week 4."),
+        (dt.date(2026, 11, 30), "The plan starts on Mon, 30 Nov 2026."),
+        (dt.date(2026, 11, 23), "Started on Mon, 23 Nov 2026; this is week 1."),
+        (dt.date(2026, 11, 2), "Started on Mon, 2 Nov 2026; this is week 4."),
     ],
     ids=["starts-next-week", "started-this-week", "started-three-weeks-ago"],
 )
@@ -127,7 +126,7 @@ def test_the_chart_scales_bars_to_the_busiest_week() -> None:
     assert tallest.height == chart.baseline - chart.top
     assert chart.bars[3].height == pytest.approx(tallest.height / 2, abs=0.1)
     assert chart.bars[4].height == 0
-    assert [label.text for label in chart.labels] == ["09 Nov", "16 Nov"]
+    assert [label.text for label in chart.labels] == ["9 Nov", "16 Nov"]
     assert all(bar.x >= 0 and bar.x + bar.width <= 200 for bar in chart.bars)
     assert chart.summary == "Over 2 weeks: 15 nudges delivered, 2 snoozed, 1 check-in done."
 
@@ -161,5 +160,5 @@ def test_a_partner_who_has_not_agreed_is_shown_without_name_zone_pause_or_times(
 
 
 def test_a_practice_a_partner_turned_off_says_who_turned_it_off() -> None:
-    maya = _partner(next_times={}, turned_off={"nightly_appreciation": "Maya"})
+    maya = _partner(next_at={}, turned_off={"nightly_appreciation": "Maya"})
     assert "Nightly appreciation turned off by Maya." in partner_preview(maya)

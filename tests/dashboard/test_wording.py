@@ -17,6 +17,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from dashboard.render import Templates
 from storage import people, therapists
 from storage import wording as wording_store
 from storage.db import Database
@@ -438,3 +439,67 @@ async def test_another_therapists_link_cannot_be_ended(
     other = db.call(therapists.link_of, practice.other_therapist_id, practice.other_couple_id)
     assert other is not None
     assert _owed_endings(db) == set()
+
+
+# --- in German ---------------------------------------------------------------------------------
+
+GERMAN = {"accept-language": "de-DE,de;q=0.9"}
+
+
+def _english_wording_phrases() -> list[str]:
+    """The English phrases of the wording forms and of ending a link that no German one
+    contains: any of these on a German page was not translated."""
+    templates = Templates()
+    en, de = templates.strings["en"], templates.strings["de"]
+
+    def leaves(value: object) -> list[str]:
+        if isinstance(value, dict):
+            return [leaf for inner in value.values() for leaf in leaves(inner)]
+        if isinstance(value, list):
+            return [leaf for inner in value for leaf in leaves(inner)]
+        return [str(value)]
+
+    mine = [en.wording, en.wording_kinds, en.tone_reasons, en.ending, en.pages["link_ended"]]
+    german = leaves([de.wording, de.wording_kinds, de.tone_reasons, de.ending, de.pages])
+    return sorted(
+        {
+            text
+            for text in leaves(mine)
+            if " " in text and len(text) >= 5 and not any(text in g for g in german)
+        }
+    )
+
+
+async def test_the_wording_forms_and_ending_a_link_speak_german(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    english = _english_wording_phrases()
+    assert "Your own wording" in english and "End the link" in english
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    couple = f"/couples/{practice.couple_id}"
+    pages = {
+        "couple": await client.get(couple, headers=GERMAN),
+        "preview": await client.post(
+            f"{couple}/wording/nightly",
+            data={"csrf": csrf, "text": "You never {{ first_name }}", "action": "preview"},
+            headers=GERMAN,
+        ),
+        "refused": await client.post(
+            f"{couple}/wording/tip",
+            data={"csrf": csrf, "text": "t.me/x", "action": "save"},
+            headers=GERMAN,
+        ),
+        "question": await client.get(f"{couple}/end", headers=GERMAN),
+    }
+    await client.post(f"{couple}/end", data={"csrf": csrf}, headers=GERMAN)
+    pages["ended"] = await client.get("/ended", headers=GERMAN)
+    for where, response in pages.items():
+        assert '<html lang="de">' in response.text, where
+        found = [text for text in english if str(escape(text)) in response.text]
+        assert found == [], where
+    assert "Ihre eigenen Worte" in pages["couple"].text
+    assert "Für Maya" in pages["preview"].text
+    assert "Worte, die als Druck ankommen könnten" in pages["preview"].text
+    assert "Diese Formulierung lässt sich so nicht verwenden." in pages["refused"].text
+    assert "Die Verbindung mit Paar 1: Maya &amp; Jonas beenden?" in pages["question"].text
+    assert "Die Verbindung ist beendet" in pages["ended"].text
