@@ -47,6 +47,7 @@ from bot.tone import LANGUAGES, check_tone
 from bot.transport import TelegramTransport
 from bot.updates import InboxQueue, PerChatUpdateProcessor
 from bot.webhook import WebhookReceiver
+from bot.wording import SandboxChecks
 from dashboard import DashboardServer, create_app
 from scheduler.dispatcher import Dispatcher
 from scheduler.workers import SharedBudget, WorkerLife
@@ -185,6 +186,7 @@ def add_handlers(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         "clients": therapist.clients_command,
         "dashboard": therapist.dashboard_command,
         "wording": therapist.wording_command,
+        "code": therapist.code_command,
         "endlink": therapist.endlink_command,
     }.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -284,7 +286,10 @@ async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> N
     settings = services.settings
     if settings.dashboard_enabled and "dashboard" in roles:
         web = create_app(
-            services.db, clock=services.clock, public_url=settings.dashboard_public_url
+            services.db,
+            clock=services.clock,
+            public_url=settings.dashboard_public_url,
+            wording=SandboxChecks(services.renderer),
         )
         server = DashboardServer(web, settings.dashboard_host, settings.dashboard_port)
         await server.start()

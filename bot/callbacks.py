@@ -656,6 +656,14 @@ class WordingFor(Button):
     couple_id: int
 
 
+@kind("tk")
+@dataclass(frozen=True)
+class CodeFor(Button):
+    """/code without a couple: show how to set this couple's code."""
+
+    couple_id: int
+
+
 @kind("tx")
 @dataclass(frozen=True)
 class WithdrawClientLink(Button):

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from telegram import InlineKeyboardMarkup
 
 from bot import prompt_sandbox
@@ -34,7 +35,7 @@ from scheduler.transport import Composed
 from storage.appreciations import RELAY
 from storage.deliveries import PATH_DONE, Ready
 from storage.invitations import Reminder, Shown
-from storage.models import INVITATION_REMINDER, PATH_FOR_ONE, WEEKLY_CHECKIN
+from storage.models import INVITATION_REMINDER, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,24 @@ def nudge_variants(renderer: Renderer, kind: str, locale: str) -> list[str]:
         if names:
             return [n.rsplit("/", 1)[-1] for n in names]
     return []
+
+
+def with_wording(
+    renderer: Renderer, kind: str, locale: str | None, own: str, library: str = ""
+) -> str:
+    """A prompt carrying a therapist's own words (sandbox output, valid Telegram HTML).
+
+    The nightly prompt is their words alone; a check-in opens with them and the bot's
+    reminder of the structure follows; a timing tip (`library`) is introduced by them.
+    """
+    # Both parts are already escaped, validated Telegram HTML.
+    words = Markup(own)  # noqa: S704 - sandbox output, escaped and validated
+    if kind == WEEKLY_CHECKIN:
+        return renderer.render("therapist/wording_checkin", locale, opener=words)
+    if kind == TIMING_TIP:
+        tip = Markup(library)  # noqa: S704 - our own rendered template
+        return renderer.render("therapist/wording_tip", locale, intro=words, tip=tip)
+    return own
 
 
 @dataclass
@@ -91,9 +110,15 @@ class Composer:
                 ),
             )
         custom = self._custom_text(ready)
-        if custom is not None:
-            return Composed(custom, "custom", self._nudge_buttons(ready))
-        return self._library_nudge(ready)
+        if custom is None:
+            return self._library_nudge(ready)
+        if ready.kind == TIMING_TIP:
+            # The therapist introduces the tip; the tip itself rotates as ever.
+            tip = self._library_nudge(ready)
+            text = with_wording(self.renderer, ready.kind, ready.language, custom, tip.text)
+            return Composed(text, tip.variant, tip.markup)
+        text = with_wording(self.renderer, ready.kind, ready.language, custom)
+        return Composed(text, "custom", self._nudge_buttons(ready))
 
     def compose_reminder(self, reminder: Reminder) -> Composed:
         """The once-only invitation reminder a partner asked for, with the invitation."""

@@ -26,7 +26,7 @@ MENU = (
 )  # fmt: skip
 
 # A therapist's own commands, first in their chat's menu.
-THERAPIST_MENU = ("help", "clients", "clientlink", "endlink", "wording", "dashboard")
+THERAPIST_MENU = ("help", "clients", "clientlink", "code", "endlink", "wording", "dashboard")
 
 
 def commands(renderer: Renderer, names: tuple[str, ...], locale: str) -> list[BotCommand]:

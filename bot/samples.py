@@ -14,6 +14,7 @@ from bot.safety import CrisisLine, CrisisResources
 from bot.settings import REFERENCE_LANGUAGE
 from bot.tone import Reason, ToneFlag
 from scheduler.schedules import ScheduleView
+from scheduler.wording import ToneNote
 
 NOW = dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC)
 
@@ -173,6 +174,13 @@ COMMON: dict[str, Any] = {
     "told": 1,
     "missed": 1,
     "links": [SimpleNamespace(token_id=7, created_at=NOW, expires_at=NOW + dt.timedelta(days=14))],
+    # A therapist's own wording and client codes.
+    "notes": [ToneNote("You never", "always_never", "I sometimes miss hearing from you")],
+    "opener": "Sam <3, what felt close this week?",
+    "intro": "A note from me before this week's tip, Sam <3:",
+    "tip": "Calm moments land better.",
+    "old": "Couple 7",
+    "default": "Couple 7",
 }
 
 # Where one template wants something other than the common sample.
@@ -199,6 +207,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
             SimpleNamespace(kind="timing_tip", change="stopped", next_at=None, detail={}),
         ],
     },
+    "therapist/code_saved": {"code": "MJ-04 <3"},
+    "therapist/code_refused": {"reason": "code_taken", "code": "MJ-04 <3"},
 }
 
 

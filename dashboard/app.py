@@ -25,6 +25,7 @@ from dashboard.routes import all_routes
 from dashboard.routes.errors import ErrorPages
 from dashboard.security import COOKIE_NAME, MAX_BODY_BYTES, SecurityHeaders, security_headers
 from dashboard.sessions import SessionStore, SignedOut
+from scheduler.wording import WordingChecks
 from storage.db import Database
 
 __all__ = ["COOKIE_NAME", "create_app", "login_url"]
@@ -35,9 +36,9 @@ def login_url(public_url: str, raw_token: str) -> str:
     return f"{public_url.rstrip('/')}/login/{raw_token}"
 
 
-def _middleware(style_hash: str) -> list[Middleware]:
+def _middleware(style_hash: str, script_hash: str) -> list[Middleware]:
     return [
-        Middleware(SecurityHeaders, headers=security_headers(style_hash)),
+        Middleware(SecurityHeaders, headers=security_headers(style_hash, script_hash)),
         # Inside the headers middleware, so a 413 carries them too.
         Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
     ]
@@ -49,6 +50,7 @@ def create_app(
     clock: Callable[[], dt.datetime],
     public_url: str,
     secure_cookies: bool | None = None,
+    wording: WordingChecks | None = None,
 ) -> Starlette:
     """Build the dashboard app.
 
@@ -59,6 +61,9 @@ def create_app(
             a POST whose `Origin` is not this URL's origin is refused.
         secure_cookies: mark the session cookie Secure; by default, when `public_url`
             is https.
+        wording: the checks and preview of a therapist's own wording (the bot's
+            `bot.wording.SandboxChecks`, handed over by the composition root); without
+            them the couple page has no wording forms.
 
     Returns:
         The Starlette app; its sessions are in `app.state.sessions`.
@@ -67,11 +72,11 @@ def create_app(
         secure_cookies = public_url.strip().lower().startswith("https://")
     templates = Templates()
     sessions = SessionStore(db)
-    dashboard = Dashboard(db, clock, public_url, secure_cookies, sessions, templates)
+    dashboard = Dashboard(db, clock, public_url, secure_cookies, sessions, templates, wording)
     errors = ErrorPages(dashboard)
     app = Starlette(
         routes=all_routes(dashboard),
-        middleware=_middleware(templates.style_hash),
+        middleware=_middleware(templates.style_hash, templates.script_hash),
         exception_handlers={
             SignedOut: errors.not_signed_in,
             HTTPException: errors.http_error,

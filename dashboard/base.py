@@ -17,6 +17,7 @@ from dashboard import security
 from dashboard.render import Templates
 from dashboard.security import COOKIE_NAME, MAX_FIELD_BYTES, MAX_FORM_FIELDS, MAX_ID
 from dashboard.sessions import DashboardSession, SessionStore, SignedOut
+from scheduler.wording import WordingChecks
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Dashboard:
         secure_cookies: bool,
         sessions: SessionStore,
         templates: Templates,
+        wording: WordingChecks | None = None,
     ) -> None:
         origin = security.origin(public_url)
         if origin is None:
@@ -44,6 +46,8 @@ class Dashboard:
         self.secure_cookies = secure_cookies
         self.sessions = sessions
         self.templates = templates
+        # The bot's checks and preview for a therapist's own wording (None: no wording forms).
+        self.wording = wording
 
     def language(self, request: Request, chosen: str | None = None) -> str:
         """The page's language: the therapist's own choice, else the browser's, else English."""

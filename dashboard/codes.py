@@ -20,6 +20,7 @@ Page = Literal[
     "too_large",
     "not_allowed",
     "server_error",
+    "link_ended",
 ]
 # Why a form changed nothing, shown next to its field.
 Reason = Literal[
@@ -49,6 +50,10 @@ Reason = Literal[
     "code_taken",
     "export_range",
     "not_saved",
+    "wording_refused",
+    "tone_unconfirmed",
 ]
 # What a banner says was saved ("applied" also shows how many couples).
-Saved = Literal["schedule", "plan", "code", "template", "applied"]
+Saved = Literal[
+    "schedule", "plan", "code", "template", "applied", "wording", "wording_off", "wording_restored"
+]

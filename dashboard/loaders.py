@@ -18,7 +18,7 @@ from dashboard.forms import Invalid
 from dashboard.sessions import SignedOut
 from scheduler import therapy
 from scheduler.therapy import CoupleCard
-from storage import Session, practice, therapists
+from storage import Session, notices, practice, therapists
 from storage.models import Therapist
 from storage.therapists import WeekCounts
 
@@ -156,6 +156,23 @@ def apply_template(
     return len(
         therapy.apply_template(session, therapist_id, template_id, couple_ids, starts_on, now)
     )
+
+
+def end_link(session: Session, therapist_id: int, couple_id: int, now: dt.datetime) -> int:
+    """End the link with a couple, as /endlink does; returns how many partners are told.
+
+    Each partner whose consent stood is owed the same kind words /endlink sends, in their
+    language; the bot sends them (the dashboard does not write to Telegram). 404 for a
+    couple that is not (or no longer) this therapist's.
+    """
+    therapist_name(session, therapist_id)
+    try:
+        ended = therapists.discharge(session, therapist_id, couple_id, now)
+    except therapists.TherapistError:
+        raise HTTPException(404) from None
+    for partner in ended.partners:
+        notices.ended_by_therapist(session, partner.person_id, therapist_id, now)
+    return len(ended.partners)
 
 
 def load_export(session: Session, therapist_id: int, first: dt.date, last: dt.date) -> Export:

@@ -116,6 +116,12 @@ class Templates:
         # Our own file, inlined verbatim so its hash in the CSP matches.
         self.stylesheet = Markup(css)  # noqa: S704
         self.style_hash = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        # The couple page's live wording preview (an enhancement; every form works without).
+        script = (directory / "wording.js").read_text(encoding="utf-8").strip()
+        if "</" in script:
+            raise ValueError("the script must not contain '</'")
+        self.wording_script = Markup(script)  # noqa: S704 - our own file
+        self.script_hash = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
 
     def language(self, stored: str | None, accept_language: str | None) -> str:
         """A page's language: the therapist's own, else the browser's, else English."""
@@ -133,6 +139,7 @@ class Templates:
         code = lang if lang in self.strings else REFERENCE
         body = self.env.get_template(template).render(
             stylesheet=self.stylesheet,
+            wording_script=self.wording_script,
             lang=code,
             s=self.strings[code],
             w=self.words[code],

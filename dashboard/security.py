@@ -57,12 +57,17 @@ def set_cookie(response: Response, value: str, max_age: int, *, secure: bool) ->
     )
 
 
-def security_headers(style_hash: str) -> dict[str, str]:
-    """Headers for every response: never cached, never leak the URL, nothing external."""
+def security_headers(style_hash: str, script_hash: str = "") -> dict[str, str]:
+    """Headers for every response: never cached, never leak the URL, nothing external.
+
+    The one script (`script_hash`, the live wording preview) may ask our own origin only.
+    """
+    scripts = (f"script-src 'sha256-{script_hash}'", "connect-src 'self'") if script_hash else ()
     policy = "; ".join(
         (
             "default-src 'none'",
             f"style-src 'sha256-{style_hash}'",
+            *scripts,
             "img-src 'self'",
             "form-action 'self'",
             "frame-ancestors 'none'",

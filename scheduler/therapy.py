@@ -43,6 +43,7 @@ from storage.therapists import (
     plan_links,
     schedules_for,
 )
+from storage.wording import CONFIG_KEYS
 
 TIP_DAYS = phases.TIP_DAYS
 
@@ -304,8 +305,9 @@ def configure(
         "tips": tips,
         "overrides": overrides,
     }
-    if "custom_nightly" in changes:
-        link.config = {**link.config, "custom_nightly": changes["custom_nightly"] or None}
+    for key in CONFIG_KEYS.values():  # a therapist's own wording, per prompt kind
+        if key in changes:
+            link.config = {**link.config, key: changes[key] or None}
     apply_link(session, link, now)
     return _card(session, link, now)
 
@@ -596,7 +598,7 @@ def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
                 days,
                 window,
                 now,
-                custom=config.get("custom_nightly") if kind == NIGHTLY_APPRECIATION else None,
+                custom=config.get(CONFIG_KEYS[kind]) or None,
             )
     checkin: Mapping[str, Any] | None = None
     if active and WEEKLY_CHECKIN in _wanted(link, now, None):
@@ -685,6 +687,7 @@ def _set_couple_checkin(
     )
     schedule.local_time, schedule.weekdays, schedule.window_minutes = local, weekdays_mask(days), 0
     schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
+    schedule.custom_template = config.get(CONFIG_KEYS[WEEKLY_CHECKIN]) or None
     schedule.updated_at = now
 
     def has_turn(instant: dt.datetime) -> bool:

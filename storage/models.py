@@ -495,6 +495,28 @@ class PlanTemplate(Base):
     created_at: Mapped[dt.datetime]
 
 
+class WordingVersion(Base):
+    """One saved version of a therapist's own wording for a couple's prompt of one kind.
+
+    `kind` is the prompt (`WORDING_KINDS`); `text` is the therapist's template, or NULL
+    for "back to the library's wording". The newest row is the wording in force; older
+    ones are the history a therapist can restore. Only the therapist's own words: nothing
+    a partner wrote is ever stored here.
+    """
+
+    __tablename__ = "wording_versions"
+    __table_args__ = (
+        Index("ix_wording_versions_link_kind", "therapist_id", "couple_id", "kind", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
 class DashboardSession(Base):
     """A signed-in dashboard browser. Only a hash of the session id (the cookie) is kept.
 
@@ -533,6 +555,9 @@ SCHEDULE_CHANGED = "schedule_changed"
 LINK_ENDED = "link_ended"
 # A plan's new phase changed what a partner receives: told once, at a sensible local hour.
 PHASE_STARTED = "phase_started"
+
+# To a partner: their therapist ended the link from the dashboard (as /endlink tells them).
+ENDED_BY_THERAPIST = "ended_by_therapist"
 
 
 class Notice(Base):

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    ENDED_BY_THERAPIST,
     LINK_ENDED,
     PHASE_STARTED,
     SCHEDULE_CHANGED,
@@ -109,6 +110,21 @@ def link_ended(
     )
 
 
+def ended_by_therapist(
+    session: Session, person_id: int, therapist_id: int, now: dt.datetime
+) -> None:
+    """Owe a partner the word /endlink gives: their therapist ended the link (from the
+    dashboard, which cannot write to Telegram itself)."""
+    session.add(
+        Notice(
+            person_id=person_id,
+            topic=ENDED_BY_THERAPIST,
+            by_therapist_id=therapist_id,
+            created_at=now,
+        )
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PracticeChange:
     kind: str
@@ -184,6 +200,18 @@ def take_owed(session: Session, now: dt.datetime, limit: int = 500) -> list[Owed
         if topic == PHASE_STARTED and _paused(person, now):
             continue
         by = session.get(Therapist, by_id) if by_id is not None else None
+        if any(n.topic == ENDED_BY_THERAPIST for n in notices):
+            # The link ended: that is the whole message (its schedules stopped with it).
+            owed.append(
+                Owed(
+                    person.chat_id,
+                    person.language,
+                    person.timezone or "UTC",
+                    ENDED_BY_THERAPIST,
+                    therapist_name=by.name if by is not None else "",
+                )
+            )
+            continue
         latest: dict[str, PracticeChange] = {}
         for notice in notices:  # oldest first: the last word about a practice stands
             assert notice.kind is not None and notice.change is not None

@@ -436,6 +436,7 @@ class Told:
 
     chat_id: int
     language: str
+    person_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,7 +475,9 @@ def discharge(session: Session, therapist_id: int, couple_id: int, now: dt.datet
         )
     )
     told = tuple(
-        Told(p.chat_id, p.language) for p in people if p.stopped_at is None and p.blocked_at is None
+        Told(p.chat_id, p.language, p.id)
+        for p in people
+        if p.stopped_at is None and p.blocked_at is None
     )
     return Discharged(couple_id, link.client_code, therapist.name, told)
 

@@ -70,7 +70,7 @@ def test_the_tags_stay_what_buttons_already_in_chats_carry() -> None:
         "iy": "InviteConfirmWords", "la": "ChooseLanguage", "nm": "KeepName",
         "pr": "PairAnswer", "ra": "AnswerInvitation", "rf": "ReadFear", "rp": "PreviewAnswer",
         "sn": "Snooze", "sp": "PauseEverything", "tc": "OpenCouple", "te": "EndLink",
-        "ti": "TimingStep", "tl": "TherapistLinkAnswer", "ts": "ChangeCouple",
+        "ti": "TimingStep", "tk": "CodeFor", "tl": "TherapistLinkAnswer", "ts": "ChangeCouple",
         "tw": "WordingFor", "tx": "WithdrawClientLink", "tz": "UseZone", "un": "Unpair",
     }  # fmt: skip
 

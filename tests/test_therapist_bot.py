@@ -8,23 +8,36 @@ Monday 23 November 2026, 12:00 UTC.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from telegram import BotCommand, BotCommandScopeChat
 
-from bot.callbacks import EndLink, EndLinkStep, WithdrawClientLink, WordingFor, encode
+from bot.callbacks import CodeFor, EndLink, EndLinkStep, WithdrawClientLink, WordingFor, encode
 from bot.handlers import therapist as therapist_handlers
 from bot.handlers.therapist_couples import match_couple
 from bot.menus import MENU, THERAPIST_MENU
 from bot.render import Renderer
+from dashboard import loaders
 from fakes.telegram_api import FakeUser
+from scheduler import therapy, wording
 from scheduler.therapy import CoupleCard, PartnerCard
-from storage import practice, therapists
-from storage.models import Schedule, TherapistConsent, TherapistLink
+from storage import couples, people, practice, therapists
+from storage import wording as wording_store
+from storage.models import (
+    NIGHTLY_APPRECIATION,
+    TIMING_TIP,
+    WEEKLY_CHECKIN,
+    Delivery,
+    Schedule,
+    TherapistConsent,
+    TherapistLink,
+)
 from tests.support.bot import BotHarness
 from tests.test_couple import paired
 from tests.test_therapist import add_therapist, linked, registered_therapist
@@ -408,6 +421,251 @@ async def test_a_couple_where_only_one_partner_agreed_is_named_without_names(
     assert clients.button_texts == ["Couple 1"]
     [confirm] = await bot.say(doc, "/endlink Couple 1")
     assert confirm.text.startswith("End your link with Couple 1?")
+
+
+# --- 7. the therapist's own wording for every prompt kind -----------------------------------
+
+NIGHTLY_WORDS = "Evening, {{ first_name }}: what did {{ partner_first_name }} do today?"
+CHECKIN_WORDS = "{{ first_name }}, a question from me to open with: what felt close this week?"
+TIP_WORDS = "A note from me before this week's tip, {{ first_name }}:"
+
+
+def next_fire(bot: BotHarness, kind: str) -> dt.datetime:
+    """When the therapist's schedule of `kind` next fires (the earliest, for either partner)."""
+    with bot.db.session() as session:
+        found = session.scalar(
+            select(func.min(Schedule.next_fire_at)).where(
+                Schedule.kind == kind, Schedule.set_by == "therapist"
+            )
+        )
+    assert found is not None, kind
+    return found
+
+
+async def prompts_at(bot: BotHarness, user: FakeUser, kind: str) -> list[str]:
+    """Run the dispatcher when `kind` next fires; the texts `user` got then."""
+    before = len(user.messages())
+    bot.clock.set(next_fire(bot, kind))
+    await bot.run_dispatcher()
+    return [m.text or "" for m in user.messages()[before:]]
+
+
+def sent_variants(bot: BotHarness, kind: str) -> set[str | None]:
+    with bot.db.session() as session:
+        return set(
+            session.scalars(
+                select(Delivery.variant).where(Delivery.kind == kind, Delivery.status == "sent")
+            )
+        )
+
+
+async def test_each_partner_receives_the_therapists_wording_for_every_prompt_kind(
+    bot: BotHarness,
+) -> None:
+    ana, ben, _ = await linked(bot)
+    now = bot.clock.now
+    for kind, words in (
+        (NIGHTLY_APPRECIATION, NIGHTLY_WORDS),
+        (WEEKLY_CHECKIN, CHECKIN_WORDS),
+        (TIMING_TIP, TIP_WORDS),
+    ):
+        bot.db.call(wording.save, 1, 1, kind, words, now)
+    # As the page says before saving: each partner is told their prompts changed.
+    ana_told = len(ana.messages())
+    assert await send_notices(bot) == 2
+    assert "Dr. Lee changed what you receive here" in ana.messages()[ana_told].text
+    # Nightly: the therapist's words are the whole prompt, with each partner's names.
+    [nightly] = await prompts_at(bot, ana, NIGHTLY_APPRECIATION)
+    assert nightly == "Evening, Ana: what did Ben do today?"
+    # A timing tip: introduced by the therapist's words; the tip itself is the library's.
+    [tip] = await prompts_at(bot, ana, TIMING_TIP)
+    intro, _, rest = tip.partition("\n\n")
+    assert intro == "A note from me before this week's tip, Ana:" and rest.strip()
+    assert "custom" not in sent_variants(bot, TIMING_TIP)
+    # The weekly check-in reaches both: opened with the therapist's words, then the structure.
+    ana_before, ben_before = len(ana.messages()), len(ben.messages())
+    bot.clock.set(next_fire(bot, WEEKLY_CHECKIN))
+    await bot.run_dispatcher()
+    [to_ana] = [m.text for m in ana.messages()[ana_before:]]
+    [to_ben] = [m.text for m in ben.messages()[ben_before:]]
+    assert to_ana.startswith("Ana, a question from me to open with: what felt close this week?")
+    assert to_ben.startswith("Ben, a question from me to open with")
+    assert "The listener mirrors" in to_ana
+
+
+async def test_a_partner_in_german_gets_the_check_in_structure_in_german_after_the_opener(
+    bot: BotHarness,
+) -> None:
+    _, ben, _ = await linked(bot)
+    await bot.say(ben, "/language de")
+    bot.db.call(wording.save, 1, 1, WEEKLY_CHECKIN, "Hallo {{ first_name }}.", bot.clock.now)
+    texts = await prompts_at(bot, ben, WEEKLY_CHECKIN)
+    assert texts and texts[-1].startswith("Hallo Ben.\n\nWechselt euch ab")
+
+
+async def test_back_to_the_librarys_wording_stops_the_therapists_words(bot: BotHarness) -> None:
+    ana, _, _ = await linked(bot)
+    bot.db.call(wording.save, 1, 1, NIGHTLY_APPRECIATION, NIGHTLY_WORDS, bot.clock.now)
+    bot.db.call(wording.save, 1, 1, NIGHTLY_APPRECIATION, None, bot.clock.now)
+    [nightly] = await prompts_at(bot, ana, NIGHTLY_APPRECIATION)
+    assert "what did Ben do today" not in nightly and nightly.strip()
+    assert "custom" not in sent_variants(bot, NIGHTLY_APPRECIATION)
+
+
+async def test_wording_in_the_bot_keeps_a_version_and_notes_words_that_may_pressure(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    [saved] = await bot.say(doc, "/wording Couple 1 You never say thank you, {{ first_name }}.")
+    assert saved.text.startswith("Saved for Couple 1: Ana & Ben.")
+    assert "may land as pressure" in saved.text and '"never' in saved.text.lower()
+    await bot.say(doc, "/wording Couple 1 off")
+    history = bot.db.call(wording_store.history, 1, 1)[NIGHTLY_APPRECIATION]
+    assert [v.text for v in history] == [None, "You never say thank you, {{ first_name }}."]
+    assert all(v.saved_by == "Dr. Lee" for v in history)
+
+
+async def test_wording_the_sandbox_refuses_is_not_saved_and_keeps_no_version(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    [refused] = await bot.say(doc, "/wording Couple 1 Read this: https://example.org")
+    assert "nothing was changed" in refused.text and "Links" in refused.text
+    assert bot.db.call(wording_store.history, 1, 1)[NIGHTLY_APPRECIATION] == []
+
+
+# --- 8. a link ended on the dashboard --------------------------------------------------------
+
+
+async def test_a_link_ended_on_the_dashboard_tells_both_partners_as_endlink_does(
+    bot: BotHarness,
+) -> None:
+    ana, ben, _ = await linked(bot)
+    await bot.say(ben, "/language de")
+    ana_before, ben_before = len(ana.messages()), len(ben.messages())
+    assert bot.db.call(loaders.end_link, 1, 1, bot.clock.now) == 2
+    assert await send_notices(bot) == 2
+    [to_ana] = ana.messages()[ana_before:]
+    [to_ben] = ben.messages()[ben_before:]
+    assert to_ana.text.startswith("Dr. Lee has ended their link with you here.")
+    assert "your own settings are untouched" in to_ana.text
+    assert to_ben.text.startswith("Dr. Lee hat die Verbindung mit dir hier beendet.")
+    assert link_row(bot).ended_at is not None and therapist_schedules(bot) == []
+    # Told once: nothing more is owed.
+    assert await send_notices(bot) == 0
+
+
+async def test_a_link_ended_on_the_dashboard_tells_no_partner_who_never_agreed(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    doc = await registered_therapist(bot)
+    [link] = await bot.say(doc, "/clientlink")
+    payload = re.search(r"start=(t_[A-Za-z0-9_-]+)", link.text).group(1)  # type: ignore[union-attr]
+    await bot.say(ana, f"/start {payload}")
+    await bot.press(ana, "I agree")
+    ben_before = len(ben.messages())
+    assert bot.db.call(loaders.end_link, 1, 1, bot.clock.now) == 1
+    await send_notices(bot)
+    assert ben.messages()[ben_before:] == []
+    assert ana.messages()[-1].text.startswith("Dr. Lee has ended their link with you here.")
+
+
+# --- 9. /code: the therapist's own code for a couple, from the bot ---------------------------
+
+
+def second_couple(session: Session, now: dt.datetime) -> int:
+    """Cleo and Dan, paired and linked with Dr. Lee (therapist 1), both agreeing."""
+    ids = []
+    for uid, name in ((1101, "Cleo"), (1102, "Dan")):
+        person, _ = people.give_consent(session, uid, uid, name, "en", now)
+        ids.append(person.id)
+    raw = couples.create_pairing_link(session, ids[0], now, dt.timedelta(days=7))
+    assert couples.accept_link(session, raw, ids[1], now).problem is None
+    link = therapists.client_link(session, 1, now)
+    for person_id in ids:
+        therapy.agree(session, link, person_id, now)
+    couple = couples.couple_of(session, ids[0])
+    assert couple is not None
+    return couple.id
+
+
+async def test_code_gives_a_couple_the_therapists_code_and_names_it_before_and_after(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    [saved] = await bot.say(doc, "/code Couple 1 MJ-04")
+    assert saved.text == "Done: Couple 1 is now MJ-04, here and on the dashboard."
+    assert link_row(bot).client_code == "MJ-04"
+    [clients] = await bot.say(doc, "/clients")
+    assert clients.button_texts == ["MJ-04: Ana & Ben"]
+    [changed] = await bot.say(doc, "/code mj-04 Maya and Jo")
+    assert changed.text == "Done: MJ-04 is now Maya and Jo, here and on the dashboard."
+    [cleared] = await bot.say(doc, "/code Maya and Jo off")
+    assert cleared.text == 'Done: Maya and Jo is "Couple 1" again, here and on the dashboard.'
+    assert link_row(bot).client_code is None
+
+
+async def test_code_alone_offers_the_couples_as_buttons_and_a_button_shows_the_command(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    [usage] = await bot.say(doc, "/code")
+    assert usage.button_texts == ["MJ-04"] and "No couple of yours" not in usage.text
+    [how] = await bot.press(doc, "MJ-04")
+    assert "/code MJ-04 NEW-CODE" in how.text and '"Couple 1"' in how.text
+    [named] = await bot.say(doc, "/code MJ-04")
+    assert named.text == how.text
+    # A bare number is not a couple's name; another therapist's button means nothing.
+    [unknown] = await bot.say(doc, "/code 1 XY-01")
+    assert "No couple of yours goes by that name, so nothing changed" in unknown.text
+    lena = bot.user(9002, "Lena")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    lena.press(lena.messages()[-1], encode(CodeFor(1)), strict=False)
+    await bot.process()
+    assert lena.answered_callbacks()[-1].text == EXPIRED
+    assert link_row(bot).client_code == "MJ-04"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("-starts-with-a-dash", id="leading-dash"),
+        pytest.param("x" * 25, id="too-long"),
+        pytest.param("MJ/04", id="slash"),
+        pytest.param("<b>MJ</b>", id="markup"),
+    ],
+)
+async def test_code_is_checked_as_the_dashboards_code_form_checks_it(
+    bot: BotHarness, code: str
+) -> None:
+    _, _, doc = await linked(bot)
+    set_code(bot, "MJ-04")
+    [refused] = await bot.say(doc, f"/code MJ-04 {code}")
+    assert refused.text.startswith("A code has 1 to 24 letters, digits, spaces, dots")
+    assert link_row(bot).client_code == "MJ-04"
+    with pytest.raises(therapists.TherapistError) as dashboard_says:
+        bot.db.call(practice.set_client_code, 1, 1, code)
+    assert dashboard_says.value.reason == "code_format"
+
+
+async def test_code_taken_by_another_of_the_therapists_couples_changes_nothing(
+    bot: BotHarness,
+) -> None:
+    _, _, doc = await linked(bot)
+    other = bot.db.call(second_couple, bot.clock.now)
+    set_code(bot, "MJ-04")
+    [refused] = await bot.say(doc, f"/code Couple {other} mj-04")
+    assert refused.text.startswith("Another of your couples already has the code mj-04")
+    assert link_row(bot, other).client_code is None
+
+
+async def test_code_is_in_the_therapists_menu_and_help(bot: BotHarness) -> None:
+    doc = await registered_therapist(bot)
+    assert "code" in menu_of(bot, doc)
+    [helped] = await bot.say(doc, "/help")
+    assert "/code COUPLE NEW-CODE" in helped.text
 
 
 NEW_TEMPLATES = (

@@ -78,6 +78,7 @@ ROUTES: dict[type[cb.Button], Route] = dict(
         route(cb.TherapistLinkAnswer, therapist.on_link_button),
         route(cb.EndLink, therapist_couples.on_endlink_button),
         route(cb.WordingFor, therapist.on_wording_button),
+        route(cb.CodeFor, therapist.on_code_button),
         route(cb.WithdrawClientLink, therapist_couples.on_withdraw_link_button),
     ]
 )

@@ -46,13 +46,19 @@ from bot.handlers.therapist_couples import (
     match_couple,
     named_buttons,
 )
+from bot.handlers.therapist_couples import code_command as code_command
 from bot.handlers.therapist_couples import endlink_command as endlink_command
+from bot.handlers.therapist_couples import on_code_button as on_code_button
+from bot.handlers.therapist_couples import pressed_couple as _pressed_couple
 from bot.keyboards import buttons
 from bot.menus import set_therapist_menu
+from bot.wording import SandboxChecks
 from dashboard import login_url
-from scheduler import therapy
+from scheduler import therapy, wording
+from scheduler.wording import ToneNote, WordingRefused
 from storage import notices, therapists
 from storage.models import (
+    ENDED_BY_THERAPIST,
     LINK_ENDED,
     NIGHTLY_APPRECIATION,
     PHASE_STARTED,
@@ -218,22 +224,6 @@ def _couple_markup(update: Update, context: BotContext, couple_id: int, paused: 
     )
 
 
-async def _pressed_couple(
-    update: Update, context: BotContext, couple_id: int
-) -> therapy.CoupleCard | None:
-    """The presser's own couple behind a button (answered), or None (answered as stale)."""
-    query, services = pressed(update), context.services
-    therapist = await services.db.run(therapists.active, query.from_user.id)
-    card = None
-    if therapist is not None:
-        card = await services.db.run(therapy.couple_for, therapist.id, couple_id, services.clock())
-    if card is None:
-        await answer_stale(query, context)
-        return None
-    await query.answer()
-    return card
-
-
 async def on_couple_button(update: Update, context: BotContext, button: OpenCouple) -> None:
     """Open a couple: its schedule, plan and the buttons that change them."""
     card = await _pressed_couple(update, context, button.couple_id)
@@ -290,6 +280,11 @@ async def send_notices(bot: Bot, services: Services) -> int:
                 couple_name(renderer, item.language, c, item.codes.get(c)) for c in item.couples
             ]
             text = renderer.render("therapist/couple_ended", item.language, couples=names)
+        elif item.topic == ENDED_BY_THERAPIST:
+            # Ended on the dashboard: the same words /endlink sends.
+            text = renderer.render(
+                "therapist/ended_by_therapist", item.language, therapist=item.therapist_name
+            )
         else:
             # A plan's new phase has its own words; a therapist's edit says what changed.
             template = (
@@ -453,23 +448,25 @@ async def wording_command(update: Update, context: BotContext) -> None:
     card, source = found
     off = source.strip().lower() == "off"
     sample = ""
+    notes: tuple[ToneNote, ...] = ()
+    locale = locale_of(update, context)
     if not off:
         try:
+            notes = SandboxChecks(services.renderer).check(source, [locale]).tone
             sample = prompt_sandbox.render(
                 source, first_name="Sam", partner_first_name="Alex", weekday="Tuesday"
             )
-        except prompt_sandbox.PromptTemplateError as exc:
+        except (prompt_sandbox.PromptTemplateError, WordingRefused) as exc:
             await reply(update, context, "therapist/wording_refused", reason=exc.reason)
             return
-    name = couple_name(
-        services.renderer, locale_of(update, context), card.couple_id, card.client_code
-    )
+    name = couple_name(services.renderer, locale, card.couple_id, card.client_code)
     try:
         card = await services.db.run(
-            therapy.configure,
+            wording.save,
             therapist.id,
             card.couple_id,
-            {"custom_nightly": None if off else source},
+            NIGHTLY_APPRECIATION,
+            None if off else source,
             services.clock(),
         )
     except therapists.TherapistError:
@@ -477,7 +474,15 @@ async def wording_command(update: Update, context: BotContext) -> None:
         return
     # The sandbox's output is already escaped, validated Telegram HTML.
     sample_html = Markup(sample)  # noqa: S704 - sandbox output, escaped and validated
-    await reply(update, context, "therapist/wording_saved", off=off, sample=sample_html, card=card)
+    await reply(
+        update,
+        context,
+        "therapist/wording_saved",
+        off=off,
+        sample=sample_html,
+        card=card,
+        notes=notes,
+    )
     await send_notices(context.bot, services)
 
 

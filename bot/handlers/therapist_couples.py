@@ -14,17 +14,20 @@ from collections.abc import Callable, Sequence
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from bot.callbacks import Button, EndLink, EndLinkStep, WithdrawClientLink
+from bot.callbacks import Button, CodeFor, EndLink, EndLinkStep, WithdrawClientLink
 from bot.context import BotContext
 from bot.handlers.common import answer_stale, close_buttons, locale_of, pressed, reply, tell
 from bot.keyboards import buttons
 from bot.menus import set_therapist_menu
 from bot.render import Renderer
 from scheduler import therapy
-from storage import therapists
+from storage import practice, therapists
 from storage.models import Therapist
 
 log = logging.getLogger(__name__)
+
+# Far more than a code may hold (24): enough for the check to say why it is too long.
+MAX_CODE_TYPED = 100
 
 
 def couple_name(renderer: Renderer, locale: str | None, couple_id: int, code: str | None) -> str:
@@ -83,6 +86,87 @@ async def active_therapist(update: Update, context: BotContext) -> Therapist | N
         if chat is not None and not chat.therapist:
             await set_therapist_menu(context.bot, services.renderer, chat)
     return found
+
+
+async def pressed_couple(
+    update: Update, context: BotContext, couple_id: int
+) -> therapy.CoupleCard | None:
+    """The presser's own couple behind a button (answered), or None (answered as stale)."""
+    query, services = pressed(update), context.services
+    therapist = await services.db.run(therapists.active, query.from_user.id)
+    card = None
+    if therapist is not None:
+        card = await services.db.run(therapy.couple_for, therapist.id, couple_id, services.clock())
+    if card is None:
+        await answer_stale(query, context)
+        return None
+    await query.answer()
+    return card
+
+
+# --- /code ---------------------------------------------------------------------------------
+
+
+async def code_command(update: Update, context: BotContext) -> None:
+    """/code COUPLE NEW: give a couple the therapist's own code (`off` clears it).
+
+    Checked as the dashboard's code form checks it (`storage.practice.set_client_code`).
+    Without a couple it names, the couples are offered as buttons; a bare number is
+    never taken for a couple.
+    """
+    therapist = await active_therapist(update, context)
+    if therapist is None:
+        return
+    services = context.services
+    renderer, locale = services.renderer, locale_of(update, context)
+    cards = await services.db.run(therapy.couples_of, therapist.id, services.clock())
+    given = " ".join(context.args or [])
+    found = match_couple(given, cards, renderer) if given else None
+    if found is None:
+        markup = named_buttons(renderer, locale, cards, lambda c: CodeFor(c.couple_id))
+        await reply(
+            update,
+            context,
+            "therapist/code_usage",
+            markup=markup,
+            unknown=bool(given),
+            any=bool(cards),
+        )
+        return
+    card, wanted = found
+    old = couple_name(renderer, locale, card.couple_id, card.client_code)
+    default = couple_name(renderer, locale, card.couple_id, None)
+    if not wanted:
+        await reply(update, context, "therapist/code_how", couple=old, default=default)
+        return
+    new = "" if wanted.casefold() == "off" else wanted
+    try:
+        code = await services.db.run(
+            practice.set_client_code, therapist.id, card.couple_id, new[:MAX_CODE_TYPED]
+        )
+    except therapists.TherapistError as exc:
+        if exc.reason not in ("code_format", "code_taken"):
+            await reply(update, context, "therapist/not_your_couple", couple=old)
+            return
+        await reply(update, context, "therapist/code_refused", reason=exc.reason, code=new)
+        return
+    log.info("a therapist set a client code")
+    await reply(update, context, "therapist/code_saved", old=old, code=code or "", default=default)
+
+
+async def on_code_button(update: Update, context: BotContext, button: CodeFor) -> None:
+    """A couple chosen for /code: show the exact command for it, with its name."""
+    card = await pressed_couple(update, context, button.couple_id)
+    if card is None:
+        return
+    renderer, locale = context.services.renderer, locale_of(update, context)
+    await reply(
+        update,
+        context,
+        "therapist/code_how",
+        couple=couple_name(renderer, locale, card.couple_id, card.client_code),
+        default=couple_name(renderer, locale, card.couple_id, None),
+    )
 
 
 # --- /endlink ------------------------------------------------------------------------------

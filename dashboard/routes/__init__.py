@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from dashboard.base import Dashboard
-from dashboard.routes import auth, couple, export, overview, plans
+from dashboard.routes import auth, couple, ending, export, overview, plans, wording
 
 
 def all_routes(dash: Dashboard) -> list[Route]:
@@ -14,6 +14,8 @@ def all_routes(dash: Dashboard) -> list[Route]:
         *overview.routes(dash),
         *auth.routes(dash),
         *couple.routes(dash),
+        *wording.routes(dash),
+        *ending.routes(dash),
         *plans.routes(dash),
         *export.routes(dash),
     ]

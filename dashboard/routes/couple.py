@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dashboard import forms, loaders, phases, views
+from dashboard import forms, loaders, phases, views, wording
 from dashboard.base import Dashboard, path_id
 from dashboard.codes import Reason, Saved
 from dashboard.forms import Invalid
@@ -30,7 +30,14 @@ log = logging.getLogger(__name__)
 
 Form = Literal["schedule", "plan", "code"]
 # The `saved` query parameter after each form: its banner's code.
-SAVED: Mapping[str, Saved] = {"schedule": "schedule", "plan": "plan", "code": "code"}
+SAVED: Mapping[str, Saved] = {
+    "schedule": "schedule",
+    "plan": "plan",
+    "code": "code",
+    "wording": "wording",
+    "wording_off": "wording_off",
+    "wording_restored": "wording_restored",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +98,36 @@ class CouplePages:
         """One couple: next times, adherence, and the forms to change them."""
         session = await self.dash.session(request)
         couple_id = path_id(request, "couple_id")
-        view = await self.dash.db.run(
-            loaders.load_couple, session.therapist_id, couple_id, self.dash.clock()
-        )
         saved = SAVED.get(request.query_params.get("saved", ""))
-        return self._page(view, session, saved=saved)
+        return await self.page(session, couple_id, saved=saved)
+
+    async def page(
+        self,
+        session: DashboardSession,
+        couple_id: int,
+        *,
+        status: int = 200,
+        saved: Saved | None = None,
+        refusal: Refusal | None = None,
+        submitted: Mapping[str, str] | None = None,
+        typed: Mapping[str, wording.KindForm] | None = None,
+    ) -> HTMLResponse:
+        """The couple page: with a refused form's values, or a wording form as typed."""
+        now = self.dash.clock()
+        view = await self.dash.db.run(loaders.load_couple, session.therapist_id, couple_id, now)
+        wording_forms: list[wording.KindForm] = []
+        if self.dash.wording is not None:
+            loaded = await self.dash.db.run(wording.load, session.therapist_id, couple_id)
+            wording_forms = wording.forms(self.dash.wording, loaded, now, typed)
+        return self._page(
+            view,
+            session,
+            status=status,
+            saved=saved,
+            refusal=refusal,
+            submitted=submitted,
+            wording_forms=wording_forms,
+        )
 
     def _page(
         self,
@@ -106,6 +138,7 @@ class CouplePages:
         saved: Saved | None = None,
         refusal: Refusal | None = None,
         submitted: Mapping[str, str] | None = None,
+        wording_forms: list[wording.KindForm] | None = None,
     ) -> HTMLResponse:
         card = view.card
         errors = {refusal.field: refusal.reason} if refusal and refusal.field else {}
@@ -114,6 +147,9 @@ class CouplePages:
         return self.dash.templates.render(
             "couple.html",
             status,
+            wording_forms=wording_forms or [],
+            wording_live=False,
+            wording_slugs=wording.SLUGS_BY_KIND,
             lang=lang,
             therapist_name=view.therapist_name,
             csrf=session.csrf_token,
@@ -147,11 +183,8 @@ class CouplePages:
         self, session: DashboardSession, couple_id: int, form: FormData, refusal: Refusal
     ) -> HTMLResponse:
         """The couple page again, with what was typed and why nothing changed (400)."""
-        view = await self.dash.db.run(
-            loaders.load_couple, session.therapist_id, couple_id, self.dash.clock()
-        )
         submitted = forms.form_values(form)
-        return self._page(view, session, status=400, refusal=refusal, submitted=submitted)
+        return await self.page(session, couple_id, status=400, refusal=refusal, submitted=submitted)
 
     async def schedule(self, request: Request) -> Response:
         """Change the couple's times, frequency, per-partner evenings or pause."""

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
+from bot.render import Renderer
+from bot.wording import SandboxChecks
 from dashboard import create_app
 from scheduler import schedules, therapy
 from storage import appreciations, couples, invitations, people, therapists
@@ -35,6 +38,7 @@ from storage.models import (
 from tests.support.bot import FakeClock
 
 PUBLIC_URL = "https://care.example.org"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "messages"
 APPRECIATION = "I loved how you held my hand at the bakery queue; I felt safe and seen."
 PRIVATE_APPRECIATION = "Thank you for fixing the bike before my early shift, quietly."
 INVITATION_LINE = "I miss laughing with you and I would like us to learn together."
@@ -173,6 +177,11 @@ def schedule_rows(session: Session) -> list[tuple[object, ...]]:
     ]
 
 
+def wording_checks() -> SandboxChecks:
+    """The bot's checks and preview of a therapist's wording, as `bot.app` hands them over."""
+    return SandboxChecks(Renderer(TEMPLATES_DIR))
+
+
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -190,7 +199,7 @@ def practice(db: Database, clock: FakeClock) -> Practice:
 
 @pytest.fixture
 def app(db: Database, clock: FakeClock) -> Starlette:
-    return create_app(db, clock=clock, public_url=PUBLIC_URL)
+    return create_app(db, clock=clock, public_url=PUBLIC_URL, wording=wording_checks())
 
 
 @pytest.fixture

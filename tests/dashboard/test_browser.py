@@ -20,6 +20,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ from tests.dashboard.conftest import (
     schedule_rows,
     seed_crowd,
     seed_practice,
+    wording_checks,
 )
 from tests.support.bot import FakeClock
 
@@ -162,20 +164,35 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    path = tmp_path_factory.mktemp("dashboard") / "bot.db"
+@contextmanager
+def _serving(path: Path, sqlite_template: Path, couples: int) -> Iterator[Live]:
+    """The practice and `couples` more couples, served on a free loopback port."""
     shutil.copy(sqlite_template, path)
     db = Database(f"sqlite:///{path}")
     clock = FakeClock(DEFAULT_NOW)
     practice = db.call(seed_practice, clock())
-    crowd = db.call(seed_crowd, practice.therapist_id, clock(), 20)
+    crowd = db.call(seed_crowd, practice.therapist_id, clock(), couples)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(db, clock=clock, public_url=url)
-    with _ServerThread(DashboardServer(app, "127.0.0.1", port)):
-        yield Live(url, db, clock, practice, crowd)
-    db.close()
+    app = create_app(db, clock=clock, public_url=url, wording=wording_checks())
+    try:
+        with _ServerThread(DashboardServer(app, "127.0.0.1", port)):
+            yield Live(url, db, clock, practice, crowd)
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    with _serving(tmp_path_factory.mktemp("dashboard") / "bot.db", sqlite_template, 20) as served:
+        yield served
+
+
+@pytest.fixture
+def own_live(tmp_path: Path, sqlite_template: Path) -> Iterator[Live]:
+    """A practice of its own, for a test that changes it for good (ends a link)."""
+    with _serving(tmp_path / "bot.db", sqlite_template, 5) as served:
+        yield served
 
 
 @pytest.fixture
@@ -631,3 +648,50 @@ def test_the_accessibility_check_does_find_a_serious_violation(page: Page, live:
     found = _blocking_violations(page)
 
     assert any(v.startswith("label (critical)") for v in found), found
+
+
+def test_editing_wording_with_a_preview_and_ending_a_link(page: Page, own_live: Live) -> None:
+    live = own_live
+    couple_id = live.practice.couple_id
+    _signed_in(page, live)
+    page.goto(f"{live.url}/couples/{couple_id}")
+    nightly = page.locator("#wording-nightly")
+    nightly.get_by_label("Your wording").fill(
+        "Hi {{ first_name }}, what did {{ partner_first_name }} do for you today?"
+    )
+    # The live preview answers as the therapist types (the page's one script)...
+    live_preview = page.locator("#wording-nightly-previews figure.preview").first
+    live_preview.wait_for()
+    assert "Hi Maya, what did Jonas do for you today?" in live_preview.inner_text()
+    assert page.url.endswith(f"/couples/{couple_id}")
+    # ...and "Preview" shows the same without it.
+    nightly.get_by_role("button", name="Preview").click()
+
+    nightly = page.locator("#wording-nightly")
+    previews = nightly.locator("figure.preview")
+    assert previews.count() == 2
+    assert previews.filter(has_text="For Maya").locator(".message").inner_text() == (
+        "Hi Maya, what did Jonas do for you today?"
+    )
+    assert "Hi Jonas, what did Maya do for you today?" in previews.nth(1).inner_text()
+    assert page.url.endswith(f"/couples/{couple_id}/wording/nightly#wording-nightly")
+    scroll_width: Any = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE["width"]
+    assert _blocking_violations(page) == []
+
+    nightly.get_by_role("button", name="Save wording").click()
+    assert "Wording saved." in page.get_by_role("status").inner_text()
+    link = live.db.call(therapists.link_of, live.practice.therapist_id, couple_id)
+    assert link is not None and (link.config or {})["custom_nightly"].startswith("Hi {{")
+    page.locator("#wording-nightly summary").click()
+    assert "saved by Dr Ana Ruiz" in page.locator("#wording-nightly ol.history").inner_text()
+
+    page.get_by_role("link", name="End the link with this couple").click()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "End your link with Couple 1: Maya & Jonas?"
+    )
+    assert _blocking_violations(page) == []
+    page.get_by_role("button", name="End the link").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "The link has ended"
+    assert _blocking_violations(page) == []
+    assert live.db.call(therapists.link_of, live.practice.therapist_id, couple_id) is None

@@ -66,6 +66,9 @@ FORBIDDEN = (
 )
 
 
+WORDING = "Hi {{ first_name }}, and {{ partner_first_name }} ({{ weekday }})."
+
+
 async def test_no_page_or_export_shows_partner_text_or_unconsented_partners(
     client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
 ) -> None:
@@ -142,6 +145,27 @@ async def test_no_page_or_export_shows_partner_text_or_unconsented_partners(
         await client.get("/export", params={"from": "2026-09-01", "to": "2026-11-23"}),
         await client.get("/export.csv"),
         await client.get("/export.csv", params={"from": "2026-09-01", "to": "2026-11-23"}),
+        # The wording forms: previews name only partners who agreed, for either of them.
+        await client.post(
+            f"/couples/{pending}/wording/nightly",
+            data={"csrf": csrf, "text": WORDING, "action": "preview"},
+        ),
+        await client.post(
+            f"/couples/{half}/wording/checkin",
+            data={"csrf": csrf, "text": WORDING, "action": "save"},
+        ),
+        await client.get(f"/couples/{half}?saved=wording"),
+        await client.post(
+            f"/couples/{pending}/wording/tip",
+            data={"csrf": csrf, "text": "{% for x in y %}", "action": "save"},
+        ),
+        await client.post(
+            f"/couples/{pending}/wording/nightly",
+            data={"csrf": csrf, "text": "You never {{ partner_first_name }}", "action": "save"},
+        ),
+        await client.get(f"/couples/{pending}/end"),
+        await client.post(f"/couples/{half}/end", data={"csrf": csrf}),
+        await client.get("/ended"),
         await client.get(f"/couples/{practice.other_couple_id}"),
         await client.get("/no/such/page"),
         await client.post("/remember", data={"csrf": csrf}),
@@ -156,6 +180,8 @@ async def test_no_page_or_export_shows_partner_text_or_unconsented_partners(
     assert '<option value="a">Partner A: Oriel</option>' in pending_page
     assert '<option value="b" selected>Partner B</option>' in pending_page
     assert "Only for Partner B, on Mon and Thu." in pending_page
+    # A preview for Oriel stands "…" for the partner who has not agreed.
+    assert any("Hi Oriel, and … (" in r.text for r in responses)
     for response in responses:
         text = response.text + str(response.headers)
         for secret in FORBIDDEN:
