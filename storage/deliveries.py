@@ -125,6 +125,16 @@ def record_claims(
         )
 
 
+def fall_behind(session: Session, schedule_ids: Sequence[int], most: int) -> None:
+    """Count one more miss on each schedule (its `turn` key drops by one, to `-most`)."""
+    session.execute(
+        update(Schedule)
+        .where(Schedule.id.in_(set(schedule_ids)), Schedule.turn >= 1 - most)
+        .values(turn=Schedule.turn - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def claimed_rows(session: Session, now: dt.datetime, limit: int) -> list[tuple[Delivery, Person]]:
     """Claimed deliveries whose send time has come, with their person (read afresh).
 

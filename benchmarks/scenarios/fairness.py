@@ -146,7 +146,7 @@ def table(results: list[Nights], rate: float) -> Table:
             "claimed n1/n2",
             "missed night 1",
             "missed night 2",
-            "missed both",
+            "missed both nights",
             "both, by chance",
             "both / by chance",
         ),
@@ -166,7 +166,7 @@ def table(results: list[Nights], rate: float) -> Table:
         )
     ours_both = len(results[0].missed[0] & results[0].missed[1])
     out.notes.append(
-        f"target: nobody misses both nights: {ours_both:,} did "
+        f"target: nobody misses both nights: missed both nights {ours_both:,} "
         f"({'met' if ours_both == 0 else 'NOT met'}); 1.00 = chance, a fixed order is the "
         "maximum (all of the smaller night's missed)"
     )
