@@ -393,6 +393,7 @@ class Dispatcher:
                 sent_at=now,
                 message_id=result.message_id,
                 variant=variant,
+                kind=ready.kind,
             )
         if status is SendStatus.RATE_LIMITED:
             self.stats.rate_limited += 1
@@ -454,6 +455,9 @@ class _GroupCommit:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting[delivery_id] = future
         async with self._lock:
+            # Let the sends that are ready in this same turn of the loop join this commit:
+            # fewer, larger transactions, at no cost in latency.
+            await asyncio.sleep(0)
             if self._waiting:
                 batch, self._waiting = self._waiting, {}
                 try:

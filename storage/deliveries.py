@@ -187,9 +187,15 @@ def mark_sending(
                 delivery.status = SKIPPED
                 appreciations.on_relay_unsent(session, delivery, now)
         sending = [d for d in sending if d.id not in relays.stale]
-    for delivery in sending:
-        delivery.status = QUEUED
-        delivery.worker_id = worker_id
+    if sending:
+        # One Core statement for the chunk (the ORM would write it row by row); the loaded
+        # objects are not changed, so the unit of work writes nothing more for them.
+        table = cast(Table, Delivery.__table__)
+        session.execute(
+            update(table)
+            .where(table.c.id.in_([d.id for d in sending]))
+            .values(status=QUEUED, worker_id=worker_id)
+        )
     recent = _recent_variants(session, sending, now - variant_memory)
     snoozable = _snoozable(session, sending)
     ask_care = _ask_about_fewer(session, sending, now)
