@@ -6,7 +6,8 @@ the window (demand at 200% of capacity, so about half must miss each night). A p
 misses a night when the send slot given to their nudge is past their window.
 
 ours         the real claim path: `Dispatcher.claim()` in batches of the production
-             size (500), on SQLite, with the clock fixed at each night's instant; the slot of
+             size (`Dispatcher.claim_batch`: two send chunks, 120 at 30/s), on SQLite,
+             with the clock fixed at each night's instant; the slot of
              each delivery is read back from the database (`send_after` against its
              `deadline`). Nothing is sent: the slots are what the rate limiter would grant
              (the same grid), and a delivery taken after its deadline is recorded missed.
@@ -16,7 +17,9 @@ claim order  the old sorted-list slots (`benchmarks.old_limits.Limits`, the arit
              used until 2026-12) given the same people in schedule-id order, each night.
 
 By chance alone, with M1 and M2 missed of N, about M1 x M2 / N people would miss both
-nights; a fixed order makes it min(M1, M2). The target: nobody misses both nights.
+nights; a fixed order makes it min(M1, M2). The target: nobody misses both nights. Ours
+meets it by counting each schedule's misses in its claim key (`scheduler.slots.queue_turn`):
+whoever missed on night 1 is claimed, and given a slot, first on night 2.
 """
 
 from __future__ import annotations
