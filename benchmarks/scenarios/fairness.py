@@ -93,6 +93,8 @@ async def _claim_night(url: str, night: dt.datetime, rate: float, batch: int | N
         rate_per_second=rate,
         per_chat_per_second=1.0,
     )
+    if batch:
+        dispatcher.claim_batch = batch  # the whole instant in one claim, whatever the limiter
     try:
         while await dispatcher.claim():
             pass
