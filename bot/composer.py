@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from telegram import InlineKeyboardMarkup
@@ -38,6 +38,8 @@ from storage.invitations import Reminder, Shown
 from storage.models import INVITATION_REMINDER, PATH_FOR_ONE, TIMING_TIP, WEEKLY_CHECKIN
 
 log = logging.getLogger(__name__)
+
+SNOOZE_MEMORY = 4096  # (option, due time, zone, minute) answers kept
 
 
 def nudge_variants(renderer: Renderer, kind: str, locale: str) -> list[str]:
@@ -73,6 +75,12 @@ class Composer:
 
     renderer: Renderer
     clock: Callable[[], dt.datetime]
+    # Per-nudge work done once (the dispatcher composes hundreds a second): the wordings
+    # of a kind, and which snooze buttons apply in a given minute.
+    _variants: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
+    _snoozes: dict[tuple[str, dt.datetime, str, dt.datetime], bool] = field(
+        default_factory=dict, repr=False
+    )
 
     def compose(self, ready: Ready) -> Composed:
         """The text, wording name and buttons of one nudge or relay."""
@@ -131,7 +139,10 @@ class Composer:
 
     def _library_nudge(self, ready: Ready) -> Composed:
         lang = ready.language
-        variants = nudge_variants(self.renderer, ready.kind, lang)
+        variants = self._variants.get((ready.kind, lang))
+        if variants is None:
+            variants = nudge_variants(self.renderer, ready.kind, lang)
+            self._variants[(ready.kind, lang)] = variants
         if ready.kind == PATH_FOR_ONE:
             # A series, in order; when it is complete, a closing note ends it.
             unseen = [v for v in variants if v not in ready.recent_variants]
@@ -166,9 +177,31 @@ class Composer:
             [
                 (label(key, lang), Snooze(ref, option))
                 for key, option in SNOOZE_BUTTONS
-                if snooze_target(option, ready.due_at, now, ready.zone) is not None
+                if self._snooze_applies(option, ready.due_at, now, ready.zone)
             ]
         )
+
+    def _snooze_applies(
+        self, option: str, due_at: dt.datetime, now: dt.datetime, zone: str
+    ) -> bool:
+        """Whether a snooze option applies now; worked out once a minute per zone and due time.
+
+        Whether an option applies changes only on a whole minute (20:00, midnight), so if
+        it is the same at both ends of this minute it holds for all of it; in the minute
+        it changes, it is worked out for `now` itself.
+        """
+        minute = now.replace(second=0, microsecond=0)
+        key = (option, due_at, zone, minute)
+        known = self._snoozes.get(key)
+        if known is None:
+            first = snooze_target(option, due_at, minute, zone) is not None
+            end = minute + dt.timedelta(seconds=60) - dt.timedelta(microseconds=1)
+            if first != (snooze_target(option, due_at, end, zone) is not None):
+                return snooze_target(option, due_at, now, zone) is not None
+            if len(self._snoozes) >= SNOOZE_MEMORY:
+                self._snoozes.clear()
+            known = self._snoozes[key] = first
+        return known
 
     def _custom_text(self, ready: Ready) -> str | None:
         """A therapist's own wording, rendered in the sandbox; None falls back to ours."""

@@ -157,7 +157,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         while True:
             started = self._clock()
             if limited:
-                await self._wait_for_slot(chat_id, bulk=bulk, guard=self.shared is None)
+                await self._wait_for_slot(chat_id, bulk=bulk, guard=False)
             if limited and self.shared is not None:
                 # Other processes share the global rate: the slot comes from the database,
                 # taken just before the request leaves (see `SharedBudget.leaving`); this
@@ -166,9 +166,15 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     if on_leaving is not None and not await on_leaving():
                         raise SendCancelled
                 await self._leave_when_allowed(chat_id)
-            # The slot is ours: mark the delivery as leaving now, not while it waited.
-            elif on_leaving is not None and not await on_leaving():
-                raise SendCancelled
+            else:
+                # The slot is ours: mark the delivery as leaving now, not while it waited.
+                if on_leaving is not None and not await on_leaving():
+                    raise SendCancelled
+                if limited:
+                    # Checked and recorded after the mark, not before it: marks are written
+                    # in groups, so a slow commit releases several sends at once, and only
+                    # a check at the moment they really leave keeps them a slot apart.
+                    await self._leave_when_allowed(chat_id)
             if limited and self.metrics is not None:
                 self.metrics.limiter_waited(self._clock() - started, bulk=bulk)
             try:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from scheduler.rules import QuietHours, next_fire_at, occurrence_window, quiet_until
 from scheduler.schedules import rule_of
-from scheduler.slots import SlotGrid, Want, night_turn, unmet_count
+from scheduler.slots import MAX_BEHIND, SlotGrid, Want, behind_of, night_turn, queue_turn
 from storage import Session, appreciations, invitations
 from storage import deliveries as store
 from storage.answers import PROMPT_QUESTIONS
@@ -51,13 +51,20 @@ class Slotter:
     def __post_init__(self) -> None:
         self.grid = SlotGrid(self.per_second, self.per_chat_per_second)
 
-    def place(self, wants: list[Want], now: dt.datetime) -> list[dt.datetime]:
-        """The send instant of each want (in order); counts the unmet windows."""
+    def place(self, wants: list[Want], now: dt.datetime) -> list[tuple[dt.datetime, bool]]:
+        """The send instant of each want (in order), and whether it is past its window;
+        counts the unmet windows."""
         if not self.per_second:
-            return [dt.datetime.fromtimestamp(max(w.due, now.timestamp()), dt.UTC) for w in wants]
+            instant = now.timestamp()
+            return [(dt.datetime.fromtimestamp(max(w.due, instant), dt.UTC), False) for w in wants]
         placed = self.grid.assign(wants, now.timestamp())
-        self.unmet_windows += unmet_count(placed)
-        return [dt.datetime.fromtimestamp(p.slot, dt.UTC) for p in placed]
+        unmet = 0
+        slots = []
+        for p in placed:
+            unmet += p.unmet
+            slots.append((dt.datetime.fromtimestamp(p.slot, dt.UTC), p.unmet))
+        self.unmet_windows += unmet
+        return slots
 
 
 @dataclass
@@ -158,10 +165,12 @@ def claim_due(
         return report
     report.schedules = len(schedules)
     owners = store.owners(session, schedules)
-    advances = []
+    advances: list[dict[str, Any]] = []
     rows: list[dict[str, object]] = []
     wants: list[Want] = []
-    for schedule in schedules:
+    # Per schedule: whether its nudge tonight misses or comes late (None: nobody to reach).
+    late: list[bool | None] = []
+    for index, schedule in enumerate(schedules):
         due = schedule.next_fire_at
         assert due is not None
         rule = rule_of(schedule)
@@ -169,25 +178,32 @@ def claim_due(
         deadline = window_end + dt.timedelta(seconds=grace(schedule.kind))
         # From `now`, not from `due`: after downtime the rule resumes, with no stale burst.
         following = next_fire_at(rule, max(now, due))
-        turn = night_turn(schedule.id, following.astimezone(ZoneInfo(rule.zone)).date())
-        advances.append({"b_id": schedule.id, "b_due": due, "b_next": following, "b_turn": turn})
+        rotation = night_turn(schedule.id, following.astimezone(ZoneInfo(rule.zone)).date())
+        advances.append(
+            {"b_id": schedule.id, "b_due": due, "b_next": following, "b_turn": rotation}
+        )
+        behind = behind_of(schedule.turn)
+        late.append(None)
         for person in owners.get(schedule.id, []):
             status, send_after, silent = placement(person, due, deadline, now)
             if status == CLAIMED:
                 night = due.astimezone(ZoneInfo(person.timezone or "UTC")).date()
                 wants.append(
                     Want(
-                        key=len(rows),
+                        key=(len(rows), index),
                         chat_id=person.chat_id,
                         due=send_after.timestamp(),
                         window_end=window_end.timestamp(),
                         who=person.id,
                         night=night,
+                        behind=behind,
                     )
                 )
                 report.claimed += 1
+                late[index] = bool(late[index])
             elif status == MISSED:
                 report.missed += 1
+                late[index] = True
             else:
                 report.skipped += 1
             rows.append(
@@ -204,8 +220,17 @@ def claim_due(
                     "silent": silent,
                 }
             )
-    for want, slot in zip(wants, slotter.place(wants, now), strict=True):
-        rows[cast(int, want.key)]["send_after"] = slot
+    for want, (slot, unmet) in zip(wants, slotter.place(wants, now), strict=True):
+        row, index = cast(tuple[int, int], want.key)
+        rows[row]["send_after"] = slot
+        late[index] = late[index] or unmet or slot > cast(dt.datetime, rows[row]["deadline"])
+    for schedule, advance, missed in zip(schedules, advances, late, strict=True):
+        # Who missed (or will be late past their window) tonight goes first next time; a
+        # nudge placed inside its window clears the count; nobody reached keeps it.
+        behind = behind_of(schedule.turn)
+        if missed is not None:
+            behind = behind + 1 if missed else 0
+        advance["b_turn"] = queue_turn(advance["b_turn"], behind)
     store.record_claims(session, advances, rows)
     return report
 
@@ -228,6 +253,7 @@ def take_ready(
         return TakeReport()
     sending: list[Delivery] = []
     missed = skipped = deferred = 0
+    fell_behind: list[int] = []
     for delivery, person in rows:
         status, send_after, silent = placement(
             person, delivery.due_at, delivery.deadline, now, delivery.kind
@@ -235,6 +261,14 @@ def take_ready(
         if status != CLAIMED:
             delivery.status = status
             missed += status == MISSED
+            if (
+                status == MISSED
+                and delivery.schedule_id is not None
+                and delivery.send_after <= delivery.deadline
+            ):
+                # Its claim gave it a slot in time (so did not count it behind), but it
+                # missed all the same (a slow machine, an outage): first next time.
+                fell_behind.append(delivery.schedule_id)
             skipped += status == SKIPPED
             if delivery.kind == INVITATION and delivery.ref_id is not None:
                 invitations.not_delivered(session, delivery.ref_id)
@@ -246,6 +280,8 @@ def take_ready(
         else:
             delivery.silent = delivery.silent or silent
             sending.append(delivery)
+    if fell_behind:
+        store.fall_behind(session, fell_behind, MAX_BEHIND)
     people = {p.id: p for _, p in rows}
     report = store.mark_sending(session, sending, people, now, variant_memory, worker_id)
     open_questions(report, people)

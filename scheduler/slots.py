@@ -63,12 +63,20 @@ capacity a quarter of everyone would miss both. `fair_order` instead:
 
 Deadlines come before rotation: a batch is ordered by the end of each window first
 (earliest deadline first is what meets most windows when they open together), then by
-the fair order among equal ends.
+how far behind each schedule is (`Want.behind`: its nudges that missed or came late past
+their window, in a row), then by the fair order among equal ends.
+
+The rotation alone is fair only on average: the halves swap inside one batch, but a crowd
+claimed in several batches (or by several processes) is split by a different key. What
+makes "nobody misses two nights in a row at 50% capacity or more" hold whatever the
+batches is the miss count: it is kept on the schedule (`queue_turn`), so the claim query
+takes everyone who missed last time before anyone who did not, and they take the first
+slots.
 
 The order is fair among the wants of one `SlotGrid.assign` call. Wants placed by an
 earlier call keep their slots, so when a crowded minute is claimed in several batches,
 which people land in the first batch matters as much as this order: the claim query
-should take the whole crowded instant in one batch, or order it by the same rotation.
+orders the crowded instant by `queue_turn` (who is behind, then the same rotation).
 
 Windows
 -------
@@ -89,11 +97,15 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 __all__ = [
+    "MAX_BEHIND",
     "SAFETY_MARGIN",
     "Placed",
     "SlotGrid",
     "Want",
+    "behind_of",
     "fair_order",
+    "night_turn",
+    "queue_turn",
     "stable_point",
     "unmet_count",
 ]
@@ -135,6 +147,8 @@ class Want:
         who: Whose turn this is, for the fair order (the person id).
         night: The person's local date of this occurrence (the rotation advances daily).
         window_start: The earliest acceptable instant; None means the due instant.
+        behind: How many of this schedule's nudges in a row missed or came late past
+            their window: the further behind, the earlier its turn (see `fair_order`).
     """
 
     key: Hashable
@@ -144,6 +158,7 @@ class Want:
     who: int = 0
     night: dt.date = dt.date(1970, 1, 1)
     window_start: float | None = None
+    behind: int = 0
 
     @property
     def latest(self) -> float:
@@ -184,9 +199,33 @@ def fair_order(wants: Sequence[Want], salt: int = _DEFAULT_SALT) -> list[int]:
         by_deadline.setdefault(want.latest, []).append(i)
     order: list[int] = []
     for latest in sorted(by_deadline):
-        # A stable sort: a person's several nudges stay in the order given.
-        order.extend(sorted(by_deadline[latest], key=places.__getitem__))
+        # Who missed last time goes first; then the rotation. A stable sort: a person's
+        # several nudges stay in the order given.
+        order.extend(sorted(by_deadline[latest], key=lambda i: (-wants[i].behind, places[i])))
     return order
+
+
+MAX_BEHIND = 30
+"""Misses in a row counted at most (a person further behind than this is simply first)."""
+
+
+def queue_turn(rotation: float, behind: int) -> float:
+    """A schedule's claim-order key: everyone behind before everyone not, then the rotation.
+
+    Args:
+        rotation: The night's place in [0, 1) (`night_turn`).
+        behind: Its nudges in a row that missed or came late past their window.
+
+    Returns:
+        ``rotation - behind``: ascending order takes the furthest behind first, and one
+        column (with its index) carries both. `behind_of` reads the count back.
+    """
+    return rotation - min(max(behind, 0), MAX_BEHIND)
+
+
+def behind_of(turn: float) -> int:
+    """The miss count a `queue_turn` key holds."""
+    return max(0, -math.floor(turn))
 
 
 def night_turn(who: int, night: dt.date, salt: int = _DEFAULT_SALT) -> float:

@@ -125,6 +125,16 @@ def record_claims(
         )
 
 
+def fall_behind(session: Session, schedule_ids: Sequence[int], most: int) -> None:
+    """Count one more miss on each schedule (its `turn` key drops by one, to `-most`)."""
+    session.execute(
+        update(Schedule)
+        .where(Schedule.id.in_(set(schedule_ids)), Schedule.turn >= 1 - most)
+        .values(turn=Schedule.turn - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def claimed_rows(session: Session, now: dt.datetime, limit: int) -> list[tuple[Delivery, Person]]:
     """Claimed deliveries whose send time has come, with their person (read afresh).
 
@@ -177,9 +187,15 @@ def mark_sending(
                 delivery.status = SKIPPED
                 appreciations.on_relay_unsent(session, delivery, now)
         sending = [d for d in sending if d.id not in relays.stale]
-    for delivery in sending:
-        delivery.status = QUEUED
-        delivery.worker_id = worker_id
+    if sending:
+        # One Core statement for the chunk (the ORM would write it row by row); the loaded
+        # objects are not changed, so the unit of work writes nothing more for them.
+        table = cast(Table, Delivery.__table__)
+        session.execute(
+            update(table)
+            .where(table.c.id.in_([d.id for d in sending]))
+            .values(status=QUEUED, worker_id=worker_id)
+        )
     recent = _recent_variants(session, sending, now - variant_memory)
     snoozable = _snoozable(session, sending)
     ask_care = _ask_about_fewer(session, sending, now)

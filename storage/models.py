@@ -192,8 +192,10 @@ class Schedule(Base):
     zone: Mapped[str] = mapped_column(String(64))
     # When the dispatcher should next fire it; NULL = off.
     next_fire_at: Mapped[dt.datetime | None]
-    # Its place, in [0, 1), among schedules due at the same instant, rotated every night
-    # (scheduler.claims.claim_due), so a crowd is not claimed in the same order nightly.
+    # Its place among schedules due at the same instant (ascending): a rotation in [0, 1)
+    # that changes every night, minus how many of its nudges in a row missed or came late
+    # past their window, so a crowd is not claimed in the same order nightly and who
+    # missed last time goes first (scheduler.slots.queue_turn, scheduler.claims).
     turn: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     set_by: Mapped[str] = mapped_column(String(16), default="person")
     therapist_id: Mapped[int | None] = mapped_column(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage import appreciations, invitations
-from storage.appreciations import on_relay_sent
+from storage.appreciations import RELAY, on_relay_sent
 from storage.deliveries import (
     BLOCKED,
     CLAIMED,
@@ -49,11 +50,60 @@ class Outcome:
     error: str | None = None
     retry_at: dt.datetime | None = None
     new_chat_id: int | None = None
+    # The delivery's kind, when the sender knows it: a plain nudge sent needs nothing
+    # written but its own row (see `record_outcomes`).
+    kind: str | None = None
+
+
+# Kinds whose sending is followed up elsewhere (a relay marked delivered, an invitation, the
+# end of the path for one): recorded through the ORM, with their follow-ups.
+_FOLLOWED_UP = frozenset((RELAY, INVITATION, PATH_FOR_ONE))
+_TABLE = cast(Table, Delivery.__table__)
+# Core, not ORM: one executemany for every plain nudge sent in a flush, with nothing read.
+_RECORD_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("b_id"))
+    .values(
+        status=SENT,
+        error=bindparam("b_error"),
+        sent_at=bindparam("b_sent_at"),
+        telegram_message_id=bindparam("b_message_id"),
+        variant=bindparam("b_variant"),
+    )
+)
+
+
+def _plain_sent(outcome: Outcome) -> bool:
+    return (
+        outcome.status == SENT
+        and outcome.kind is not None
+        and outcome.kind not in _FOLLOWED_UP
+        and outcome.new_chat_id is None
+    )
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
     """Write back what each send did; a block pauses that person until /start."""
-    # Two queries for the whole chunk, then the unit of work writes the changes in batches.
+    plain = [o for o in outcomes if _plain_sent(o)]
+    if plain:
+        # An id erased with its person while its request was in flight matches no row.
+        session.connection().execute(
+            _RECORD_SENT,
+            [
+                {
+                    "b_id": o.delivery_id,
+                    "b_error": o.error,
+                    "b_sent_at": o.sent_at,
+                    "b_message_id": o.message_id,
+                    "b_variant": o.variant,
+                }
+                for o in plain
+            ],
+        )
+        if len(plain) == len(outcomes):
+            return
+        outcomes = [o for o in outcomes if not _plain_sent(o)]
+    # Two queries for the rest, then the unit of work writes the changes in batches.
     rows = {
         d.id: d
         for d in session.scalars(
@@ -117,6 +167,40 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], now: dt.datet
 LastLook = Callable[[Person, Delivery, dt.datetime], tuple[DeliveryStatus, dt.datetime]]
 
 
+# Built once, and read as plain rows rather than ORM objects: mark_leaving runs for every
+# few sends, and building a statement or loading objects costs more than the query itself.
+# The columns are those `last_look` reads (see `_LookedAt`).
+_LOOK_COLUMNS = (
+    Delivery.id,
+    Delivery.kind,
+    Delivery.due_at,
+    Delivery.deadline,
+    Person.stopped_at,
+    Person.blocked_at,
+    Person.paused_at,
+    Person.paused_until,
+    Person.quiet_start,
+    Person.quiet_end,
+    Person.timezone,
+)
+_LEAVING_ANY = (
+    select(*_LOOK_COLUMNS)
+    .join(Person, Person.id == Delivery.person_id)
+    .where(Delivery.id.in_(bindparam("ids", expanding=True)), Delivery.status == QUEUED)
+)
+_LEAVING_OWN = _LEAVING_ANY.where(Delivery.worker_id == bindparam("worker_id"))
+# On PostgreSQL the rows are locked: [worker_id given][locked].
+_LEAVING = (
+    (_LEAVING_ANY, _LEAVING_ANY.with_for_update(of=_TABLE)),
+    (_LEAVING_OWN, _LEAVING_OWN.with_for_update(of=_TABLE)),
+)
+_LEAVE = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=SENDING, attempts=_TABLE.c.attempts + 1)
+)
+
+
 def mark_leaving(
     session: Session,
     delivery_ids: Sequence[int],
@@ -134,30 +218,38 @@ def mark_leaving(
     """
     if not delivery_ids:
         return set()
-    query = (
-        select(Delivery, Person)
-        .join(Person, Person.id == Delivery.person_id)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == QUEUED)
-    )
-    if worker_id is not None:
-        query = query.where(Delivery.worker_id == worker_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Delivery)
-    leaving: set[int] = set()
-    for delivery, person in session.execute(query).all():
+    locked = session.get_bind().dialect.name == "postgresql"
+    statement = _LEAVING[worker_id is not None][locked]
+    params = {"ids": list(delivery_ids), "worker_id": worker_id}
+    leaving: list[int] = []
+    for row in session.connection().execute(statement, params):
         if last_look is not None and now is not None:
-            status, send_after = last_look(person, delivery, now)
+            # The row carries every attribute of the person and the delivery it reads.
+            status, send_after = last_look(cast(Person, row), cast(Delivery, row), now)
             if status != CLAIMED or send_after > now:
-                delivery.status, delivery.send_after = status, send_after
-                if status in (SKIPPED, MISSED):
-                    if delivery.kind == INVITATION and delivery.ref_id is not None:
-                        invitations.not_delivered(session, delivery.ref_id)
-                    appreciations.on_relay_unsent(session, delivery, now)
+                _held_back(session, row.id, status, send_after, now)
                 continue
-        delivery.status = SENDING
-        delivery.attempts += 1
-        leaving.add(delivery.id)
-    return leaving
+        leaving.append(row.id)
+    if leaving:
+        # One Core statement for all that leave (the ORM would write them row by row).
+        session.connection().execute(_LEAVE, {"ids": leaving})
+    return set(leaving)
+
+
+def _held_back(
+    session: Session,
+    delivery_id: int,
+    status: DeliveryStatus,
+    send_after: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """A queued delivery that may not leave after all: held, skipped or missed instead."""
+    delivery = session.get_one(Delivery, delivery_id)
+    delivery.status, delivery.send_after = status, send_after
+    if status in (SKIPPED, MISSED):
+        if delivery.kind == INVITATION and delivery.ref_id is not None:
+            invitations.not_delivered(session, delivery.ref_id)
+        appreciations.on_relay_unsent(session, delivery, now)
 
 
 def counts_by_status(session: Session) -> dict[str, int]:

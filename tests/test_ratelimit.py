@@ -172,3 +172,31 @@ async def test_with_a_shared_budget_one_chat_is_spaced_from_when_sends_really_le
     await asyncio.gather(reply(), reply())
     assert len(left) == 2
     assert left[1] - left[0] >= 1.0
+
+
+async def test_sends_held_up_by_a_slow_mark_still_leave_inside_the_limit() -> None:
+    """A group commit that takes a while releases many marked sends at once: the limiter
+    checks the rate when they really leave, after the mark, not when their slot came."""
+    limiter = TelegramRateLimiter(10, 0)
+    commit_done = asyncio.Event()
+    left: list[float] = []
+
+    async def slow_mark() -> bool:
+        await commit_done.wait()
+        return True
+
+    async def send() -> bool:
+        left.append(time.monotonic())
+        return True
+
+    async def one(chat: int) -> None:
+        await limiter.process_request(
+            send, (), {}, "sendMessage", {"chat_id": chat}, {"on_leaving": slow_mark}
+        )
+
+    sends = [asyncio.create_task(one(chat)) for chat in range(12)]
+    await asyncio.sleep(1.0)  # every slot of the first second has come and gone
+    commit_done.set()
+    await asyncio.gather(*sends)
+    capacity = int(10 * SAFETY_MARGIN)
+    assert max(sum(1 for s in left if t <= s < t + 1) for t in left) <= capacity

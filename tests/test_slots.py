@@ -12,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.old_limits import Limits
-from scheduler.slots import SAFETY_MARGIN, SlotGrid, Want, fair_order, unmet_count
+from scheduler.slots import (
+    MAX_BEHIND,
+    SAFETY_MARGIN,
+    SlotGrid,
+    Want,
+    behind_of,
+    fair_order,
+    queue_turn,
+    unmet_count,
+)
 
 GAP = 1 / (30 * SAFETY_MARGIN)
 CHAT_GAP = 1 / SAFETY_MARGIN
@@ -312,3 +321,24 @@ def test_a_persons_several_nudges_share_one_place_in_the_order() -> None:
         p: [i for i, w in enumerate(fair_order(wants)) if wants[w].who == p] for p in range(20)
     }
     assert all(b - a == 1 for spots in positions.values() for a, b in itertools.pairwise(spots))
+
+
+def test_who_missed_last_time_goes_first_whatever_the_rotation() -> None:
+    behind = {3, 8, 11, 17}
+    wants = [
+        Want(p, p, DUE, DUE + 60, who=p, night=NIGHT, behind=2 if p in behind else 0)
+        for p in range(20)
+    ]
+    assert {wants[i].who for i in fair_order(wants)[: len(behind)]} == behind
+
+
+@pytest.mark.parametrize("rotation", [0.0, 0.25, 0.999])
+@pytest.mark.parametrize("behind", [0, 1, 2, MAX_BEHIND])
+def test_a_claim_key_holds_its_miss_count_and_sorts_the_furthest_behind_first(
+    rotation: float, behind: int
+) -> None:
+    key = queue_turn(rotation, behind)
+    assert behind_of(key) == behind
+    if behind < MAX_BEHIND:
+        assert queue_turn(0.999, behind + 1) < key
+    assert behind_of(queue_turn(rotation, MAX_BEHIND + 5)) == MAX_BEHIND

@@ -6,7 +6,8 @@ the window (demand at 200% of capacity, so about half must miss each night). A p
 misses a night when the send slot given to their nudge is past their window.
 
 ours         the real claim path: `Dispatcher.claim()` in batches of the production
-             size (500), on SQLite, with the clock fixed at each night's instant; the slot of
+             size (`Dispatcher.claim_batch`: two send chunks, 120 at 30/s), on SQLite,
+             with the clock fixed at each night's instant; the slot of
              each delivery is read back from the database (`send_after` against its
              `deadline`). Nothing is sent: the slots are what the rate limiter would grant
              (the same grid), and a delivery taken after its deadline is recorded missed.
@@ -16,7 +17,9 @@ claim order  the old sorted-list slots (`benchmarks.old_limits.Limits`, the arit
              used until 2026-12) given the same people in schedule-id order, each night.
 
 By chance alone, with M1 and M2 missed of N, about M1 x M2 / N people would miss both
-nights; a fixed order makes it min(M1, M2). The target: nobody misses both nights.
+nights; a fixed order makes it min(M1, M2). The target: nobody misses both nights. Ours
+meets it by counting each schedule's misses in its claim key (`scheduler.slots.queue_turn`):
+whoever missed on night 1 is claimed, and given a slot, first on night 2.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ async def _claim_night(url: str, night: dt.datetime, rate: float, batch: int | N
         rate_per_second=rate,
         per_chat_per_second=1.0,
     )
+    if batch:
+        dispatcher.claim_batch = batch  # the whole instant in one claim, whatever the limiter
     try:
         while await dispatcher.claim():
             pass
@@ -146,7 +151,7 @@ def table(results: list[Nights], rate: float) -> Table:
             "claimed n1/n2",
             "missed night 1",
             "missed night 2",
-            "missed both",
+            "missed both nights",
             "both, by chance",
             "both / by chance",
         ),
@@ -166,7 +171,7 @@ def table(results: list[Nights], rate: float) -> Table:
         )
     ours_both = len(results[0].missed[0] & results[0].missed[1])
     out.notes.append(
-        f"target: nobody misses both nights: {ours_both:,} did "
+        f"target: nobody misses both nights: missed both nights {ours_both:,} "
         f"({'met' if ours_both == 0 else 'NOT met'}); 1.00 = chance, a fixed order is the "
         "maximum (all of the smaller night's missed)"
     )
