@@ -19,6 +19,7 @@ from bot.handlers.common import (
     close_buttons,
     load_person,
     locale_of,
+    open_link,
     pressed,
     reply,
     send_to_chat,
@@ -37,16 +38,13 @@ async def open_invitation_link(
     update: Update, context: BotContext, person: Person | None, payload: str
 ) -> bool:
     """Deep link `i_<token>`: show the invitation to whoever opens it first, no sign-up."""
-    raw = payload.split("_", 1)[1] if "_" in payload else ""
-    services = context.services
-    user = update.effective_user
-    assert user is not None
-    shown = await services.db.run(invitations.open_link, raw, user.id, services.clock())
-    if shown.problem is not None:
-        await reply(update, context, "invite/link_problem", person, problem=shown.problem)
+    shown = await open_link(
+        update, context, person, payload, invitations.open_link, "invite/link_problem"
+    )
+    if shown is None:
         return True
     lang = locale_of(update, context, person)
-    renderer = services.renderer
+    renderer = context.services.renderer
     text = render_invitation(renderer, lang, shown)
     await send_to_chat(update, context, text, answer_buttons(renderer, lang, shown.invitation_id))
     partner = shown.choices.get("partner") or ""

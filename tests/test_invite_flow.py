@@ -1,0 +1,284 @@
+"""The invitation flow's state machine (`scheduler.invite_flow`), without Telegram: every
+row of its table, that its graph has no dead ends, and the state kept in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+
+import pytest
+
+from bot import callbacks as cb
+from bot.handlers.invite import initiator
+from scheduler.invite_flow import (
+    ASKS,
+    FINAL,
+    STEP,
+    TABLE,
+    Event,
+    Guard,
+    Move,
+    State,
+    Transition,
+    advance,
+    fire,
+    own_words,
+    state_now,
+    state_of,
+    words_key,
+)
+from storage.db import Database
+from storage.models import Invitation, Person
+
+NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
+def _row_id(row: Transition) -> str:
+    return f"{row.source}-{row.event}-{row.guard or 'always'}"
+
+
+@pytest.mark.parametrize("row", TABLE, ids=_row_id)
+def test_every_row_of_the_table_is_the_one_taken_for_its_state_event_and_guard(
+    row: Transition,
+) -> None:
+    holds = {row.guard} if row.guard is not None else set()
+    assert advance(row.source, row.event, holds) is row
+
+
+def test_no_two_rows_compete_for_the_same_state_event_and_guard() -> None:
+    keys = [(row.source, row.event, row.guard) for row in TABLE]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_guarded_row_gives_way_to_the_unguarded_one_when_its_fact_does_not_hold() -> None:
+    row = advance(State.PREVIEW, Event.SEND_NOW, set())
+    assert row is not None and row.target == State.TIME
+    row = advance(State.PREVIEW, Event.SEND_NOW, {Guard.CALM, Guard.UNCHECKED_WORDS})
+    assert row is not None and row.target == State.PREVIEW  # the tone check comes first
+
+
+def test_every_state_is_reachable_from_idle() -> None:
+    seen, todo = {State.IDLE}, deque([State.IDLE])
+    while todo:
+        state = todo.popleft()
+        for row in TABLE:
+            if row.source == state and row.target not in seen:
+                seen.add(row.target)
+                todo.append(row.target)
+    assert seen == set(State)
+
+
+def test_every_state_that_is_not_final_can_reach_a_final_one() -> None:
+    ends, changed = set(FINAL), True
+    while changed:
+        before = len(ends)
+        ends |= {row.source for row in TABLE if row.target in ends}
+        changed = len(ends) != before
+    assert ends == set(State)
+
+
+def test_final_states_have_no_way_out_and_are_never_stored() -> None:
+    assert not [row for row in TABLE if row.source in FINAL]
+
+
+def test_an_event_a_state_does_not_name_is_refused() -> None:
+    assert advance(State.PREVIEW, Event.FRAMING_PICKED) is None  # an old framing button
+    assert advance(State.IDLE, Event.SEND_NOW) is None  # nothing to send
+    assert advance(State.NAME, Event.AT) is None
+
+
+def test_every_move_shows_something_in_the_bot() -> None:
+    for row in TABLE:
+        assert row.event in initiator.SAYS or row.target in initiator.ASKS, _row_id(row)
+
+
+def test_every_flow_button_stands_for_an_event_and_every_button_event_has_a_button() -> None:
+    events = set()
+    for kind in initiator.FLOW_BUTTONS:
+        sample = {
+            cb.InviteCalm: cb.InviteCalm(cb.YesNo.YES),
+            cb.InvitePrepare: cb.InvitePrepare(cb.YesNo.NO),
+            cb.InviteEdit: cb.InviteEdit(cb.EditPart.NAME),
+            cb.InviteConfirmWords: cb.InviteConfirmWords("0" * 12),
+            cb.InviteHope: cb.InviteHope(cb.Hope.OWN),
+            cb.InviteFraming: cb.InviteFraming(cb.Framing.SAME_TEAM),
+            cb.InviteOffer: cb.InviteOffer(cb.Offer.BOOK),
+            cb.InviteTherapist: cb.InviteTherapist(cb.TherapistChoice.NAMED),
+            cb.InviteLine: cb.InviteLine(cb.YesNo.YES),
+            cb.InviteSend: cb.InviteSend(cb.SendWhen.LATER),
+            cb.InviteSendAt: cb.InviteSendAt(0),
+        }.get(kind) or kind()
+        events.add(initiator.EVENTS[kind](sample)[0])
+    assert Event.HOPE_OWN_WORDS in events and Event.CALM_YES in events
+
+
+def test_each_typed_question_belongs_to_a_state_that_takes_a_typed_answer() -> None:
+    typed = {row.source for row in TABLE if row.event in (Event.TEXT, Event.AT)}
+    assert set(ASKS) == typed
+
+
+# --- against the database -----------------------------------------------------------------------
+
+
+def _person(db: Database) -> int:
+    with db.session() as session:
+        ana = Person(
+            telegram_user_id=1,
+            chat_id=1,
+            display_name="Ana",
+            language="en",
+            timezone="Europe/Berlin",
+            consented_at=NOW,
+            created_at=NOW,
+        )
+        session.add(ana)
+        session.flush()
+        return ana.id
+
+
+def _fire(db: Database, person_id: int, event: Event, text: str = "", **kw: object) -> State:
+    with db.session() as session:
+        fired = fire(session, Move(person_id, event, NOW, text=text, **kw))  # type: ignore[arg-type]
+        assert fired.outcome.refused is None, (event, fired.outcome)
+        assert fired.state is not None
+        return fired.state
+
+
+def _walk_to_preview(db: Database, ana: int, hope: list[tuple[Event, str]]) -> None:
+    """Not calm, "Ben", this hope, then the same framing, offer and no therapist or line."""
+    rest = [
+        (Event.FRAMING_PICKED, "growing"),
+        (Event.OFFER_PICKED, "book"),
+        (Event.THERAPIST_TOGETHER, ""),
+        (Event.LINE_NO, ""),
+    ]
+    for event, text in [(Event.PREPARE_YES, ""), (Event.TEXT, "Ben"), *hope, *rest]:
+        _fire(db, ana, event, text)
+    with db.session() as session:
+        assert state_now(session, ana) == State.PREVIEW
+
+
+def test_a_whole_invitation_walks_from_idle_to_a_link_keeping_its_state_in_the_draft(
+    db: Database,
+) -> None:
+    ana = _person(db)
+    steps = [
+        (Event.CALM_YES, "", State.NAME),
+        (Event.TEXT, "Ben", State.HOPE),
+        (Event.HOPE_PICKED, "closer", State.FRAMING),
+        (Event.FRAMING_PICKED, "same_team", State.OFFER),
+        (Event.OFFER_PICKED, "one_session", State.THERAPIST),
+        (Event.THERAPIST_TOGETHER, "", State.LINE),
+        (Event.LINE_YES, "", State.LINE_TEXT),
+        (Event.TEXT, "I miss our walks.", State.PREVIEW),
+        (Event.EDIT_MENU, "", State.EDIT_MENU),
+        (Event.EDIT_NAME, "", State.EDIT_NAME),
+        (Event.TEXT, "Benny", State.PREVIEW),
+    ]
+    for event, text, expected in steps:
+        assert _fire(db, ana, event, text) == expected
+        with db.session() as session:  # a fresh session: another process sees the same
+            assert state_now(session, ana) == expected
+            assert session.get_one(Person, ana).awaiting == ASKS.get(expected)
+    assert _fire(db, ana, Event.SEND_NOW) == State.SENT  # calm and not paired: a link
+    with db.session() as session:
+        invitation = session.query(Invitation).one()
+        assert invitation.status == "link"
+        assert invitation.choices["partner"] == "Benny"
+        assert invitation.personal_line == "I miss our walks."
+        assert state_now(session, ana) == State.IDLE
+
+
+def test_an_event_the_state_does_not_name_changes_nothing(db: Database) -> None:
+    ana = _person(db)
+    _fire(db, ana, Event.CALM_YES)
+    with db.session() as session:
+        fired = fire(session, Move(ana, Event.OFFER_PICKED, NOW, text="book"))
+    assert fired.transition is None and fired.outcome.refused == "stale"
+    with db.session() as session:
+        draft = session.query(Invitation).one()
+        assert draft.choices["offer"] is None and draft.choices[STEP] == "name"
+
+
+def test_an_empty_or_overlong_typed_answer_is_refused_and_the_question_stays(
+    db: Database,
+) -> None:
+    ana = _person(db)
+    _fire(db, ana, Event.CALM_YES)
+    with db.session() as session:
+        empty = fire(session, Move(ana, Event.TEXT, NOW, text=" \u200b "))
+        long = fire(session, Move(ana, Event.TEXT, NOW, text="x" * 41))
+    assert (empty.outcome.refused, empty.outcome.key) == ("empty", "partner")
+    assert (long.outcome.refused, long.outcome.limit) == ("too_long", 40)
+    with db.session() as session:
+        assert state_now(session, ana) == State.NAME
+
+
+def test_flagged_words_hold_back_the_send_until_confirmed_for_exactly_those_words(
+    db: Database,
+) -> None:
+    ana = _person(db)
+    hope = [(Event.HOPE_OWN_WORDS, ""), (Event.TEXT, "Stop being selfish")]
+    _walk_to_preview(db, ana, hope)
+    with db.session() as session:
+        draft = session.query(Invitation).one()
+        words = own_words(draft.choices, draft.personal_line)
+
+    def flags(w: str) -> bool:
+        return "selfish" in w
+
+    assert _fire(db, ana, Event.SEND_LATER, flagged=flags) == State.PREVIEW  # held back
+    with db.session() as session:
+        wrong = fire(session, Move(ana, Event.CONFIRM_WORDS, NOW, text="0" * 12, flagged=flags))
+        assert not wrong.outcome.confirmed
+        key = words_key(words)
+        right = fire(session, Move(ana, Event.CONFIRM_WORDS, NOW, text=key, flagged=flags))
+        assert right.outcome.confirmed
+    assert _fire(db, ana, Event.SEND_LATER, flagged=flags) == State.TIME
+    assert _fire(db, ana, Event.AT, at=NOW + dt.timedelta(hours=3), flagged=flags) == State.SENT
+
+
+def test_a_time_past_or_beyond_two_weeks_is_refused_and_the_question_stays(
+    db: Database,
+) -> None:
+    ana = _person(db)
+    _walk_to_preview(db, ana, [(Event.HOPE_PICKED, "calm")])
+    _fire(db, ana, Event.SEND_LATER)
+    for at in (NOW - dt.timedelta(hours=1), NOW + dt.timedelta(days=15)):
+        with db.session() as session:
+            fired = fire(session, Move(ana, Event.AT, NOW, at=at))
+        assert fired.outcome.refused == "bad_time"
+    with db.session() as session:
+        assert state_now(session, ana) == State.TIME
+        assert session.get_one(Person, ana).awaiting == "invite_time"
+
+
+def test_cancel_works_from_any_state_and_closes_the_typed_question(db: Database) -> None:
+    ana = _person(db)
+    _fire(db, ana, Event.CALM_YES)
+    assert _fire(db, ana, Event.CANCEL) == State.CANCELLED
+    with db.session() as session:
+        assert session.query(Invitation).one().status == "cancelled"
+        assert session.get_one(Person, ana).awaiting is None
+        assert state_now(session, ana) == State.IDLE
+
+
+def test_a_draft_from_before_the_state_was_stored_is_placed_by_its_question_and_choices(
+    db: Database,
+) -> None:
+    ana = _person(db)
+    _fire(db, ana, Event.CALM_YES)
+    with db.session() as session:
+        draft = session.query(Invitation).one()
+        base = {k: v for k, v in draft.choices.items() if k != STEP}
+        draft.choices = base
+        assert state_of(draft, "invite_name") == State.NAME
+        assert state_of(draft, None) == State.NAME  # no partner name yet
+        ready = {**base, "partner": "Ben", "hope": "calm", "framing": "growing", "offer": "book"}
+        draft.choices = ready
+        assert state_of(draft, None) == State.PREVIEW
+        assert state_of(draft, "invite_line") == State.LINE_TEXT
+        draft.choices = {**ready, "editing": True}
+        assert state_of(draft, "invite_line") == State.EDIT_LINE
+        draft.choices = {**ready, "offer": None}
+        assert state_of(draft, None) == State.OFFER
