@@ -25,10 +25,12 @@ from bot.handlers.common import (
     label,
     load_person,
     locale_of,
+    open_link,
     pressed,
     pressed_by_person,
     reply,
     tell,
+    token_of,
     weekday,
 )
 from bot.handlers.onboarding import ask_consent, continue_onboarding
@@ -77,14 +79,12 @@ async def open_pairing_link(
     update: Update, context: BotContext, person: Person | None, payload: str
 ) -> bool:
     """Deep link `p_<token>`: show who invites and what pairing means, before anything else."""
-    raw = payload.split("_", 1)[1] if "_" in payload else ""
-    services = context.services
-    user = update.effective_user
-    assert user is not None
-    offer = await services.db.run(couples.look_at_link, raw, user.id, services.clock())
-    if offer.problem is not None:
-        await reply(update, context, "couple/link_problem", person, problem=offer.problem)
+    offer = await open_link(
+        update, context, person, payload, couples.look_at_link, "couple/link_problem"
+    )
+    if offer is None:
         return True
+    raw = token_of(payload)
     markup = buttons(
         [(label(context, update, "pair_join", person), PairAnswer(YesNo.YES, raw))],
         [(label(context, update, "pair_decline", person), PairAnswer(YesNo.NO, raw))],
@@ -124,7 +124,7 @@ async def join_after_onboarding(
     """Deep-link flow `pj_<token>`: the join a newcomer chose before onboarding."""
     if person is None:
         return False
-    await join(update, context, person, payload.split("_", 1)[1])
+    await join(update, context, person, token_of(payload))
     return True
 
 
