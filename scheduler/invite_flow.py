@@ -207,22 +207,32 @@ record_therapist = _record_text("therapist")
 record_line = _record_text("line")
 
 
-def _record(**choices: Any) -> StepFn:
-    def record(session: Session, move: Move, _d: Invitation | None) -> Outcome:
-        values = {k: (move.text if v is _PICKED else v) for k, v in choices.items()}
-        invitations.choose(session, move.person_id, **values)
-        return Outcome()
-
-    record.__doc__ = f"Record {', '.join(choices)} on the draft."
-    return record
+def record_hope(session: Session, move: Move, _d: Invitation | None) -> Outcome:
+    """Record one of the listed hopes (an own hope written before is dropped)."""
+    invitations.choose(session, move.person_id, hope=move.text, own_hope=None)
+    return Outcome()
 
 
-_PICKED = object()  # in `_record`: the value the event carries
-record_hope = _record(hope=_PICKED, own_hope=None)
-record_framing = _record(framing=_PICKED)
-record_offer = _record(offer=_PICKED)
-clear_therapist = _record(therapist=None)
-clear_line = _record(line=None)
+def record_framing(session: Session, move: Move, _d: Invitation | None) -> Outcome:
+    invitations.choose(session, move.person_id, framing=move.text)
+    return Outcome()
+
+
+def record_offer(session: Session, move: Move, _d: Invitation | None) -> Outcome:
+    invitations.choose(session, move.person_id, offer=move.text)
+    return Outcome()
+
+
+def clear_therapist(session: Session, move: Move, _d: Invitation | None) -> Outcome:
+    """No therapist named: "we choose together"."""
+    invitations.choose(session, move.person_id, therapist=None)
+    return Outcome()
+
+
+def clear_line(session: Session, move: Move, _d: Invitation | None) -> Outcome:
+    """No own line (or the one written before removed)."""
+    invitations.choose(session, move.person_id, line=None)
+    return Outcome()
 
 
 def other_wording(session: Session, move: Move, _d: Invitation | None) -> Outcome:
@@ -430,6 +440,6 @@ def fire(session: Session, move: Move) -> Fired:
 
 
 def state_now(session: Session, person_id: int) -> State:
-    """The person's state, for tests and for /invite."""
+    """Where this person is in the flow now."""
     person = session.get_one(Person, person_id)
     return state_of(invitations.draft_of(session, person_id), person.awaiting)

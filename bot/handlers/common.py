@@ -224,3 +224,11 @@ async def open_link(
         await reply(update, context, problem_template, person, problem=found.problem)
         return None
     return found
+
+
+async def answer_press(
+    update: Update, context: BotContext, template: str, person: Person | None = None, **values: Any
+) -> None:
+    """Answer the pressed button with a short rendered note, shown over the chat."""
+    language = locale_of(update, context, person)
+    await pressed(update).answer(context.services.renderer.render(template, language, **values))
