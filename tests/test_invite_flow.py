@@ -144,6 +144,12 @@ def _fire(db: Database, person_id: int, event: Event, text: str = "", **kw: obje
         return fired.state
 
 
+def _state(db: Database, person_id: int) -> State:
+    """The state as a fresh session (another process) reads it from the database."""
+    with db.session() as session:
+        return state_now(session, person_id)
+
+
 def _walk_to_preview(db: Database, ana: int, hope: list[tuple[Event, str]]) -> None:
     """Not calm, "Ben", this hope, then the same framing, offer and no therapist or line."""
     rest = [
@@ -154,8 +160,7 @@ def _walk_to_preview(db: Database, ana: int, hope: list[tuple[Event, str]]) -> N
     ]
     for event, text in [(Event.PREPARE_YES, ""), (Event.TEXT, "Ben"), *hope, *rest]:
         _fire(db, ana, event, text)
-    with db.session() as session:
-        assert state_now(session, ana) == State.PREVIEW
+    assert _state(db, ana) == State.PREVIEW
 
 
 def test_a_whole_invitation_walks_from_idle_to_a_link_keeping_its_state_in_the_draft(
@@ -210,8 +215,7 @@ def test_an_empty_or_overlong_typed_answer_is_refused_and_the_question_stays(
         long = fire(session, Move(ana, Event.TEXT, NOW, text="x" * 41))
     assert (empty.outcome.refused, empty.outcome.key) == ("empty", "partner")
     assert (long.outcome.refused, long.outcome.limit) == ("too_long", 40)
-    with db.session() as session:
-        assert state_now(session, ana) == State.NAME
+    assert _state(db, ana) == State.NAME
 
 
 def test_flagged_words_hold_back_the_send_until_confirmed_for_exactly_those_words(
