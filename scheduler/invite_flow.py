@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from scheduler.rules import EVERY_DAY, Rule, next_fire_at
 from storage import Session, answers, invitations
 from storage.models import Invitation, Person
 
@@ -395,6 +396,19 @@ def own_words(choices: dict[str, Any], personal_line: str | None) -> str:
     """What the tone check reads: the initiator's own hope and own line (not names)."""
     hope = choices.get("own_hope") if choices.get("hope") == "own" else None
     return "\n\n".join(filter(None, [hope, personal_line]))
+
+
+def calm_moments(now: dt.datetime, zone: str) -> list[dt.datetime]:
+    """Three calm-sounding moments to send at: this evening (if still ahead), tomorrow
+    evening, Saturday morning."""
+    moments = []
+    for at, days in ((dt.time(19, 0), EVERY_DAY), (dt.time(10, 0), frozenset({5}))):
+        rule = Rule(local_time=at, weekdays=days, zone=zone)
+        first = next_fire_at(rule, now + dt.timedelta(minutes=30))
+        moments.append(first)
+        if days == EVERY_DAY:
+            moments.append(next_fire_at(rule, first))
+    return sorted(set(moments))[:3]
 
 
 def words_key(words: str) -> str:

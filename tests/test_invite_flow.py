@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +22,7 @@ from scheduler.invite_flow import (
     State,
     Transition,
     advance,
+    calm_moments,
     fire,
     own_words,
     state_now,
@@ -286,3 +288,34 @@ def test_a_draft_from_before_the_state_was_stored_is_placed_by_its_question_and_
         assert state_of(draft, "invite_line") == State.EDIT_LINE
         draft.choices = {**ready, "offer": None}
         assert state_of(draft, None) == State.OFFER
+
+
+# --- calm moments to send at --------------------------------------------------------------------
+
+
+def _local(moments: list[dt.datetime], zone: str) -> list[str]:
+    return [m.astimezone(ZoneInfo(zone)).strftime("%a %H:%M") for m in moments]
+
+
+@pytest.mark.parametrize(
+    ("now_local", "expected"),
+    [
+        ("2026-11-23 13:00", ["Mon 19:00", "Tue 19:00", "Sat 10:00"]),
+        ("2026-11-23 18:45", ["Tue 19:00", "Wed 19:00", "Sat 10:00"]),  # not in 15 minutes
+        ("2026-11-28 09:00", ["Sat 10:00", "Sat 19:00", "Sun 19:00"]),
+    ],
+    ids=["monday-noon", "just-before-the-evening", "saturday-morning"],
+)
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Singapore", "America/New_York"])
+def test_calm_moments_are_this_evening_tomorrow_evening_and_saturday_morning_in_the_zone(
+    zone: str, now_local: str, expected: list[str]
+) -> None:
+    now = dt.datetime.fromisoformat(now_local).replace(tzinfo=ZoneInfo(zone))
+    assert _local(calm_moments(now, zone), zone) == expected
+
+
+def test_calm_moments_keep_their_local_time_across_the_autumn_dst_change() -> None:
+    now = dt.datetime(2026, 10, 24, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # the day before
+    moments = calm_moments(now, "Europe/Berlin")
+    assert _local(moments, "Europe/Berlin") == ["Sat 19:00", "Sun 19:00", "Sat 10:00"]
+    assert moments[1] - moments[0] == dt.timedelta(hours=25)  # the night an hour longer

@@ -3,8 +3,6 @@ flow (`scheduler.invite_flow.State`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from telegram import Update
 
 from bot import callbacks as cb
@@ -13,8 +11,7 @@ from bot.handlers.common import reply
 from bot.handlers.invite.common import row
 from bot.keyboards import buttons
 from bot.render import format_local
-from scheduler.invite_flow import Fired
-from scheduler.rules import EVERY_DAY, Rule, next_fire_at
+from scheduler.invite_flow import Fired, calm_moments
 from storage.models import Person
 
 
@@ -79,19 +76,6 @@ async def ask_line_text(update: Update, context: BotContext, person: Person, fir
     await reply(update, context, "invite/ask_line_text", person, markup=markup)
 
 
-def evening_choices(now: dt.datetime, zone: str) -> list[dt.datetime]:
-    """Three calm-sounding moments: this evening (if still ahead), tomorrow evening, Saturday."""
-    out = []
-    for at, days in ((dt.time(19, 0), EVERY_DAY), (dt.time(10, 0), frozenset({5}))):
-        first = next_fire_at(
-            Rule(local_time=at, weekdays=days, zone=zone), now + dt.timedelta(minutes=30)
-        )
-        out.append(first)
-        if days == EVERY_DAY:
-            out.append(next_fire_at(Rule(local_time=at, weekdays=days, zone=zone), first))
-    return sorted(set(out))[:3]
-
-
 async def ask_time(update: Update, context: BotContext, person: Person, _f: Fired) -> None:
     """A few calm moments as buttons, or a day and time typed."""
     zone = person.timezone or "UTC"
@@ -102,7 +86,7 @@ async def ask_time(update: Update, context: BotContext, person: Person, _f: Fire
                 cb.InviteSendAt(int(c.timestamp())),
             )
         ]
-        for c in evening_choices(context.services.clock(), zone)
+        for c in calm_moments(context.services.clock(), zone)
     ]
     await reply(update, context, "invite/ask_time", person, markup=buttons(*rows), zone=zone)
 
