@@ -29,6 +29,7 @@ from scheduler.invite_flow import (
     state_of,
     words_key,
 )
+from storage import answers, invitations
 from storage.db import Database
 from storage.models import Invitation, Person
 
@@ -319,3 +320,55 @@ def test_calm_moments_keep_their_local_time_across_the_autumn_dst_change() -> No
     moments = calm_moments(now, "Europe/Berlin")
     assert _local(moments, "Europe/Berlin") == ["Sat 19:00", "Sun 19:00", "Sat 10:00"]
     assert moments[1] - moments[0] == dt.timedelta(hours=25)  # the night an hour longer
+
+
+# --- every row, taken against the database ------------------------------------------------------
+
+_CARRIES: dict[Event, dict[str, object]] = {
+    Event.TEXT: {"text": "Ben"},
+    Event.HOPE_PICKED: {"text": "calm"},
+    Event.FRAMING_PICKED: {"text": "growing"},
+    Event.OFFER_PICKED: {"text": "book"},
+    Event.CONFIRM_WORDS: {"text": "0" * 12},
+    Event.AT: {"at": NOW + dt.timedelta(hours=2)},
+}
+
+
+def _place(db: Database, person_id: int, row: Transition) -> None:
+    """A draft in the row's state, its guard's fact true and every other guard's false."""
+    if row.source == State.IDLE:
+        return
+    with db.session() as session:
+        draft = invitations.start_draft(session, person_id, row.guard == Guard.CALM, NOW)
+        draft.choices = {
+            **draft.choices,
+            "partner": "Ben",
+            "hope": "own",
+            "own_hope": "Stop being selfish",
+            "framing": "growing",
+            "offer": "book",
+            STEP: row.source.value,
+        }
+        answers.ask_typed(session, person_id, ASKS.get(row.source))
+
+
+@pytest.mark.parametrize("row", TABLE, ids=_row_id)
+def test_every_row_taken_against_the_database_stores_its_target_state(
+    sqlite_url: str, row: Transition
+) -> None:
+    db = Database(sqlite_url)
+    try:
+        ana = _person(db)
+        _place(db, ana, row)
+
+        def flagged(_words: str) -> bool:
+            return row.guard == Guard.UNCHECKED_WORDS
+
+        move = Move(ana, row.event, NOW, flagged=flagged, **_CARRIES.get(row.event, {}))  # type: ignore[arg-type]
+        with db.session() as session:
+            fired = fire(session, move)
+        assert (fired.transition, fired.outcome.refused) == (row, None)
+        stored = row.target if row.target not in FINAL else State.IDLE
+        assert _state(db, ana) == stored
+    finally:
+        db.close()
