@@ -123,17 +123,13 @@ def test_each_typed_question_belongs_to_a_state_that_takes_a_typed_answer() -> N
 # --- against the database -----------------------------------------------------------------------
 
 
+ANA = {"display_name": "Ana", "language": "en", "timezone": "Europe/Berlin"}
+
+
 def _person(db: Database) -> int:
+    """Ana, consenting, in Berlin, not paired."""
     with db.session() as session:
-        ana = Person(
-            telegram_user_id=1,
-            chat_id=1,
-            display_name="Ana",
-            language="en",
-            timezone="Europe/Berlin",
-            consented_at=NOW,
-            created_at=NOW,
-        )
+        ana = Person(telegram_user_id=1, chat_id=1, consented_at=NOW, created_at=NOW, **ANA)
         session.add(ana)
         session.flush()
         return ana.id
@@ -145,6 +141,13 @@ def _fire(db: Database, person_id: int, event: Event, text: str = "", **kw: obje
         assert fired.outcome.refused is None, (event, fired.outcome)
         assert fired.state is not None
         return fired.state
+
+
+def _begun(db: Database) -> int:
+    """Ana, who said it is calm and is asked for her partner's name."""
+    ana = _person(db)
+    _fire(db, ana, Event.CALM_YES)
+    return ana
 
 
 def _state(db: Database, person_id: int) -> State:
@@ -198,8 +201,7 @@ def test_a_whole_invitation_walks_from_idle_to_a_link_keeping_its_state_in_the_d
 
 
 def test_an_event_the_state_does_not_name_changes_nothing(db: Database) -> None:
-    ana = _person(db)
-    _fire(db, ana, Event.CALM_YES)
+    ana = _begun(db)
     with db.session() as session:
         fired = fire(session, Move(ana, Event.OFFER_PICKED, NOW, text="book"))
     assert fired.transition is None and fired.outcome.refused == "stale"
@@ -211,8 +213,7 @@ def test_an_event_the_state_does_not_name_changes_nothing(db: Database) -> None:
 def test_an_empty_or_overlong_typed_answer_is_refused_and_the_question_stays(
     db: Database,
 ) -> None:
-    ana = _person(db)
-    _fire(db, ana, Event.CALM_YES)
+    ana = _begun(db)
     with db.session() as session:
         empty = fire(session, Move(ana, Event.TEXT, NOW, text=" \u200b "))
         long = fire(session, Move(ana, Event.TEXT, NOW, text="x" * 41))
@@ -261,8 +262,7 @@ def test_a_time_past_or_beyond_two_weeks_is_refused_and_the_question_stays(
 
 
 def test_cancel_works_from_any_state_and_closes_the_typed_question(db: Database) -> None:
-    ana = _person(db)
-    _fire(db, ana, Event.CALM_YES)
+    ana = _begun(db)
     assert _fire(db, ana, Event.CANCEL) == State.CANCELLED
     with db.session() as session:
         assert session.query(Invitation).one().status == "cancelled"
@@ -273,8 +273,7 @@ def test_cancel_works_from_any_state_and_closes_the_typed_question(db: Database)
 def test_a_draft_from_before_the_state_was_stored_is_placed_by_its_question_and_choices(
     db: Database,
 ) -> None:
-    ana = _person(db)
-    _fire(db, ana, Event.CALM_YES)
+    _begun(db)
     with db.session() as session:
         draft = session.query(Invitation).one()
         base = {k: v for k, v in draft.choices.items() if k != STEP}
