@@ -95,24 +95,27 @@ def test_every_move_shows_something_in_the_bot() -> None:
         assert row.event in initiator.SAYS or row.target in initiator.ASKS, _row_id(row)
 
 
-def test_every_flow_button_stands_for_an_event_and_every_button_event_has_a_button() -> None:
-    events = set()
-    for kind in initiator.FLOW_BUTTONS:
-        sample = {
-            cb.InviteCalm: cb.InviteCalm(cb.YesNo.YES),
-            cb.InvitePrepare: cb.InvitePrepare(cb.YesNo.NO),
-            cb.InviteEdit: cb.InviteEdit(cb.EditPart.NAME),
-            cb.InviteConfirmWords: cb.InviteConfirmWords("0" * 12),
-            cb.InviteHope: cb.InviteHope(cb.Hope.OWN),
-            cb.InviteFraming: cb.InviteFraming(cb.Framing.SAME_TEAM),
-            cb.InviteOffer: cb.InviteOffer(cb.Offer.BOOK),
-            cb.InviteTherapist: cb.InviteTherapist(cb.TherapistChoice.NAMED),
-            cb.InviteLine: cb.InviteLine(cb.YesNo.YES),
-            cb.InviteSend: cb.InviteSend(cb.SendWhen.LATER),
-            cb.InviteSendAt: cb.InviteSendAt(0),
-        }.get(kind) or kind()
-        events.add(initiator.EVENTS[kind](sample)[0])
-    assert Event.HOPE_OWN_WORDS in events and Event.CALM_YES in events
+def test_every_event_but_typed_text_has_a_button_and_every_flow_button_an_event() -> None:
+    yes_no = (cb.YesNo.YES, cb.YesNo.NO)
+    pressed = [
+        cb.StartPath(),
+        cb.InviteCancel(),
+        cb.InviteAsWritten(),
+        cb.InviteConfirmWords("0" * 12),
+        cb.InviteKeepPartnerName(),
+        cb.InviteOtherWording(),
+        cb.InviteFraming(cb.Framing.SAME_TEAM),
+        cb.InviteOffer(cb.Offer.BOOK),
+        cb.InviteSendAt(0),
+        *(kind(a) for kind in (cb.InviteCalm, cb.InvitePrepare, cb.InviteLine) for a in yes_no),
+        *(cb.InviteEdit(part) for part in cb.EditPart),
+        *(cb.InviteHope(hope) for hope in cb.Hope),
+        *(cb.InviteTherapist(choice) for choice in cb.TherapistChoice),
+        *(cb.InviteSend(when) for when in cb.SendWhen),
+    ]
+    assert {type(b) for b in pressed} == set(initiator.FLOW_BUTTONS)
+    events = {initiator.EVENTS[type(b)](b)[0] for b in pressed}
+    assert events == set(Event) - {Event.TEXT}
 
 
 def test_each_typed_question_belongs_to_a_state_that_takes_a_typed_answer() -> None:
