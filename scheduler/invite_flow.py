@@ -425,11 +425,14 @@ def unchecked(draft: Invitation, flagged: Callable[[str], bool]) -> bool:
     return bool(words) and draft.choices.get(CONFIRMED) != words and flagged(words)
 
 
-def _holds(draft: Invitation | None, move: Move) -> set[Guard]:
-    if draft is None:
-        return set()
-    facts = {Guard.CALM} if draft.choices.get("calm") else set()
-    if unchecked(draft, move.flagged):
+def _holds(draft: Invitation | None, move: Move, state: State) -> set[Guard]:
+    """The guards that hold, checked only where a row of this state and event has one
+    (the tone check is not free)."""
+    needed = {row.guard for row in TABLE if (row.source, row.event) == (state, move.event)}
+    facts = set()
+    if draft is not None and Guard.CALM in needed and draft.choices.get("calm"):
+        facts.add(Guard.CALM)
+    if draft is not None and Guard.UNCHECKED_WORDS in needed and unchecked(draft, move.flagged):
         facts.add(Guard.UNCHECKED_WORDS)
     return facts
 
@@ -439,7 +442,7 @@ def fire(session: Session, move: Move) -> Fired:
     person = session.get_one(Person, move.person_id)
     draft = invitations.draft_of(session, move.person_id)
     source = state_of(draft, person.awaiting)
-    row = advance(source, move.event, _holds(draft, move))
+    row = advance(source, move.event, _holds(draft, move, source))
     if row is None:
         return Fired(None, Outcome(refused="stale"), draft)
     outcome = row.step(session, move, draft)
