@@ -374,3 +374,26 @@ def test_every_row_taken_against_the_database_stores_its_target_state(
         assert _state(db, ana) == stored
     finally:
         db.close()
+
+
+def test_the_tone_check_runs_only_for_moves_a_guard_or_step_needs_it_for(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        ana = _person(db)
+        checked: list[str] = []
+
+        def flagged(words: str) -> bool:
+            checked.append(words)
+            return False
+
+        hope = [(Event.HOPE_OWN_WORDS, ""), (Event.TEXT, "We laugh less")]
+        _walk_to_preview(db, ana, hope)  # no tone check passed in: the default never flags
+        with db.session() as session:
+            fire(session, Move(ana, Event.EDIT_MENU, NOW, flagged=flagged))
+            fire(session, Move(ana, Event.EDIT_BACK, NOW, flagged=flagged))
+        assert checked == []
+        with db.session() as session:
+            fire(session, Move(ana, Event.SEND_LATER, NOW, flagged=flagged))
+        assert checked == ["We laugh less"]
+    finally:
+        db.close()
