@@ -12,7 +12,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.callbacks import InviteSend, SendWhen, encode
+from bot.callbacks import Framing, InviteFraming, InviteSend, SendWhen, encode
 from bot.handlers import invite
 from bot.invitation_text import render_invitation
 from bot.render import Renderer
@@ -272,6 +272,26 @@ async def test_an_ultimatum_as_own_line_cannot_go_out_without_an_edit_or_a_confi
     await bot.run_dispatcher()
     assert invitations_to(ben) == 1
     assert "Therapy or we're done." in ben.messages()[-1].text
+
+
+async def test_a_button_from_an_earlier_step_changes_nothing_and_says_it_has_expired(
+    bot: BotHarness,
+) -> None:
+    ana, ben = await paired(bot)
+    await walk_to_preview(bot, ana)
+    before = len(ana.messages())
+    # A framing button (asked three steps ago) pressed at the preview: not this state's.
+    shown = next(m for m in ana.messages() if "I'd try one session" in m.button_texts)
+    ana.press(shown, encode(InviteFraming(Framing.COACHING)), strict=False)
+    await bot.process()
+    [expired] = ana.messages()[before:]
+    assert expired.text == "That button has expired. Nothing changed."
+    with bot.db.session() as session:
+        choices = session.scalars(select(Invitation)).one().choices
+        assert (choices["framing"], choices["step"]) == ("same_team", "preview")
+    await bot.press(ana, "Send it now")  # the preview's own buttons still work
+    await bot.run_dispatcher()
+    assert invitations_to(ben) == 1
 
 
 async def test_editing_flagged_words_from_the_preview_checks_them_again(bot: BotHarness) -> None:

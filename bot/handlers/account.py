@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -42,31 +43,26 @@ async def help_command(update: Update, context: BotContext, person: Person) -> N
 async def settings_command(update: Update, context: BotContext, person: Person) -> None:
     """/settings: everything held about the person, in plain words."""
     services = context.services
-    now = services.clock()
+    now, lang = services.clock(), person.language
     s = await services.db.run(people.summary, person.id)
-    zone = s.person.timezone or "UTC"
+    held, zone = s.person, s.person.timezone or "UTC"
     quiet = None
-    if s.person.quiet_start is not None and s.person.quiet_end is not None:
-        quiet = f"{s.person.quiet_start:%H:%M}-{s.person.quiet_end:%H:%M}"
-    await reply(
-        update,
-        context,
-        "account/settings",
-        person,
-        s=s,
-        language=language_name(s.person.language),
-        local_now=format_local(now, zone, person.language, "time"),
-        consented=format_local(s.person.consented_at, zone, person.language, "date"),
-        stopped=s.person.stopped_at is not None,
-        paused=people.is_paused(s.person, now),
-        paused_until=(
-            format_local(s.person.paused_until, zone, person.language, "day_time")
-            if s.person.paused_until and people.is_paused(s.person, now)
-            else None
-        ),
-        quiet=quiet,
-        schedules=[view(schedule, zone=s.person.timezone) for schedule in s.schedules],
-    )
+    if held.quiet_start is not None and held.quiet_end is not None:
+        quiet = f"{held.quiet_start:%H:%M}-{held.quiet_end:%H:%M}"
+    paused = people.is_paused(held, now)
+    values: dict[str, Any] = {
+        "language": language_name(held.language),
+        "local_now": format_local(now, zone, lang, "time"),
+        "consented": format_local(held.consented_at, zone, lang, "date"),
+        "stopped": held.stopped_at is not None,
+        "paused": paused,
+        "paused_until": format_local(held.paused_until, zone, lang, "day_time")
+        if held.paused_until and paused
+        else None,
+        "quiet": quiet,
+        "schedules": [view(schedule, zone=held.timezone) for schedule in s.schedules],
+    }
+    await reply(update, context, "account/settings", person, s=s, **values)
 
 
 @for_people(allow_stopped=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from markupsafe import Markup as SafeText
 from telegram import (
@@ -22,7 +23,7 @@ from telegram.error import BadRequest
 from bot.context import BotContext
 from bot.render import weekday_names
 from scheduler.rules import InputError, parse_weekday
-from storage import people
+from storage import Session, people
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -189,3 +190,45 @@ def reply_keyboard(rows: list[list[Any]]) -> ReplyKeyboardMarkup:
 
 
 REMOVE_KEYBOARD = ReplyKeyboardRemove()
+
+
+class LinkLook(Protocol):
+    """What a deep link's token leads to; `problem` names why it cannot be used."""
+
+    @property
+    def problem(self) -> str | None: ...
+
+
+L = TypeVar("L", bound=LinkLook)
+
+
+def token_of(payload: str) -> str:
+    """The token after a deep link's prefix (`p_<token>`); empty when there is none."""
+    return payload.split("_", 1)[1] if "_" in payload else ""
+
+
+async def open_link(
+    update: Update,
+    context: BotContext,
+    person: Person | None,
+    payload: str,
+    look: Callable[[Session, str, int, dt.datetime], L],
+    problem_template: str,
+) -> L | None:
+    """Look up a deep link's token for whoever opened it; None once its problem is told."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    found = await services.db.run(look, token_of(payload), user.id, services.clock())
+    if found.problem is not None:
+        await reply(update, context, problem_template, person, problem=found.problem)
+        return None
+    return found
+
+
+async def answer_press(
+    update: Update, context: BotContext, template: str, person: Person | None = None, **values: Any
+) -> None:
+    """Answer the pressed button with a short rendered note, shown over the chat."""
+    language = locale_of(update, context, person)
+    await pressed(update).answer(context.services.renderer.render(template, language, **values))

@@ -37,6 +37,15 @@ def _suggests_danger(text: str, language: str) -> bool:
     return any(suggests_danger(text, lang) for lang in order)
 
 
+async def _care(update: Update, context: BotContext, person: Person | None) -> None:
+    """Never stored, never relayed: a caring note, where to get help, and a pause."""
+    markup = None
+    if person is not None:
+        markup = buttons([(label(context, update, "pause_all", person), PauseEverything())])
+    resources = resources_for(person.timezone if person is not None else None)
+    await reply(update, context, "safety/care", person, markup=markup, resources=resources)
+
+
 async def on_text(update: Update, context: BotContext) -> None:
     """Route typed text to the open question, or say kindly that none is open."""
     message = update.effective_message
@@ -44,13 +53,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     person = await load_person(update, context)
     if _suggests_danger(message.text, locale_of(update, context, person)):
-        # Never stored, never relayed: a caring note, where to get help, and a pause.
-        markup = None
-        if person is not None:
-            markup = buttons([(label(context, update, "pause_all", person), PauseEverything())])
-        zone = person.timezone if person is not None else None
-        resources = resources_for(zone)
-        await reply(update, context, "safety/care", person, markup=markup, resources=resources)
+        await _care(update, context, person)
         return
     if person is None:
         await reply(update, context, "onboarding/consent_first")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.callbacks import (
     AppreciationAction,
@@ -20,30 +21,31 @@ from bot.callbacks import (
 from bot.context import BotContext
 from bot.handlers.common import (
     acknowledged,
+    answer_press,
     close_buttons,
     for_people,
     label,
     load_person,
     locale_of,
+    open_link,
     pressed,
     pressed_by_person,
     reply,
     tell,
+    token_of,
     weekday,
 )
 from bot.handlers.onboarding import ask_consent, continue_onboarding
 from bot.keyboards import buttons
 from bot.render import format_local, weekday_name
+from scheduler.partners import answer_prompt
+from scheduler.quiet_clash import falls_in_quiet_hours
 from scheduler.rules import (
     InputError,
-    QuietHours,
-    Rule,
-    next_fire_at,
     parse_hhmm,
-    quiet_until,
     same_moment_in,
 )
-from scheduler.schedules import answer_proposal, propose_checkin, view
+from scheduler.schedules import Proposal, answer_proposal, propose_checkin, view
 from storage import answers, appreciations, couples, people
 from storage.models import PATH_NOTE, Person
 
@@ -77,14 +79,12 @@ async def open_pairing_link(
     update: Update, context: BotContext, person: Person | None, payload: str
 ) -> bool:
     """Deep link `p_<token>`: show who invites and what pairing means, before anything else."""
-    raw = payload.split("_", 1)[1] if "_" in payload else ""
-    services = context.services
-    user = update.effective_user
-    assert user is not None
-    offer = await services.db.run(couples.look_at_link, raw, user.id, services.clock())
-    if offer.problem is not None:
-        await reply(update, context, "couple/link_problem", person, problem=offer.problem)
+    offer = await open_link(
+        update, context, person, payload, couples.look_at_link, "couple/link_problem"
+    )
+    if offer is None:
         return True
+    raw = token_of(payload)
     markup = buttons(
         [(label(context, update, "pair_join", person), PairAnswer(YesNo.YES, raw))],
         [(label(context, update, "pair_decline", person), PairAnswer(YesNo.NO, raw))],
@@ -124,7 +124,7 @@ async def join_after_onboarding(
     """Deep-link flow `pj_<token>`: the join a newcomer chose before onboarding."""
     if person is None:
         return False
-    await join(update, context, person, payload.split("_", 1)[1])
+    await join(update, context, person, token_of(payload))
     return True
 
 
@@ -188,24 +188,12 @@ async def sharing_command(update: Update, context: BotContext, person: Person) -
     paused = args == ["pause"]
     services = context.services
     partner = await services.db.run(couples.set_relay_paused, person.id, paused, services.clock())
-    await reply(
-        update,
-        context,
-        "couple/sharing",
-        person,
-        paired=partner is not None,
-        paused=paused,
-        partner=partner.display_name if partner else "",
-    )
+    name = partner.display_name if partner else ""
+    values: dict[str, Any] = {"paired": partner is not None, "paused": paused, "partner": name}
+    await reply(update, context, "couple/sharing", person, **values)
     if partner is not None:
-        await tell(
-            context,
-            partner.chat_id,
-            partner.language,
-            "couple/partner_sharing",
-            paused=paused,
-            partner=person.display_name,
-        )
+        by: dict[str, Any] = {"paused": paused, "partner": person.display_name}
+        await tell(context, partner.chat_id, partner.language, "couple/partner_sharing", **by)
 
 
 @for_people()
@@ -219,14 +207,8 @@ async def reveal_command(update: Update, context: BotContext, person: Person) ->
     partner = await context.services.db.run(appreciations.set_reveal_together, person.id, on)
     await reply(update, context, "couple/reveal", person, paired=partner is not None, on=on)
     if partner is not None:
-        await tell(
-            context,
-            partner.chat_id,
-            partner.language,
-            "couple/partner_reveal",
-            on=on,
-            partner=person.display_name,
-        )
+        by: dict[str, Any] = {"on": on, "partner": person.display_name}
+        await tell(context, partner.chat_id, partner.language, "couple/partner_reveal", **by)
 
 
 # --- appreciations -----------------------------------------------------------------------
@@ -237,38 +219,31 @@ async def on_appreciation_text(
 ) -> None:
     """The reply to a nightly prompt: keep it, then ask whether to share it."""
     services = context.services
-    now = services.clock()
     try:
-        written = await services.db.run(appreciations.write, person.id, text, now)
+        written = await services.db.run(
+            answer_prompt, person.id, text, person.awaiting_ref, services.clock()
+        )
     except appreciations.TooLong:
         await reply(update, context, "appreciation/too_long", person, max=appreciations.MAX_LENGTH)
         return
-    # Answered: a snoozed copy of this prompt must not come back to ask again.
-    await services.db.run(answers.settle_prompt, person.id, person.awaiting_ref, now)
-    markup = None
     partner = written.partner.display_name if written.partner else None
+    markup = None
     if partner is not None:
-        ref = written.appreciation.id
-        markup = buttons(
-            [
-                (
-                    label(context, update, "share", person, partner=partner),
-                    AppreciationChoice(AppreciationAction.SHARE, ref),
-                ),
-                (
-                    label(context, update, "keep", person),
-                    AppreciationChoice(AppreciationAction.KEEP, ref),
-                ),
-            ]
-        )
-    await reply(
-        update,
-        context,
-        "appreciation/saved",
-        person,
-        markup=markup,
-        name=person.display_name,
-        partner=partner,
+        markup = _share_or_keep(update, context, person, partner, written.appreciation.id)
+    values: dict[str, Any] = {"name": person.display_name, "partner": partner}
+    await reply(update, context, "appreciation/saved", person, markup=markup, **values)
+
+
+def _share_or_keep(
+    update: Update, context: BotContext, person: Person, partner: str, ref: int
+) -> InlineKeyboardMarkup:
+    share = AppreciationChoice(AppreciationAction.SHARE, ref)
+    keep = AppreciationChoice(AppreciationAction.KEEP, ref)
+    return buttons(
+        [
+            (label(context, update, "share", person, partner=partner), share),
+            (label(context, update, "keep", person), keep),
+        ]
     )
 
 
@@ -280,14 +255,8 @@ async def on_appreciation_button(
     if person is None:
         return
     query, ref, services = pressed(update), button.appreciation_id, context.services
-    now = services.clock()
     if button.action == AppreciationAction.THANK:
-        thanked = await services.db.run(appreciations.thank, person.id, ref, now)
-        await query.answer(
-            services.renderer.render("appreciation/thanked", person.language, result=thanked.result)
-        )
-        if thanked.result != "gone":
-            await close_buttons(query)
+        await _thank(update, context, person, ref)
         return
     await query.answer()
     await close_buttons(query)
@@ -295,15 +264,18 @@ async def on_appreciation_button(
         if await services.db.run(appreciations.keep_private, person.id, ref):
             await reply(update, context, "appreciation/kept", person)
         return
-    shared = await services.db.run(appreciations.share, person.id, ref, now)
-    await reply(
-        update,
-        context,
-        "appreciation/shared",
-        person,
-        result=shared.result,
-        partner=shared.partner_name,
-    )
+    shared = await services.db.run(appreciations.share, person.id, ref, services.clock())
+    values: dict[str, Any] = {"result": shared.result, "partner": shared.partner_name}
+    await reply(update, context, "appreciation/shared", person, **values)
+
+
+async def _thank(update: Update, context: BotContext, person: Person, ref: int) -> None:
+    """The partner's thank-you for a shared appreciation."""
+    services = context.services
+    thanked = await services.db.run(appreciations.thank, person.id, ref, services.clock())
+    await answer_press(update, context, "appreciation/thanked", person, result=thanked.result)
+    if thanked.result != "gone":
+        await close_buttons(pressed(update))
 
 
 @for_people(allow_stopped=True)
@@ -311,21 +283,16 @@ async def journal_command(update: Update, context: BotContext, person: Person) -
     """/journal: the person's latest appreciations, theirs alone."""
     entries = await context.services.db.run(appreciations.journal, person.id)
     zone = person.timezone or "UTC"
-    await reply(
-        update,
-        context,
-        "appreciation/journal",
-        person,
-        entries=[
-            {
-                "date": format_local(e.written_at, zone, person.language, "day"),
-                "text": e.text,
-                "shared": e.shared_at is not None,
-                "note": e.kind == PATH_NOTE,
-            }
-            for e in entries
-        ],
-    )
+    shown = [
+        {
+            "date": format_local(e.written_at, zone, person.language, "day"),
+            "text": e.text,
+            "shared": e.shared_at is not None,
+            "note": e.kind == PATH_NOTE,
+        }
+        for e in entries
+    ]
+    await reply(update, context, "appreciation/journal", person, entries=shown)
 
 
 # --- the weekly check-in -----------------------------------------------------------------
@@ -344,40 +311,25 @@ async def propose(update: Update, context: BotContext, person: Person, args: lis
     partner = await context.services.db.run(people.partner_of, person.id)
     if partner is None or person.timezone is None:
         return False
-    if _in_quiet_hours(partner, day, at, person.timezone, context.services.clock()):
-        locale = locale_of(update, context, person)
-        quiet = CheckinQuietHours(YesNo.YES, day, at.hour * 60 + at.minute)
-        markup = buttons(
-            [(label(context, update, "checkin_ask_anyway", person), quiet)],
-            [(label(context, update, "checkin_pick_another", person), _other(quiet))],
-        )
-        await reply(
-            update,
-            context,
-            "checkin/proposal_quiet",
-            person,
-            markup=markup,
-            partner=partner.display_name,
-            day=weekday_name(day, locale),
-            at=f"{at:%H:%M}",
-        )
+    if falls_in_quiet_hours(partner, day, at, person.timezone, context.services.clock()):
+        await _quiet_for_partner(update, context, person, partner, day, at)
         return True
     return await _send_proposal(update, context, person, day, at)
 
 
-def _other(button: CheckinQuietHours) -> CheckinQuietHours:
-    return CheckinQuietHours(YesNo.NO, button.day, button.minute)
-
-
-def _in_quiet_hours(partner: Person, day: int, at: dt.time, zone: str, now: dt.datetime) -> bool:
-    """Whether the next `day at` in `zone` falls inside the partner's quiet hours."""
-    if partner.quiet_start is None or partner.quiet_end is None:
-        return False
-    if partner.quiet_start == partner.quiet_end:
-        return False
-    instant = next_fire_at(Rule(local_time=at, weekdays=frozenset({day}), zone=zone), now)
-    quiet = QuietHours(partner.quiet_start, partner.quiet_end)
-    return quiet_until(quiet, partner.timezone or "UTC", instant) is not None
+async def _quiet_for_partner(
+    update: Update, context: BotContext, person: Person, partner: Person, day: int, at: dt.time
+) -> None:
+    """The proposed time is in the partner's quiet hours: ask anyway, or pick another?"""
+    anyway = CheckinQuietHours(YesNo.YES, day, at.hour * 60 + at.minute)
+    other = CheckinQuietHours(YesNo.NO, day, anyway.minute)
+    markup = buttons(
+        [(label(context, update, "checkin_ask_anyway", person), anyway)],
+        [(label(context, update, "checkin_pick_another", person), other)],
+    )
+    day_name = weekday_name(day, locale_of(update, context, person))
+    values: dict[str, Any] = {"partner": partner.display_name, "day": day_name, "at": f"{at:%H:%M}"}
+    await reply(update, context, "checkin/proposal_quiet", person, markup=markup, **values)
 
 
 async def on_checkin_quiet_button(
@@ -401,43 +353,38 @@ async def _send_proposal(
     proposal = await context.services.db.run(propose_checkin, person.id, day, at)
     if proposal.result != "proposed":
         return False
+    day_name = weekday_name(day, locale_of(update, context, person))
+    values: dict[str, Any] = {"partner": proposal.partner_name, "zone": proposal.zone}
     await reply(
-        update,
-        context,
-        "checkin/proposed",
-        person,
-        partner=proposal.partner_name,
-        day=weekday_name(day, locale_of(update, context, person)),
-        at=f"{at:%H:%M}",
-        zone=proposal.zone,
+        update, context, "checkin/proposed", person, day=day_name, at=f"{at:%H:%M}", **values
     )
-    # The partner sees the time in their own zone.
-    now = context.services.clock()
-    shown = same_moment_in(day, at, proposal.zone, proposal.partner_zone, now)
-    markup = buttons(
-        [
-            (
-                context.services.renderer.label("checkin_yes", proposal.partner_language),
-                CheckinProposal(YesNo.YES),
-            ),
-            (
-                context.services.renderer.label("checkin_no", proposal.partner_language),
-                CheckinProposal(YesNo.NO),
-            ),
-        ]
-    )
+    await _ask_partner(context, person, proposal, day, at)
+    return True
+
+
+async def _ask_partner(
+    context: BotContext, person: Person, proposal: Proposal, day: int, at: dt.time
+) -> None:
+    """The partner is asked to confirm, and sees the time in their own zone."""
+    lang, zone = proposal.partner_language, proposal.partner_zone
+    shown_day, shown_at = same_moment_in(day, at, proposal.zone, zone, context.services.clock())
+    label_in = context.services.renderer.label
+    yes, no = CheckinProposal(YesNo.YES), CheckinProposal(YesNo.NO)
+    markup = buttons([(label_in("checkin_yes", lang), yes), (label_in("checkin_no", lang), no)])
+    values: dict[str, Any] = {
+        "proposer": person.display_name,
+        "day": weekday_name(shown_day, lang),
+        "zone": zone,
+    }
     await tell(
         context,
         proposal.partner_chat_id,
-        proposal.partner_language,
+        lang,
         "checkin/proposal",
         markup=markup,
-        proposer=person.display_name,
-        day=weekday_name(shown[0], proposal.partner_language),
-        at=shown[1],
-        zone=proposal.partner_zone,
+        at=shown_at,
+        **values,
     )
-    return True
 
 
 async def on_checkin_proposal_button(
@@ -450,30 +397,15 @@ async def on_checkin_proposal_button(
     services = context.services
     agreed = button.answer == YesNo.YES
     result = await services.db.run(answer_proposal, person.id, agreed, services.clock())
+    chat, lang = result.partner_chat_id, result.partner_language
     if result.result == "confirmed" and result.schedule is not None:
-        await reply(
-            update,
-            context,
-            "checkin/confirmed",
-            person,
-            v=view(result.schedule, zone=person.timezone),
-        )
-        await tell(
-            context,
-            result.partner_chat_id,
-            result.partner_language,
-            "checkin/confirmed",
-            v=view(result.schedule, zone=result.partner_zone),
-        )
+        mine = view(result.schedule, zone=person.timezone)
+        await reply(update, context, "checkin/confirmed", person, v=mine)
+        theirs = view(result.schedule, zone=result.partner_zone)
+        await tell(context, chat, lang, "checkin/confirmed", v=theirs)
     elif result.result == "declined":
         await reply(update, context, "checkin/declined_ack", person)
-        await tell(
-            context,
-            result.partner_chat_id,
-            result.partner_language,
-            "checkin/declined",
-            partner=person.display_name,
-        )
+        await tell(context, chat, lang, "checkin/declined", partner=person.display_name)
     else:
         await reply(update, context, "checkin/no_proposal", person)
 
@@ -488,11 +420,7 @@ async def on_checkin_button(update: Update, context: BotContext, button: Checkin
         answers.answer_checkin, person.id, button.delivery_id, button.action, services.clock()
     )
     if answered.result in ("gone", "not_yours", "already"):
-        await query.answer(
-            services.renderer.render(
-                "checkin/button_answer", person.language, result=answered.result
-            )
-        )
+        await answer_press(update, context, "checkin/button_answer", person, result=answered.result)
         if answered.result == "already":
             await close_buttons(query)
         return
@@ -500,14 +428,8 @@ async def on_checkin_button(update: Update, context: BotContext, button: Checkin
     await close_buttons(query)
     if answered.result == "done":
         couple = await services.db.run(couples.couple_of, person.id)
-        await reply(
-            update,
-            context,
-            "checkin/done",
-            person,
-            counted=answered.counted,
-            total=couple.checkins_completed if couple else 0,
-        )
+        total = couple.checkins_completed if couple else 0
+        await reply(update, context, "checkin/done", person, counted=answered.counted, total=total)
         return
     await reply(update, context, "checkin/skip_ack", person)
     for other in answered.others:

@@ -49,13 +49,7 @@ async def start(update: Update, context: BotContext) -> None:
         return
     person = await load_person(update, context)
     if person is None:
-        if payload is not None:
-            flow = deep_link_flows(context).get(payload.split("_", 1)[0])
-            # Some links (an invitation) show their content before any sign-up.
-            if flow is not None and await flow(update, context, None, payload):
-                return
-        # Carried by the consent button, so nothing is stored before consent.
-        await ask_consent(update, context, payload)
+        await _start_newcomer(update, context, payload)
         return
     services = context.services
     known, was_off = await services.db.run(people.restart, person.id)
@@ -63,18 +57,22 @@ async def start(update: Update, context: BotContext) -> None:
         await route_payload(update, context, known, payload)
     elif was_off:
         paused = people.is_paused(known, services.clock())
-        await reply(
-            update,
-            context,
-            "onboarding/welcome_back",
-            known,
-            name=known.display_name,
-            paused=paused,
-        )
+        name = known.display_name
+        await reply(update, context, "onboarding/welcome_back", known, name=name, paused=paused)
     elif known.awaiting in ("name", "timezone"):
         await continue_onboarding(update, context, known)
     else:
         await reply(update, context, "onboarding/already_here", known, name=known.display_name)
+
+
+async def _start_newcomer(update: Update, context: BotContext, payload: str | None) -> None:
+    """Some links (an invitation) show their content before any sign-up; otherwise the
+    consent question, carrying the link so that nothing is stored before consent."""
+    if payload is not None:
+        flow = deep_link_flows(context).get(payload.split("_", 1)[0])
+        if flow is not None and await flow(update, context, None, payload):
+            return
+    await ask_consent(update, context, payload)
 
 
 async def ask_consent(update: Update, context: BotContext, payload: str | None = None) -> None:

@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 from bot.callbacks import Fewer, Snooze, TimingStep, YesNo
 from bot.context import BotContext
 from bot.handlers.common import (
+    answer_press,
     close_buttons,
     for_people,
     pressed,
@@ -29,25 +30,19 @@ from bot.handlers.onboarding import ask_timezone
 from bot.keyboards import buttons
 from bot.render import format_local
 from scheduler import snoozes
-from scheduler.rules import (
-    EVERY_DAY,
-    InputError,
-    QuietHours,
-    parse_hhmm,
-    parse_time_range,
-    quiet_until,
-)
+from scheduler.quiet_clash import quiet_clash, schedules_heard_by
+from scheduler.rules import EVERY_DAY, InputError, parse_hhmm, parse_time_range
 from scheduler.schedules import (
     NeedsTimezone,
-    couple_checkin,
     set_fewer,
     set_quiet_hours,
     set_schedule,
     view,
 )
 from storage import people
+from storage.answers import Snoozed
 from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN, Person, Schedule
-from storage.schedules import schedules_of, turn_off_own, turn_off_shared_checkin
+from storage.schedules import turn_off_own, turn_off_shared_checkin
 
 DEFAULT_TIP_TIME = dt.time(18, 0)
 DEFAULT_TIP_WEEKDAY = 2  # Wednesday: mid-week, away from weekend plans
@@ -81,33 +76,15 @@ async def _schedule(
 def _quiet_clash(
     context: BotContext, person: Person, schedule: Schedule | None
 ) -> dict[str, str | None] | None:
-    """Does this schedule fire inside the person's quiet hours? Then what happens to it.
-
-    Returns the kind, its local time, and `until`: when a nudge held by the quiet hours
-    would still arrive late (their end, in the person's zone), or None when it is always
-    skipped because the quiet hours end after its grace period.
-    """
-    if (
-        schedule is None
-        or schedule.next_fire_at is None
-        or person.quiet_start is None
-        or person.quiet_end is None
-        or not person.timezone
-    ):
+    """Does this schedule fire inside the person's quiet hours? Then its kind, its local
+    time, and `until`: when it would still arrive late, or None when it is skipped."""
+    grace = context.services.settings.grace_seconds(schedule.kind) if schedule else 0.0
+    clash = quiet_clash(person, schedule, grace)
+    if clash is None or person.timezone is None:
         return None
-    due = schedule.next_fire_at
-    end = quiet_until(QuietHours(person.quiet_start, person.quiet_end), person.timezone, due)
-    if end is None:
-        return None
-    late = dt.timedelta(
-        minutes=schedule.window_minutes,
-        seconds=context.services.settings.grace_seconds(schedule.kind),
-    )
-    until = None
-    if end <= due + late:
-        until = format_local(end, person.timezone, person.language, "time")
-    at = format_local(due, person.timezone, person.language, "time")
-    return {"kind": schedule.kind, "at": at, "until": until}
+    zone, lang = person.timezone, person.language
+    until = format_local(clash.arrives, zone, lang, "time") if clash.arrives else None
+    return {"kind": clash.kind, "at": format_local(clash.due, zone, lang, "time"), "until": until}
 
 
 async def _in_quiet_hours(
@@ -163,6 +140,18 @@ async def nightly_command(update: Update, context: BotContext, person: Person) -
     await _schedule(update, context, person, NIGHTLY_APPRECIATION, at, EVERY_DAY)
 
 
+async def _shared_checkin_off(
+    update: Update, context: BotContext, person: Person, kind: str
+) -> None:
+    """Off for both partners; the other is told who turned it off."""
+    services = context.services
+    was_on, partner = await services.db.run(turn_off_shared_checkin, person.id, services.clock())
+    await reply(update, context, "practice/turned_off", person, kind=kind, was_on=was_on)
+    if partner is not None:
+        by = person.display_name
+        await tell(context, partner.chat_id, partner.language, "checkin/turned_off", by=by)
+
+
 @for_people()
 async def checkin_command(update: Update, context: BotContext, person: Person) -> None:
     """/checkin DAY HH:MM or /checkin off: the weekly check-in (agreed by both, if paired)."""
@@ -170,23 +159,7 @@ async def checkin_command(update: Update, context: BotContext, person: Person) -
     services = context.services
     paired = await services.db.run(people.partner_of, person.id) is not None
     if _is_off(args):
-        if paired:
-            was_on, partner = await services.db.run(
-                turn_off_shared_checkin, person.id, services.clock()
-            )
-            await reply(
-                update, context, "practice/turned_off", person, kind=WEEKLY_CHECKIN, was_on=was_on
-            )
-            if partner is not None:
-                await tell(
-                    context,
-                    partner.chat_id,
-                    partner.language,
-                    "checkin/turned_off",
-                    by=person.display_name,
-                )
-            return
-        await _off(update, context, person, WEEKLY_CHECKIN)
+        await (_shared_checkin_off if paired else _off)(update, context, person, WEEKLY_CHECKIN)
         return
     if not 2 <= len(args) <= 3:
         await _usage(update, context, person, WEEKLY_CHECKIN)
@@ -242,18 +215,9 @@ async def quiet_command(update: Update, context: BotContext, person: Person) -> 
         error = why(update, context, exc, person)
         await reply(update, context, "practice/quiet_usage", person, error=error)
         return
-    await reply(
-        update,
-        context,
-        "practice/quiet",
-        person,
-        quiet=f"{start:%H:%M}-{end:%H:%M}",
-        zone=person.timezone,
-    )
-    schedules = await services.db.run(schedules_of, person.id)
-    shared = await services.db.run(couple_checkin, person.id)
-    if shared is not None and all(s.id != shared.id for s in schedules):
-        schedules.append(shared)
+    quiet = f"{start:%H:%M}-{end:%H:%M}"
+    await reply(update, context, "practice/quiet", person, quiet=quiet, zone=person.timezone)
+    schedules = await services.db.run(schedules_heard_by, person.id)
     clashes = [c for s in schedules if (c := _quiet_clash(context, person, s)) is not None]
     if clashes:
         await _in_quiet_hours(update, context, person, clashes, just_set=False)
@@ -264,44 +228,35 @@ async def on_snooze(update: Update, context: BotContext, button: Snooze) -> None
     person = await pressed_by_person(update, context)
     if person is None:
         return
-    query, delivery_id, option = pressed(update), button.delivery_id, button.option
-    services = context.services
-    renderer = services.renderer
-    result = await services.db.run(
-        snoozes.snooze,
-        person.id,
-        delivery_id,
-        option,
-        services.clock(),
-        grace=services.settings.grace_seconds,
+    query, services = pressed(update), context.services
+    grace = services.settings.grace_seconds
+    snoozed = await services.db.run(
+        snoozes.snooze, person.id, button.delivery_id, button.option, services.clock(), grace=grace
     )
-    when = (
-        format_local(result.until, result.zone, person.language, "weekday_time")
-        if result.until
-        else None
-    )
-    if result.result != "ok":
-        await query.answer(
-            renderer.render(
-                "practice/snooze_answer", person.language, result=result.result, when=when
-            )
+    when = None
+    if snoozed.until:
+        when = format_local(snoozed.until, snoozed.zone, person.language, "weekday_time")
+    if snoozed.result != "ok":
+        result = snoozed.result
+        await answer_press(
+            update, context, "practice/snooze_answer", person, result=result, when=when
         )
-        if result.result == "already":
+        if snoozed.result == "already":
             await close_buttons(query)
         return
     await query.answer()
     await close_buttons(query)
     await reply(update, context, "practice/snoozed", person, when=when)
-    # A shared nudge (the couple's check-in) moved for both: tell the other, without blame.
-    for other in result.others:
-        assert result.until is not None
+    await _tell_moved(context, snoozed)
+
+
+async def _tell_moved(context: BotContext, snoozed: Snoozed) -> None:
+    """A shared nudge (the couple's check-in) moved for both: tell the other, without blame."""
+    for other in snoozed.others:
+        assert snoozed.until is not None
+        when = format_local(snoozed.until, other.zone, other.language, "weekday_time")
         await tell(
-            context,
-            other.chat_id,
-            other.language,
-            "checkin/moved",
-            by=result.by_name,
-            when=format_local(result.until, other.zone, other.language, "weekday_time"),
+            context, other.chat_id, other.language, "checkin/moved", by=snoozed.by_name, when=when
         )
 
 
@@ -332,29 +287,27 @@ async def timing_command(update: Update, context: BotContext, person: Person) ->
     )
 
 
+def _timing_step(
+    context: BotContext, language: str, answers: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The next question with its buttons, or after the last one the advice."""
+    render = context.services.renderer.render
+    if len(answers) < len(TIMING_STEPS):
+        step, number = TIMING_STEPS[len(answers)], len(answers) + 1
+        text = render("timing/question", language, step=step, number=number)
+        return text, _timing_markup(context, language, answers)
+    said = dict(zip(TIMING_STEPS, (a == "y" for a in answers), strict=True))
+    return render("timing/advice", language, answers=said), None
+
+
 async def on_timing_button(update: Update, context: BotContext, button: TimingStep) -> None:
     """One answer at a time; the question message becomes the next question, then advice."""
     person = await pressed_by_person(update, context)
     if person is None:
         return
     query, answers = pressed(update), button.answers
-    renderer = context.services.renderer
     await query.answer()
-    if len(answers) < len(TIMING_STEPS):
-        text = renderer.render(
-            "timing/question",
-            person.language,
-            step=TIMING_STEPS[len(answers)],
-            number=len(answers) + 1,
-        )
-        markup: InlineKeyboardMarkup | None = _timing_markup(context, person.language, answers)
-    else:
-        text = renderer.render(
-            "timing/advice",
-            person.language,
-            answers=dict(zip(TIMING_STEPS, (a == "y" for a in answers), strict=True)),
-        )
-        markup = None
+    text, markup = _timing_step(context, person.language, answers)
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest:

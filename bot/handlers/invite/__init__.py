@@ -3,7 +3,9 @@
 The initiator is guided (`initiator`, `questions`): timing first, a few choices, a
 preview exactly as the partner will see it with a tone check on their own words
 (`preview`), then delivery at a calm time (paired) or a private link (not paired)
-(`sending`). The partner's three answers are equally easy (`answer`); "not now" is
+(`sending`). Which step comes when is one table, `scheduler.invite_flow.TABLE`, with the
+state kept in the draft; these modules turn presses into its events and show its states.
+The partner's three answers are equally easy (`answer`); "not now" is
 honoured with a pause of `INVITE_COOLDOWN_DAYS` and "don't ask me again" for good. The
 path for one (`path`) is there for whoever goes ahead alone.
 """

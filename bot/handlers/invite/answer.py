@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -19,6 +20,7 @@ from bot.handlers.common import (
     close_buttons,
     load_person,
     locale_of,
+    open_link,
     pressed,
     reply,
     send_to_chat,
@@ -37,16 +39,13 @@ async def open_invitation_link(
     update: Update, context: BotContext, person: Person | None, payload: str
 ) -> bool:
     """Deep link `i_<token>`: show the invitation to whoever opens it first, no sign-up."""
-    raw = payload.split("_", 1)[1] if "_" in payload else ""
-    services = context.services
-    user = update.effective_user
-    assert user is not None
-    shown = await services.db.run(invitations.open_link, raw, user.id, services.clock())
-    if shown.problem is not None:
-        await reply(update, context, "invite/link_problem", person, problem=shown.problem)
+    shown = await open_link(
+        update, context, person, payload, invitations.open_link, "invite/link_problem"
+    )
+    if shown is None:
         return True
     lang = locale_of(update, context, person)
-    renderer = services.renderer
+    renderer = context.services.renderer
     text = render_invitation(renderer, lang, shown)
     await send_to_chat(update, context, text, answer_buttons(renderer, lang, shown.invitation_id))
     partner = shown.choices.get("partner") or ""
@@ -118,7 +117,19 @@ async def on_answer_button(
     await query.answer()
     if answered.result != "more":
         await close_buttons(query)
-    await ANSWERED[answered.result](update, context, person, lang, button, answered)
+    said = Said(person, lang, button.invitation_id, answered, answered.shown)
+    await ANSWERED[answered.result](update, context, said)
+
+
+@dataclass(frozen=True)
+class Said:
+    """A partner's answer as recorded, with what saying it back needs."""
+
+    person: Person | None
+    lang: str
+    invitation_id: int
+    answered: invitations.Answered
+    shown: invitations.Shown
 
 
 def _values(shown: invitations.Shown) -> dict[str, Any]:
@@ -130,62 +141,45 @@ def _values(shown: invitations.Shown) -> dict[str, Any]:
     }
 
 
-Answered = Any  # storage.invitations' answer result
+async def _more(update: Update, context: BotContext, said: Said) -> None:
+    markup = _fears_markup(context, said.lang, said.invitation_id)
+    values = _values(said.shown)
+    await reply(update, context, "invite/more", said.person, markup=markup, **values)
 
 
-async def _more(
-    update: Update, context: BotContext, person: Person | None, lang: str, b: Any, a: Answered
-) -> None:
-    markup = _fears_markup(context, lang, b.invitation_id)
-    await reply(update, context, "invite/more", person, markup=markup, **_values(a.shown))
-
-
-async def _remind(
-    update: Update, context: BotContext, person: Person | None, lang: str, b: Any, a: Answered
-) -> None:
-    if a.remind_on is None:
+async def _remind(update: Update, context: BotContext, said: Said) -> None:
+    remind_on, person = said.answered.remind_on, said.person
+    if remind_on is None:
         return
     zone = (person.timezone if person else None) or "UTC"
-    when = format_local(a.remind_on, zone, lang, "day")
+    when = format_local(remind_on, zone, said.lang, "day")
     await reply(update, context, "invite/reminder_set", person, when=when)
 
 
-async def _yes(
-    update: Update, context: BotContext, person: Person | None, lang: str, b: Any, a: Answered
-) -> None:
-    shown = a.shown
-    await reply(update, context, "invite/yes_partner", person, **_values(shown))
-    await tell(
-        context,
-        shown.initiator_chat_id,
-        shown.initiator_language,
-        "invite/yes_initiator",
-        **_values(shown),
-    )
+async def _yes(update: Update, context: BotContext, said: Said) -> None:
+    shown = said.shown
+    await reply(update, context, "invite/yes_partner", said.person, **_values(shown))
+    chat, lang = shown.initiator_chat_id, shown.initiator_language
+    await tell(context, chat, lang, "invite/yes_initiator", **_values(shown))
     log.info("invitation answered: yes")
 
 
-async def _not_now(
-    update: Update, context: BotContext, person: Person | None, lang: str, b: Any, a: Answered
-) -> None:
-    label = context.services.renderer.label("invite_never", lang)
-    never = cb.AnswerInvitation(b.invitation_id, cb.InvitationAnswer.NEVER)
+async def _not_now(update: Update, context: BotContext, said: Said) -> None:
+    label = context.services.renderer.label("invite_never", said.lang)
+    never = cb.AnswerInvitation(said.invitation_id, cb.InvitationAnswer.NEVER)
     markup = buttons([(label, never)])
-    await reply(
-        update, context, "invite/not_now_partner", person, markup=markup, **_values(a.shown)
-    )
-    await _tell_initiator_not_now(context, a.shown)
+    values = _values(said.shown)
+    await reply(update, context, "invite/not_now_partner", said.person, markup=markup, **values)
+    await _tell_initiator_not_now(context, said.shown)
 
 
-async def _never(
-    update: Update, context: BotContext, person: Person | None, lang: str, b: Any, a: Answered
-) -> None:
-    await reply(update, context, "invite/never_partner", person)
-    if a.tell_initiator:
-        await _tell_initiator_not_now(context, a.shown)
+async def _never(update: Update, context: BotContext, said: Said) -> None:
+    await reply(update, context, "invite/never_partner", said.person)
+    if said.answered.tell_initiator:
+        await _tell_initiator_not_now(context, said.shown)
 
 
-ANSWERED: dict[str, Callable[..., Awaitable[None]]] = {
+ANSWERED: dict[str, Callable[[Update, BotContext, Said], Awaitable[None]]] = {
     "more": _more,
     "remind": _remind,
     "yes": _yes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
@@ -11,6 +11,7 @@ from bot.callbacks import Button
 from bot.context import BotContext
 from bot.handlers.common import label
 from bot.tone import ToneFlag, check_tone
+from scheduler.invite_flow import Fired, own_words, unchecked
 from storage.models import Invitation, Person
 
 CALM_TIPS = (
@@ -18,12 +19,8 @@ CALM_TIPS = (
     "nudges/timing_tip/rested",
     "nudges/timing_tip/enough_time",
 )
-MAX_AHEAD = dt.timedelta(days=14)
-# In the draft's choices: the own words the initiator chose to send as written, after
-# reading why the tone check flagged them; and whether a part is being edited from the
-# preview (then its answer returns to the preview instead of the next step).
-CONFIRMED = "confirmed_as_written"
-EDITING = "editing"
+# What the bot shows after a move in the flow (`scheduler.invite_flow.fire`).
+Show = Callable[[Update, BotContext, Person, Fired], Awaitable[None]]
 
 
 def cooldown(context: BotContext) -> dt.timedelta:
@@ -37,21 +34,13 @@ def row(
     return [(label(context, update, key, person), button) for key, button in pairs]
 
 
-def own_words(choices: dict[str, Any], personal_line: str | None) -> str:
-    """What the tone check reads: the initiator's own hope and own line (not names)."""
-    hope = choices.get("own_hope") if choices.get("hope") == "own" else None
-    return "\n\n".join(filter(None, [hope, personal_line]))
+def flagged_in(language: str) -> Callable[[str], bool]:
+    """The tone check the flow's guards use: does it flag these words in this language?"""
+    return lambda words: bool(check_tone(words, language))
 
 
-def unseen_flags(draft: Invitation, language: str | None) -> list[ToneFlag]:
-    """Flags on the initiator's own words that they have not confirmed after reading why.
-
-    A confirmation holds for exactly the words confirmed: any edit is checked afresh.
-    """
-    words = own_words(draft.choices, draft.personal_line)
-    if not words:
+def unseen_flags(draft: Invitation, language: str) -> list[ToneFlag]:
+    """Flags on the initiator's own words that they have not confirmed after reading why."""
+    if not unchecked(draft, flagged_in(language)):
         return []
-    flags = check_tone(words, language or "en")
-    if flags and draft.choices.get(CONFIRMED) == words:
-        return []
-    return flags
+    return check_tone(own_words(draft.choices, draft.personal_line), language)

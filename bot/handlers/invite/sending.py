@@ -11,21 +11,21 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers.common import reply, weekday, why
-from bot.handlers.invite.common import MAX_AHEAD, unseen_flags
-from bot.handlers.invite.preview import preview
 from bot.invitation_text import render_invitation
 from bot.render import format_local
+from scheduler.invite_flow import Fired
 from scheduler.rules import EVERY_DAY, InputError, Rule, next_fire_at, parse_hhmm
-from storage import answers, invitations
+from storage import invitations
 from storage.models import Invitation, Person
 
 log = logging.getLogger(__name__)
 
 
-async def typed_time(update: Update, context: BotContext, person: Person, text: str) -> None:
-    """A typed time to send at: "sat 10:00", "Sa. 9 pm", or only a time."""
-    now = context.services.clock()
-    zone = person.timezone or "UTC"
+async def typed_time(
+    update: Update, context: BotContext, person: Person, text: str
+) -> dt.datetime | None:
+    """A typed time to send at: "sat 10:00", "Sa. 9 pm", or only a time (None: unreadable,
+    and the person was told why)."""
     first, _, rest = text.strip().partition(" ")
     try:
         try:  # a day, then a time
@@ -33,34 +33,21 @@ async def typed_time(update: Update, context: BotContext, person: Person, text: 
         except InputError:  # or only a time, for the next time it comes round
             days, at = EVERY_DAY, parse_hhmm(text)
     except InputError as exc:
-        await reply(
-            update, context, "invite/bad_time", person, error=why(update, context, exc, person)
-        )
-        return
-    await send(
-        update, context, person, next_fire_at(Rule(local_time=at, weekdays=days, zone=zone), now)
-    )
+        error = why(update, context, exc, person)
+        await reply(update, context, "invite/bad_time", person, error=error)
+        return None
+    rule = Rule(local_time=at, weekdays=days, zone=person.timezone or "UTC")
+    return next_fire_at(rule, context.services.clock())
 
 
-async def send(update: Update, context: BotContext, person: Person, when: dt.datetime) -> None:
-    """Schedule the draft for `when` (paired), or give the text and a link (not paired)."""
-    services = context.services
-    now = services.clock()
-    if when < now - dt.timedelta(minutes=1) or when > now + MAX_AHEAD:
-        await reply(update, context, "invite/bad_time", person, error=None)
-        return
-    await services.db.run(answers.ask_typed, person.id, None)
-    draft = await services.db.run(invitations.draft_of, person.id)
-    if draft is None or unseen_flags(draft, person.language):
-        await preview(update, context, person)  # gone ("expired"), or words to check first
-        return
-    result = await services.db.run(invitations.send, person.id, max(when, now), now)
-    if result.result == "link" and result.token:
+async def sent(update: Update, context: BotContext, person: Person, fired: Fired) -> None:
+    """What the initiator hears once it is on its way: when, or the text and link."""
+    result, draft = fired.outcome.sent, fired.draft
+    assert result is not None and draft is not None
+    if result.token is not None:
         await _link(update, context, person, draft, result.token)
-    elif result.result == "scheduled" and result.send_at is not None:
+    elif result.send_at is not None:
         await _scheduled(update, context, person, draft, result.send_at)
-    else:
-        await reply(update, context, "errors/button_stale", person)
 
 
 async def _link(
