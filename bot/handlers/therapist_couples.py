@@ -108,12 +108,8 @@ async def pressed_couple(
 
 
 async def code_command(update: Update, context: BotContext) -> None:
-    """/code COUPLE NEW: give a couple the therapist's own code (`off` clears it).
-
-    Checked as the dashboard's code form checks it (`storage.practice.set_client_code`).
-    Without a couple it names, the couples are offered as buttons; a bare number is
-    never taken for a couple.
-    """
+    """/code COUPLE NEW: a couple gets the therapist's own code (`off` clears it); without
+    a couple it names, the couples are offered as buttons (never taken by a bare number)."""
     therapist = await active_therapist(update, context)
     if therapist is None:
         return
@@ -133,7 +129,14 @@ async def code_command(update: Update, context: BotContext) -> None:
             any=bool(cards),
         )
         return
-    card, wanted = found
+    await _set_code(update, context, therapist.id, *found)
+
+
+async def _set_code(
+    update: Update, context: BotContext, therapist_id: int, card: therapy.CoupleCard, wanted: str
+) -> None:
+    """Checked as the dashboard's code form checks it (`storage.practice.set_client_code`)."""
+    renderer, locale = context.services.renderer, locale_of(update, context)
     old = couple_name(renderer, locale, card.couple_id, card.client_code)
     default = couple_name(renderer, locale, card.couple_id, None)
     if not wanted:
@@ -141,14 +144,13 @@ async def code_command(update: Update, context: BotContext) -> None:
         return
     new = "" if wanted.casefold() == "off" else wanted
     try:
-        code = await services.db.run(
-            practice.set_client_code, therapist.id, card.couple_id, new[:MAX_CODE_TYPED]
+        code = await context.services.db.run(
+            practice.set_client_code, therapist_id, card.couple_id, new[:MAX_CODE_TYPED]
         )
     except therapists.TherapistError as exc:
-        if exc.reason not in ("code_format", "code_taken"):
-            await reply(update, context, "therapist/not_your_couple", couple=old)
-            return
-        await reply(update, context, "therapist/code_refused", reason=exc.reason, code=new)
+        known = exc.reason in ("code_format", "code_taken")
+        template = "therapist/code_refused" if known else "therapist/not_your_couple"
+        await reply(update, context, template, reason=exc.reason, code=new, couple=old)
         return
     log.info("a therapist set a client code")
     await reply(update, context, "therapist/code_saved", old=old, code=code or "", default=default)
