@@ -154,6 +154,24 @@ async def test_help_for_a_therapist_lists_their_commands_and_partners_keep_their
     assert "Für Sie als Therapeutin oder Therapeut" in german.text and "/endlink" in german.text
 
 
+async def test_the_dashboards_language_follows_telegrams_until_the_therapist_chooses(
+    bot: BotHarness,
+) -> None:
+    lena = bot.user(9002, "Lena", language_code="de-AT")
+    await bot.say(lena, f"/therapist {add_therapist(bot, 'Dr. Lena')}")
+    [link] = await bot.say(lena, "/dashboard")
+    assert "/login" in link.text or "http" in link.text
+
+    def language(session: Session) -> str | None:
+        return session.scalars(select(therapists.Therapist.language)).one()
+
+    assert bot.db.call(language) == "de"
+    therapist_id = bot.db.call(lambda s: s.scalars(select(therapists.Therapist.id)).one())
+    bot.db.call(therapists.set_language, therapist_id, "en")
+    await bot.say(lena, "/dashboard")
+    assert bot.db.call(language) == "en"  # the therapist's own choice stands
+
+
 async def test_help_for_a_therapist_who_is_also_a_partner_says_both_work(bot: BotHarness) -> None:
     ana, _ = await paired(bot)
     await bot.say(ana, f"/therapist {add_therapist(bot)}")

@@ -322,6 +322,9 @@ async def dashboard_command(update: Update, context: BotContext) -> None:
     if not settings.dashboard_enabled:
         await reply(update, context, "therapist/dashboard_off")
         return
+    user = update.effective_user
+    language = user.language_code if user is not None else None
+    await services.db.run(therapists.note_telegram_language, therapist.id, language)
     raw = await services.db.run(therapists.login_link, therapist.id, services.clock())
     link = login_url(settings.dashboard_public_url, raw)
     await reply(update, context, "therapist/dashboard_link", link=link)
