@@ -95,7 +95,10 @@ def test_a_failed_update_is_retried_before_the_next_one_of_its_chat() -> None:
         person = fake.user(6_001)
         first, second = person.send("one"), person.send("two")
         recorder = Recorder(handle_for=0.0, fail_first={first})
-        with endpoint(recorder) as url, WebhookSender(fake, [url], secret=None) as sender:
+        with (
+            endpoint(recorder) as url,
+            WebhookSender(fake, [url], secret=None, first_retry=0.1) as sender,
+        ):
             assert sender.wait_idle(timeout=30)
         assert [(r[0], r[4]) for r in recorder.requests] == [
             (first, 500),
