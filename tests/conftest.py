@@ -24,6 +24,29 @@ ALLOW_NO_POSTGRES = os.environ.get("NUDGEBOT_ALLOW_NO_POSTGRES") == "1"
 DEFAULT_NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
+# Under pytest-xdist (scripts/test runs `-n 4 --dist loadgroup`) every worker is a process
+# with its own session: its own SQLite template, its own throwaway PostgreSQL server (on a
+# free port) and its own temporary folder, so workers share no database, port or file.
+# A module-scoped fixture, though, would be built again on every worker that gets one of
+# the module's tests: these modules keep all their tests on one worker.
+ONE_WORKER_MODULES = {
+    # One Chromium and one seeded dashboard for the module.
+    "tests.dashboard.test_browser": "browser",
+    # One run of `python -m benchmarks --quick` (many processes) that every test reads.
+    "tests.test_benchmark_smoke": "benchmark",
+    # A PostgreSQL server of the module's own, beside the worker's.
+    "tests.support.test_postgres": "postgres-lifecycle",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        group = ONE_WORKER_MODULES.get(module.__name__ if module is not None else "")
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once is much faster)."""
@@ -34,7 +57,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str | None]:
-    """A throwaway PostgreSQL on loopback for the whole run, with one migrated database."""
+    """A throwaway PostgreSQL on loopback for the whole run (for each xdist worker), with
+    one migrated database; started only when a test first needs it."""
     try:
         with throwaway_postgres() as url:
             database = create_database(url, "nudgebot_tests")
