@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from bot.settings import Settings
 from fakes.postgres import PostgresUnavailable, create_database, throwaway_postgres
@@ -31,21 +32,26 @@ DEFAULT_NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 # the module's tests: these modules keep all their tests on one worker.
 ONE_WORKER_MODULES = {
     # One Chromium and one seeded dashboard for the module.
-    "tests.dashboard.test_browser": "browser",
+    "tests/dashboard/test_browser.py": "browser",
     # One run of `python -m benchmarks --quick` (many processes) that every test reads.
-    "tests.test_benchmark_smoke": "benchmark",
+    "tests/test_benchmark_smoke.py": "benchmark",
     # A PostgreSQL server of the module's own, beside the worker's.
-    "tests.support.test_postgres": "postgres-lifecycle",
+    "tests/support/test_postgres.py": "postgres-lifecycle",
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = getattr(item, "module", None)
-        group = ONE_WORKER_MODULES.get(module.__name__ if module is not None else "")
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+class _OneWorkerModules(LoadScopeScheduling):
+    """`--dist loadgroup` by module: xdist's own loadgroup renames `item._nodeid`, which
+    pytest 9 no longer reads, so its `xdist_group` marks are silently ignored."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return _OneWorkerModules(config, log)
 
 
 @pytest.fixture(scope="session")
