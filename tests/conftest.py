@@ -25,7 +25,7 @@ ALLOW_NO_POSTGRES = os.environ.get("NUDGEBOT_ALLOW_NO_POSTGRES") == "1"
 DEFAULT_NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-# Under pytest-xdist (scripts/test runs `-n 4 --dist loadgroup`) every worker is a process
+# Under pytest-xdist (scripts/test runs `-n 3 --dist loadgroup`) every worker is a process
 # with its own session: its own SQLite template, its own throwaway PostgreSQL server (on a
 # free port) and its own temporary folder, so workers share no database, port or file.
 # A module-scoped fixture, though, would be built again on every worker that gets one of
