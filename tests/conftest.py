@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from bot.settings import Settings
 from fakes.postgres import PostgresUnavailable, create_database, throwaway_postgres
@@ -24,6 +25,35 @@ ALLOW_NO_POSTGRES = os.environ.get("NUDGEBOT_ALLOW_NO_POSTGRES") == "1"
 DEFAULT_NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
+# Under pytest-xdist (scripts/test runs `-n 3 --dist loadgroup`) every worker is a process
+# with its own session: its own SQLite template, its own throwaway PostgreSQL server (on a
+# free port) and its own temporary folder, so workers share no database, port or file.
+# A module-scoped fixture, though, would be built again on every worker that gets one of
+# the module's tests: these modules keep all their tests on one worker.
+ONE_WORKER_MODULES = {
+    # One Chromium and one seeded dashboard for the module.
+    "tests/dashboard/test_browser.py": "browser",
+    # One run of `python -m benchmarks --quick` (many processes) that every test reads.
+    "tests/test_benchmark_smoke.py": "benchmark",
+    # A PostgreSQL server of the module's own, beside the worker's.
+    "tests/support/test_postgres.py": "postgres-lifecycle",
+}
+
+
+class _OneWorkerModules(LoadScopeScheduling):
+    """`--dist loadgroup` by module: xdist's own loadgroup renames `item._nodeid`, which
+    pytest 9 no longer reads, so its `xdist_group` marks are silently ignored."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return ONE_WORKER_MODULES.get(nodeid.split("::", 1)[0], nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return _OneWorkerModules(config, log)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once is much faster)."""
@@ -34,7 +64,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str | None]:
-    """A throwaway PostgreSQL on loopback for the whole run, with one migrated database."""
+    """A throwaway PostgreSQL on loopback for the whole run (for each xdist worker), with
+    one migrated database; started only when a test first needs it."""
     try:
         with throwaway_postgres() as url:
             database = create_database(url, "nudgebot_tests")

@@ -116,21 +116,23 @@ async def test_a_400_raises_bad_request(fake: FakeTelegram, ana: FakeUser) -> No
 async def test_a_read_timeout_raises_timed_out_and_is_ambiguous(
     fake: FakeTelegram, ana: FakeUser
 ) -> None:
-    async with ext_bot(fake.base_url, read_timeout=0.2) as bot:
-        fake.delay_next("sendMessage", 1.0)
+    # The default also covers getMe on entering: 1 s, so a busy machine does not time it out.
+    async with ext_bot(fake.base_url, read_timeout=1.0) as bot:
+        fake.delay_next("sendMessage", 3.0)
         with pytest.raises(TimedOut) as info:
             await bot.send_message(CHAT, "Hello")
 
     assert classify(info.value).status is SendStatus.AMBIGUOUS
-    await ana.await_message("Hello", timeout=5)  # and it did arrive
+    await ana.await_message("Hello", timeout=15)  # and it did arrive
 
 
 async def test_a_per_call_read_timeout_overrides_the_default(
     fake: FakeTelegram, ana: FakeUser
 ) -> None:
-    async with ext_bot(fake.base_url, read_timeout=0.1) as bot:
-        fake.delay_next("sendMessage", 0.4)
-        await bot.send_message(CHAT, "Hello", read_timeout=3)
+    # The default also covers getMe on entering: 1 s, so a busy machine does not time it out.
+    async with ext_bot(fake.base_url, read_timeout=1.0) as bot:
+        fake.delay_next("sendMessage", 2.0)
+        await bot.send_message(CHAT, "Hello", read_timeout=30)
 
     assert ana.last_message().text == "Hello"
 

@@ -483,9 +483,10 @@ names = st.text(max_size=64)
 def best_time(source: str, values: dict[str, str]) -> tuple[float, str]:
     best, text = float("inf"), ""
     for _ in range(3):
-        start = time.perf_counter()
+        # CPU time of this thread (the render runs in it): a busy machine must not count.
+        start = time.thread_time()
         text = render(source, **values)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.thread_time() - start)
     return best, text
 
 

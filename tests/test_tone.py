@@ -189,9 +189,9 @@ def test_a_flag_is_a_frozen_value() -> None:
     ],
 )
 def test_it_is_fast_on_long_text(text: str) -> None:
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time, so a busy machine does not count
     check_tone(text)
-    assert time.perf_counter() - start < 2.0  # no catastrophic backtracking
+    assert time.thread_time() - start < 2.0  # no catastrophic backtracking
 
 
 def test_it_finds_one_phrase_at_the_end_of_a_long_message() -> None:
