@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from markupsafe import Markup
-from telegram import Bot, Update
+from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
@@ -35,9 +35,11 @@ from bot.handlers.common import (
     label,
     load_person,
     locale_of,
+    open_link,
     pressed,
     reply,
     tell,
+    token_of,
 )
 from bot.handlers.onboarding import ask_consent
 from bot.handlers.therapist_couples import (
@@ -52,9 +54,10 @@ from bot.handlers.therapist_couples import on_code_button as on_code_button
 from bot.handlers.therapist_couples import pressed_couple as _pressed_couple
 from bot.keyboards import buttons
 from bot.menus import set_therapist_menu
+from bot.render import Renderer
 from bot.wording import SandboxChecks
 from dashboard import login_url
-from scheduler import therapy, wording
+from scheduler import therapist_flows, therapy, wording
 from scheduler.wording import ToneNote, WordingRefused
 from storage import notices, therapists
 from storage.models import (
@@ -140,37 +143,39 @@ async def client_link_command(update: Update, context: BotContext) -> None:
 
 
 async def clients_command(update: Update, context: BotContext) -> None:
-    """/clients: linked couples, each a button."""
+    """/clients: linked couples, each a button; then the links no couple has used yet,
+    each with a button to withdraw it."""
     therapist = await _therapist(update, context)
     if therapist is None:
         return
     services = context.services
-    now = services.clock()
-    cards = await services.db.run(therapy.couples_of, therapist.id, now)
+    found = await services.db.run(therapist_flows.clients, therapist.id, services.clock())
+    cards, waiting = found.couples, found.waiting
     # Each couple is known by one name everywhere: here, on its button, in /wording,
     # /endlink and any notice about it: the therapist's code, else "Couple N".
-    renderer = services.renderer
-    locale = locale_of(update, context)
-    markup = (
-        buttons(
-            *[
-                [(_plain(renderer.render("therapist/couple_button", locale, card=c)), _ref(c))]
-                for c in cards
-            ]
-        )
-        if cards
-        else None
-    )
+    markup = _couples_markup(update, context, cards)
     await reply(update, context, "therapist/clients", markup=markup, couples=cards)
-    # Links made with /clientlink that no couple has used yet, each with a button to
-    # withdraw it.
-    waiting = await services.db.run(therapists.open_client_links, therapist.id, now)
     if waiting:
         rows = [
             [(label(context, update, "withdraw_link", number=i), WithdrawClientLink(o.token_id))]
             for i, o in enumerate(waiting, 1)
         ]
         await reply(update, context, "therapist/open_links", markup=buttons(*rows), links=waiting)
+
+
+def _couples_markup(
+    update: Update, context: BotContext, cards: list[therapy.CoupleCard]
+) -> InlineKeyboardMarkup | None:
+    """One button per couple, labelled as `therapist/couple_button` says (None: no couples)."""
+    if not cards:
+        return None
+    renderer, locale = context.services.renderer, locale_of(update, context)
+    return buttons(
+        *[
+            [(_plain(renderer.render("therapist/couple_button", locale, card=c)), _ref(c))]
+            for c in cards
+        ]
+    )
 
 
 def _plain(rendered: str) -> str:
@@ -273,37 +278,36 @@ async def send_notices(bot: Bot, services: Services) -> int:
     goes at most once.
     """
     owed = await services.db.run(notices.take_owed, services.clock())
-    renderer = services.renderer
     for item in owed:
-        if item.topic == LINK_ENDED:
-            names = [
-                couple_name(renderer, item.language, c, item.codes.get(c)) for c in item.couples
-            ]
-            text = renderer.render("therapist/couple_ended", item.language, couples=names)
-        elif item.topic == ENDED_BY_THERAPIST:
-            # Ended on the dashboard: the same words /endlink sends.
-            text = renderer.render(
-                "therapist/ended_by_therapist", item.language, therapist=item.therapist_name
-            )
-        else:
-            # A plan's new phase has its own words; a therapist's edit says what changed.
-            template = (
-                "therapist/phase_started"
-                if item.topic == PHASE_STARTED
-                else "therapist/schedule_changed"
-            )
-            text = renderer.render(
-                template,
-                item.language,
-                therapist=item.therapist_name,
-                changes=item.changes,
-                zone=item.zone,
-            )
+        text = _notice_text(services.renderer, item)
         try:
             await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML)
         except TelegramError as exc:
             log.warning("a notice could not be sent (%s)", type(exc).__name__)
     return len(owed)
+
+
+def _notice_text(renderer: Renderer, item: notices.Owed) -> str:
+    """One owed notice in its reader's language."""
+    if item.topic == LINK_ENDED:
+        names = [couple_name(renderer, item.language, c, item.codes.get(c)) for c in item.couples]
+        return renderer.render("therapist/couple_ended", item.language, couples=names)
+    if item.topic == ENDED_BY_THERAPIST:
+        # Ended on the dashboard: the same words /endlink sends.
+        return renderer.render(
+            "therapist/ended_by_therapist", item.language, therapist=item.therapist_name
+        )
+    # A plan's new phase has its own words; a therapist's edit says what changed.
+    template = (
+        "therapist/phase_started" if item.topic == PHASE_STARTED else "therapist/schedule_changed"
+    )
+    return renderer.render(
+        template,
+        item.language,
+        therapist=item.therapist_name,
+        changes=item.changes,
+        zone=item.zone,
+    )
 
 
 async def notices_job(context: BotContext) -> None:
@@ -337,23 +341,18 @@ async def open_client_link(
     update: Update, context: BotContext, person: Person | None, payload: str
 ) -> bool:
     """Deep link `t_<token>`: show exactly what the therapist could do, then let them choose."""
-    raw = payload.split("_", 1)[1] if "_" in payload else ""
-    services = context.services
     if person is None:
         await ask_consent(update, context, payload)
         return True
-    offer = await services.db.run(therapists.look_at_client_link, raw, person.id, services.clock())
-    if offer.problem is not None:
-        await reply(update, context, "therapist/link_problem", person, problem=offer.problem)
+    offer = await open_link(
+        update, context, person, payload, therapist_flows.look_at_link, "therapist/link_problem"
+    )
+    if offer is None:
         return True
+    raw = token_of(payload)
     markup = buttons(
         [(label(context, update, "therapist_agree", person), TherapistLinkAnswer(YesNo.YES, raw))],
-        [
-            (
-                label(context, update, "therapist_decline", person),
-                TherapistLinkAnswer(YesNo.NO, raw),
-            )
-        ],
+        [(label(context, update, "therapist_decline", person), TherapistLinkAnswer(YesNo.NO, raw))],
     )
     await reply(
         update, context, "therapist/offer", person, markup=markup, therapist=offer.therapist_name
@@ -371,30 +370,32 @@ async def on_link_button(update: Update, context: BotContext, button: TherapistL
         return
     services = context.services
     try:
-        agreed = await services.db.run(therapy.agree, button.token, person.id, services.clock())
+        agreement = await services.db.run(
+            therapist_flows.agree, button.token, person.id, services.clock()
+        )
     except therapists.TherapistError as exc:
         await reply(update, context, "therapist/link_problem", person, problem=exc.reason)
         return
-    offer_name = await services.db.run(_therapist_name_for, person.id)
-    await reply(update, context, "therapist/agreed", person, therapist=offer_name)
-    await tell(
-        context,
-        agreed.therapist_chat_id,
-        agreed.therapist_language,
-        "therapist/partner_agreed",
-        partner=agreed.partner_name,
-        both=agreed.both,
-        couple=couple_name(
-            services.renderer, agreed.therapist_language, agreed.couple_id, agreed.client_code
-        ),
-    )
+    await reply(update, context, "therapist/agreed", person, therapist=agreement.therapist_name)
+    await _tell_therapist_agreed(context, agreement.agreed)
     log.info("therapist link agreed")
     await send_notices(context.bot, services)
 
 
-def _therapist_name_for(session: Any, person_id: int) -> str:
-    names = therapists.therapist_link_of(session, person_id)
-    return names[-1] if names else ""
+async def _tell_therapist_agreed(context: BotContext, agreed: therapists.Agreed) -> None:
+    """The therapist hears which partner of which couple agreed, and whether both have."""
+    language = agreed.therapist_language
+    await tell(
+        context,
+        agreed.therapist_chat_id,
+        language,
+        "therapist/partner_agreed",
+        partner=agreed.partner_name,
+        both=agreed.both,
+        couple=couple_name(
+            context.services.renderer, language, agreed.couple_id, agreed.client_code
+        ),
+    )
 
 
 @for_people(allow_stopped=True)
@@ -429,52 +430,48 @@ async def wording_command(update: Update, context: BotContext) -> None:
         return
     services = context.services
     message = update.effective_message
-    text = message.text if message and message.text else ""
-    parts = text.split(maxsplit=1)
+    parts = (message.text if message and message.text else "").split(maxsplit=1)
     given = parts[1] if len(parts) > 1 else ""
     cards = await services.db.run(therapy.couples_of, therapist.id, services.clock())
     found = match_couple(given, cards, services.renderer) if given.strip() else None
     if found is None or not found[1]:
-        markup = named_buttons(
-            services.renderer, locale_of(update, context), cards, lambda c: WordingFor(c.couple_id)
-        )
-        await reply(
-            update,
-            context,
-            "therapist/wording_usage",
-            markup=markup,
-            variables=", ".join(prompt_sandbox.VARIABLES),
-            unknown=found is None and bool(given.strip()),
-            any=bool(cards),
-        )
+        unknown = found is None and bool(given.strip())
+        await _wording_usage(update, context, cards, unknown=unknown)
         return
-    card, source = found
+    await _save_wording(update, context, therapist.id, *found)
+
+
+async def _wording_usage(
+    update: Update, context: BotContext, cards: list[therapy.CoupleCard], *, unknown: bool
+) -> None:
+    """How /wording is used, with a button per couple."""
+    renderer = context.services.renderer
+    markup = named_buttons(
+        renderer, locale_of(update, context), cards, lambda c: WordingFor(c.couple_id)
+    )
+    await reply(
+        update,
+        context,
+        "therapist/wording_usage",
+        markup=markup,
+        variables=", ".join(prompt_sandbox.VARIABLES),
+        unknown=unknown,
+        any=bool(cards),
+    )
+
+
+async def _save_wording(
+    update: Update, context: BotContext, therapist_id: int, card: therapy.CoupleCard, source: str
+) -> None:
+    """Check the wording (or `off`), save it, and show a sample of what partners will read."""
     off = source.strip().lower() == "off"
-    sample = ""
-    notes: tuple[ToneNote, ...] = ()
-    locale = locale_of(update, context)
-    if not off:
-        try:
-            notes = SandboxChecks(services.renderer).check(source, [locale]).tone
-            sample = prompt_sandbox.render(
-                source, first_name="Sam", partner_first_name="Alex", weekday="Tuesday"
-            )
-        except (prompt_sandbox.PromptTemplateError, WordingRefused) as exc:
-            await reply(update, context, "therapist/wording_refused", reason=exc.reason)
-            return
-    name = couple_name(services.renderer, locale, card.couple_id, card.client_code)
-    try:
-        card = await services.db.run(
-            wording.save,
-            therapist.id,
-            card.couple_id,
-            NIGHTLY_APPRECIATION,
-            None if off else source,
-            services.clock(),
-        )
-    except therapists.TherapistError:
-        await reply(update, context, "therapist/not_your_couple", couple=name)
+    checked = ("", ()) if off else await _checked_wording(update, context, source)
+    if checked is None:
         return
+    saved = await _store_wording(update, context, therapist_id, card, None if off else source)
+    if saved is None:
+        return
+    sample, notes = checked
     # The sandbox's output is already escaped, validated Telegram HTML.
     sample_html = Markup(sample)  # noqa: S704 - sandbox output, escaped and validated
     await reply(
@@ -483,10 +480,52 @@ async def wording_command(update: Update, context: BotContext) -> None:
         "therapist/wording_saved",
         off=off,
         sample=sample_html,
-        card=card,
+        card=saved,
         notes=notes,
     )
-    await send_notices(context.bot, services)
+    await send_notices(context.bot, context.services)
+
+
+async def _checked_wording(
+    update: Update, context: BotContext, source: str
+) -> tuple[str, tuple[ToneNote, ...]] | None:
+    """The sample and tone notes of a therapist's wording; None once why it was refused
+    is told."""
+    try:
+        return _sample(context.services.renderer, source, locale_of(update, context))
+    except (prompt_sandbox.PromptTemplateError, WordingRefused) as exc:
+        await reply(update, context, "therapist/wording_refused", reason=exc.reason)
+        return None
+
+
+async def _store_wording(
+    update: Update,
+    context: BotContext,
+    therapist_id: int,
+    card: therapy.CoupleCard,
+    text: str | None,
+) -> therapy.CoupleCard | None:
+    """Save the wording (None: the library's); None once "not your couple" is told."""
+    services = context.services
+    try:
+        return await services.db.run(
+            wording.save, therapist_id, card.couple_id, NIGHTLY_APPRECIATION, text, services.clock()
+        )
+    except therapists.TherapistError:
+        locale = locale_of(update, context)
+        name = couple_name(services.renderer, locale, card.couple_id, card.client_code)
+        await reply(update, context, "therapist/not_your_couple", couple=name)
+        return None
+
+
+def _sample(renderer: Renderer, source: str, locale: str) -> tuple[str, tuple[ToneNote, ...]]:
+    """The wording as a partner would read it, and the tone check's notes; raises
+    `PromptTemplateError` or `WordingRefused` when it cannot be used."""
+    notes = SandboxChecks(renderer).check(source, [locale]).tone
+    sample = prompt_sandbox.render(
+        source, first_name="Sam", partner_first_name="Alex", weekday="Tuesday"
+    )
+    return sample, notes
 
 
 async def on_wording_button(update: Update, context: BotContext, button: WordingFor) -> None:

@@ -9,7 +9,7 @@ the couples as buttons; a bare number is never taken for a couple.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -20,7 +20,7 @@ from bot.handlers.common import answer_stale, close_buttons, locale_of, pressed,
 from bot.keyboards import buttons
 from bot.menus import set_therapist_menu
 from bot.render import Renderer
-from scheduler import therapy
+from scheduler import therapist_flows, therapy
 from storage import practice, therapists
 from storage.models import Therapist
 
@@ -92,16 +92,23 @@ async def pressed_couple(
     update: Update, context: BotContext, couple_id: int
 ) -> therapy.CoupleCard | None:
     """The presser's own couple behind a button (answered), or None (answered as stale)."""
+    chosen = await pressed_choice(update, context, couple_id)
+    return None if chosen is None else chosen.card
+
+
+async def pressed_choice(
+    update: Update, context: BotContext, couple_id: int
+) -> therapist_flows.Chosen | None:
+    """`pressed_couple`, with the therapist who pressed."""
     query, services = pressed(update), context.services
-    therapist = await services.db.run(therapists.active, query.from_user.id)
-    card = None
-    if therapist is not None:
-        card = await services.db.run(therapy.couple_for, therapist.id, couple_id, services.clock())
-    if card is None:
+    chosen = await services.db.run(
+        therapist_flows.chosen_couple, query.from_user.id, couple_id, services.clock()
+    )
+    if chosen is None:
         await answer_stale(query, context)
         return None
     await query.answer()
-    return card
+    return chosen
 
 
 # --- /code ---------------------------------------------------------------------------------
@@ -215,31 +222,41 @@ async def _ask_to_confirm(update: Update, context: BotContext, card: therapy.Cou
 
 async def on_endlink_button(update: Update, context: BotContext, button: EndLink) -> None:
     """A couple chosen, or the end confirmed or called off; only for this therapist's couples."""
-    query, services = pressed(update), context.services
-    therapist = await services.db.run(therapists.active, query.from_user.id)
-    now = services.clock()
-    card = None
-    if therapist is not None:
-        card = await services.db.run(therapy.couple_for, therapist.id, button.couple_id, now)
-    if therapist is None or card is None:
-        await answer_stale(query, context)
-        return
-    await query.answer()
-    if button.step is EndLinkStep.CHOSEN:
-        await _ask_to_confirm(update, context, card)
-        return
-    await close_buttons(query)
-    locale = locale_of(update, context)
-    name = couple_name(services.renderer, locale, card.couple_id, card.client_code)
-    if button.step is EndLinkStep.KEEP:
-        await reply(update, context, "therapist/endlink_kept", couple=name)
-        return
+    chosen = await pressed_choice(update, context, button.couple_id)
+    if chosen is not None:
+        await ENDLINK_STEPS[button.step](update, context, chosen)
+
+
+async def _chosen_to_end(
+    update: Update, context: BotContext, chosen: therapist_flows.Chosen
+) -> None:
+    await _ask_to_confirm(update, context, chosen.card)
+
+
+async def _kept(update: Update, context: BotContext, chosen: therapist_flows.Chosen) -> None:
+    await close_buttons(pressed(update))
+    await reply(update, context, "therapist/endlink_kept", couple=_name(update, context, chosen))
+
+
+async def _end(update: Update, context: BotContext, chosen: therapist_flows.Chosen) -> None:
+    """End the link, tell both partners (as far as they can be reached), then the therapist."""
+    await close_buttons(pressed(update))
+    services, name = context.services, _name(update, context, chosen)
     try:
-        ended = await services.db.run(therapists.discharge, therapist.id, button.couple_id, now)
+        ended = await services.db.run(
+            therapists.discharge, chosen.therapist_id, chosen.card.couple_id, services.clock()
+        )
     except therapists.TherapistError:
         await reply(update, context, "therapist/not_your_couple", couple=name)
         return
     log.info("a therapist ended a link")
+    told = await _tell_partners_ended(context, ended)
+    missed = len(ended.partners) - told
+    await reply(update, context, "therapist/endlink_done", couple=name, told=told, missed=missed)
+
+
+async def _tell_partners_ended(context: BotContext, ended: therapists.Discharged) -> int:
+    """Tell each partner their therapist ended the link; returns how many were told."""
     told = 0
     for partner in ended.partners:
         try:
@@ -255,8 +272,24 @@ async def on_endlink_button(update: Update, context: BotContext, button: EndLink
             # The link has ended either way; a partner who cannot be reached (blocked
             # the bot) must not stop the other from being told.
             log.warning("a partner could not be told a link ended (%s)", type(exc).__name__)
-    missed = len(ended.partners) - told
-    await reply(update, context, "therapist/endlink_done", couple=name, told=told, missed=missed)
+    return told
+
+
+def _name(update: Update, context: BotContext, chosen: therapist_flows.Chosen) -> str:
+    card = chosen.card
+    return couple_name(
+        context.services.renderer, locale_of(update, context), card.couple_id, card.client_code
+    )
+
+
+# /endlink's buttons: each step and what it does (the couple is checked first, above).
+ENDLINK_STEPS: dict[
+    EndLinkStep, Callable[[Update, BotContext, therapist_flows.Chosen], Awaitable[None]]
+] = {
+    EndLinkStep.CHOSEN: _chosen_to_end,
+    EndLinkStep.KEEP: _kept,
+    EndLinkStep.END: _end,
+}
 
 
 # --- client links not used yet -------------------------------------------------------------
