@@ -84,6 +84,10 @@ PLANS: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# The variables a therapist's wording may use, as /wording's help lists them.
+WORDING_VARIABLES = ", ".join(prompt_sandbox.VARIABLES)
+
+
 async def _therapist(update: Update, context: BotContext) -> Therapist | None:
     return await active_therapist(update, context)
 
@@ -454,7 +458,7 @@ async def _wording_usage(
         context,
         "therapist/wording_usage",
         markup=markup,
-        variables=", ".join(prompt_sandbox.VARIABLES),
+        variables=WORDING_VARIABLES,
         unknown=unknown,
         any=bool(cards),
     )
@@ -541,5 +545,5 @@ async def on_wording_button(update: Update, context: BotContext, button: Wording
         context,
         "therapist/wording_how",
         couple=name,
-        variables=", ".join(prompt_sandbox.VARIABLES),
+        variables=WORDING_VARIABLES,
     )
