@@ -43,6 +43,7 @@ DOMAIN_CODES: Mapping[str, Reason] = {
     "code_taken": "code_taken",
     "template_name": "template_name",
     "template_taken": "template_taken",
+    "step_wording": "wording_refused",
 }
 # The schedule field each of the domain's schedule reasons is about.
 SCHEDULE_FIELDS: Mapping[Reason, str] = {

@@ -587,7 +587,10 @@ def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
             ),
             TIMING_TIP: (config["tips"]["time"] if tips else None, tip_days, 0),
         }
+        week, letter = _week(link, now), letters.get(person.id)
         for kind, (at, days, window) in plans.items():
+            # A running phase's own wording, else the couple's (`phases.wording`).
+            step = phases.phase_now(link.plan, kind, week, letter) if link.plan else None
             _set_person_schedule(
                 session,
                 link,
@@ -598,7 +601,7 @@ def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
                 days,
                 window,
                 now,
-                custom=config.get(CONFIG_KEYS[kind]) or None,
+                custom=phases.wording(step, config.get(CONFIG_KEYS[kind])),
             )
     checkin: Mapping[str, Any] | None = None
     if active and WEEKLY_CHECKIN in _wanted(link, now, None):
@@ -687,7 +690,7 @@ def _set_couple_checkin(
     )
     schedule.local_time, schedule.weekdays, schedule.window_minutes = local, weekdays_mask(days), 0
     schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
-    schedule.custom_template = config.get(CONFIG_KEYS[WEEKLY_CHECKIN]) or None
+    schedule.custom_template = phases.wording(step, config.get(CONFIG_KEYS[WEEKLY_CHECKIN]))
     schedule.updated_at = now
 
     def has_turn(instant: dt.datetime) -> bool:
