@@ -478,6 +478,8 @@ def _owe_notices(
             if on_before and on_after and old is not None and new is not None:
                 if old[_TOLD] == new[_TOLD]:
                     continue
+                if phase and _without_wording(old) == _without_wording(new):
+                    continue
                 change = notices.Change.CHANGED
             elif on_after:
                 change = notices.Change.STARTED
@@ -506,6 +508,13 @@ def _owe_notices(
                 if on_after and new
                 else {},
             )
+
+
+def _without_wording(got: Received) -> tuple[Any, ...]:
+    """What a partner is told of, but the wording: a new phase that changes only the words
+    is not announced (the prompt itself shows them), only one that changes when or how often."""
+    on, at, days, window, zone, _wording, every, _next = got
+    return (on, at, days, window, zone, every)
 
 
 def phase_notice_at(person: Person, now: dt.datetime) -> dt.datetime:

@@ -195,3 +195,8 @@ async def test_a_phase_with_its_own_wording_sends_it_during_the_phase_and_the_co
     *during, after = prompts(ana)
     assert set(during) == {"Phase words for Ana"} and len(during) >= 5
     assert after == "Couple words for Ana"
+    # Only the words changed, not when or how often: no phase notice about it.
+    bot.clock.set(dt.datetime(2026, 11, 30, 20, 30, tzinfo=dt.UTC))
+    await bot.run_dispatcher()
+    await send_notices(bot)
+    assert _phase_messages(ana) == []
