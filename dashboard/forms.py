@@ -43,6 +43,7 @@ DOMAIN_CODES: Mapping[str, Reason] = {
     "code_taken": "code_taken",
     "template_name": "template_name",
     "template_taken": "template_taken",
+    "step_wording": "wording_refused",
 }
 # The schedule field each of the domain's schedule reasons is about.
 SCHEDULE_FIELDS: Mapping[Reason, str] = {
@@ -110,10 +111,16 @@ def date(raw: str) -> dt.date:
 
 def form_values(form: FormData) -> dict[str, str]:
     """What the therapist typed, to show it again beside a validation message (the values
-    of a field given more than once, such as ticked weekdays, joined by commas)."""
-    return {
+    of a field given more than once, such as ticked weekdays, joined by commas). A phase's
+    own wording (`..._wording`) comes back exactly as typed, only its line endings plain."""
+    values = {
         key: ",".join(v.strip() for v in form.getlist(key) if isinstance(v, str)) for key in form
     }
+    for key in values:
+        raw = form.get(key)
+        if key.endswith("_wording") and isinstance(raw, str):
+            values[key] = raw.replace("\r\n", "\n")
+    return values
 
 
 def schedule_changes(form: FormData) -> tuple[dict[str, Any], dict[int, str]]:

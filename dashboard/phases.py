@@ -5,8 +5,10 @@ they always had (`nightly_appreciation`, `nightly_appreciation_to`), later ones 
 slot (`nightly_appreciation-2`, `nightly_appreciation-2_to`); each phase adds its partner
 (`..._partner`: "", "a" or "b") and its frequency: `..._days` (nightly, weekday checkboxes;
 none ticked is every evening), `..._every` (check-in, 1 or 2 weeks), `..._per_week` (tips,
-1, 2, 3 or 7; empty for the couple's setting). Refusals are `Invalid` codes next to a field;
-the words are in each language's strings (templates/_strings.html, _strings.de.html).
+1, 2, 3 or 7; empty for the couple's setting) and, optionally, `..._wording`: the phase's own
+words for the practice (checked by `check_wordings` with the bot's `WordingChecks`).
+Refusals are `Invalid` codes next to a field; the words are in each language's strings
+(templates/_strings.html, _strings.de.html).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dashboard.codes import Reason
 from dashboard.forms import DOMAIN_CODES, LAST_WEEK, Invalid, is_number, number, start_date, text
 from scheduler import phases
 from scheduler.therapy import CoupleCard
+from scheduler.wording import WordingChecks, WordingRefused
 from storage.models import NIGHTLY_APPRECIATION, TIMING_TIP, WEEKLY_CHECKIN
 from storage.therapists import PLAN_KINDS
 
@@ -93,7 +96,52 @@ def _phase(form: FormData, kind: str, name: str) -> dict[str, Any]:
             raise Invalid("step_partner_checkin", name)
         step["partner"] = partner
     _frequency(form, kind, name, step)
+    own = _wording(form, name)
+    if own.strip():
+        step["wording"] = own
     return step
+
+
+def _wording(form: FormData, name: str) -> str:
+    """A phase's own wording as typed (only line endings made plain)."""
+    value = form.get(f"{name}_wording")
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
+
+
+class WordingInvalid(Invalid):
+    """A phase wording the sandbox refuses, or whose tone waits for confirmation; `detail`
+    is the sandbox's sentence or the phrases the tone check noticed."""
+
+    def __init__(self, reason: Reason, field: str, detail: str) -> None:
+        super().__init__(reason, field)
+        self.detail = detail
+
+
+def check_wordings(
+    form: FormData,
+    checks: WordingChecks | None,
+    languages: Sequence[str],
+) -> None:
+    """Ask the same checks as the wording forms of every phase's own wording in the form;
+    `WordingInvalid` next to the first one refused, or with tone notes not confirmed
+    (`confirm_tone`)."""
+    confirmed = text(form, "confirm_tone") == "on"
+    for kind in PLAN_KINDS:
+        for slot in range(1, SLOTS + 1):
+            name = prefix(kind, slot)
+            own = _wording(form, name)
+            if not text(form, name) or not own.strip():
+                continue
+            field = f"{name}_wording"
+            if checks is None:
+                raise WordingInvalid("wording_refused", field, "")
+            try:
+                checked = checks.check(own, languages)
+            except WordingRefused as exc:
+                raise WordingInvalid("wording_refused", field, exc.reason) from None
+            if checked.tone and not confirmed:
+                notes = " ".join(f"“{n.phrase}” → “{n.suggestion}”" for n in checked.tone)
+                raise WordingInvalid("tone_unconfirmed", field, notes)
 
 
 def steps_from(form: FormData) -> list[dict[str, Any]]:
@@ -140,6 +188,7 @@ def field_names() -> list[str]:
         for slot in range(1, SLOTS + 1):
             name = prefix(kind, slot)
             names += [name, f"{name}_to", f"{name}_partner", f"{name}_{FREQUENCY[kind]}"]
+            names.append(f"{name}_wording")
     return names
 
 
@@ -153,6 +202,7 @@ def form_values(plan: Sequence[Mapping[str, Any]]) -> dict[str, str]:
             values[name] = str(step["from_week"])
             values[f"{name}_to"] = str(step.get("to_week") or "")
             values[f"{name}_partner"] = str(step.get("partner") or "")
+            values[f"{name}_wording"] = str(step.get("wording") or "")
             if kind == NIGHTLY_APPRECIATION:
                 values[f"{name}_days"] = ",".join(str(d) for d in step.get("days") or ())
             elif kind == WEEKLY_CHECKIN:
@@ -196,6 +246,7 @@ class TimelineRow:
     every_weeks: int
     per_week: int | None  # tips: the phase's count; None is the couple's setting
     state: PhaseState | None  # None before the plan has a start date
+    own_wording: bool = False  # the phase has its own wording
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +289,7 @@ def timeline(
                 every_weeks=int(step.get("every_weeks") or 1),
                 per_week=int(step["per_week"]) if step.get("per_week") else None,
                 state=state,
+                own_wording=bool(step.get("wording")),
             )
         )
     return Timeline(tuple(rows), starts_on, week)

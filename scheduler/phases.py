@@ -14,6 +14,11 @@ A plan is a list of phases, stored as plain JSON on the link (and on a named tem
   when missing), `every_weeks` for the check-in (1: every week, 2: every other week of
   the phase, counted from its first week), `per_week` for timing tips (1, 2, 3 or 7,
   on the fixed days of `TIP_DAYS`; the couple's setting when missing).
+- `wording` (optional): the therapist's own words for this practice while the phase runs,
+  in place of the couple's wording (`TherapistLink.config`); when the phase ends, the
+  couple's wording applies again. Only its type and length are checked here; the template
+  sandbox and tone check (`scheduler.wording.WordingChecks`) are the dashboard's to ask
+  before saving.
 
 `clean_phases` checks what a therapist sent and raises `PhaseError` with a code; the
 dashboard words each code in its templates.
@@ -41,6 +46,8 @@ TIP_DAYS: Mapping[int, frozenset[int]] = {
     7: EVERY_DAY,
 }
 TIPS_PER_WEEK = tuple(TIP_DAYS)
+# The longest phase wording, as the template sandbox allows (`bot.prompt_sandbox`).
+MAX_WORDING = 1000
 
 
 class PhaseError(TherapistError):
@@ -51,7 +58,8 @@ class PhaseError(TherapistError):
     "step_every" (check-in not every 1 or 2 weeks), "step_per_week" (tips not 1, 2, 3 or 7
     a week), "step_frequency" (a frequency of another practice), "step_partner" (a
     partner other than "a" or "b"), "step_partner_checkin" (the check-in is for both),
-    "step_overlap" (two phases of one practice for the same partner share a week).
+    "step_overlap" (two phases of one practice for the same partner share a week),
+    "step_wording" (a wording that is not text, or longer than `MAX_WORDING`).
     """
 
 
@@ -102,6 +110,12 @@ def clean_phase(step: Mapping[str, Any]) -> dict[str, Any]:
         if per_week not in TIP_DAYS:
             raise PhaseError("step_per_week")
         tidy["per_week"] = per_week
+    wording = step.get("wording")
+    if wording is not None:
+        if not isinstance(wording, str) or len(wording) > MAX_WORDING:
+            raise PhaseError("step_wording")
+        if wording.strip():
+            tidy["wording"] = wording
     return tidy
 
 
@@ -190,6 +204,13 @@ def phase_now(
         if step.get("kind") == kind and runs(step, week) and for_partner(step, partner):
             return step
     return None
+
+
+def wording(step: Mapping[str, Any] | None, couples: str | None) -> str | None:
+    """The words a practice goes out with: the running phase's own wording if it has one,
+    else the couple's (`couples`; None: the library's)."""
+    own = step.get("wording") if step is not None else None
+    return own or couples or None
 
 
 def frequency(step: Mapping[str, Any]) -> Frequency:

@@ -478,6 +478,8 @@ def _owe_notices(
             if on_before and on_after and old is not None and new is not None:
                 if old[_TOLD] == new[_TOLD]:
                     continue
+                if phase and _without_wording(old) == _without_wording(new):
+                    continue
                 change = notices.Change.CHANGED
             elif on_after:
                 change = notices.Change.STARTED
@@ -506,6 +508,13 @@ def _owe_notices(
                 if on_after and new
                 else {},
             )
+
+
+def _without_wording(got: Received) -> tuple[Any, ...]:
+    """What a partner is told of, but the wording: a new phase that changes only the words
+    is not announced (the prompt itself shows them), only one that changes when or how often."""
+    on, at, days, window, zone, _wording, every, _next = got
+    return (on, at, days, window, zone, every)
 
 
 def phase_notice_at(person: Person, now: dt.datetime) -> dt.datetime:
@@ -587,7 +596,10 @@ def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
             ),
             TIMING_TIP: (config["tips"]["time"] if tips else None, tip_days, 0),
         }
+        week, letter = _week(link, now), letters.get(person.id)
         for kind, (at, days, window) in plans.items():
+            # A running phase's own wording, else the couple's (`phases.wording`).
+            step = phases.phase_now(link.plan, kind, week, letter) if link.plan else None
             _set_person_schedule(
                 session,
                 link,
@@ -598,7 +610,7 @@ def _apply(session: Session, link: TherapistLink, now: dt.datetime) -> None:
                 days,
                 window,
                 now,
-                custom=config.get(CONFIG_KEYS[kind]) or None,
+                custom=phases.wording(step, config.get(CONFIG_KEYS[kind])),
             )
     checkin: Mapping[str, Any] | None = None
     if active and WEEKLY_CHECKIN in _wanted(link, now, None):
@@ -687,7 +699,7 @@ def _set_couple_checkin(
     )
     schedule.local_time, schedule.weekdays, schedule.window_minutes = local, weekdays_mask(days), 0
     schedule.zone, schedule.set_by, schedule.therapist_id = zone, "therapist", link.therapist_id
-    schedule.custom_template = config.get(CONFIG_KEYS[WEEKLY_CHECKIN]) or None
+    schedule.custom_template = phases.wording(step, config.get(CONFIG_KEYS[WEEKLY_CHECKIN]))
     schedule.updated_at = now
 
     def has_turn(instant: dt.datetime) -> bool:

@@ -147,3 +147,56 @@ async def test_a_partner_who_paused_is_not_told_of_a_new_phase(bot: BotHarness) 
 
     assert len(_phase_messages(ana)) == 1
     assert ben.messages()[ben_before:] == []
+
+
+async def test_a_phase_with_its_own_wording_sends_it_during_the_phase_and_the_couples_after(
+    bot: BotHarness,
+) -> None:
+    ana, _, _ = await linked(bot)
+    couple_id, therapist_id = _couple_and_therapist(bot)
+    bot.db.call(
+        therapy.configure,
+        therapist_id,
+        couple_id,
+        {"nightly_window": 0, "custom_nightly": "Couple words for {{ first_name }}"},
+        bot.clock.now,
+    )
+    await _set_plan(
+        bot,
+        [
+            {
+                "kind": NIGHTLY_APPRECIATION,
+                "from_week": 1,
+                "to_week": 1,
+                "wording": "Phase words for {{ first_name }}",
+            },
+            {"kind": NIGHTLY_APPRECIATION, "from_week": 2},
+        ],
+    )
+
+    def prompts(user: FakeUser) -> list[str]:
+        return [m.text for m in user.messages() if " words for " in m.text]
+
+    # Monday 23 November, 21:00 in Berlin: week 1, the phase's own words.
+    bot.clock.set(dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC))
+    await bot.run_dispatcher()
+    assert prompts(ana) == ["Phase words for Ana"]
+    with bot.db.session() as session:  # the phase is for both: Ben's evening has it too
+        wordings = session.scalars(
+            select(Schedule.custom_template).where(Schedule.kind == NIGHTLY_APPRECIATION)
+        ).all()
+    assert wordings == ["Phase words for {{ first_name }}"] * 2
+    # Week 2 begins; the hourly plan step ends the phase, and the couple's words return.
+    for day in range(1, 8):
+        bot.clock.set(dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC) + dt.timedelta(days=day))
+        await bot.run_dispatcher()
+    # Sunday 29 November is the phase's last evening; Monday 30 November is week 2.
+    # (One evening of week 1 asks instead whether fewer prompts would suit her.)
+    *during, after = prompts(ana)
+    assert set(during) == {"Phase words for Ana"} and len(during) >= 5
+    assert after == "Couple words for Ana"
+    # Only the words changed, not when or how often: no phase notice about it.
+    bot.clock.set(dt.datetime(2026, 11, 30, 20, 30, tzinfo=dt.UTC))
+    await bot.run_dispatcher()
+    await send_notices(bot)
+    assert _phase_messages(ana) == []

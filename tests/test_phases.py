@@ -171,3 +171,18 @@ def test_a_phase_notice_waits_for_the_end_of_a_pause_and_then_for_the_morning() 
     at = phases.sensible_hour(now, "Europe/Berlin", quiet=None, night=NIGHT, paused_until=until)
 
     assert at == _local("Europe/Berlin", 2026, 12, 4, 8, 0)
+
+
+def test_a_phase_keeps_its_own_wording_and_refuses_one_that_is_not_text() -> None:
+    step = phases.clean_phase(
+        {"kind": TIMING_TIP, "from_week": 1, "wording": "Hi {{ first_name }}"}
+    )
+    assert step["wording"] == "Hi {{ first_name }}"
+    assert phases.wording(step, "Couple's") == "Hi {{ first_name }}"
+    assert phases.wording({"kind": TIMING_TIP, "from_week": 1}, "Couple's") == "Couple's"
+    assert phases.wording(None, None) is None
+    assert "wording" not in phases.clean_phase({"kind": TIMING_TIP, "from_week": 1, "wording": " "})
+    for bad in (["Hi"], "x" * (phases.MAX_WORDING + 1)):
+        with pytest.raises(phases.PhaseError) as refused:
+            phases.clean_phase({"kind": TIMING_TIP, "from_week": 1, "wording": bad})
+        assert refused.value.reason == "step_wording"

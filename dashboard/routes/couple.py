@@ -47,6 +47,7 @@ class Refusal:
     form: Form
     reason: Reason
     field: str = ""
+    detail: str = ""  # a phase wording's refusal: the sandbox's sentence or tone notes
 
 
 def routes(dash: Dashboard) -> list[Route]:
@@ -80,6 +81,8 @@ def _form_values(
 
 def _refusal(form: Form, exc: Invalid | TherapistError, fields: Mapping[Reason, str]) -> Refusal:
     """A refused schedule or plan; the domain's `not_linked` is a 404."""
+    if isinstance(exc, phases.WordingInvalid):
+        return Refusal(form, exc.reason, exc.field, exc.detail)
     if isinstance(exc, Invalid):
         return Refusal(form, exc.reason, exc.field)
     if exc.reason == "not_linked":
@@ -161,6 +164,7 @@ class CouplePages:
             previews=views.previews(card, w),
             error=refusal.reason if refusal else None,
             errors=errors,
+            error_detail=refusal.detail if refusal else "",
             weeks=view.weeks,
             chart=views.adherence_chart(view.weeks, w),
             series=views.series(w),
@@ -214,6 +218,8 @@ class CouplePages:
         couple_id = path_id(request, "couple_id")
         try:
             steps, starts_on = phases.plan_steps(form)
+            loaded = await self.dash.db.run(wording.load, session.therapist_id, couple_id)
+            phases.check_wordings(form, self.dash.wording, wording.languages(loaded.partners))
             await self.dash.db.run(
                 loaders.set_plan,
                 session.therapist_id,

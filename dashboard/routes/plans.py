@@ -21,6 +21,8 @@ from storage.therapists import TherapistError
 
 log = logging.getLogger(__name__)
 MAX_NAME_CHARS = 200
+# The languages the tone check reads a template's phase wording in (no couple yet).
+TEMPLATE_LANGUAGES = ("en", "de")
 
 
 def routes(dash: Dashboard) -> list[Route]:
@@ -64,6 +66,7 @@ class PlanPages:
         errors: Mapping[str, Reason] | None = None,
         error_template: int = 0,
         submitted: Mapping[str, str] | None = None,
+        error_detail: str = "",
     ) -> HTMLResponse:
         now = self.dash.clock()
         plans = await self.dash.db.run(loaders.load_plans, session.therapist_id, now)
@@ -80,6 +83,7 @@ class PlanPages:
             applied=applied,
             errors=dict(errors or {}),
             error_template=error_template,
+            error_detail=error_detail,
             submitted=dict(submitted or {}),
             templates=[
                 (tid, name, phases.timeline(steps, None, today))
@@ -98,6 +102,7 @@ class PlanPages:
         session, form = await self.dash.checked_form(request)
         try:
             steps, _ = phases.plan_steps(form, need_start=False)
+            phases.check_wordings(form, self.dash.wording, TEMPLATE_LANGUAGES)
             name = forms.text(form, "name")[:MAX_NAME_CHARS]
             await self.dash.db.run(
                 loaders.save_template, session.therapist_id, name, steps, self.dash.clock()
@@ -105,7 +110,10 @@ class PlanPages:
         except (Invalid, TherapistError) as exc:
             errors = {exc.field: exc.reason} if isinstance(exc, Invalid) else _template_refusal(exc)
             submitted = forms.form_values(form)
-            return await self._page(session, status=400, errors=errors, submitted=submitted)
+            detail = exc.detail if isinstance(exc, phases.WordingInvalid) else ""
+            return await self._page(
+                session, status=400, errors=errors, submitted=submitted, error_detail=detail
+            )
         log.info("dashboard: therapist %s saved a plan template", session.therapist_id)
         return RedirectResponse("/plans?saved=1", status_code=303)
 

@@ -107,6 +107,7 @@ async def _german_pages(
         "timing_tip_to": "6",
         "timing_tip_per_week": "3",
         "timing_tip-2": "7",
+        "timing_tip-2_wording": "Ein kleiner Gedanke für {{ first_name }}:",
     }
     plan = {"csrf": csrf, **phases, "starts_on": "2026-11-23"}
     saved = await client.post(f"{couple}/plan", data=plan, headers=GERMAN)
@@ -129,6 +130,10 @@ async def _german_pages(
     refused_plan = await client.post(f"{couple}/plan", data=overlap, headers=GERMAN)
     assert refused_plan.status_code == 400
     pages["refused plan"] = refused_plan.text
+    linked = {**plan, "timing_tip-2_wording": "Mehr unter www.example.com"}
+    refused_wording = await client.post(f"{couple}/plan", data=linked, headers=GERMAN)
+    assert refused_wording.status_code == 400
+    pages["refused phase wording"] = refused_wording.text
     client.cookies.clear()
     pages["/signed-out"] = (await client.get("/signed-out", headers=GERMAN)).text
     pages["sign in"] = (await client.get("/", headers=GERMAN)).text
@@ -159,6 +164,12 @@ async def test_every_page_in_german_has_no_english_left_from_the_strings(
     assert "In Phasen" in pages["/plans"] and "Weitere Phasen dieser Übung" in pages["/plans"]
     assert "Für beide, so oft, wie der Zeitplan sagt." in pages["/plans"]
     assert "Zwei Phasen einer Übung liegen für dieselbe Person" in pages["refused plan"]
+    assert '<span class="tag">eigene Formulierung</span>' in timeline
+    assert "Eigene Formulierung für diese Phase (optional)" in pages["/plans"]
+    assert (
+        'id="timing_tip-2_wording-error">Es wurde nichts geändert. '
+        "Diese Formulierung lässt sich so nicht verwenden."
+    ) in pages["refused phase wording"]
 
 
 async def test_the_couple_page_in_german_writes_dates_with_babel_in_each_partners_zone(

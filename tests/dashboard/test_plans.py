@@ -4,9 +4,12 @@ several couples at once, through the domain and the dashboard."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import httpx
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -526,3 +529,157 @@ def test_the_timeline_marks_each_phase_done_this_week_or_later() -> None:
     ]
     assert {r.state for r in before.rows} == {"later"}
     assert week_4.rows[0].partner == "b" and week_4.rows[0].partner_name == ""
+
+
+# --- a phase's own wording ---------------------------------------------------------------------
+
+PHASE_WORDS = "This fortnight, {{ first_name }}: one small thing {{ partner_first_name }} did?"
+
+
+def _custom_templates(db: Database, practice: Practice) -> set[str | None]:
+    ours = (practice.maya_id, practice.jonas_id)
+    return set(
+        db.call(
+            lambda s: s.scalars(
+                select(Schedule.custom_template).where(
+                    Schedule.person_id.in_(ours), Schedule.kind == NIGHTLY_APPRECIATION
+                )
+            ).all()
+        )
+    )
+
+
+async def test_a_phases_own_wording_is_saved_used_for_its_weeks_and_shown_on_the_timeline(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    data = {
+        "csrf": csrf,
+        "nightly_appreciation": "1",
+        "nightly_appreciation_to": "2",
+        "nightly_appreciation_wording": PHASE_WORDS + "\r\n",
+        "nightly_appreciation-2": "3",
+        "starts_on": clock().date().isoformat(),
+    }
+
+    response = await client.post(f"/couples/{practice.couple_id}/plan", data=data)
+
+    assert response.status_code == 303
+    assert _plan(db, practice.couple_id) == [
+        {
+            "kind": NIGHTLY_APPRECIATION,
+            "from_week": 1,
+            "to_week": 2,
+            "wording": PHASE_WORDS + "\n",
+        },
+        {"kind": NIGHTLY_APPRECIATION, "from_week": 3},
+    ]
+    assert _custom_templates(db, practice) == {PHASE_WORDS + "\n"}
+    page = (await client.get(f"/couples/{practice.couple_id}")).text
+    assert page.count('<span class="tag">own wording</span>') == 1
+    assert f">{escape(PHASE_WORDS)}\n</textarea>" in page
+    # Week 3: the phase is over, and the couple's wording (the library's here) is back.
+    db.call(therapy.apply_plans, clock() + dt.timedelta(weeks=2))
+    assert _custom_templates(db, practice) == {None}
+
+
+@pytest.mark.parametrize(
+    ("words", "why"),
+    [
+        ("Read https://example.com first, {{ first_name }}", "link"),
+        ("Hello {{ first_name ", "unexpected"),
+        ("Hello {{ email }}", "Unknown variable 'email'"),
+    ],
+    ids=["a-link", "unclosed-tag", "unknown-variable"],
+)
+async def test_a_phase_wording_the_sandbox_refuses_is_shown_next_to_its_field_and_nothing_saved(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FakeClock,
+    practice: Practice,
+    words: str,
+    why: str,
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    data = {
+        "csrf": csrf,
+        "timing_tip": "2",
+        "timing_tip_wording": words,
+        "starts_on": "2026-11-23",
+    }
+
+    response = await client.post(f"/couples/{practice.couple_id}/plan", data=data)
+
+    assert response.status_code == 400
+    error = re.search(
+        r'<p class="field-error" id="timing_tip_wording-error">(.*?)</p>', response.text, re.S
+    )
+    assert error is not None
+    assert error.group(1).startswith("Nothing was changed. That wording cannot be used as it is.")
+    assert why.casefold() in html.unescape(error.group(1)).casefold()
+    assert 'href="#timing_tip_wording"' in response.text
+    assert f">{escape(words)}</textarea>" in response.text
+    assert _plan(db, practice.couple_id) is None
+
+
+async def test_a_phase_wording_that_may_land_as_pressure_is_saved_only_once_confirmed(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    words = "You never listen, {{ first_name }}. Tell {{ partner_first_name }} why."
+    data = {
+        "csrf": csrf,
+        "weekly_checkin": "1",
+        "weekly_checkin_wording": words,
+        "starts_on": "2026-11-23",
+    }
+
+    unconfirmed = await client.post(f"/couples/{practice.couple_id}/plan", data=data)
+
+    assert unconfirmed.status_code == 400
+    assert 'id="weekly_checkin_wording-error">Nothing was changed. Some words may land' in (
+        unconfirmed.text
+    )
+    assert 'name="confirm_tone" value="on"' in unconfirmed.text
+    assert _plan(db, practice.couple_id) is None
+    confirmed = await client.post(
+        f"/couples/{practice.couple_id}/plan", data={**data, "confirm_tone": "on"}
+    )
+    assert confirmed.status_code == 303
+    assert _plan(db, practice.couple_id) == [
+        {"kind": WEEKLY_CHECKIN, "from_week": 1, "wording": words}
+    ]
+
+
+async def test_a_templates_phase_wording_is_checked_saved_and_given_to_each_couple(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    refused = await client.post(
+        "/plans",
+        data={
+            "csrf": csrf,
+            "name": "Own words",
+            "nightly_appreciation": "1",
+            "nightly_appreciation_wording": "See www.example.com",
+        },
+    )
+    assert refused.status_code == 400
+    assert 'id="nightly_appreciation_wording-error">Nothing was changed.' in refused.text
+    assert db.call(practice_store.plan_templates, practice.therapist_id) == []
+
+    saved = await client.post(
+        "/plans",
+        data={
+            "csrf": csrf,
+            "name": "Own words",
+            "nightly_appreciation": "1",
+            "nightly_appreciation_wording": PHASE_WORDS,
+        },
+    )
+    assert saved.status_code == 303
+    [template] = db.call(practice_store.plan_templates, practice.therapist_id)
+    assert list(template.steps) == [
+        {"kind": NIGHTLY_APPRECIATION, "from_week": 1, "wording": PHASE_WORDS}
+    ]
+    assert '<span class="tag">own wording</span>' in (await client.get("/plans")).text
