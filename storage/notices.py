@@ -46,15 +46,7 @@ def schedule_changed(
 ) -> None:
     """Owe a partner a word about one practice their therapist changed for them."""
     session.add(
-        Notice(
-            person_id=person_id,
-            topic=SCHEDULE_CHANGED,
-            kind=kind,
-            change=str(change),
-            next_at=next_at,
-            by_therapist_id=therapist_id,
-            created_at=now,
-        )
+        _practice_notice(SCHEDULE_CHANGED, person_id, kind, change, next_at, therapist_id, now)
     )
 
 
@@ -75,18 +67,28 @@ def phase_started(
     Held until `send_after` (the caller picks a sensible hour in the partner's zone);
     `detail` says what the practice becomes (weekdays, time, how often), never any text.
     """
-    session.add(
-        Notice(
-            person_id=person_id,
-            topic=PHASE_STARTED,
-            kind=kind,
-            change=str(change),
-            next_at=next_at,
-            by_therapist_id=therapist_id,
-            created_at=now,
-            send_after=send_after,
-            detail=detail,
-        )
+    notice = _practice_notice(PHASE_STARTED, person_id, kind, change, next_at, therapist_id, now)
+    notice.send_after, notice.detail = send_after, detail
+    session.add(notice)
+
+
+def _practice_notice(
+    topic: str,
+    person_id: int,
+    kind: str,
+    change: Change,
+    next_at: dt.datetime | None,
+    therapist_id: int | None,
+    now: dt.datetime,
+) -> Notice:
+    return Notice(
+        person_id=person_id,
+        topic=topic,
+        kind=kind,
+        change=str(change),
+        next_at=next_at,
+        by_therapist_id=therapist_id,
+        created_at=now,
     )
 
 
