@@ -19,9 +19,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE_NAME = "nudgebot_session"
-# Our forms are a few hundred bytes; anything far bigger is not one of them.
-MAX_BODY_BYTES = 16 * 1024
-MAX_FORM_FIELDS = 40
+# The biggest form is a plan editor: three phases per practice, each with its days and
+# an optional wording of up to 1,000 characters (62 fields with every box ticked, up to
+# ~10-40 KiB url-encoded); anything far bigger is not one of our forms.
+MAX_BODY_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 120
 MAX_FIELD_BYTES = 1024
 MAX_TOKEN_CHARS = 128
 MAX_ID = 2**31 - 1

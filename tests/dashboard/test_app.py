@@ -658,7 +658,7 @@ async def test_every_response_carries_the_protective_headers(
         await client.get("/logout"),  # 405
         await client.post(
             f"/couples/{practice.couple_id}/schedule",
-            content=b"csrf=" + csrf.encode() + b"&x=" + b"a" * 20_000,
+            content=b"csrf=" + csrf.encode() + b"&x=" + b"a" * 100_000,
             headers={"content-type": "application/x-www-form-urlencoded"},
         ),
     ]

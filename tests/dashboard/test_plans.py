@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard import phases as phases_view
+from dashboard.security import MAX_FORM_FIELDS
 from scheduler import therapy
 from storage import notices, therapists
 from storage import practice as practice_store
@@ -683,3 +685,42 @@ async def test_a_templates_phase_wording_is_checked_saved_and_given_to_each_coup
         {"kind": NIGHTLY_APPRECIATION, "from_week": 1, "wording": PHASE_WORDS}
     ]
     assert '<span class="tag">own wording</span>' in (await client.get("/plans")).text
+
+
+class _FormFields(HTMLParser):
+    """Counts the fields a browser would send from each POST form, every box ticked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, int]] = []
+        self._open: list[str] | None = None
+        self._count = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form" and (found.get("method") or "").lower() == "post":
+            self._open, self._count = [found.get("action") or ""], 0
+        elif (
+            self._open is not None and tag in ("input", "select", "textarea") and found.get("name")
+        ):
+            self._count += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._open is not None:
+            self.forms.append((self._open[0], self._count))
+            self._open = None
+
+
+async def test_every_form_with_every_phase_and_box_fits_what_the_dashboard_reads(
+    client: httpx.AsyncClient, db: Database, clock: FakeClock, practice: Practice
+) -> None:
+    await sign_in(client, db, practice.therapist_id, clock)
+    parser = _FormFields()
+    for page in ("/plans", f"/couples/{practice.couple_id}"):
+        answer = await client.get(page)
+        assert answer.status_code == 200
+        parser.feed(answer.text)
+    biggest = max(count for _, count in parser.forms)
+    assert biggest > 40  # the plan editors: three phases per practice, days, wording
+    too_many = [(action, n) for action, n in parser.forms if n > MAX_FORM_FIELDS]
+    assert not too_many, f"forms with more fields than the dashboard reads: {too_many}"
