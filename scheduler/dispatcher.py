@@ -168,14 +168,19 @@ class Dispatcher:
             return
         last, current = self._reported, self.stats
         sent = current.sent - last.sent
-        if sent or current.missed > last.missed:
+        missed = current.missed - last.missed
+        unmet = current.unmet_windows - last.unmet_windows
+        if sent or missed or unmet:
             ranks = sorted(list(current.lateness)[-sent:]) if sent else [0.0]
-            log.info(
+            # One line a minute, whatever the crowd: a warning when someone's nudge was
+            # missed or will arrive outside their window (`nudgebot capacity` says why).
+            log.log(
+                logging.WARNING if missed or unmet else logging.INFO,
                 "last minute: %d sent, %d missed, %d unmet windows, %d ambiguous; "
                 "lateness p50 %.1f s, p95 %.1f s, p99 %.1f s",
                 sent,
-                current.missed - last.missed,
-                current.unmet_windows - last.unmet_windows,
+                missed,
+                unmet,
                 current.ambiguous - last.ambiguous,
                 _percentile(ranks, 0.50),
                 _percentile(ranks, 0.95),
@@ -297,12 +302,10 @@ class Dispatcher:
             log.info(
                 "%d nudges were missed past their grace period; not sending them", report.missed
             )
-        if self.slotter.unmet_windows:
-            log.warning(
-                "%d nudges cannot be sent inside their delivery window", self.slotter.unmet_windows
-            )
-            self.stats.unmet_windows += self.slotter.unmet_windows
-            self.slotter.unmet_windows = 0
+        # Counted here, logged once a minute with the rest (`_report_minute`): at 100,000
+        # due, a line per claim would be hundreds of lines saying the same thing.
+        self.stats.unmet_windows += self.slotter.unmet_windows
+        self.slotter.unmet_windows = 0
         return report.schedules
 
     async def send_ready(self) -> int:

@@ -531,6 +531,25 @@ async def test_the_dispatcher_reports_each_minute_at_info(
     assert "lateness p50 0.0 s" in line
 
 
+async def test_unmet_windows_are_one_warning_a_minute_not_a_line_per_claim(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await person_with_nightly(bot)
+    bot.clock.set(DUE - dt.timedelta(minutes=1))
+    bot.dispatcher._report_minute()
+    bot.clock.set(DUE)
+    with caplog.at_level(logging.INFO, logger="scheduler.dispatcher"):
+        for _ in range(3):  # three claims, each finding a crowd its windows cannot hold
+            bot.dispatcher.slotter.unmet_windows += 40
+            await bot.dispatcher.claim()
+        assert not [r for r in caplog.records if "window" in r.getMessage()]
+        bot.clock.set(DUE + dt.timedelta(minutes=1))
+        bot.dispatcher._report_minute()
+    [record] = [r for r in caplog.records if "last minute" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert "120 unmet windows" in record.getMessage()
+
+
 async def test_outcomes_a_database_error_refused_are_written_on_the_next_try() -> None:
     class FlakyDatabase:
         def __init__(self) -> None:
