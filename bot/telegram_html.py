@@ -77,6 +77,7 @@ class HtmlProblem(StrEnum):
     UNEXPECTED_END_TAG = "unexpected_end_tag"
     UNMATCHED_END_TAG = "unmatched_end_tag"
     UNSUPPORTED_TAG = "unsupported_tag"
+    BARE_LESS_THAN = "bare_less_than"
     UNCLOSED_TAG = "unclosed_tag"
 
 
@@ -369,14 +370,14 @@ def parse_telegram_html(source: str) -> ParsedText:
         if j >= n:
             raise HtmlError(
                 f"Unclosed start tag at byte offset {_byte_offset(source, begin)}",
-                HtmlProblem.UNCLOSED_START_TAG,
+                HtmlProblem.UNCLOSED_START_TAG if j > i + 1 else HtmlProblem.BARE_LESS_THAN,
                 tag=source[i + 1 : j].lower(),
             )
         name = source[i + 1 : j].lower()
         if name not in _ALLOWED_TAGS:
             raise HtmlError(
                 f'Unsupported start tag "{name}" at byte offset {_byte_offset(source, begin)}',
-                HtmlProblem.UNSUPPORTED_TAG,
+                HtmlProblem.UNSUPPORTED_TAG if name else HtmlProblem.BARE_LESS_THAN,
                 tag=name,
             )
         attrs, i = _parse_attributes(source, j, name, begin)

@@ -22,6 +22,7 @@ BROKEN = {
     HtmlProblem.UNMATCHED_END_TAG: ("<b>x</i>", "i", "b"),
     HtmlProblem.UNSUPPORTED_TAG: ("<script>x</script>", "script", ""),
     HtmlProblem.UNCLOSED_TAG: ("<b>x", "b", ""),
+    HtmlProblem.BARE_LESS_THAN: ("1 < 2", "", ""),
 }
 
 
@@ -38,6 +39,13 @@ def test_each_problem_is_a_value_error_that_names_its_code_and_tag(problem: Html
     assert isinstance(error, HtmlError)
     assert (error.problem, error.tag, error.expected) == (problem, tag, expected)
     assert str(error)  # Telegram's English message, unchanged
+
+
+@pytest.mark.parametrize("source", ["1 < 2", "x <"], ids=["before-a-space", "at-the-end"])
+def test_a_less_than_sign_that_starts_no_tag_is_called_so(source: str) -> None:
+    with pytest.raises(HtmlError) as raised:
+        parse_telegram_html(source)
+    assert raised.value.problem == HtmlProblem.BARE_LESS_THAN
 
 
 def test_an_unsupported_entity_names_itself() -> None:
