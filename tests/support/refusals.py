@@ -3,6 +3,9 @@ tests can walk every code a reader may be shown (`bot.prompt_sandbox.Refusal`)."
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from bot.prompt_sandbox import Construct, PromptTemplateError, Refusal, validate
 from bot.telegram_html import HtmlProblem
 
@@ -119,3 +122,25 @@ def every_refusal() -> list[PromptTemplateError]:
         )
     )
     return found
+
+
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def _unbraced(text: str) -> str:
+    """A str.format pattern's literal text: {{ and }} as the reader sees them."""
+    return text.replace("{{", "{").replace("}}", "}")
+
+
+def english_pieces(english: Iterable[str], other: Iterable[str]) -> list[str]:
+    """The pieces of English sentences (between their placeholders) that no sentence of
+    another language contains: any of these in that language's text was not translated."""
+    theirs = [_unbraced(text) for text in other]
+    pieces = {
+        _unbraced(piece).strip(" .,:;()") for text in english for piece in _PLACEHOLDER.split(text)
+    }
+    return sorted(
+        piece
+        for piece in pieces
+        if len(piece) >= 5 and " " in piece and not any(piece in text for text in theirs)
+    )
