@@ -738,7 +738,7 @@ async def test_a_german_therapist_is_told_in_german_why_wording_was_refused(
             "schließende Tag. Setzen Sie </b> dorthin, wo es enden soll."
         ),
         "/wording Paar 1 Hallo {{ first_name ": (
-            "Zeile 1: Die Vorlage endet, bevor etwas geschlossen ist."
+            "Zeile 1: Der Text endet, bevor etwas geschlossen ist."
         ),
         "/wording Paar 1 Schreib an @praxis_lee": "(„@praxis_lee“)",
     }

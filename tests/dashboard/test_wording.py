@@ -532,7 +532,7 @@ GERMAN_REFUSALS = [
     ),
     pytest.param(
         "Hallo\n{% if first_name %}du",
-        "Zeile 2: Die Vorlage endet, bevor dieses {% if %} geschlossen ist. Setzen Sie "
+        "Zeile 2: Der Text endet, bevor dieses {% if %} geschlossen ist. Setzen Sie "
         "{% endif %} dorthin, wo sein Teil endet.",
         id="unclosed-if",
     ),
