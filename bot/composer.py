@@ -215,6 +215,9 @@ class Composer:
                 partner_first_name=ready.partner_name,
                 weekday=weekday,
             )
-        except prompt_sandbox.PromptTemplateError:
-            log.warning("a therapist's wording could not be rendered; using the library's")
+        except prompt_sandbox.PromptTemplateError as exc:
+            # The code only: the reason may quote the therapist's words or a name.
+            log.warning(
+                "a therapist's wording could not be rendered (%s); using the library's", exc.code
+            )
             return None

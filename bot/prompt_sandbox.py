@@ -11,8 +11,10 @@ partner; may be empty), ``weekday`` (e.g. "Tuesday", in the receiver's zone).  T
 result is sent as Telegram HTML, so the text may use Telegram's tags (``<b>``, ``<i>``,
 ``<a href="...">``, ...) and must be valid Telegram HTML.
 
-:func:`validate` is for saving (it raises :class:`PromptTemplateError` whose
-``reason`` the therapist can act on); :func:`render` is for sending.  ``render``
+:func:`validate` is for saving (it raises :class:`PromptTemplateError`: a stable
+``code`` (:class:`Refusal`) and its ``params`` (line, variable or filter name, limits...),
+which the bot and the dashboard word in the reader's language, and ``reason``, the same
+in English for logs and tests); :func:`render` is for sending.  ``render``
 raises :class:`PromptTemplateError` too, also when a template that validated cannot
 produce a sendable message with the real names (empty, or longer than
 :data:`MAX_OUTPUT`); the caller then sends the built-in wording instead.
@@ -78,13 +80,14 @@ import functools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Final
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.telegram_html import parse_telegram_html
+from bot.telegram_html import HtmlError, parse_telegram_html
 
 __all__ = [
     "ALLOWED_NODES",
@@ -93,7 +96,9 @@ __all__ = [
     "MAX_OUTPUT",
     "MAX_SOURCE",
     "VARIABLES",
+    "Construct",
     "PromptTemplateError",
+    "Refusal",
     "render",
     "validate",
 ]
@@ -150,7 +155,121 @@ _LINK: Final = re.compile(
 )
 _LINK_ENTITIES: Final = frozenset({"text_link", "text_mention", "url", "mention", "email"})
 
-# What the refused constructs are called in reasons (Jinja node type -> words).
+
+class Refusal(StrEnum):
+    """Why a template is refused: the code a `PromptTemplateError` carries.
+
+    The readers' words for each are in the bot's templates (`therapist/_sandbox.j2`) and
+    the dashboard's strings (`sandbox_*`); `params` holds what they quote. Every code may
+    have `line`; the others are listed with each.
+    """
+
+    NOT_TEXT = "not_text"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"  # limit
+    CONTROL_CHARACTER = "control_character"  # line, char ("U+0000")
+    SYNTAX = "syntax"
+    SYNTAX_UNEXPECTED = "syntax_unexpected"  # found: the character Jinja did not expect
+    SYNTAX_UNCLOSED = "syntax_unclosed"  # a {{, {% or {# (or raw) left open at the end
+    SYNTAX_UNCLOSED_BLOCK = "syntax_unclosed_block"  # block: "if"
+    SYNTAX_UNKNOWN_TAG = "syntax_unknown_tag"  # tag
+    NESTED_TOO_DEEPLY = "nested_too_deeply"
+    NOT_ALLOWED = "not_allowed"  # construct (a `Construct`), filters; attribute, operator, node
+    UNKNOWN_VARIABLE = "unknown_variable"  # name, allowed
+    VALUE_TYPE = "value_type"
+    QUOTED_CONTROL_CHARACTER = "quoted_control_character"
+    FILTER_NOT_ALLOWED = "filter_not_allowed"  # filter, filters
+    FILTER_NAMED_ARGUMENTS = "filter_named_arguments"  # filter
+    FILTER_ON_VALUE = "filter_on_value"  # filter
+    FILTER_ARGUMENT_QUOTED = "filter_argument_quoted"  # filter
+    FILTER_NO_ARGUMENTS = "filter_no_arguments"  # filter
+    FILTER_TRIM_ARGUMENTS = "filter_trim_arguments"
+    FILTER_DEFAULT_ARGUMENTS = "filter_default_arguments"
+    COMPARISON = "comparison"
+    IN_TEXTS = "in_texts"
+    FORMATTING = "formatting"  # problem (a `bot.telegram_html.HtmlProblem`), tag, expected, entity
+    FORMATTING_IN_IF = "formatting_in_if"  # the same
+    VARIABLE_IN_TAG = "variable_in_tag"
+    IF_IN_TAG = "if_in_tag"
+    OUTPUT_TOO_LONG = "output_too_long"  # limit, name_limit
+    OUTPUT_EMPTY = "output_empty"
+    CANNOT_FILL_IN = "cannot_fill_in"  # error: the exception's class name
+    LINK = "link"  # link: what looked like one
+    LINK_TAG = "link_tag"  # an <a href>
+
+
+class Construct(StrEnum):
+    """A refused construct (`Refusal.NOT_ALLOWED`'s `construct`)."""
+
+    ATTRIBUTE = "attribute"  # attribute: its name
+    INDEX = "index"  # also slicing, which only comes inside an index
+    CALL = "call"
+    LOOP = "loop"
+    MACRO = "macro"
+    CALL_BLOCK = "call_block"
+    SET = "set"
+    INCLUDE = "include"
+    IMPORT = "import"
+    FROM_IMPORT = "from_import"
+    EXTENDS = "extends"
+    BLOCK = "block"
+    FILTER_BLOCK = "filter_block"
+    WITH = "with"
+    AUTOESCAPE = "autoescape"
+    TEST = "test"
+    INLINE_IF = "inline_if"
+    CONCAT = "concat"
+    ARITHMETIC = "arithmetic"  # operator: "+", "**", ...
+    LIST = "list"
+    TUPLE = "tuple"
+    DICT = "dict"
+    CONDITION = "condition"  # and, or, not, ==, in outside an {% if %}
+    OTHER = "other"  # node: Jinja's name for it
+
+
+# Which construct each refused Jinja node is, and its operator for arithmetic.
+_CONSTRUCTS: Final[Mapping[str, tuple[Construct, str]]] = {
+    "Getattr": (Construct.ATTRIBUTE, ""),
+    "Getitem": (Construct.INDEX, ""),
+    "Slice": (Construct.INDEX, ""),
+    "Call": (Construct.CALL, ""),
+    "For": (Construct.LOOP, ""),
+    "Macro": (Construct.MACRO, ""),
+    "CallBlock": (Construct.CALL_BLOCK, ""),
+    "Assign": (Construct.SET, ""),
+    "AssignBlock": (Construct.SET, ""),
+    "Include": (Construct.INCLUDE, ""),
+    "Import": (Construct.IMPORT, ""),
+    "FromImport": (Construct.FROM_IMPORT, ""),
+    "Extends": (Construct.EXTENDS, ""),
+    "Block": (Construct.BLOCK, ""),
+    "FilterBlock": (Construct.FILTER_BLOCK, ""),
+    "With": (Construct.WITH, ""),
+    "Scope": (Construct.AUTOESCAPE, ""),
+    "ScopedEvalContextModifier": (Construct.AUTOESCAPE, ""),
+    "EvalContextModifier": (Construct.AUTOESCAPE, ""),
+    "Test": (Construct.TEST, ""),
+    "CondExpr": (Construct.INLINE_IF, ""),
+    "Concat": (Construct.CONCAT, ""),
+    "Add": (Construct.ARITHMETIC, "+"),
+    "Sub": (Construct.ARITHMETIC, "-"),
+    "Mul": (Construct.ARITHMETIC, "*"),
+    "Div": (Construct.ARITHMETIC, "/"),
+    "FloorDiv": (Construct.ARITHMETIC, "//"),
+    "Mod": (Construct.ARITHMETIC, "%"),
+    "Pow": (Construct.ARITHMETIC, "**"),
+    "Neg": (Construct.ARITHMETIC, "-"),
+    "Pos": (Construct.ARITHMETIC, "+"),
+    "List": (Construct.LIST, ""),
+    "Tuple": (Construct.TUPLE, ""),
+    "Dict": (Construct.DICT, ""),
+    "And": (Construct.CONDITION, ""),
+    "Or": (Construct.CONDITION, ""),
+    "Not": (Construct.CONDITION, ""),
+    "Compare": (Construct.CONDITION, ""),
+}
+
+# What the refused constructs are called in `reason` (Jinja node type -> words).
 _REFUSED_WORDS: Final[Mapping[str, str]] = {
     "Getattr": "Attribute access (the '.' after a name)",
     "Getitem": "Indexing ('[...]')",
@@ -212,13 +331,18 @@ _CLOSE: Final = "\x01"
 class PromptTemplateError(ValueError):
     """A template is unsafe, invalid, or cannot produce a sendable message.
 
-    ``reason`` is a sentence a therapist can act on, e.g. "Unknown variable 'email'.
-    You can use: first_name, partner_first_name, weekday."
+    ``code`` says why (a `Refusal`) and ``params`` what a reader's sentence quotes (e.g.
+    ``{"line": 1, "name": "email", "allowed": "first_name, partner_first_name,
+    weekday"}``); the bot and the dashboard word them in the reader's language.
+    ``reason`` is the same in English, for logs and tests, e.g. "Line 1: Unknown variable
+    'email'. You can use: first_name, partner_first_name, weekday."
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, code: Refusal, reason: str, **params: str | int) -> None:
         super().__init__(reason)
+        self.code = code
         self.reason = reason
+        self.params: dict[str, str | int] = params
 
 
 def _make_environment() -> ImmutableSandboxedEnvironment:
@@ -247,9 +371,11 @@ def _lineno(node: nodes.Node) -> int | None:
     return None
 
 
-def _at(node: nodes.Node, message: str) -> PromptTemplateError:
+def _at(node: nodes.Node, code: Refusal, message: str, **params: str | int) -> PromptTemplateError:
     lineno = _lineno(node)
-    return PromptTemplateError(f"Line {lineno}: {message}" if lineno else message)
+    if lineno:
+        return PromptTemplateError(code, f"Line {lineno}: {message}", line=lineno, **params)
+    return PromptTemplateError(code, message, **params)
 
 
 def _bad_character(text: str) -> str | None:
@@ -274,11 +400,18 @@ def _sentence(message: str) -> str:
 
 def _refuse(node: nodes.Node) -> PromptTemplateError:
     kind = type(node).__name__
+    construct, operator = _CONSTRUCTS.get(kind, (Construct.OTHER, ""))
+    params: dict[str, str | int] = {"construct": construct, "filters": ", ".join(FILTERS)}
     if isinstance(node, nodes.Getattr):
         what = f"Attribute access ('.{node.attr}')"
+        params["attribute"] = node.attr
     else:
         what = _REFUSED_WORDS.get(kind, f"This construct ({kind})")
-    return _at(node, f"{what} is not allowed. {_ALLOWED_SUMMARY}")
+    if operator:
+        params["operator"] = operator
+    if construct is Construct.OTHER:
+        params["node"] = kind
+    return _at(node, Refusal.NOT_ALLOWED, f"{what} is not allowed. {_ALLOWED_SUMMARY}", **params)
 
 
 def _check_depth(node: nodes.Node, depth: int) -> None:
@@ -287,7 +420,7 @@ def _check_depth(node: nodes.Node, depth: int) -> None:
     if kind.__name__ not in ALLOWED_NODES or getattr(nodes, kind.__name__, None) is not kind:
         raise _refuse(node)
     if depth > _MAX_DEPTH:
-        raise _at(node, "The template is nested too deeply.")
+        raise _at(node, Refusal.NESTED_TOO_DEEPLY, "The template is nested too deeply.")
 
 
 def _check_value(node: nodes.Node, depth: int) -> None:
@@ -297,7 +430,13 @@ def _check_value(node: nodes.Node, depth: int) -> None:
     if kind is nodes.Name:
         assert isinstance(node, nodes.Name)
         if node.name not in VARIABLES:
-            raise _at(node, f"Unknown variable '{node.name}'. {_YOU_CAN_USE}")
+            raise _at(
+                node,
+                Refusal.UNKNOWN_VARIABLE,
+                f"Unknown variable '{node.name}'. {_YOU_CAN_USE}",
+                name=node.name,
+                allowed=", ".join(VARIABLES),
+            )
         if node.ctx != "load":
             raise _refuse(node)
     elif kind is nodes.Const:
@@ -315,10 +454,15 @@ def _check_const(node: nodes.Const) -> None:
     if type(value) not in (str, int, bool, type(None)):
         raise _at(
             node,
+            Refusal.VALUE_TYPE,
             "Only text in quotes, whole numbers, true, false and none are allowed as values.",
         )
     if isinstance(value, str) and _bad_character(value) is not None:
-        raise _at(node, "The text in quotes contains a control character.")
+        raise _at(
+            node,
+            Refusal.QUOTED_CONTROL_CHARACTER,
+            "The text in quotes contains a control character.",
+        )
 
 
 def _check_filter(node: nodes.Filter, depth: int) -> None:
@@ -326,16 +470,29 @@ def _check_filter(node: nodes.Filter, depth: int) -> None:
     if name not in FILTERS:
         raise _at(
             node,
+            Refusal.FILTER_NOT_ALLOWED,
             f"The filter '{name}' is not allowed. You can use: {', '.join(FILTERS)}.",
+            filter=name,
+            filters=", ".join(FILTERS),
         )
     if node.kwargs or node.dyn_args is not None or node.dyn_kwargs is not None:
-        raise _at(node, f"The filter '{name}' takes no named arguments here.")
+        raise _at(
+            node,
+            Refusal.FILTER_NAMED_ARGUMENTS,
+            f"The filter '{name}' takes no named arguments here.",
+            filter=name,
+        )
     # The value a filter applies to must itself be text, so every filter returns text.
     inner = node.node
     if inner is None:  # only in {% filter %} blocks, which are refused anyway
         raise _refuse(node)
     if type(inner) is nodes.Const and not isinstance(getattr(inner, "value", None), str):
-        raise _at(node, f"The filter '{name}' can only be used on text or a variable.")
+        raise _at(
+            node,
+            Refusal.FILTER_ON_VALUE,
+            f"The filter '{name}' can only be used on text or a variable.",
+            filter=name,
+        )
     _check_value(inner, depth + 1)
     args = node.args
     for arg in args:
@@ -343,15 +500,26 @@ def _check_filter(node: nodes.Filter, depth: int) -> None:
         if type(arg) is not nodes.Const:
             raise _at(
                 node,
+                Refusal.FILTER_ARGUMENT_QUOTED,
                 f"The filter '{name}' only takes text in quotes, e.g. default(\"today\").",
+                filter=name,
             )
         assert isinstance(arg, nodes.Const)
         _check_const(arg)
     values = [arg.value for arg in args if isinstance(arg, nodes.Const)]
     if name in _NO_ARGUMENT_FILTERS and values:
-        raise _at(node, f"The filter '{name}' takes no arguments.")
+        raise _at(
+            node,
+            Refusal.FILTER_NO_ARGUMENTS,
+            f"The filter '{name}' takes no arguments.",
+            filter=name,
+        )
     if name == "trim" and (len(values) > 1 or any(not isinstance(v, str) for v in values)):
-        raise _at(node, "The filter 'trim' takes at most one text in quotes.")
+        raise _at(
+            node,
+            Refusal.FILTER_TRIM_ARGUMENTS,
+            "The filter 'trim' takes at most one text in quotes.",
+        )
     if name == "default" and (
         len(values) > 2
         or (values and not isinstance(values[0], str))
@@ -359,6 +527,7 @@ def _check_filter(node: nodes.Filter, depth: int) -> None:
     ):
         raise _at(
             node,
+            Refusal.FILTER_DEFAULT_ARGUMENTS,
             "The filter 'default' takes a text in quotes (and optionally true), "
             'e.g. default("today").',
         )
@@ -395,10 +564,12 @@ def _check_compare(node: nodes.Compare, depth: int) -> None:
     for operand in node.ops:
         _check_depth(operand, depth + 1)
         if operand.op not in COMPARISONS:
-            raise _at(node, "Only ==, !=, in and not in comparisons are allowed.")
+            raise _at(
+                node, Refusal.COMPARISON, "Only ==, !=, in and not in comparisons are allowed."
+            )
         _check_value(operand.expr, depth + 1)
         if operand.op in ("in", "notin") and not (_is_text(left) and _is_text(operand.expr)):
-            raise _at(node, "'in' and 'not in' only work between texts.")
+            raise _at(node, Refusal.IN_TEXTS, "'in' and 'not in' only work between texts.")
         left = operand.expr
 
 
@@ -465,24 +636,48 @@ def _check_markup(body: Sequence[nodes.Node], owner: nodes.If | None) -> None:
                 _check_markup(node.else_, node)
     try:
         text = parse_telegram_html("".join(parts)).text
-    except ValueError as exc:
-        reason = _sentence(_BYTE_OFFSET.sub("", str(exc)))
+    except HtmlError as exc:
+        reason = _without_holes(_sentence(_BYTE_OFFSET.sub("", str(exc))))
         if owner is None:
             raise PromptTemplateError(
-                f"The result is not valid Telegram formatting: {reason}"
+                Refusal.FORMATTING,
+                f"The result is not valid Telegram formatting: {reason}",
+                **_formatting(exc),
             ) from None
         raise _at(
             owner,
+            Refusal.FORMATTING_IN_IF,
             "The text inside this {% if %} is not valid Telegram formatting on its own: "
             f"{reason} Open and close each tag inside the same part of the {{% if %}}.",
+            **_formatting(exc),
         ) from None
     for index, node in enumerate(holes):
         if f"{_OPEN}{index}{_CLOSE}" not in text:
-            what = "{% if %}" if isinstance(node, nodes.If) else "A variable"
+            is_if = isinstance(node, nodes.If)
+            what = "{% if %}" if is_if else "A variable"
             raise _at(
                 node,
+                Refusal.IF_IN_TAG if is_if else Refusal.VARIABLE_IN_TAG,
                 f"{what} can only be used in the text, not inside an HTML tag or an &entity;.",
             )
+
+
+_HOLE: Final = re.compile(f"{_OPEN}[0-9]+{_CLOSE}")
+
+
+def _without_holes(text: str) -> str:
+    """A parser's words about the markup check's source, with "…" for each placeholder."""
+    return _HOLE.sub("…", text)
+
+
+def _formatting(exc: HtmlError) -> dict[str, str | int]:
+    """What a reader's sentence about a formatting problem quotes: its code and the tags."""
+    return {
+        "problem": exc.problem,
+        "tag": _without_holes(exc.tag),
+        "expected": _without_holes(exc.expected),
+        "entity": exc.entity,
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -490,32 +685,74 @@ def _check_markup(body: Sequence[nodes.Node], owner: nodes.If | None) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def _not_text() -> PromptTemplateError:
+    return PromptTemplateError(Refusal.NOT_TEXT, "The template must be text.")
+
+
+def _too_long() -> PromptTemplateError:
+    return PromptTemplateError(
+        Refusal.TOO_LONG,
+        f"The template is longer than {MAX_SOURCE} characters.",
+        limit=MAX_SOURCE,
+    )
+
+
+def _nested_too_deeply() -> PromptTemplateError:
+    return PromptTemplateError(Refusal.NESTED_TOO_DEEPLY, "The template is nested too deeply.")
+
+
 def _check_source(source: object) -> str:
     if not isinstance(source, str):
-        raise PromptTemplateError("The template must be text.")
+        raise _not_text()
     if not source.strip():
-        raise PromptTemplateError("The template is empty.")
+        raise PromptTemplateError(Refusal.EMPTY, "The template is empty.")
     if len(source) > MAX_SOURCE:
-        raise PromptTemplateError(f"The template is longer than {MAX_SOURCE} characters.")
+        raise _too_long()
     bad = _bad_character(source)
     if bad is not None:
         line = source.count("\n", 0, source.index(bad)) + 1
+        char = f"U+{ord(bad):04X}"
         raise PromptTemplateError(
-            f"Line {line}: the template contains an invalid control character (U+{ord(bad):04X})."
+            Refusal.CONTROL_CHARACTER,
+            f"Line {line}: the template contains an invalid control character ({char}).",
+            line=line,
+            char=char,
         )
     return source
+
+
+_UNKNOWN_TAG: Final = re.compile(r"^Encountered unknown tag '([^']*)'")
+_INNERMOST: Final = re.compile(r"innermost block that needs to be closed is '([^']*)'")
+_UNEXPECTED: Final = re.compile(r"^unexpected (?:char )?(['\"])(.+?)\1")
+_UNCLOSED: Final = re.compile(r"^(?:unexpected end of template|missing end of)", re.IGNORECASE)
+
+
+def _syntax(exc: TemplateSyntaxError) -> PromptTemplateError:
+    """A Jinja syntax error as a refusal: Jinja's English sentence as the `reason`, and a
+    code (with the tag or character it names) for the readers' words."""
+    raw = exc.message or "invalid syntax"
+    message = _sentence(raw)
+    params: dict[str, str | int] = {"line": exc.lineno} if exc.lineno else {}
+    code = Refusal.SYNTAX
+    if match := _UNKNOWN_TAG.match(raw):
+        code, params["tag"] = Refusal.SYNTAX_UNKNOWN_TAG, match.group(1)
+    elif _UNCLOSED.match(raw) and (match := _INNERMOST.search(raw)):
+        code, params["block"] = Refusal.SYNTAX_UNCLOSED_BLOCK, match.group(1)
+    elif _UNCLOSED.match(raw):
+        code = Refusal.SYNTAX_UNCLOSED
+    elif match := _UNEXPECTED.match(raw):
+        code, params["found"] = Refusal.SYNTAX_UNEXPECTED, match.group(2)
+    reason = f"Line {exc.lineno}: {message}" if exc.lineno else message
+    return PromptTemplateError(code, reason, **params)
 
 
 def _parse(source: str) -> nodes.Template:
     try:
         return _ENV.parse(source)
     except TemplateSyntaxError as exc:
-        message = _sentence(exc.message or "invalid syntax")
-        raise PromptTemplateError(
-            f"Line {exc.lineno}: {message}" if exc.lineno else message
-        ) from None
+        raise _syntax(exc) from None
     except RecursionError:
-        raise PromptTemplateError("The template is nested too deeply.") from None
+        raise _nested_too_deeply() from None
 
 
 def _finish(output: str, *, require_text: bool) -> str:
@@ -523,18 +760,23 @@ def _finish(output: str, *, require_text: bool) -> str:
     text = output.strip()
     if len(text) > MAX_OUTPUT:
         raise PromptTemplateError(
+            Refusal.OUTPUT_TOO_LONG,
             f"The message can be longer than {MAX_OUTPUT} characters (names can have up "
             f"to {len(_LONG_NAME)} characters). Shorten the text or use the variables "
-            "fewer times."
+            "fewer times.",
+            limit=MAX_OUTPUT,
+            name_limit=len(_LONG_NAME),
         )
     try:
         plain = parse_telegram_html(text).text
-    except ValueError as exc:
+    except HtmlError as exc:
         raise PromptTemplateError(
-            f"The result is not valid Telegram formatting: {_sentence(str(exc))}"
+            Refusal.FORMATTING,
+            f"The result is not valid Telegram formatting: {_sentence(str(exc))}",
+            **_formatting(exc),
         ) from None
     if require_text and not plain.strip():
-        raise PromptTemplateError("The message would be empty.")
+        raise PromptTemplateError(Refusal.OUTPUT_EMPTY, "The message would be empty.")
     return text
 
 
@@ -543,7 +785,9 @@ def _render_checked(template: Template, values: Mapping[str, str], *, require_te
         output = template.render(values)
     except Exception as exc:  # any failure means: do not send this wording
         raise PromptTemplateError(
-            f"The template cannot be filled in: {type(exc).__name__}."
+            Refusal.CANNOT_FILL_IN,
+            f"The template cannot be filled in: {type(exc).__name__}.",
+            error=type(exc).__name__,
         ) from None
     return _finish(output, require_text=require_text)
 
@@ -551,9 +795,9 @@ def _render_checked(template: Template, values: Mapping[str, str], *, require_te
 def _lookup_key(source: object) -> str:
     """The cheap checks, before the cache is consulted (keys must be short strings)."""
     if not isinstance(source, str):
-        raise PromptTemplateError("The template must be text.")
+        raise _not_text()
     if len(source) > MAX_SOURCE:
-        raise PromptTemplateError(f"The template is longer than {MAX_SOURCE} characters.")
+        raise _too_long()
     return source
 
 
@@ -570,9 +814,9 @@ def _compiled(source: str) -> Template:
     try:
         template = _ENV.from_string(tree)
     except TemplateSyntaxError as exc:
-        raise PromptTemplateError(_sentence(exc.message or "invalid template")) from None
+        raise _syntax(exc) from None
     except (RecursionError, SyntaxError, MemoryError):
-        raise PromptTemplateError("The template is nested too deeply.") from None
+        raise _nested_too_deeply() from None
     _check_markup(tree.body, None)
     for values, require_text in _SAMPLES:
         _check_no_links(_render_checked(template, values, require_text=require_text))
@@ -587,11 +831,14 @@ def _check_no_links(text: str) -> None:
     if found is None and match is None:
         return
     what = f' ("{match.group(0)}")' if match is not None else " (<a href>)"
-    raise PromptTemplateError(
+    reason = (
         f"Links, web or Telegram addresses and @mentions can't be used in a prompt{what}. "
         "Partners answer here, where you never see what they write; a link could lead "
         "their answer somewhere else."
     )
+    if match is None:
+        raise PromptTemplateError(Refusal.LINK_TAG, reason)
+    raise PromptTemplateError(Refusal.LINK, reason, link=match.group(0))
 
 
 def validate(source: str) -> None:

@@ -209,6 +209,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     },
     "therapist/code_saved": {"code": "MJ-04 <3"},
     "therapist/code_refused": {"reason": "code_taken", "code": "MJ-04 <3"},
+    "therapist/wording_refused": {
+        "code": "unknown_variable",
+        "params": {"line": 2, "name": "email<3", "allowed": "first_name, partner_first_name"},
+    },
 }
 
 

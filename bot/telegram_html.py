@@ -16,17 +16,22 @@ itself passes such a ``&`` through literally; insisting on proper escaping makes
 escaping bugs show up.
 
 Public API: :func:`validate_telegram_html`, :func:`parse_telegram_html`,
-:func:`utf16_len`, :class:`ParsedText`.
+:func:`utf16_len`, :class:`ParsedText`, :class:`HtmlError` (a ``ValueError`` whose
+``problem`` and ``tag`` say what is wrong without its English message, for callers that
+explain it in a person's language).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final, TypeAlias
 
 __all__ = [
     "Entity",
+    "HtmlError",
+    "HtmlProblem",
     "ParsedText",
     "parse_telegram_html",
     "utf16_len",
@@ -54,6 +59,47 @@ _NAMED_ENTITIES: Final = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY_RE: Final = re.compile(
     r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([A-Za-z][A-Za-z0-9]*));"
 )
+
+
+class HtmlProblem(StrEnum):
+    """What is wrong with a piece of Telegram HTML (`HtmlError`'s message says it in
+    English, Telegram's way)."""
+
+    BARE_AMPERSAND = "bare_ampersand"
+    UNKNOWN_ENTITY = "unknown_entity"
+    BAD_NUMERIC_ENTITY = "bad_numeric_entity"
+    UNCLOSED_START_TAG = "unclosed_start_tag"
+    EMPTY_ATTRIBUTE_NAME = "empty_attribute_name"
+    BAD_ATTRIBUTE_VALUE = "bad_attribute_value"
+    SPAN_CLASS = "span_class"
+    EMOJI_ID = "emoji_id"
+    UNCLOSED_END_TAG = "unclosed_end_tag"
+    UNEXPECTED_END_TAG = "unexpected_end_tag"
+    UNMATCHED_END_TAG = "unmatched_end_tag"
+    UNSUPPORTED_TAG = "unsupported_tag"
+    BARE_LESS_THAN = "bare_less_than"
+    UNCLOSED_TAG = "unclosed_tag"
+
+
+class HtmlError(ValueError):
+    """Telegram would refuse this HTML: `problem` says why, `tag` names the tag concerned
+    (may be empty), `expected` the end tag that was due (an unmatched end tag) and `entity`
+    an unsupported entity's name. ``str()`` is Telegram's English message."""
+
+    def __init__(
+        self,
+        message: str,
+        problem: HtmlProblem,
+        *,
+        tag: str = "",
+        expected: str = "",
+        entity: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.tag = tag
+        self.expected = expected
+        self.entity = entity
 
 
 def utf16_len(text: str) -> int:
@@ -92,21 +138,26 @@ def _decode_entity(source: str, index: int) -> tuple[str, int]:
     match = _ENTITY_RE.match(source, index)
     where = _byte_offset(source, index)
     if match is None:
-        raise ValueError(
+        raise HtmlError(
             f"Character '&' at byte offset {where} does not start an HTML entity; "
-            "escape it as &amp;"
+            "escape it as &amp;",
+            HtmlProblem.BARE_AMPERSAND,
         )
     decimal, hexadecimal, name = match.groups()
     if name is not None:
         if name not in _NAMED_ENTITIES:
-            raise ValueError(
+            raise HtmlError(
                 f'Unsupported HTML entity "&{name};" at byte offset {where}; only &lt; &gt; '
-                "&amp; &quot; and numeric entities are supported"
+                "&amp; &quot; and numeric entities are supported",
+                HtmlProblem.UNKNOWN_ENTITY,
+                entity=name,
             )
         return _NAMED_ENTITIES[name], match.end()
     code_point = int(decimal) if decimal is not None else int(hexadecimal, 16)
     if code_point == 0 or code_point > 0x10FFFF or 0xD800 <= code_point <= 0xDFFF:
-        raise ValueError(f"Invalid numeric HTML entity at byte offset {where}")
+        raise HtmlError(
+            f"Invalid numeric HTML entity at byte offset {where}", HtmlProblem.BAD_NUMERIC_ENTITY
+        )
     return chr(code_point), match.end()
 
 
@@ -132,7 +183,11 @@ def _parse_attributes(source: str, i: int, tag: str, begin: int) -> tuple[dict[s
         while i < n and source[i].isspace():
             i += 1
         if i >= n:
-            raise ValueError(f"Unclosed start tag at byte offset {where}")
+            raise HtmlError(
+                f"Unclosed start tag at byte offset {where}",
+                HtmlProblem.UNCLOSED_START_TAG,
+                tag=tag,
+            )
         if source[i] == ">":
             return attrs, i + 1
         name_start = i
@@ -140,11 +195,19 @@ def _parse_attributes(source: str, i: int, tag: str, begin: int) -> tuple[dict[s
             i += 1
         name = source[name_start:i].lower()
         if not name:
-            raise ValueError(f'Empty attribute name in the tag "{tag}" at byte offset {where}')
+            raise HtmlError(
+                f'Empty attribute name in the tag "{tag}" at byte offset {where}',
+                HtmlProblem.EMPTY_ATTRIBUTE_NAME,
+                tag=tag,
+            )
         while i < n and source[i].isspace():
             i += 1
         if i >= n:
-            raise ValueError(f"Unclosed start tag at byte offset {where}")
+            raise HtmlError(
+                f"Unclosed start tag at byte offset {where}",
+                HtmlProblem.UNCLOSED_START_TAG,
+                tag=tag,
+            )
         if source[i] != "=":
             attrs[name] = ""  # a flag attribute such as <blockquote expandable>
             continue
@@ -152,11 +215,19 @@ def _parse_attributes(source: str, i: int, tag: str, begin: int) -> tuple[dict[s
         while i < n and source[i].isspace():
             i += 1
         if i >= n:
-            raise ValueError(f'Unclosed start tag "{tag}" at byte offset {where}')
+            raise HtmlError(
+                f'Unclosed start tag "{tag}" at byte offset {where}',
+                HtmlProblem.UNCLOSED_START_TAG,
+                tag=tag,
+            )
         if source[i] in "'\"":
             close = source.find(source[i], i + 1)
             if close < 0:
-                raise ValueError(f"Unclosed start tag at byte offset {where}")
+                raise HtmlError(
+                    f"Unclosed start tag at byte offset {where}",
+                    HtmlProblem.UNCLOSED_START_TAG,
+                    tag=tag,
+                )
             attrs[name] = _decode_attribute(source, i + 1, close)
             i = close + 1
         else:
@@ -164,9 +235,11 @@ def _parse_attributes(source: str, i: int, tag: str, begin: int) -> tuple[dict[s
             while i < n and (source[i].isalnum() or source[i] in ".-"):
                 i += 1
             if i < n and not source[i].isspace() and source[i] != ">":
-                raise ValueError(
+                raise HtmlError(
                     f"Unexpected end of name token at byte offset "
-                    f"{_byte_offset(source, token_start)}"
+                    f"{_byte_offset(source, token_start)}",
+                    HtmlProblem.BAD_ATTRIBUTE_VALUE,
+                    tag=tag,
                 )
             attrs[name] = source[token_start:i].lower()
 
@@ -174,10 +247,16 @@ def _parse_attributes(source: str, i: int, tag: str, begin: int) -> tuple[dict[s
 def _check_start_tag(tag: _OpenTag, source: str) -> None:
     where = _byte_offset(source, tag.source_pos)
     if tag.name == "span" and tag.attrs.get("class") != "tg-spoiler":
-        raise ValueError(f'Tag "span" must have class "tg-spoiler" at byte offset {where}')
+        raise HtmlError(
+            f'Tag "span" must have class "tg-spoiler" at byte offset {where}',
+            HtmlProblem.SPAN_CLASS,
+            tag="span",
+        )
     if tag.name == "tg-emoji" and not tag.attrs.get("emoji-id", "").isdigit():
-        raise ValueError(
-            f'Tag "tg-emoji" must have a numeric attribute "emoji-id" at byte offset {where}'
+        raise HtmlError(
+            f'Tag "tg-emoji" must have a numeric attribute "emoji-id" at byte offset {where}',
+            HtmlProblem.EMOJI_ID,
+            tag="tg-emoji",
         )
     if tag.name == "code":
         css_class = tag.attrs.get("class", "")
@@ -230,9 +309,10 @@ def parse_telegram_html(source: str) -> ParsedText:
     the innermost tag (as in Telegram).
 
     Raises:
-        ValueError: with a Telegram-style message (e.g. ``Unsupported start tag "br" at
-            byte offset 5``) for unknown tags, unclosed or mismatched tags, a bare ``<``,
-            or a ``&`` that does not start a supported entity.
+        HtmlError: a ``ValueError`` with a Telegram-style message (e.g. ``Unsupported
+            start tag "br" at byte offset 5``) and its `HtmlProblem`, for unknown tags,
+            unclosed or mismatched tags, a bare ``<``, or a ``&`` that does not start a
+            supported entity.
     """
     out: list[str] = []
     pos16 = 0
@@ -260,14 +340,25 @@ def parse_telegram_html(source: str) -> ParsedText:
             while j < n and source[j].isspace():
                 j += 1
             if j >= n or source[j] != ">":
-                raise ValueError(f"Unclosed end tag at byte offset {_byte_offset(source, begin)}")
+                raise HtmlError(
+                    f"Unclosed end tag at byte offset {_byte_offset(source, begin)}",
+                    HtmlProblem.UNCLOSED_END_TAG,
+                    tag=end_name,
+                )
             if not stack:
-                raise ValueError(f"Unexpected end tag at byte offset {_byte_offset(source, begin)}")
+                raise HtmlError(
+                    f"Unexpected end tag at byte offset {_byte_offset(source, begin)}",
+                    HtmlProblem.UNEXPECTED_END_TAG,
+                    tag=end_name,
+                )
             top = stack[-1]
             if end_name and end_name != top.name:
-                raise ValueError(
+                raise HtmlError(
                     f"Unmatched end tag at byte offset {_byte_offset(source, begin)}, "
-                    f'expected "</{top.name}>", found "</{end_name}>"'
+                    f'expected "</{top.name}>", found "</{end_name}>"',
+                    HtmlProblem.UNMATCHED_END_TAG,
+                    tag=end_name,
+                    expected=top.name,
                 )
             stack.pop()
             _close_tag(top, pos16, stack, entities)
@@ -277,18 +368,28 @@ def parse_telegram_html(source: str) -> ParsedText:
         while j < n and not source[j].isspace() and source[j] != ">":
             j += 1
         if j >= n:
-            raise ValueError(f"Unclosed start tag at byte offset {_byte_offset(source, begin)}")
+            raise HtmlError(
+                f"Unclosed start tag at byte offset {_byte_offset(source, begin)}",
+                HtmlProblem.UNCLOSED_START_TAG if j > i + 1 else HtmlProblem.BARE_LESS_THAN,
+                tag=source[i + 1 : j].lower(),
+            )
         name = source[i + 1 : j].lower()
         if name not in _ALLOWED_TAGS:
-            raise ValueError(
-                f'Unsupported start tag "{name}" at byte offset {_byte_offset(source, begin)}'
+            raise HtmlError(
+                f'Unsupported start tag "{name}" at byte offset {_byte_offset(source, begin)}',
+                HtmlProblem.UNSUPPORTED_TAG if name else HtmlProblem.BARE_LESS_THAN,
+                tag=name,
             )
         attrs, i = _parse_attributes(source, j, name, begin)
         tag = _OpenTag(name=name, attrs=attrs, offset16=pos16, source_pos=begin)
         _check_start_tag(tag, source)
         stack.append(tag)
     if stack:
-        raise ValueError(f"Can't find end tag corresponding to start tag {stack[-1].name}")
+        raise HtmlError(
+            f"Can't find end tag corresponding to start tag {stack[-1].name}",
+            HtmlProblem.UNCLOSED_TAG,
+            tag=stack[-1].name,
+        )
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return ParsedText(text="".join(out), entities=entities)
 

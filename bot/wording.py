@@ -32,7 +32,7 @@ class SandboxChecks:
         try:
             prompt_sandbox.validate(source)
         except prompt_sandbox.PromptTemplateError as exc:
-            raise WordingRefused(exc.reason) from None
+            raise WordingRefused(exc.code, exc.reason, exc.params) from None
         notes: dict[str, ToneNote] = {}
         for language in dict.fromkeys(languages or ("en",)):
             checked = language if language in LANGUAGES else "en"
@@ -63,7 +63,7 @@ class SandboxChecks:
                 weekday=format_local(when, zone, language, "weekday"),
             )
         except prompt_sandbox.PromptTemplateError as exc:
-            raise WordingRefused(exc.reason) from None
+            raise WordingRefused(exc.code, exc.reason, exc.params) from None
         tip = ""
         if kind == TIMING_TIP:
             # A sample: the tip itself rotates through the library.

@@ -109,12 +109,20 @@ def _wording(form: FormData, name: str) -> str:
 
 
 class WordingInvalid(Invalid):
-    """A phase wording the sandbox refuses, or whose tone waits for confirmation; `detail`
-    is the sandbox's sentence or the phrases the tone check noticed."""
+    """A phase wording the sandbox refuses, or whose tone waits for confirmation:
+    `refused` is the sandbox's refusal (the page words it), `detail` the phrases the tone
+    check noticed."""
 
-    def __init__(self, reason: Reason, field: str, detail: str) -> None:
+    def __init__(
+        self,
+        reason: Reason,
+        field: str,
+        detail: str = "",
+        refused: WordingRefused | None = None,
+    ) -> None:
         super().__init__(reason, field)
         self.detail = detail
+        self.refused = refused
 
 
 def check_wordings(
@@ -138,7 +146,7 @@ def check_wordings(
             try:
                 checked = checks.check(own, languages)
             except WordingRefused as exc:
-                raise WordingInvalid("wording_refused", field, exc.reason) from None
+                raise WordingInvalid("wording_refused", field, refused=exc) from None
             if checked.tone and not confirmed:
                 notes = " ".join(f"“{n.phrase}” → “{n.suggestion}”" for n in checked.tone)
                 raise WordingInvalid("tone_unconfirmed", field, notes)

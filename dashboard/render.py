@@ -24,6 +24,7 @@ from dashboard import i18n, views
 from dashboard.codes import Page
 from dashboard.i18n import REFERENCE, DateKind, Words
 from scheduler.therapy import Control, PartnerCard
+from scheduler.wording import WordingRefused
 
 TEMPLATES_DIR = i18n.TEMPLATES_DIR
 
@@ -69,6 +70,11 @@ def _days_text(context: Context, days: Sequence[int]) -> str:
 
 
 @pass_context
+def _sandbox_reason(context: Context, refused: WordingRefused) -> str:
+    return views.sandbox_reason(refused.code, refused.params, _words(context))
+
+
+@pass_context
 def _date(context: Context, value: dt.date, kind: DateKind = "date") -> str:
     return _words(context).date(value, kind)
 
@@ -89,6 +95,7 @@ def _environment(directory: Path) -> Environment:
     env.filters["next_times"] = _next_times
     env.filters["short_day"] = _short_day
     env.filters["days_text"] = _days_text
+    env.filters["sandbox_reason"] = _sandbox_reason
     return env
 
 

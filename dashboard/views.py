@@ -493,3 +493,23 @@ def export_csv(rows: Sequence[ExportRow]) -> str:
             )
         )
     return out.getvalue()
+
+
+def sandbox_reason(code: str, params: Mapping[str, str | int], w: Words = ENGLISH) -> str:
+    """Why the template sandbox refused a wording (`bot.prompt_sandbox.Refusal`), in `w`'s
+    language: the refused construct or formatting problem filled in, and the line first."""
+    phrases = w.phrases
+
+    def phrase(key: str, fallback: str) -> str:
+        return phrases.get(key, phrases[fallback])
+
+    what = why = ""
+    if "construct" in params:
+        what = phrase(f"sandbox_construct_{params['construct']}", "sandbox_construct_other")
+        what = what.format(**params)
+    if "problem" in params:
+        why = phrase(f"sandbox_problem_{params['problem']}", "sandbox_problem_other")
+        why = why.format(**params)
+    text = phrase(f"sandbox_{code}", "sandbox_other").format(what=what, why=why, **params)
+    line = params.get("line")
+    return w("sandbox_at_line", line=line, reason=text) if line else text

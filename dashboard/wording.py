@@ -63,7 +63,8 @@ class PartnerPreview:
 class KindForm:
     """One prompt kind's form: the text in the box, the previews, and the history.
 
-    `refused` is the sandbox's reason when the text cannot be used; `notes` what the tone
+    `refused` is the sandbox's refusal when the text cannot be used (the page words its
+    code in the page's language); `notes` what the tone
     check noticed; `unconfirmed` whether saving waits for the therapist to confirm them.
     """
 
@@ -72,7 +73,7 @@ class KindForm:
     in_force: bool
     previews: list[PartnerPreview] = field(default_factory=list)
     notes: tuple[ToneNote, ...] = ()
-    refused: str = ""
+    refused: WordingRefused | None = None
     unconfirmed: bool = False
     history: list[Version] = field(default_factory=list)
 
@@ -190,13 +191,13 @@ def forms(
         if source is None:
             shown.append(KindForm(kind, "", False, history=history))
             continue
+        refused: WordingRefused | None = None
         try:
             shown_previews = previews(checks, kind, source, loaded.partners, now)
-            refused = ""
         except WordingRefused as exc:
             # In force but no longer accepted (the rules got stricter): the library's
             # wording goes instead, and the form says why.
-            shown_previews, refused = [], exc.reason
+            shown_previews, refused = [], exc
         shown.append(KindForm(kind, source, True, shown_previews, (), refused, history=history))
     return shown
 
@@ -216,7 +217,7 @@ def checked_form(
         checked = checks.check(source, languages(partners))
         shown = previews(checks, kind, source, partners, now)
     except WordingRefused as exc:
-        return KindForm(kind, source, False, refused=exc.reason)
+        return KindForm(kind, source, False, refused=exc)
     return KindForm(
         kind,
         source,

@@ -14,7 +14,7 @@ composition root as a `WordingChecks`, so both ask exactly the same questions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,11 +37,18 @@ __all__ = [
 
 
 class WordingRefused(ValueError):
-    """A wording the sandbox refuses; `reason` is a sentence the therapist can act on."""
+    """A wording the sandbox refuses: `code` says why and `params` what the reader's
+    sentence quotes (the line, a variable's or a tag's name, a limit); the bot's templates
+    and the dashboard's strings word them in the reader's language. `reason` is the same
+    in English, for logs and tests."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self, code: str, reason: str, params: Mapping[str, str | int] | None = None
+    ) -> None:
         super().__init__(reason)
+        self.code = code
         self.reason = reason
+        self.params: dict[str, str | int] = dict(params or {})
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,14 @@ from bot.prompt_sandbox import (
     MAX_OUTPUT,
     MAX_SOURCE,
     VARIABLES,
+    Construct,
     PromptTemplateError,
+    Refusal,
     render,
     validate,
 )
-from bot.telegram_html import validate_telegram_html
+from bot.telegram_html import HtmlProblem, validate_telegram_html
+from tests.support.refusals import CONSTRUCTS, PROBLEMS, SOURCES, refused
 
 NAMES = {"first_name": "Ana", "partner_first_name": "Ben", "weekday": "Tuesday"}
 SUMMARY = "Only plain text, the variables, simple {% if %} and the filters"
@@ -557,3 +560,147 @@ def test_it_refuses_every_kind_of_link_with_a_clear_reason(source: str) -> None:
 def test_ordinary_punctuation_and_names_are_not_mistaken_for_links() -> None:
     validate("Hi {{ first_name }}, e.g. tonight: what did {{ partner_first_name }} do?")
     validate("Good evening.What went well? {{ weekday }}.")
+
+
+# --------------------------------------------------------------------------------------
+# Codes and parameters (what the bot and the dashboard word in the reader's language)
+# --------------------------------------------------------------------------------------
+
+
+def test_every_refusal_code_but_one_has_a_template_that_earns_it() -> None:
+    # CANNOT_FILL_IN: nothing the allow-list accepts fails to render (see `_render_checked`).
+    assert set(SOURCES) == set(Refusal) - {Refusal.CANNOT_FILL_IN}
+    for code, source in SOURCES.items():
+        assert refused(source).code == code, code
+
+
+def test_every_construct_but_the_unknown_one_has_a_template_that_earns_it() -> None:
+    assert set(CONSTRUCTS) == set(Construct) - {Construct.OTHER}
+    for construct, source in CONSTRUCTS.items():
+        found = refused(source)
+        assert (found.code, found.params["construct"]) == (Refusal.NOT_ALLOWED, construct)
+
+
+def test_every_formatting_problem_reaches_the_refusal_with_its_tag() -> None:
+    assert set(PROBLEMS) == set(HtmlProblem)
+    for problem, source in PROBLEMS.items():
+        found = refused(source)
+        assert (found.code, found.params["problem"]) == (Refusal.FORMATTING, problem)
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "params"),
+    [
+        pytest.param(
+            "Hi\n{{ email }}",
+            Refusal.UNKNOWN_VARIABLE,
+            {"line": 2, "name": "email", "allowed": "first_name, partner_first_name, weekday"},
+            id="unknown-variable",
+        ),
+        pytest.param(
+            "{{ first_name|safe }}",
+            Refusal.FILTER_NOT_ALLOWED,
+            {
+                "line": 1,
+                "filter": "safe",
+                "filters": "upper, lower, title, capitalize, trim, default",
+            },
+            id="filter",
+        ),
+        pytest.param(
+            "x\n{{ first_name.__class__ }}",
+            Refusal.NOT_ALLOWED,
+            {
+                "line": 2,
+                "construct": Construct.ATTRIBUTE,
+                "attribute": "__class__",
+                "filters": "upper, lower, title, capitalize, trim, default",
+            },
+            id="attribute",
+        ),
+        pytest.param(
+            "{{ '%s' % first_name }}",
+            Refusal.NOT_ALLOWED,
+            {
+                "line": 1,
+                "construct": Construct.ARITHMETIC,
+                "operator": "%",
+                "filters": "upper, lower, title, capitalize, trim, default",
+            },
+            id="arithmetic",
+        ),
+        pytest.param("x" * 1001, Refusal.TOO_LONG, {"limit": 1000}, id="too-long"),
+        pytest.param(
+            "a\n\x1bb", Refusal.CONTROL_CHARACTER, {"line": 2, "char": "U+001B"}, id="control"
+        ),
+        pytest.param(
+            "Hi\nthere\n{% if first_name %}x",
+            Refusal.SYNTAX_UNCLOSED_BLOCK,
+            {"line": 3, "block": "if"},
+            id="unclosed-if",
+        ),
+        pytest.param(
+            "{% if x %}{% endfor %}",
+            Refusal.SYNTAX_UNKNOWN_TAG,
+            {"line": 1, "tag": "endfor"},
+            id="stray-end-tag",
+        ),
+        pytest.param(
+            "{{ first_name ! }}", Refusal.SYNTAX_UNEXPECTED, {"line": 1, "found": "!"}, id="char"
+        ),
+        pytest.param(
+            "{{ 'abc }}", Refusal.SYNTAX_UNEXPECTED, {"line": 1, "found": "'"}, id="open-quote"
+        ),
+        pytest.param("Hi {% raw %} there", Refusal.SYNTAX_UNCLOSED, {"line": 1}, id="raw"),
+        pytest.param("{# note", Refusal.SYNTAX_UNCLOSED, {"line": 1}, id="comment"),
+        pytest.param("{{ 1 2 }}", Refusal.SYNTAX, {"line": 1}, id="other-syntax"),
+        pytest.param(
+            "{% if true %}<b>{% endif %}x</b>",
+            Refusal.FORMATTING_IN_IF,
+            {
+                "line": 1,
+                "problem": HtmlProblem.UNCLOSED_TAG,
+                "tag": "b",
+                "expected": "",
+                "entity": "",
+            },
+            id="tag-across-if",
+        ),
+        pytest.param(
+            "<b>x</i>",
+            Refusal.FORMATTING,
+            {"problem": HtmlProblem.UNMATCHED_END_TAG, "tag": "i", "expected": "b", "entity": ""},
+            id="unmatched",
+        ),
+        pytest.param(
+            "x" * 40 + "{{ first_name }}" * 50,
+            Refusal.OUTPUT_TOO_LONG,
+            {"limit": 1500, "name_limit": 64},
+            id="output-too-long",
+        ),
+        pytest.param("Tell me at @lee_practice", Refusal.LINK, {"link": "@lee_practice"}, id="at"),
+    ],
+)
+def test_a_refusal_carries_its_code_and_what_a_reader_needs_to_act(
+    source: str, code: Refusal, params: dict[str, object]
+) -> None:
+    found = refused(source)
+    assert found.code == code
+    assert found.params == params
+
+
+def test_a_variable_used_as_a_tag_name_is_quoted_without_the_checks_placeholders() -> None:
+    found = refused("<{{ first_name }}>")
+    assert found.code == Refusal.FORMATTING
+    assert found.params["tag"] == "…"
+    assert "\x00" not in found.reason and "\x01" not in found.reason
+
+
+def test_render_gives_the_same_codes_for_what_only_real_names_break() -> None:
+    source = "{% if partner_first_name %}Thank {{ partner_first_name }}.{% endif %}"
+    with pytest.raises(PromptTemplateError) as empty:
+        render(source, first_name="Ana", partner_first_name="", weekday="Monday")
+    assert (empty.value.code, empty.value.params) == (Refusal.OUTPUT_EMPTY, {})
+    with pytest.raises(PromptTemplateError) as long:
+        render("{{ first_name }}" * 20, first_name="&" * 64, partner_first_name="", weekday="x")
+    assert long.value.code == Refusal.OUTPUT_TOO_LONG

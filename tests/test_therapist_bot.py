@@ -39,6 +39,7 @@ from storage.models import (
     TherapistLink,
 )
 from tests.support.bot import BotHarness
+from tests.support.refusals import english_pieces
 from tests.test_couple import paired
 from tests.test_therapist import add_therapist, linked, registered_therapist
 
@@ -705,3 +706,47 @@ def test_each_new_therapist_message_is_written_in_german_too(template: str) -> N
     german = TEMPLATES / "de" / f"{template}.j2"
     assert english.is_file() and german.is_file()
     assert german.read_text(encoding="utf-8") != english.read_text(encoding="utf-8")
+
+
+async def test_a_german_therapist_is_told_in_german_why_wording_was_refused(
+    bot: BotHarness,
+) -> None:
+    renderer = Renderer(TEMPLATES)
+    words = {
+        code: renderer.env.get_template(f"{code}/therapist/_sandbox.j2").module
+        for code in ("en", "de")
+    }
+    english = english_pieces(
+        [*words["en"].reasons.values(), *words["en"].problems.values()],
+        [*words["de"].reasons.values(), *words["de"].problems.values()],
+    )
+    ana, ben = await paired(bot)
+    doc = bot.user(9001, "Lee", language_code="de")
+    await bot.say(doc, f"/therapist {add_therapist(bot)}")
+    [link] = await bot.say(doc, "/clientlink")
+    payload = re.search(r"start=(t_[A-Za-z0-9_-]+)", link.text).group(1)  # type: ignore[union-attr]
+    for partner in (ana, ben):
+        await bot.say(partner, f"/start {payload}")
+        await bot.press(partner, "I agree")
+    refusals = {
+        "/wording Paar 1 Hallo {{ email }}": (
+            "Zeile 1: Die Variable „email“ gibt es nicht. Sie können verwenden: first_name, "
+            "partner_first_name, weekday."
+        ),
+        "/wording Paar 1 <b>Hallo {{ first_name }}": (
+            "Das Ergebnis ist keine gültige Telegram-Formatierung: Zum Tag „b“ fehlt das "
+            "schließende Tag. Setzen Sie </b> dorthin, wo es enden soll."
+        ),
+        "/wording Paar 1 Hallo {{ first_name ": (
+            "Zeile 1: Der Text endet, bevor etwas geschlossen ist."
+        ),
+        "/wording Paar 1 Schreib an @praxis_lee": "(„@praxis_lee“)",
+    }
+    for command, german in refusals.items():
+        [refused] = await bot.say(doc, command)
+        assert refused.text.startswith(
+            "Diese Formulierung konnte ich nicht übernehmen, es wurde nichts geändert: "
+        ), command
+        assert german in refused.text, command
+        assert [piece for piece in english if piece in refused.text] == [], command
+    assert bot.db.call(wording_store.history, 1, 1)[NIGHTLY_APPRECIATION] == []

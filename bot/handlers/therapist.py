@@ -498,7 +498,7 @@ async def _checked_wording(
     try:
         return _sample(context.services.renderer, source, locale_of(update, context))
     except (prompt_sandbox.PromptTemplateError, WordingRefused) as exc:
-        await reply(update, context, "therapist/wording_refused", reason=exc.reason)
+        await reply(update, context, "therapist/wording_refused", code=exc.code, params=exc.params)
         return None
 
 

@@ -23,6 +23,7 @@ from dashboard.codes import Reason, Saved
 from dashboard.forms import Invalid
 from dashboard.loaders import CoupleView
 from dashboard.sessions import DashboardSession
+from scheduler.wording import WordingRefused
 from storage import therapists
 from storage.therapists import TherapistError
 
@@ -47,7 +48,8 @@ class Refusal:
     form: Form
     reason: Reason
     field: str = ""
-    detail: str = ""  # a phase wording's refusal: the sandbox's sentence or tone notes
+    detail: str = ""  # a phase wording's tone notes
+    refused: WordingRefused | None = None  # a phase wording the sandbox refused
 
 
 def routes(dash: Dashboard) -> list[Route]:
@@ -82,7 +84,7 @@ def _form_values(
 def _refusal(form: Form, exc: Invalid | TherapistError, fields: Mapping[Reason, str]) -> Refusal:
     """A refused schedule or plan; the domain's `not_linked` is a 404."""
     if isinstance(exc, phases.WordingInvalid):
-        return Refusal(form, exc.reason, exc.field, exc.detail)
+        return Refusal(form, exc.reason, exc.field, exc.detail, exc.refused)
     if isinstance(exc, Invalid):
         return Refusal(form, exc.reason, exc.field)
     if exc.reason == "not_linked":
@@ -165,6 +167,7 @@ class CouplePages:
             error=refusal.reason if refusal else None,
             errors=errors,
             error_detail=refusal.detail if refusal else "",
+            error_refused=refusal.refused if refusal else None,
             weeks=view.weeks,
             chart=views.adherence_chart(view.weeks, w),
             series=views.series(w),

@@ -16,6 +16,7 @@ from dashboard.base import Dashboard, path_id
 from dashboard.codes import Reason, Saved
 from dashboard.forms import Invalid
 from dashboard.sessions import DashboardSession
+from scheduler.wording import WordingRefused
 from storage import practice, therapists
 from storage.therapists import TherapistError
 
@@ -67,6 +68,7 @@ class PlanPages:
         error_template: int = 0,
         submitted: Mapping[str, str] | None = None,
         error_detail: str = "",
+        error_refused: WordingRefused | None = None,
     ) -> HTMLResponse:
         now = self.dash.clock()
         plans = await self.dash.db.run(loaders.load_plans, session.therapist_id, now)
@@ -84,6 +86,7 @@ class PlanPages:
             errors=dict(errors or {}),
             error_template=error_template,
             error_detail=error_detail,
+            error_refused=error_refused,
             submitted=dict(submitted or {}),
             templates=[
                 (tid, name, phases.timeline(steps, None, today))
@@ -110,9 +113,14 @@ class PlanPages:
         except (Invalid, TherapistError) as exc:
             errors = {exc.field: exc.reason} if isinstance(exc, Invalid) else _template_refusal(exc)
             submitted = forms.form_values(form)
-            detail = exc.detail if isinstance(exc, phases.WordingInvalid) else ""
+            wording = exc if isinstance(exc, phases.WordingInvalid) else None
             return await self._page(
-                session, status=400, errors=errors, submitted=submitted, error_detail=detail
+                session,
+                status=400,
+                errors=errors,
+                submitted=submitted,
+                error_detail=wording.detail if wording else "",
+                error_refused=wording.refused if wording else None,
             )
         log.info("dashboard: therapist %s saved a plan template", session.therapist_id)
         return RedirectResponse("/plans?saved=1", status_code=303)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 
 import httpx
@@ -32,6 +33,7 @@ from storage.models import (
 )
 from tests.dashboard.conftest import Practice, seed_crowd, sign_in
 from tests.support.bot import FakeClock
+from tests.support.refusals import english_pieces
 
 NIGHTLY = "Hi {{ first_name }}, what did {{ partner_first_name }} do for you today?"
 
@@ -503,3 +505,93 @@ async def test_the_wording_forms_and_ending_a_link_speak_german(
     assert "Diese Formulierung lässt sich so nicht verwenden." in pages["refused"].text
     assert "Die Verbindung mit Paar 1: Maya &amp; Jonas beenden?" in pages["question"].text
     assert "Die Verbindung ist beendet" in pages["ended"].text
+
+
+def _english_sandbox_pieces() -> list[str]:
+    """The pieces of the English sandbox sentences that no German one contains."""
+    words = Templates().words
+
+    def sandbox(code: str) -> list[str]:
+        return [text for key, text in words[code].phrases.items() if key.startswith("sandbox_")]
+
+    return english_pieces(sandbox("en"), sandbox("de"))
+
+
+GERMAN_REFUSALS = [
+    pytest.param(
+        "Hallo {{ email }}",
+        "Zeile 1: Die Variable „email“ gibt es nicht. Sie können verwenden: first_name, "
+        "partner_first_name, weekday.",
+        id="unknown-variable",
+    ),
+    pytest.param(
+        "<b>Hallo {{ first_name }}",
+        "Das Ergebnis ist keine gültige Telegram-Formatierung: Zum Tag „b“ fehlt das "
+        "schließende Tag. Setzen Sie </b> dorthin, wo es enden soll.",
+        id="formatting",
+    ),
+    pytest.param(
+        "Hallo\n{% if first_name %}du",
+        "Zeile 2: Der Text endet, bevor dieses {% if %} geschlossen ist. Setzen Sie "
+        "{% endif %} dorthin, wo sein Teil endet.",
+        id="unclosed-if",
+    ),
+    pytest.param(
+        "{{ first_name.__class__ }}",
+        "Zeile 1: Der Zugriff auf ein Attribut („.__class__“) ist nicht erlaubt.",
+        id="attribute",
+    ),
+    pytest.param(
+        "Mehr unter t.me/praxis",
+        "Links, Web- oder Telegram-Adressen und @-Erwähnungen gehen in einer Frage nicht („t.me“).",
+        id="link",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "german"), GERMAN_REFUSALS)
+async def test_a_german_therapists_refused_wording_says_why_in_german_with_no_english_sentence(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FakeClock,
+    practice: Practice,
+    text: str,
+    german: str,
+) -> None:
+    english = _english_sandbox_pieces()
+    assert "Unknown variable '" in english  # the check would see an English sentence
+    csrf = await sign_in(client, db, practice.therapist_id, clock)
+    couple = f"/couples/{practice.couple_id}"
+    saved = await client.post(
+        f"{couple}/wording/nightly",
+        data={"csrf": csrf, "text": text, "action": "save"},
+        headers=GERMAN,
+    )
+    live = await client.post(
+        f"{couple}/wording/nightly/preview", data={"csrf": csrf, "text": text}, headers=GERMAN
+    )
+    phase = await client.post(
+        f"{couple}/plan",
+        data={
+            "csrf": csrf,
+            "timing_tip": "2",
+            "timing_tip_wording": text,
+            "starts_on": "2026-11-23",
+        },
+        headers=GERMAN,
+    )
+
+    assert saved.status_code == 400 and phase.status_code == 400
+    said = {
+        "save": re.search(
+            r'id="wording-nightly-error">(.*?)</p>', _form_block(saved.text, "nightly"), re.S
+        ),
+        "live preview": re.search(r'<p class="field-error">(.*?)</p>', live.text, re.S),
+        "plan phase": re.search(r'id="timing_tip_wording-error">(.*?)</p>', phase.text, re.S),
+    }
+    for where, found in said.items():
+        assert found is not None, where
+        shown = html.unescape(found.group(1))
+        assert "Diese Formulierung lässt sich so nicht verwenden. " + german in shown, where
+        assert [piece for piece in english if piece in shown] == [], where
+    assert _config(db, practice.therapist_id, practice.couple_id).get("custom_nightly") is None
