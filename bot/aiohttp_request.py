@@ -6,6 +6,14 @@ keep-alive) and watched by the kernel (TCP keep-alive). Failures keep the librar
 exception as `__cause__`, so `bot.send_errors.classify` can tell "never left" (connect
 error, connect or pool timeout) from "lost on the way back" (read timeout, reset).
 
+The last moment before a request is written (a connection in hand, reused from the pool
+or just opened) can run a hook of the caller's: `BEFORE_WRITE`, set in the request's own
+task. The rate limiter marks a scheduled delivery as leaving there and checks the rate
+there (`bot.ratelimit`), so that nothing slow lies between the mark and the bytes on the
+wire: after a crash, the deliveries left `sending` are the requests being written or
+answered, not those still being built. A failure before it (no connection to be had)
+leaves the delivery unmarked: it never left, and is sent again.
+
 URLs are never logged: they contain the bot token. aiohttp puts the URL in the text of
 some exceptions (a connect timeout names it), so that text is redacted before the
 exception is chained.
@@ -15,6 +23,9 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any, Final
 
 import aiohttp
@@ -39,6 +50,44 @@ TCP_KEEPCNT: Final = 3
 
 _BOT_PATH: Final = re.compile(r"/bot[^/\s]+")
 _JSON: Final = {"Content-Type": "application/json"}
+
+BeforeWrite = Callable[[], Awaitable[None]]
+# Awaited once, by the task making the request, when its connection is in hand and just
+# before the request is written; whatever it raises ends the request unsent (the
+# connection goes back to the pool). Set it around one request: a request made while it
+# is set runs it.
+BEFORE_WRITE: ContextVar[BeforeWrite | None] = ContextVar("before_write", default=None)
+
+
+class _Once:
+    """A `BEFORE_WRITE` hook for one request: run at most once, whichever way the
+    connection came (aiohttp reports a reused and a new connection apart)."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook: BeforeWrite) -> None:
+        self.hook: BeforeWrite | None = hook
+
+    async def __call__(self) -> None:
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            await hook()
+
+
+async def _connection_in_hand(
+    _session: aiohttp.ClientSession, context: SimpleNamespace, _params: object
+) -> None:
+    once = context.trace_request_ctx
+    if isinstance(once, _Once):
+        await once()
+
+
+def _before_write_trace() -> aiohttp.TraceConfig:
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_reuseconn.append(_connection_in_hand)
+    trace.on_connection_create_end.append(_connection_in_hand)
+    trace.freeze()
+    return trace
 
 
 def _keepalive_socket(addr_info: AddrInfoType) -> socket.socket:
@@ -127,6 +176,7 @@ class AiohttpRequest(BaseRequest):
             raise_for_status=False,
             auto_decompress=True,
             trust_env=False,
+            trace_configs=[_before_write_trace()],
         )
 
     async def shutdown(self) -> None:
@@ -175,9 +225,16 @@ class AiohttpRequest(BaseRequest):
                 body = form
             else:
                 body, headers = request_data.json_payload, _JSON
+        hook = BEFORE_WRITE.get()
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                trace_request_ctx=None if hook is None else _Once(hook),
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:

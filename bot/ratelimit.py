@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
+from bot.aiohttp_request import BEFORE_WRITE
 from scheduler.metrics import Metrics
 from scheduler.slots import SAFETY_MARGIN, SlotGrid
 from scheduler.workers import SHARED_MARGIN, SharedBudget
@@ -46,8 +47,14 @@ _FREE = frozenset(
 BULK_HORIZON = 2
 
 
-class SendCancelled(Exception):
-    """The sender's `on_leaving` hook declined at the last moment: nothing was sent."""
+class SendCancelled(TelegramError):
+    """The sender's `on_leaving` hook declined at the last moment: nothing was sent.
+
+    A `TelegramError`, so that python-telegram-bot's request layer passes it on as it is
+    when it is raised inside the request (see `at_wire` in `process_request`)."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled before sending")
 
 
 class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -153,30 +160,44 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
         bulk = bool((rate_limit_args or {}).get("bulk"))
         limited = self.enabled and endpoint not in _FREE
         chat_id = data.get("chat_id") if limited else None
+        # The request class runs `leave` itself once its connection is in hand, just
+        # before writing (`bot.aiohttp_request.BEFORE_WRITE`): the sender says so. With
+        # other processes the shared budget's waits stay out here (they can be long).
+        at_wire = bool((rate_limit_args or {}).get("at_wire")) and self.shared is None
         attempt = 0
         while True:
             started = self._clock()
             if limited:
                 await self._wait_for_slot(chat_id, bulk=bulk, guard=False)
-            if limited and self.shared is not None:
-                # Other processes share the global rate: the slot comes from the database,
-                # taken just before the request leaves (see `SharedBudget.leaving`); this
-                # chat's last send is checked and recorded after that wait, not before it.
-                async with self.shared.leaving(bulk=bulk):
+
+            async def leave(started: float = started) -> None:
+                """The last moment: mark the delivery leaving, then check the rate."""
+                if limited and self.shared is not None:
+                    # Other processes share the global rate: the slot comes from the
+                    # database, taken just before the request leaves (see
+                    # `SharedBudget.leaving`); this chat's last send is checked and
+                    # recorded after that wait, not before it.
+                    async with self.shared.leaving(bulk=bulk):
+                        if on_leaving is not None and not await on_leaving():
+                            raise SendCancelled
+                    await self._leave_when_allowed(chat_id)
+                else:
+                    # The slot is ours: mark the delivery as leaving now, not while it
+                    # waited.
                     if on_leaving is not None and not await on_leaving():
                         raise SendCancelled
-                await self._leave_when_allowed(chat_id)
-            else:
-                # The slot is ours: mark the delivery as leaving now, not while it waited.
-                if on_leaving is not None and not await on_leaving():
-                    raise SendCancelled
-                if limited:
-                    # Checked and recorded after the mark, not before it: marks are written
-                    # in groups, so a slow commit releases several sends at once, and only
-                    # a check at the moment they really leave keeps them a slot apart.
-                    await self._leave_when_allowed(chat_id)
-            if limited and self.metrics is not None:
-                self.metrics.limiter_waited(self._clock() - started, bulk=bulk)
+                    if limited:
+                        # Checked and recorded after the mark, not before it: marks are
+                        # written in groups, so a slow commit releases several sends at
+                        # once, and only a check at the moment they really leave keeps
+                        # them a slot apart.
+                        await self._leave_when_allowed(chat_id)
+                if limited and self.metrics is not None:
+                    self.metrics.limiter_waited(self._clock() - started, bulk=bulk)
+
+            before_write = BEFORE_WRITE.set(leave) if at_wire else None
+            if before_write is None:
+                await leave()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -193,3 +214,6 @@ class TelegramRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if attempt >= retries:
                     raise
                 attempt += 1
+            finally:
+                if before_write is not None:
+                    BEFORE_WRITE.reset(before_write)

@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.ratelimit import SendCancelled, TelegramRateLimiter
 from bot.send_errors import classify, sent
 from scheduler.transport import OnLeaving, SendResult, SendStatus
@@ -46,6 +47,9 @@ class TelegramTransport:
         if on_leaving is not None:
             if isinstance(self.bot.rate_limiter, TelegramRateLimiter):
                 limit_args["on_leaving"] = on_leaving  # after the limiter's wait
+                # On our aiohttp request class, at the last moment before the request is
+                # written (`bot.aiohttp_request.BEFORE_WRITE`), not before it is built.
+                limit_args["at_wire"] = isinstance(self.bot.request, AiohttpRequest)
             elif not await on_leaving():
                 return SendResult(SendStatus.CANCELLED, error="cancelled")
         try:

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
-from bot.aiohttp_request import AiohttpRequest
+from bot.aiohttp_request import BEFORE_WRITE, AiohttpRequest
 from bot.send_errors import classify
 from fakes.telegram_api import FakeTelegram, FakeUser
 from scheduler.transport import SendStatus
@@ -187,3 +187,72 @@ async def test_it_refuses_to_send_before_initialize(fake: FakeTelegram) -> None:
 
     assert isinstance(info.value.__cause__, RuntimeError)
     assert fake.calls_to("sendMessage") == []
+
+
+async def test_the_before_write_hook_runs_once_per_request_on_new_and_reused_connections(
+    fake: FakeTelegram, ana: FakeUser
+) -> None:
+    calls: list[int] = []
+    request = AiohttpRequest(connection_pool_size=1)
+    async with ExtBot(TOKEN, base_url=fake.base_url, request=request) as bot:  # type: ignore[var-annotated]
+        for i in range(3):  # the first opens the one connection, the others reuse it
+
+            async def hook(i: int = i) -> None:
+                calls.append(i)
+                assert len(ana.messages()) == i  # this request has not reached Telegram
+
+            token = BEFORE_WRITE.set(hook)
+            try:
+                await bot.send_message(CHAT, f"n{i}")
+            finally:
+                BEFORE_WRITE.reset(token)
+        await bot.send_message(CHAT, "no hook set")
+
+    assert calls == [0, 1, 2]
+    assert len(ana.messages()) == 4
+
+
+async def test_a_before_write_hook_that_raises_sends_nothing_and_frees_the_connection(
+    fake: FakeTelegram, ana: FakeUser
+) -> None:
+    class Declined(TelegramError):
+        pass
+
+    async def decline() -> None:
+        raise Declined("no")
+
+    request = AiohttpRequest(connection_pool_size=1, pool_timeout=0.5)
+    async with ExtBot(TOKEN, base_url=fake.base_url, request=request) as bot:  # type: ignore[var-annotated]
+        await bot.send_message(CHAT, "first")  # the pool's one connection exists
+        token = BEFORE_WRITE.set(decline)
+        try:
+            for _ in range(3):
+                with pytest.raises(Declined):
+                    await bot.send_message(CHAT, "never")
+        finally:
+            BEFORE_WRITE.reset(token)
+        await bot.send_message(CHAT, "after")  # the connection went back to the pool
+
+    assert [m.text for m in ana.messages()] == ["first", "after"]
+
+
+async def test_no_connection_to_be_had_means_the_hook_never_runs() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    calls: list[str] = []
+
+    async def hook() -> None:
+        calls.append("marked")
+
+    request = AiohttpRequest()
+    bot = ExtBot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)  # type: ignore[var-annotated]
+    async with request:
+        token = BEFORE_WRITE.set(hook)
+        try:
+            with pytest.raises(NetworkError):
+                await bot.send_message(CHAT, "Hello")
+        finally:
+            BEFORE_WRITE.reset(token)
+
+    assert calls == []
