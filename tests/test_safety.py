@@ -393,6 +393,22 @@ def test_it_leaves_german_look_alikes_alone(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Ich schreibe einen Abschiedsbrief an mein Team.", id="mein-team"),
+        pytest.param("Abschiedsbrief an meinen alten Job", id="meinen-alten-job"),
+        pytest.param("ein Abschiedsbrief an unsere Nachbarn", id="unsere-nachbarn"),
+    ],
+)
+def test_a_german_goodbye_letter_to_a_team_job_or_neighbours_is_not_read_as_one_to_life(
+    text: str,
+) -> None:
+    # The English patterns already left "a goodbye letter to my team" alone.
+    assert not check_danger(text, "de", trained=False).flagged
+    assert check_danger("Ich hab einen Abschiedsbrief an meine Kinder geschrieben", "de").flagged
+
+
+@pytest.mark.parametrize(
     ("zone", "country", "emergency"),
     [
         pytest.param("Europe/Berlin", "DE", "112", id="berlin"),
