@@ -27,12 +27,13 @@ is the same on every run). The threshold for each language is chosen from leave-
 writer-out scores: each independent writer's lines are scored by a model trained on all
 the other lines (the corpora and the other writers), and the threshold is the lowest
 score at which at most 3 % of those writers' gentle or harmless lines in that language
-would be flagged (1.5 % for English tone: see FALSE_ALARMS). Scores from random folds came out higher on every writer's lines than
-on lines from a writer the model had not seen, so the threshold they gave flagged about
-1 % of new writers' gentle lines and caught far less (see docs/tone-and-safety.md). The
-original corpora are not scored this way: without them the model loses 60 % of its
-lines, so their scores would say little about the model that ships. Pure Python, about
-ten seconds on one core (`--by-writer` about a minute).
+would be flagged (1.5 % for English tone: see FALSE_ALARMS). Scores from random folds
+came out higher on every writer's lines than on lines from a writer the model had not
+seen, so the threshold they gave flagged about 1 % of new writers' gentle lines and
+caught far less (see docs/tone-and-safety.md). The original corpora are not scored this
+way: without them the model loses 60 % of its lines, so their scores would say little
+about the model that ships. Pure Python, a few seconds on one core (`--by-writer` about
+fifteen).
 """
 
 from __future__ import annotations
@@ -299,7 +300,9 @@ def by_writer(check: str) -> list[str]:
                 alone = best_score(model, text, language) >= model.threshold(language)
                 both = alone or patterns_flag(check, text, language)
                 kind = "pos" if label else "neg"
-                for key in [(group, language)] + ([("writers", language)] if group != CORPORA else []):
+                for key in [(group, language)] + (
+                    [("writers", language)] if group != CORPORA else []
+                ):
                     counts[key][kind] += 1
                     counts[key][f"c_{kind}"] += alone
                     counts[key][f"b_{kind}"] += both
@@ -345,7 +348,8 @@ def main() -> int:
     for check in CHECKS:
         model, report = fit(check)
         for language, line in zip(LANGUAGES, report.splitlines(), strict=True):
-            print(f"{check} {language}: {line}; {dropped(check, language)} held-out lines not trained on")
+            held = dropped(check, language)
+            print(f"{check} {language}: {line}; {held} held-out lines not trained on")
         payload: dict[str, object] = {
             "about": "Trained by scripts/train_checks.py on bot/data/corpora only.",
             "bias": model.bias,
