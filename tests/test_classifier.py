@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -116,3 +118,47 @@ def test_the_committed_weights_are_what_the_training_script_makes() -> None:
         text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _training_script() -> ModuleType:
+    """scripts/train_checks.py as a module (scripts/ is not a package)."""
+
+    spec = importlib.util.spec_from_file_location(
+        "train_checks", ROOT / "scripts" / "train_checks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("check", ["tone", "safety"])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_no_line_of_a_held_out_or_fresh_set_is_trained_on(check: str, language: str) -> None:
+    script = _training_script()
+    held = script.held_out(check, language)
+    trained = [
+        normalise(text)
+        for group in script.GROUPS
+        for _, text, _ in script.read(check, language, group)
+    ]
+    assert held and trained
+    assert not held & set(trained)
+
+
+@pytest.mark.parametrize("check", ["tone", "safety"])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_writer_gives_training_lines_of_both_labels(check: str, language: str) -> None:
+    script = _training_script()
+    for writer in script.WRITERS:
+        labels = {label for _, _, label in script.read(check, language, writer)}
+        assert labels == {0, 1}, writer
+
+
+def test_a_threshold_flags_at_most_its_budget_of_the_lines_to_leave_alone() -> None:
+    script = _training_script()
+    scored = [(i / 100, 0) for i in range(100)] + [(0.995, 1)]
+    bar = script.threshold(scored, 0.03)
+    assert sum(s >= bar for s, label in scored if label == 0) == 3
+    bar = script.threshold(scored, 0.015)
+    assert sum(s >= bar for s, label in scored if label == 0) == 1

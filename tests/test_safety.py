@@ -393,6 +393,22 @@ def test_it_leaves_german_look_alikes_alone(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Ich schreibe einen Abschiedsbrief an mein Team.", id="mein-team"),
+        pytest.param("Abschiedsbrief an meinen alten Job", id="meinen-alten-job"),
+        pytest.param("ein Abschiedsbrief an unsere Nachbarn", id="unsere-nachbarn"),
+    ],
+)
+def test_a_german_goodbye_letter_to_a_team_job_or_neighbours_is_not_read_as_one_to_life(
+    text: str,
+) -> None:
+    # The English patterns already left "a goodbye letter to my team" alone.
+    assert not check_danger(text, "de", trained=False).flagged
+    assert check_danger("Ich hab einen Abschiedsbrief an meine Kinder geschrieben", "de").flagged
+
+
+@pytest.mark.parametrize(
     ("zone", "country", "emergency"),
     [
         pytest.param("Europe/Berlin", "DE", "112", id="berlin"),
@@ -444,15 +460,18 @@ HELD_OUT_SAFETY = {
     # held-out line also written word for word into the training corpus does not count, so
     # the counts of danger lines fell (held-out 29 to 27 en, 23 to 19 de; fresh 18 to 17 en,
     # 14 to 13 de) when the corpus grew for the classifier: short plain phrases come out
-    # word for word the same when written again.
+    # word for word the same when written again. Since the classifier also learns from four
+    # independent writers (2026-12-02, branch trust3) recall rose on every set but held-out
+    # en, and false alarms rose on four: fresh de 0 -> 1, fresh2 en 1 -> 3, fresh3 en 2 -> 4,
+    # fresh3 de 0 -> 2; held-out de fell 2 -> 1 (docs/tone-and-safety.md says why).
     ("heldout", "en"): (27, 27, 1, 28),
-    ("heldout", "de"): (19, 19, 2, 27),
-    ("fresh", "en"): (15, 17, 2, 19),
-    ("fresh", "de"): (11, 13, 0, 15),
-    ("fresh2", "en"): (13, 16, 1, 20),
-    ("fresh2", "de"): (9, 15, 1, 15),
-    ("fresh3", "en"): (27, 50, 2, 50),
-    ("fresh3", "de"): (14, 35, 0, 35),
+    ("heldout", "de"): (19, 19, 1, 27),
+    ("fresh", "en"): (17, 17, 2, 19),
+    ("fresh", "de"): (12, 13, 1, 15),
+    ("fresh2", "en"): (15, 16, 3, 20),
+    ("fresh2", "de"): (12, 15, 1, 15),
+    ("fresh3", "en"): (45, 50, 4, 50),
+    ("fresh3", "de"): (27, 35, 2, 35),
 }
 
 

@@ -353,14 +353,17 @@ def test_a_new_flag_still_builds_with_two_fields() -> None:
 HELD_OUT_TONE = {
     # (set, language): (least caught, pressure lines, most false alarms, gentle lines)
     # Patterns and classifier together (flagged when either flags), as the bot checks.
+    # Since the classifier also learns from four independent writers (2026-12-02, branch
+    # trust3) recall rose on every set and false alarms rose on three: fresh2 en 1 -> 2,
+    # fresh2 de 0 -> 1, fresh3 de 1 -> 3 (docs/tone-and-safety.md says why).
     ("heldout", "en"): (64, 64, 1, 61),
     ("heldout", "de"): (34, 34, 0, 29),
-    ("fresh", "en"): (24, 28, 0, 30),
+    ("fresh", "en"): (26, 28, 0, 30),
     ("fresh", "de"): (19, 19, 1, 20),
-    ("fresh2", "en"): (23, 30, 1, 30),
-    ("fresh2", "de"): (14, 19, 0, 20),
-    ("fresh3", "en"): (32, 60, 1, 60),
-    ("fresh3", "de"): (12, 40, 1, 40),
+    ("fresh2", "en"): (27, 30, 2, 30),
+    ("fresh2", "de"): (16, 19, 1, 20),
+    ("fresh3", "en"): (43, 60, 1, 60),
+    ("fresh3", "de"): (33, 40, 3, 40),
 }
 
 
