@@ -99,12 +99,15 @@ class Model:
 
     def probability(self, feats: Iterable[str]) -> float:
         present = list(feats)
-        if not present:  # no words: nothing to weigh
+        get = self.weights.get
+        known = [w for w in (get(f) for f in present) if w is not None]
+        if not known:
+            # No word the model has seen (or no words): no evidence either way. The bias
+            # alone would score any unknown text alike, at times above the threshold.
             return 0.0
         # Each text's feature vector has length one, so long and short texts compare.
         scale = 1.0 / math.sqrt(len(present))
-        get = self.weights.get
-        z = self.bias + scale * sum(get(f, 0.0) for f in present)
+        z = self.bias + scale * sum(known)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def threshold(self, language: str) -> float:

@@ -103,7 +103,7 @@ _SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)|[!?;\u3002]|\n\s*\n")
 _NEXT_WORD = re.compile(r"\s+[a-z]+(?:'[a-z]+)?", _FLAGS)
 
 _MAX_PHRASE = 60
-_MAX_CLASSIFIED = 200  # characters of a classifier flag's phrase shown
+_MAX_CLASSIFIED = 120  # characters of a classifier flag's phrase shown (as every flag's)
 
 
 def check_tone(

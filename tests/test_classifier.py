@@ -162,3 +162,12 @@ def test_a_threshold_flags_at_most_its_budget_of_the_lines_to_leave_alone() -> N
     assert sum(s >= bar for s, label in scored if label == 0) == 3
     bar = script.threshold(scored, 0.015)
     assert sum(s >= bar for s, label in scored if label == 0) == 1
+
+
+def test_a_text_of_words_the_model_never_saw_scores_nothing() -> None:
+    """The bias alone is no evidence: without a word the model knows, a text would score
+    sigmoid(bias) (0.666 for tone, above its English threshold), so it scores 0."""
+    text = "zqxv wkrp blorfnik quazzle"
+    for check in ("tone", "safety"):
+        for language in ("en", "de"):
+            assert classifier.score(check, text, language).value == 0.0

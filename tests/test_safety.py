@@ -464,14 +464,20 @@ HELD_OUT_SAFETY = {
     # independent writers (2026-12-02, branch trust3) recall rose on every set but held-out
     # en, and false alarms rose on four: fresh de 0 -> 1, fresh2 en 1 -> 3, fresh3 en 2 -> 4,
     # fresh3 de 0 -> 2; held-out de fell 2 -> 1 (docs/tone-and-safety.md says why).
+    # Retrained without the 35 training lines that also stand in fresh4 (the rule for every
+    # held-out set): fresh en 17 -> 16, fresh3 en 45 -> 44 and de 27 -> 26 caught; false
+    # alarms held-out de 1 -> 2, fresh3 en 4 -> 5.
     ("heldout", "en"): (27, 27, 1, 28),
-    ("heldout", "de"): (19, 19, 1, 27),
-    ("fresh", "en"): (17, 17, 2, 19),
+    ("heldout", "de"): (19, 19, 2, 27),
+    ("fresh", "en"): (16, 17, 2, 19),
     ("fresh", "de"): (12, 13, 1, 15),
     ("fresh2", "en"): (15, 16, 3, 20),
     ("fresh2", "de"): (12, 15, 1, 15),
-    ("fresh3", "en"): (45, 50, 4, 50),
-    ("fresh3", "de"): (27, 35, 2, 35),
+    ("fresh3", "en"): (44, 50, 5, 50),
+    ("fresh3", "de"): (26, 35, 2, 35),
+    # A sixth writer, measured once after the writers' model was frozen (2026-12-02).
+    ("fresh4", "en"): (39, 40, 2, 49),
+    ("fresh4", "de"): (28, 31, 1, 33),
 }
 
 

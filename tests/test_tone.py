@@ -355,15 +355,21 @@ HELD_OUT_TONE = {
     # Patterns and classifier together (flagged when either flags), as the bot checks.
     # Since the classifier also learns from four independent writers (2026-12-02, branch
     # trust3) recall rose on every set and false alarms rose on three: fresh2 en 1 -> 2,
-    # fresh2 de 0 -> 1, fresh3 de 1 -> 3 (docs/tone-and-safety.md says why).
+    # fresh2 de 0 -> 1, fresh3 de 1 -> 3 (docs/tone-and-safety.md says why). Retrained
+    # without the lines that also stand in fresh4 (the rule for every held-out set), fresh
+    # en 26 -> 27, fresh2 en 27 -> 29, fresh3 en 43 -> 47 and fresh3 de 33 -> 31 caught.
     ("heldout", "en"): (64, 64, 1, 61),
     ("heldout", "de"): (34, 34, 0, 29),
-    ("fresh", "en"): (26, 28, 0, 30),
+    ("fresh", "en"): (27, 28, 0, 30),
     ("fresh", "de"): (19, 19, 1, 20),
-    ("fresh2", "en"): (27, 30, 2, 30),
+    ("fresh2", "en"): (29, 30, 2, 30),
     ("fresh2", "de"): (16, 19, 1, 20),
-    ("fresh3", "en"): (43, 60, 1, 60),
-    ("fresh3", "de"): (33, 40, 3, 40),
+    ("fresh3", "en"): (47, 60, 1, 60),
+    ("fresh3", "de"): (31, 40, 3, 40),
+    # A sixth writer, measured once after the writers' model was frozen (2026-12-02); its
+    # gentle lines are flagged more often than any budget allows, mostly by the patterns.
+    ("fresh4", "en"): (57, 58, 7, 59),
+    ("fresh4", "de"): (37, 37, 5, 39),
 }
 
 
