@@ -11,7 +11,9 @@ and tuned and the classifier trained, and, separately, on the held-out set
 only the held-out figures say how the checks do on wording nobody fitted them to. Two
 smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a round of
 rule changes was frozen and measured once; a third (bot/data/fresh3/) by another writer who
-never saw the rules, the corpora or the classifier (see docs/tone-and-safety.md).
+never saw the rules, the corpora or the classifier, and a fourth (bot/data/fresh4/) by a
+sixth writer, measured once on the model trained with the four writers' lines (see
+docs/tone-and-safety.md).
 
 Operator output, not a message to a person: it names reasons and categories by their
 codes and holds no user-facing wording.
@@ -235,7 +237,7 @@ _TITLES: dict[LabelledSet, str] = {
     "fresh": "fresh set (written after the first general rules; seen by the second cycle)",
     "fresh2": "second fresh set (written after the second cycle was frozen, measured once)",
     "fresh3": "third fresh set (another writer, who never saw the rules or the classifier)",
-    "fresh4": "fourth fresh set (a sixth writer, measured once after the writers' model was frozen)",
+    "fresh4": "fourth fresh set (a sixth writer, measured once on the frozen model)",
 }
 
 
