@@ -1,8 +1,8 @@
 """The checks and preview of a therapist's own wording, for /wording and the dashboard.
 
 One implementation of `scheduler.wording.WordingChecks`: the template sandbox (its length
-limit, no links, valid Telegram HTML; `bot.prompt_sandbox`), the tone check
-(`bot.tone`), and a preview composed exactly as the dispatcher composes the prompt
+limit, no links, valid Telegram HTML; `bot.prompt_sandbox`), the tone check's patterns
+(`bot.tone`, without its trained classifier), and a preview composed exactly as the dispatcher composes the prompt
 (`bot.composer.with_wording`). The composition root hands it to the dashboard, so the
 bot and the dashboard refuse and preview the same wording the same way.
 """
@@ -36,7 +36,11 @@ class SandboxChecks:
         notes: dict[str, ToneNote] = {}
         for language in dict.fromkeys(languages or ("en",)):
             checked = language if language in LANGUAGES else "en"
-            for flag in check_tone(source, checked):
+            # The hand patterns only: the trained classifier learnt from what partners
+            # write to each other (invitations) and has no measured precision on a
+            # therapist's prompt; it flagged "This fortnight, Sam: one small thing Alex
+            # did?" at 0.90. The patterns still note pressure, blame and ultimatums.
+            for flag in check_tone(source, checked, trained=False):
                 notes.setdefault(
                     flag.phrase.casefold(),
                     ToneNote(flag.phrase, str(flag.reason), flag.suggestion),
