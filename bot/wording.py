@@ -2,9 +2,10 @@
 
 One implementation of `scheduler.wording.WordingChecks`: the template sandbox (its length
 limit, no links, valid Telegram HTML; `bot.prompt_sandbox`), the tone check's patterns
-(`bot.tone`, without its trained classifier), and a preview composed exactly as the dispatcher composes the prompt
-(`bot.composer.with_wording`). The composition root hands it to the dashboard, so the
-bot and the dashboard refuse and preview the same wording the same way.
+(`bot.tone`, without its trained classifier), and a preview composed exactly as the
+dispatcher composes the prompt (`bot.composer.with_wording`). The composition root hands
+it to the dashboard, so the bot and the dashboard refuse and preview the same wording the
+same way.
 """
 
 from __future__ import annotations

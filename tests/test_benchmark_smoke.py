@@ -122,7 +122,7 @@ def test_crashes_never_duplicate_or_lose_a_nudge(output: str) -> None:
     assert row(table, "deliveries by status")[3] == "yes"  # every person has one delivery
     per_kill = section(output, "4b. Per kill")
     assert row(per_kill, "requests in flight at the kill")
-    assert row(per_kill, "of which never reached the fake")
+    assert row(per_kill, "of which never crossed the wire")
 
 
 def test_slots_are_timed_for_every_size_and_column(output: str) -> None:

@@ -42,6 +42,7 @@ from benchmarks.seed import (
 from bot.app import build_application
 from bot.context import Services
 from bot.render import Renderer
+from bot.runner import freeze_startup_heap
 from bot.settings import Settings
 from storage.db import Database
 
@@ -106,6 +107,7 @@ async def _run_bot(
     try:
         if app.post_init:
             await app.post_init(app)
+        freeze_startup_heap()  # as `bot.runner.serve` does
         assert app.updater is not None
         await app.updater.start_polling(
             timeout=settings.poll_timeout_seconds, allowed_updates=["message", "callback_query"]

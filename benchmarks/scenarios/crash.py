@@ -6,15 +6,19 @@ the fake Bot API (in this process) and, K times, killed with SIGKILL at a random
 instant between 0 and 1 s after its first send of that run, then started again. After
 the K-th kill it runs to the end of the burst and stops with SIGTERM.
 
-At each kill, after letting the fake finish reading what had already reached it:
+The bot reaches the fake through a relay (`benchmarks.wiretap`) that notes each request
+as its bytes cross: a request is on the wire once the bot has written it, whether or not
+the fake has read it yet (the fake, like any server, drops requests still queued in its
+socket when a killed client's connection closes). At each kill:
 
-in flight       requests that reached the fake in this run whose outcome the bot had not
+in flight       requests that crossed the wire in this run whose outcome the bot had not
                 recorded (their delivery is not `sent`): the sends that were truly
                 ambiguous at the kill;
 marked sending  deliveries left `sending`: the next start records them `ambiguous` and
                 never sends them again;
-never reached   of those, the ones the fake never received: marked too early (the
-                target is that ambiguous deliveries are at most the requests in flight).
+never reached   of those, the ones whose request never crossed the wire: marked too
+                early (the target is that ambiguous deliveries are at most the requests
+                in flight).
 
 At the end, per person (one nudge each), from the fake's record of what it accepted:
 duplicates (more than one message; must be 0) and lost (no message, yet not recorded
@@ -45,6 +49,7 @@ from benchmarks.seed import (
     seed_due,
     this_minute,
 )
+from benchmarks.wiretap import WireTap
 from fakes.telegram_api import FakeTelegram
 
 NUDGEBOT = Path(sys.executable).with_name("nudgebot")
@@ -76,8 +81,9 @@ class Crashes:
     load_end: str = ""
 
 
-def _env(fake: FakeTelegram, url: str) -> dict[str, str]:
-    """Ours minus any bot settings, plus the fake, the database and the limiter off."""
+def _env(api_url: str, url: str) -> dict[str, str]:
+    """Ours minus any bot settings, plus the API (the relay), the database and the
+    limiter off."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -85,7 +91,7 @@ def _env(fake: FakeTelegram, url: str) -> dict[str, str]:
     }
     env.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=fake.base_url,
+        TELEGRAM_API_BASE_URL=api_url,
         DATABASE_URL=url,
         POLL_TIMEOUT_SECONDS="1",
         RATE_LIMIT_PER_SECOND="0",
@@ -127,12 +133,13 @@ def run(workdir: Path, people: int, kills: int, seed: int = 20261202) -> Crashes
     result = Crashes(people, load_start=load())
     log = workdir / "nudgebot-crash.log"
     chats = range(FIRST_CHAT_ID, FIRST_CHAT_ID + people)
-    with FakeTelegram(token=TOKEN) as fake:
+    with FakeTelegram(token=TOKEN) as fake, WireTap(fake.base_url) as wire:
         for chat in chats:
             fake.user(chat)
-        env = _env(fake, url)
+        env = _env(wire.base_url, url)
         for number_ in range(kills):
             after = fake.call_seq
+            wired = wire.count
             spawned = time.time()
             process = _spawn(workdir, env, log)
             try:
@@ -153,10 +160,10 @@ def run(workdir: Path, people: int, kills: int, seed: int = 20261202) -> Crashes
             time.sleep(SETTLE)
             reached = fake.request_log("sendMessage", after)
             status_now = dict(delivery_rows(url, FIRST_CHAT_ID, people))
-            reached_chats = {chat for _, _, _, chat in reached}
+            crossed = set(wire.chats(wired))
             sending = {chat for chat, status in status_now.items() if status == "sending"}
-            ever = {chat for _, _, _, chat in fake.request_log("sendMessage", 0)}
-            in_flight = {c for c in reached_chats if status_now.get(c) != "sent"}
+            ever = set(wire.chats())
+            in_flight = {c for c in crossed if status_now.get(c) != "sent"}
             result.kills.append(
                 Kill(
                     after_first_send=killed_at - first,
@@ -259,7 +266,7 @@ def tables(result: Crashes) -> list[Table]:
         ("sent in the run", [k.sent_this_run for k in kills]),
         ("requests in flight at the kill", [k.in_flight for k in kills]),
         ("left sending (ambiguous)", [k.marked_sending for k in kills]),
-        ("  of which never reached the fake", [k.never_reached for k in kills]),
+        ("  of which never crossed the wire", [k.never_reached for k in kills]),
     )
     for label, counts in count_rows:
         if counts:
