@@ -477,6 +477,11 @@ class _GroupCommit:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting[delivery_id] = future
         async with self._lock:
+            if future.done():
+                # Marked by the commit that held the lock: leave now. Committing the next
+                # batch for the others first would hold this request, marked `sending`,
+                # off the wire for another transaction (a crash then made it ambiguous).
+                return future.result()
             # Let the sends that are ready in this same turn of the loop join this commit:
             # fewer, larger transactions, at no cost in latency.
             await asyncio.sleep(0)

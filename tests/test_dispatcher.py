@@ -648,3 +648,37 @@ async def test_someone_who_paused_while_a_nudge_waited_for_its_slot_is_not_sent_
     assert outcome is None
     assert len(nudges_to(ana)) == before
     assert deliveries(bot)[0].status == "skipped"
+
+
+async def test_a_send_marked_by_one_commit_leaves_without_waiting_for_the_next() -> None:
+    """Marks are written in groups; a send whose mark is in one group must go on the wire
+    as soon as that group commits, not after it has committed the next group for others
+    (a crash in between would make it ambiguous without its request having left)."""
+
+    class SlowDatabase:
+        def __init__(self) -> None:
+            self.commits: list[asyncio.Event] = []
+            self.batches: list[list[int]] = []
+
+        async def run_bulk(self, _fn: object, ids: list[int], *_args: object) -> set[int]:
+            done = asyncio.Event()
+            self.commits.append(done)
+            self.batches.append(sorted(ids))
+            await done.wait()
+            return set(ids)
+
+    db = SlowDatabase()
+    group = _GroupCommit(db, lambda: DUE)  # type: ignore[arg-type]
+    first = asyncio.create_task(group.mark(1))
+    second = asyncio.create_task(group.mark(2))  # joins the first commit
+    await asyncio.sleep(0.01)
+    third = asyncio.create_task(group.mark(3))  # arrives while the first commit runs
+    await asyncio.sleep(0.01)
+    assert db.batches == [[1, 2]]
+    db.commits[0].set()
+    assert await asyncio.wait_for(first, 1) is True
+    assert await asyncio.wait_for(second, 1) is True  # before the next commit finishes
+    await asyncio.sleep(0.01)
+    assert db.batches == [[1, 2], [3]] and not third.done()
+    db.commits[1].set()
+    assert await asyncio.wait_for(third, 1) is True
