@@ -118,3 +118,21 @@ async def test_sends_marked_just_before_writing_after_a_slow_commit_keep_telegra
         assert sorted(marked) == [u.chat_id for u in users]
         assert fake.too_many_requests == 0
         assert all(len(u.messages()) == 1 for u in users)
+
+
+async def test_a_last_moment_no_at_the_wire_sends_nothing_and_says_cancelled(
+    fake: FakeTelegram,
+) -> None:
+    ana = fake.user(1001, first_name="Ana")
+
+    async def erased_meanwhile() -> bool:
+        return False
+
+    async with bot_on_aiohttp(fake.base_url, TelegramRateLimiter(30, 1)) as bot:
+        transport = TelegramTransport(bot)
+        declined = await transport.send(ana.chat_id, "Hello", on_leaving=erased_meanwhile)
+        sent = await transport.send(ana.chat_id, "Later")  # the connection is still usable
+
+    assert declined.status is SendStatus.CANCELLED
+    assert sent.status is SendStatus.SENT
+    assert [m.text for m in ana.messages()] == ["Later"]
