@@ -487,26 +487,29 @@ class _GroupCommit:
             await asyncio.sleep(0)
             if self._waiting:
                 batch, self._waiting = self._waiting, {}
-                try:
-                    marked = await self.db.run_bulk(
-                        outcomes.mark_leaving,
-                        list(batch),
-                        self.clock(),
-                        claims.last_look,
-                        self.worker_id,
-                    )
-                except Exception:
-                    # Not sent: recorded as claimed again, with a retry (see `_send`).
-                    log.exception("could not mark %d deliveries as leaving", len(batch))
-                    self.failed.update(batch)
-                    for waiter in batch.values():
-                        if not waiter.done():
-                            waiter.set_result(False)
-                else:
-                    for key, waiter in batch.items():
-                        if not waiter.done():
-                            waiter.set_result(key in marked)
+                # Shielded: a caller given up on (a connect timeout around the hook that
+                # marks) must not leave the rest of its batch waiting for ever.
+                await asyncio.shield(self._commit(batch))
         return await future
+
+    async def _commit(self, batch: dict[int, asyncio.Future[bool]]) -> None:
+        """Mark `batch` leaving in one transaction and tell each waiter whether it may go."""
+        try:
+            marked = await self.db.run_bulk(
+                outcomes.mark_leaving,
+                list(batch),
+                self.clock(),
+                claims.last_look,
+                self.worker_id,
+            )
+        except Exception:
+            # Not sent: recorded as claimed again, with a retry (see `_send`).
+            log.exception("could not mark %d deliveries as leaving", len(batch))
+            self.failed.update(batch)
+            marked = set()
+        for key, waiter in batch.items():
+            if not waiter.done():
+                waiter.set_result(key in marked)
 
 
 class _OutcomeRecorder:

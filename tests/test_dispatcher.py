@@ -682,3 +682,26 @@ async def test_a_send_marked_by_one_commit_leaves_without_waiting_for_the_next()
     assert db.batches == [[1, 2], [3]] and not third.done()
     db.commits[1].set()
     assert await asyncio.wait_for(third, 1) is True
+
+
+async def test_a_marking_send_given_up_on_still_resolves_the_rest_of_its_group() -> None:
+    """The send that commits a group of marks can be cancelled (a connect timeout around
+    the hook that marks); the others in its group must still learn their answer."""
+
+    class SlowDatabase:
+        def __init__(self) -> None:
+            self.release = asyncio.Event()
+
+        async def run_bulk(self, _fn: object, ids: list[int], *_args: object) -> set[int]:
+            await self.release.wait()
+            return set(ids)
+
+    db = SlowDatabase()
+    group = _GroupCommit(db, lambda: DUE)  # type: ignore[arg-type]
+    holder = asyncio.create_task(group.mark(1))
+    other = asyncio.create_task(group.mark(2))
+    await asyncio.sleep(0.01)
+    holder.cancel()
+    await asyncio.sleep(0.01)
+    db.release.set()
+    assert await asyncio.wait_for(other, 1) is True
