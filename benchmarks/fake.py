@@ -10,6 +10,7 @@ timed in the child, against the same clock that times the replies' arrival).
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -59,8 +60,28 @@ class _HelpClient(threading.Thread):
             self.stop.wait(max(0.0, start + turn * self.period - time.monotonic()))
 
 
+class _Pauses:
+    """The child's garbage-collection pauses: a pause stamps the requests that wait behind
+    it late, and then close together, which a sliding-window limit counts as a burst."""
+
+    def __init__(self) -> None:
+        self.longest_ms = 0.0
+        self.count = 0
+        self._began = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+            return
+        pause = (time.perf_counter() - self._began) * 1000
+        self.count += 1
+        self.longest_ms = max(self.longest_ms, pause)
+
+
 def _child(conn: multiprocessing.connection.Connection, spec: FakeSpec) -> None:
     """Run a FakeTelegram and answer the parent's requests until told to stop."""
+    pauses = _Pauses()
+    gc.callbacks.append(pauses)
     fake = FakeTelegram(
         token=TOKEN,
         enforce_rate_limits=spec.enforce_rate_limits,
@@ -95,6 +116,8 @@ def _child(conn: multiprocessing.connection.Connection, spec: FakeSpec) -> None:
                         "too_many_requests": fake.too_many_requests,
                         "errors": fake.errors_served,
                         "cpu_seconds": cpu.user + cpu.system,
+                        "gc_longest_ms": pauses.longest_ms,
+                        "gc_collections": pauses.count,
                     }
                 )
             elif command == "help_start":

@@ -80,6 +80,7 @@ class Burst:
     lags_ms: list[float]
     too_many: int
     too_many_help: int
+    fake_gc_ms: float
     load_start: str
     load_end: str
 
@@ -188,7 +189,8 @@ def run(workdir: Path, count: int) -> Burst:
             _run_bot(url, fake, count, help_ids, 600 + count / 10)
         )
         sends = fake.sends()
-        too_many = int(fake.counters()["too_many_requests"])
+        counters = fake.counters()
+        too_many = int(counters["too_many_requests"])
     help_chats = set(help_ids)
     nudge_times = sorted(
         t for _, t, status, chat in sends if status == 200 and chat not in help_chats
@@ -209,6 +211,7 @@ def run(workdir: Path, count: int) -> Burst:
         ),
         load_start=load_start,
         load_end=load(),
+        fake_gc_ms=float(counters.get("gc_longest_ms", float("nan"))),
     )
 
 
@@ -244,6 +247,8 @@ def tables(burst: Burst) -> list[Table]:
         "0",
         _met(burst.too_many == 0),
     )
+    # The fake stamps a request when it reads it: its own pauses make arrivals bunch.
+    summary.add("the fake's longest GC pause (ms)", number(burst.fake_gc_ms), "-", "-")
     minutes = _per_minute(burst.nudge_times, burst.reply_times)
     full = [m for m in minutes if not m.partial] or minutes  # under a minute: the whole burst
     worst = min((m.total_per_second for m in full), default=float("nan"))
