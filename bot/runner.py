@@ -200,8 +200,9 @@ def freeze_startup_heap() -> None:
     event loop for 100-140 ms, mid-burst, a few times a minute (`python -m benchmarks
     --scenario burst`: loop stalls of 130-240 ms, each one a few sends late together and
     every reply waiting). Frozen, the full collections walk only what was made since
-    (~13,000 objects) and the longest stall fell to 25 ms. Start-up objects live as long
-    as the process, so nothing collectable is kept. Called by `serve` once start-up is
+    (~13,000 objects) and the longest stall fell to 25 ms. What start-up built lives,
+    nearly all of it, as long as the process; a frozen object that later becomes cyclic
+    garbage is never freed, a small and bounded cost. Called by `serve` once start-up is
     done (not by tests, which build many applications in one process).
     """
     gc.collect()
