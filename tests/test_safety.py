@@ -517,3 +517,27 @@ def test_every_english_pattern_piece_is_defined() -> None:
     for category in ("violence", "fear", "self_harm"):
         for pattern in safety._patterns("en", category):
             assert "<" not in safety._expand(pattern, safety._pieces("en")).replace("(?<", "")
+
+
+# --- the check as the bot runs it on what a person writes -----------------------------------
+
+
+def test_a_german_danger_phrase_is_found_for_a_person_whose_language_is_english() -> None:
+    from bot.handlers.conversation import _suggests_danger
+
+    assert _suggests_danger("Er hat mich geschlagen.", "en")
+    assert _suggests_danger("He hit me.", "de")
+
+
+def test_the_classifier_holds_a_message_to_the_bar_of_the_persons_language_only() -> None:
+    """Asking the one shared model again "in German" only applied the lower of two bars:
+    "I went quiet, then he got louder." was flagged for an English speaker at the German
+    bar after German safety's budget rose to 4.5 %."""
+    from bot import classifier
+    from bot.handlers.conversation import _suggests_danger
+
+    real = classifier.load("safety")
+    bars = classifier.Model(real.weights, real.bias, {"en": 0.99, "de": 0.01})
+    with mock.patch.object(classifier, "load", return_value=bars):
+        assert not _suggests_danger("I went quiet, then he got louder.", "en")
+        assert _suggests_danger("I went quiet, then he got louder.", "de")

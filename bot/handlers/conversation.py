@@ -16,7 +16,7 @@ from bot.handlers import couple, invite, onboarding
 from bot.handlers.common import acknowledged, label, load_person, locale_of, reply
 from bot.keyboards import buttons
 from bot.safety import LANGUAGES as SAFETY_LANGUAGES
-from bot.safety import resources_for, suggests_danger
+from bot.safety import check_danger, resources_for, suggests_danger
 from storage import people
 from storage.models import Person
 
@@ -31,10 +31,18 @@ def text_flows(context: BotContext) -> dict[str, TextFlow]:
 
 
 def _suggests_danger(text: str, language: str) -> bool:
-    """Checked in the person's language first, then in every other we have lists for:
-    people write in more than one language, and a missed danger costs far more."""
-    order = [language, *(other for other in SAFETY_LANGUAGES if other != language)]
-    return any(suggests_danger(text, lang) for lang in order)
+    """Checked in the person's language first (phrases and classifier), then with the
+    phrase lists of every other language: people write in more than one language, and a
+    missed danger costs far more. The classifier is one model for both languages; only its
+    bar differs, so asking it again "in German" would only hold English text to the lower
+    of two bars and add false alarms, not knowledge."""
+    if suggests_danger(text, language):
+        return True
+    return any(
+        check_danger(text, other, trained=False).flagged
+        for other in SAFETY_LANGUAGES
+        if other != language
+    )
 
 
 async def _care(update: Update, context: BotContext, person: Person | None) -> None:
