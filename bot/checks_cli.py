@@ -12,7 +12,8 @@ only the held-out figures say how the checks do on wording nobody fitted them to
 smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a round of
 rule changes was frozen and measured once; a third (bot/data/fresh3/) by another writer who
 never saw the rules, the corpora or the classifier, and a fourth (bot/data/fresh4/) by a
-sixth writer, measured once on the model trained with the four writers' lines (see
+sixth writer, measured once on the model trained with the four writers' lines; a fifth
+(bot/data/fresh5/) by another writer, measured once on the model trained with ten (see
 docs/tone-and-safety.md).
 
 Operator output, not a message to a person: it names reasons and categories by their
@@ -37,8 +38,16 @@ from bot.tone import LANGUAGES, check_tone
 Check = Literal["tone", "safety"]
 CHECKS: tuple[Check, ...] = ("tone", "safety")
 # Which labelled set: the training corpus the lists were tuned on, or the held-out set.
-LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4"]
-SETS: tuple[LabelledSet, ...] = ("corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4")
+LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"]
+SETS: tuple[LabelledSet, ...] = (
+    "corpora",
+    "heldout",
+    "fresh",
+    "fresh2",
+    "fresh3",
+    "fresh4",
+    "fresh5",
+)
 # Which part of a check is measured: the hand-written patterns, the trained classifier,
 # or both (a text is flagged when either flags it, as the bot does).
 Part = Literal["patterns", "classifier", "combined"]
@@ -238,6 +247,7 @@ _TITLES: dict[LabelledSet, str] = {
     "fresh2": "second fresh set (written after the second cycle was frozen, measured once)",
     "fresh3": "third fresh set (another writer, who never saw the rules or the classifier)",
     "fresh4": "fourth fresh set (a sixth writer, measured once on the frozen model)",
+    "fresh5": "fifth fresh set (another writer, measured once on the model of ten writers)",
 }
 
 

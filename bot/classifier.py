@@ -4,7 +4,7 @@ The patterns (bot/tone.py, bot/safety.py) catch the wording their author thought
 sets written later they caught a third to a half of the pressure and danger lines. This
 model reads a text as its words, word pairs and word beginnings, and weighs each with a
 logistic regression trained on the labelled corpora in bot/data/corpora/ (the original
-corpora and four independent writers' lines; never a line of the held-out or fresh sets)
+corpora and ten independent writers' lines; never a line of the held-out or fresh sets)
 by `scripts/train_checks.py`. Its weights are data, in bot/data/classifier/<check>.json.
 
 It is forgiving of some of what patterns miss: capitals and punctuation are dropped,

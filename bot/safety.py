@@ -276,6 +276,18 @@ def _checks_de() -> tuple[tuple[Category, re.Pattern[str]], ...]:
     return tuple((c, _compile_de(_patterns("de", c))) for c in _CATEGORIES)
 
 
+@cache
+def _benign(language: str) -> re.Pattern[str]:
+    """The harmless idioms of [benign] in bot/data/safety_patterns.toml, as one pattern."""
+    joined = "|".join(f"(?:{_joined(p)})" for p in _table()["benign"][language])
+    return re.compile(r"(?<![\w'])(?:" + _expand(joined, _pieces(language)) + r")(?![\w'])")
+
+
+def _without_benign(normal: str, language: str) -> str:
+    """The normalised text with each harmless idiom replaced by a clause break."""
+    return _benign("de" if language == "de" else "en").sub(" . ", normal)
+
+
 # The languages with phrase lists of their own.
 LANGUAGES: tuple[str, ...] = (REFERENCE_LANGUAGE, "de")
 
@@ -293,7 +305,7 @@ def check_danger(
         trained: when no phrase matches, also ask the trained classifier
             (bot/classifier.py); False gives the hand-written patterns alone.
     """
-    normal = " " + normalise(text, language)
+    normal = _without_benign(" " + normalise(text, language), language)
     if language == "de":
         for category, pattern in _checks_de():
             if pattern.search(normal):

@@ -34,6 +34,7 @@ milliseconds) and never raises, whatever the input.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -170,7 +171,7 @@ def _check(original: str) -> list[ToneFlag]:
             (m.start(), m.end(), ToneFlag(phrase, _texts()["because_of_you"], Reason.BLAME))
         )
     found += _rules(original, text, ends, "en", _found_spans(found))
-    return _ordered(found)
+    return _ordered(_taken_back(text, ends, "en", _unquoted(text, found)))
 
 
 def _ordered(found: list[_Found]) -> list[ToneFlag]:
@@ -183,6 +184,79 @@ def _ordered(found: list[_Found]) -> list[ToneFlag]:
             seen.add(key)
             flags.append(flag)
     return flags
+
+
+# Words said before, quoted: 'I know I said "you never listen", and it was not fair'.
+_QUOTE_MARKS = '"\u201c\u201d\u201e\u00ab\u00bb'
+_QUOTED = re.compile(f"[{_QUOTE_MARKS}][^{_QUOTE_MARKS}\\n]{{1,200}}[{_QUOTE_MARKS}]")
+_FEEL_OWN = frozenset(("don't", "dont", "not", "never", "you"))
+
+
+def _unquoted(text: str, found: list[_Found]) -> list[_Found]:
+    """Leave out what stands wholly inside quotation marks: words quoted, often to take
+    them back, are reported, not said to the partner now (unless next to nothing stands
+    outside the quotes). The classifier still reads the whole text when no phrase is left."""
+    if not any(mark in text for mark in _QUOTE_MARKS):
+        return found
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    bounds = [(0, 0), *quoted, (len(text), len(text))]
+    outside = " ".join(text[e:s] for (_, e), (s, _) in itertools.pairwise(bounds))
+    if len(_WORDS_ANY.findall(outside)) < 3:
+        return found  # a whole message in quotation marks is the writer's own words
+    return [f for f in found if not any(s <= f[0] and f[1] <= e for s, e in quoted)]
+
+
+# Words one said before and now takes back: "I used to say you never listen, but that
+# wasn't fair"; "I'm not saying you never listen".
+_SAID_BEFORE = {
+    "en": re.compile(
+        r"\b(?:i|i've|i\s+have|i\s+had)\s+(?:\w+\s+)?(?:used\s+to\s+say|said|told\s+you|"
+        r"have\s+said|kept\s+saying|was\s+saying|would\s+say)\b",
+        _FLAGS,
+    ),
+    "de": re.compile(
+        r"\b(?:ich\s+(?:\w+\s+){0,3}?(?:gesagt|vorgeworfen|an\s+den\s+kopf\s+geworfen)|"
+        r"hab(?:e)?\s+ich\s+(?:\w+\s+){0,3}?gesagt|ich\s+sagte|sagte\s+ich)\b",
+        _FLAGS,
+    ),
+}
+_NOT_SAYING = {
+    "en": re.compile(r"\b(?:i'm|im|i\s+am)\s+not\s+saying\b", _FLAGS),
+    "de": re.compile(r"\bich\s+sag(?:e)?\s+(?:ja\s+)?nicht\b", _FLAGS),
+}
+_TAKE_BACK = {
+    "en": re.compile(
+        r"\b(?:sorry|apologi[sz]e|(?:wasn't|was\s+not|isn't|is\s+not|not)\s+(?:fair|true|"
+        r"okay|ok|right|kind)|unfair|regret|tak(?:e|ing)\s+it\s+back|shouldn't\s+have|"
+        r"should\s+not\s+have)\b",
+        _FLAGS,
+    ),
+    "de": re.compile(
+        r"\b(?:tut\s+mir\s+leid|entschuldig\w*|nicht\s+fair|unfair|bereu\w*|"
+        r"nehm\w*\s+(?:das|es|ich)\s+(?:\w+\s+)?zurück|zurücknehmen|war\s+falsch|"
+        r"nicht\s+in\s+ordnung)\b",
+        _FLAGS,
+    ),
+}
+
+
+def _taken_back(text: str, ends: list[int], language: str, found: list[_Found]) -> list[_Found]:
+    """Leave out words the writer reports having said and takes back in the same message
+    ("I used to say you never listen, but that wasn't fair"), and what follows "I'm not
+    saying" in its sentence. Said again without taking it back, it still counts."""
+    if not found:
+        return found
+    take_back = _TAKE_BACK[language].search(text) is not None
+    kept = []
+    for f in found:
+        start, _ = _sentence(ends, len(text), f[0])
+        before = text[start : f[0]]
+        if _NOT_SAYING[language].search(before):
+            continue
+        if take_back and _SAID_BEFORE[language].search(before):
+            continue
+        kept.append(f)
+    return kept
 
 
 def _found_spans(found: list[_Found]) -> list[tuple[int, int]]:
@@ -198,6 +272,8 @@ def _always_never(original: str, text: str) -> list[_Found]:
         before = _previous_words(text, m.start())
         if before and before[-1] in _words("object_before"):
             continue
+        if before and before[-1] == "if":
+            continue  # "if you never do, I'll still love you" accepts a no
         words = list(_WORD.finditer(m.group("rest")))
         table = _answers("never" if adv == "never" else "always")
         suggestion = _lookup(table, [w.group() for w in words]) or _texts()["generic_pattern"]
@@ -215,7 +291,9 @@ def _modals(original: str, text: str) -> list[_Found]:
         before = _previous_words(text, m.start())
         if before and before[-1] in _words("soft_before"):
             continue
-        asks = before and before[-1] in ("do", "did", "does")
+        if len(before) == 2 and before[1] == "feel" and before[0] in _FEEL_OWN:
+            continue  # "don't feel you have to", "because you feel you have to"
+        asks = before and before[-1] in ("do", "did", "does", "would")
         if asks and (len(before) < 2 or before[0] != "why"):
             continue  # "do you need to talk?" asks; "why do you have to ..." does not
         modal = " ".join(m.group("modal").lower().split())
@@ -540,7 +618,8 @@ def _rules(
 def _check_de(original: str) -> list[ToneFlag]:
     text = original.translate(_APOSTROPHES)
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    return _ordered(_rules(original, text, ends, "de", []))
+    found = _unquoted(text, _rules(original, text, ends, "de", []))
+    return _ordered(_taken_back(text, ends, "de", found))
 
 
 def _label_de(word: str) -> bool:

@@ -3,8 +3,8 @@
     .venv/bin/python scripts/train_checks.py          # writes bot/data/classifier/*.json
     .venv/bin/python scripts/train_checks.py --check  # fails if the committed files differ
 
-Reads only bot/data/corpora/: the original corpora <check>.<language>.tsv and the four
-independent writers' lines <check>.<language>.<writer>.tsv (w1 to w4). Never the held-out
+Reads only bot/data/corpora/: the original corpora <check>.<language>.tsv and the ten
+independent writers' lines <check>.<language>.<writer>.tsv (w1 to w10). Never the held-out
 or fresh sets, which exist to say how the checks do on wording nobody trained or tuned
 them on; a training line that stands in one of them (after normalising) is dropped, and
 the script says how many.
@@ -53,9 +53,10 @@ from bot.classifier import Model, features, normalise, pieces  # noqa: E402
 CHECKS = {"tone": "gentle", "safety": "harmless"}
 LANGUAGES = ("en", "de")
 CORPORA = "corpora"  # the original corpora, written by one author
-WRITERS = ("w1", "w2", "w3", "w4")  # four independent writers (see each file's header)
+# Independent writers, each with a header in their files.
+WRITERS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10")
 GROUPS = (CORPORA, *WRITERS)
-HELD_OUT = ("heldout", "fresh", "fresh2", "fresh3", "fresh4")
+HELD_OUT = ("heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5")
 SEED = 20261202
 EPOCHS = 5
 RATE = 0.2
@@ -67,7 +68,7 @@ L2 = 1e-3
 # English safety stays at 3 % although the patterns alone flag 5.0 % of the writers'
 # harmless lines: a missed danger costs more than a care message too many, and a lower
 # budget gives up recall without bringing the patterns' share down.
-FALSE_ALARMS = {("tone", "en"): 0.015}
+FALSE_ALARMS = {("tone", "en"): 0.03, ("safety", "de"): 0.045}
 DEFAULT_FALSE_ALARMS = 0.03
 PRUNE = 0.002  # weights closer to zero than this are left out of the file
 
@@ -283,7 +284,7 @@ def patterns_flag(check: str, text: str, language: str) -> bool:
 
 def by_writer(check: str) -> list[str]:
     """Leave one group out: train on the others, measure it. One row per group and language,
-    and the four writers pooled (each line scored by the model that had not seen its writer)."""
+    and the writers pooled (each line scored by the model that had not seen its writer)."""
     counts = {
         (group, language): dict.fromkeys(("pos", "neg", "c_pos", "c_neg", "b_pos", "b_neg"), 0)
         for group in (*GROUPS, "writers")

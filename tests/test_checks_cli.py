@@ -96,13 +96,13 @@ def test_measure_prints_the_held_out_figures_apart_from_the_training_corpus() ->
     result = CliRunner().invoke(main, ["check", "measure"])
     assert result.exit_code == 0, result.output
     sections = [line.split(":")[0] for line in result.output.splitlines() if ": " in line]
-    assert sections == ["corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4"]
+    assert sections == ["corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"]
     lines = result.output.splitlines()
     held = lines[lines.index(next(x for x in lines if x.startswith("heldout:"))) + 2]
     # The held-out tone set has 125 lines not also in the training corpus.
     assert held.split()[:4] == ["tone", "en", "patterns", "125"]
-    # 6 sets x 2 checks x 2 languages x 3 parts (patterns, classifier, combined)
-    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 72
+    # 7 sets x 2 checks x 2 languages x 3 parts (patterns, classifier, combined)
+    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 84
 
 
 def test_measure_verbose_never_lists_held_out_lines() -> None:

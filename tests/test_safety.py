@@ -467,17 +467,25 @@ HELD_OUT_SAFETY = {
     # Retrained without the 35 training lines that also stand in fresh4 (the rule for every
     # held-out set): fresh en 17 -> 16, fresh3 en 45 -> 44 and de 27 -> 26 caught; false
     # alarms held-out de 1 -> 2, fresh3 en 4 -> 5.
+    # Trained on ten writers, with guards for harmless idioms (2026-12-03): caught fresh
+    # en/de, fresh2 de 12 -> 14, fresh3 en 44 -> 45, de 26 -> 30, fresh4 en/de; false alarms
+    # fell on held-out de, fresh en, fresh4 de and rose on fresh2 de 1 -> 2, fresh3 en
+    # 5 -> 7, de 2 -> 3 (the classifier, on grief, low mood and "threatens to hide the
+    # remote": docs/tone-and-safety.md).
     ("heldout", "en"): (27, 27, 1, 28),
-    ("heldout", "de"): (19, 19, 2, 27),
-    ("fresh", "en"): (16, 17, 2, 19),
-    ("fresh", "de"): (12, 13, 1, 15),
+    ("heldout", "de"): (19, 19, 1, 27),
+    ("fresh", "en"): (17, 17, 1, 19),
+    ("fresh", "de"): (13, 13, 1, 15),
     ("fresh2", "en"): (15, 16, 3, 20),
-    ("fresh2", "de"): (12, 15, 1, 15),
-    ("fresh3", "en"): (44, 50, 5, 50),
-    ("fresh3", "de"): (26, 35, 2, 35),
+    ("fresh2", "de"): (14, 15, 2, 15),
+    ("fresh3", "en"): (45, 50, 7, 50),
+    ("fresh3", "de"): (30, 35, 3, 35),
     # A sixth writer, measured once after the writers' model was frozen (2026-12-02).
-    ("fresh4", "en"): (39, 40, 2, 49),
-    ("fresh4", "de"): (28, 31, 1, 33),
+    ("fresh4", "en"): (40, 40, 2, 49),
+    ("fresh4", "de"): (30, 31, 0, 33),
+    # Another writer, measured once after the model of ten writers was frozen (2026-12-03).
+    ("fresh5", "en"): (48, 49, 0, 50),
+    ("fresh5", "de"): (38, 39, 0, 40),
 }
 
 
@@ -517,6 +525,78 @@ def test_every_english_pattern_piece_is_defined() -> None:
     for category in ("violence", "fear", "self_harm"):
         for pattern in safety._patterns("en", category):
             assert "<" not in safety._expand(pattern, safety._pieces("en")).replace("(?<", "")
+
+
+# --- harmless idioms the independent writers found (2026-12-03) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "she grabbed my arm to stop me falling on the ice"),
+        ("en", "My wife grabbed my arm to stop me stepping into the road. Probably saved my life."),
+        ("en", "The physio pushed me so hard today I thought I'd pass out."),
+        ("en", "Our therapist pushed us pretty hard today, in a good way."),
+        ("en", "He pushed me on the swings at the park like we were ten, best afternoon."),
+        ("en", "My sister says she'll kill me if I spoil the finale."),
+        ("en", "My boss will strangle me if the report is late again."),
+        ("en", "I cut myself slicing onions, nothing serious."),
+        ("en", "i got stitches after cutting my hand on a tin can"),
+        ("en", "She cut her hair very short and I love it."),
+        ("en", "He took my phone to look at the photos from the holiday."),
+        ("de", "sie hat mich am arm gepackt damit ich aufm eis nich hinfall"),
+        ("de", "Abschiedsbrief an unseren Kleingarten: Danke für acht Sommer."),
+        ("de", "Vor dem Umzug hab ich meiner alten Wohnung einen Abschiedsbrief geschrieben."),
+        ("en", "I'm not suicidal or anything dramatic, just tired and a bit flat this week."),
+        ("de", "Ich bin nicht suizidal oder so, nur müde und ein bisschen platt diese Woche."),
+        ("en", "She told me she'd strangle me if I spoiled the season finale again."),
+        ("de", "Die Trauzeugin hat im Scherz gesagt, sie bringt mich um, wenn ich Lukas wehtue."),
+    ],
+)
+def test_a_harmless_idiom_with_a_danger_word_is_not_flagged_by_the_patterns(
+    language: str, text: str
+) -> None:
+    assert not safety.check_danger(text, language, trained=False).flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "He grabbed my arm so hard it bruised."),
+        ("en", "he grabbed my arm to stop me leaving"),
+        ("en", "My boss will kill me if I'm late, and my husband hit me last night."),
+        ("en", "I cut myself again last night."),
+        ("en", "I cut myself on purpose."),
+        ("en", "He took my phone and reads all my messages."),
+        ("en", "He broke my arm."),
+        ("en", "I wrote a goodbye letter."),
+        ("de", "Ich habe einen Abschiedsbrief geschrieben."),
+        ("de", "Er hat mich geschlagen."),
+        ("en", "I'm not suicidal, but some nights I wish I could disappear for good."),
+        ("de", "ich bin suizidal"),
+    ],
+)
+def test_a_disclosure_beside_those_idioms_is_still_found(language: str, text: str) -> None:
+    assert safety.check_danger(text, language, trained=False).flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "He will kill me if I leave."),
+        ("en", "she said she would kill me if I ever told anyone"),
+        ("de", "Er bringt mich um, wenn ich gehe."),
+        ("de", "Er hat gesagt, er bringt mich um, wenn ich ihn verlasse."),
+    ],
+)
+def test_a_threat_to_kill_tied_to_leaving_or_telling_is_found_by_the_patterns(
+    language: str, text: str
+) -> None:
+    assert safety.check_danger(text, language, trained=False).category == "violence"
+
+
+def test_heat_or_work_that_is_killing_someone_is_still_hyperbole_in_german() -> None:
+    assert not safety.check_danger("Die Hitze bringt mich um.", "de", trained=False).flagged
 
 
 # --- the check as the bot runs it on what a person writes -----------------------------------

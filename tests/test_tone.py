@@ -346,7 +346,7 @@ def test_a_new_flag_still_builds_with_two_fields() -> None:
 
 
 # --- held-out and fresh sets (bot/data/heldout, bot/data/fresh) ------------------------------
-# Floors are the figures reached on 2026-12-02 (docs/tone-and-safety.md): losing one caught
+# Floors are the figures reached on 2026-12-03 (docs/tone-and-safety.md): losing one caught
 # phrase or gaining one false alarm fails. The messages give counts only, never the lines,
 # so that nobody tunes the rules against these sets.
 
@@ -358,18 +358,25 @@ HELD_OUT_TONE = {
     # fresh2 de 0 -> 1, fresh3 de 1 -> 3 (docs/tone-and-safety.md says why). Retrained
     # without the lines that also stand in fresh4 (the rule for every held-out set), fresh
     # en 26 -> 27, fresh2 en 27 -> 29, fresh3 en 43 -> 47 and fresh3 de 33 -> 31 caught.
+    # Trained on ten writers, with pattern guards for quoted and taken-back words and
+    # negated demands (2026-12-03): caught fresh2 de 16 -> 17, fresh3 en 47 -> 54, fresh3 de
+    # 31 -> 35; false alarms fell on fresh de, fresh3 en/de, fresh4 en 7 -> 4, de 5 -> 2 and
+    # rose by one on held-out de 0 -> 1 and fresh2 de 1 -> 2 (classifier, short lines).
     ("heldout", "en"): (64, 64, 1, 61),
-    ("heldout", "de"): (34, 34, 0, 29),
+    ("heldout", "de"): (34, 34, 1, 29),
     ("fresh", "en"): (27, 28, 0, 30),
-    ("fresh", "de"): (19, 19, 1, 20),
+    ("fresh", "de"): (19, 19, 0, 20),
     ("fresh2", "en"): (29, 30, 2, 30),
-    ("fresh2", "de"): (16, 19, 1, 20),
-    ("fresh3", "en"): (47, 60, 1, 60),
-    ("fresh3", "de"): (31, 40, 3, 40),
+    ("fresh2", "de"): (17, 19, 2, 20),
+    ("fresh3", "en"): (54, 60, 0, 60),
+    ("fresh3", "de"): (35, 40, 0, 40),
     # A sixth writer, measured once after the writers' model was frozen (2026-12-02); its
     # gentle lines are flagged more often than any budget allows, mostly by the patterns.
-    ("fresh4", "en"): (57, 58, 7, 59),
-    ("fresh4", "de"): (37, 37, 5, 39),
+    ("fresh4", "en"): (57, 58, 4, 59),
+    ("fresh4", "de"): (37, 37, 2, 39),
+    # Another writer, measured once after the model of ten writers was frozen (2026-12-03).
+    ("fresh5", "en"): (50, 50, 3, 50),
+    ("fresh5", "de"): (39, 40, 1, 39),
 }
 
 
@@ -421,3 +428,113 @@ def test_the_label_lists_come_from_the_pattern_file() -> None:
     assert "selfish" in tone._words("labels_en")
     assert "egoistisch" in tone._words("labels_de")
     assert "tired" in tone._words("states_en")
+
+
+# --- look-alikes the independent writers found (2026-12-03) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I know I've said \"you never listen\" before, and that wasn't fair."),
+        ("en", "Part of me wants to say \u201cyou never listen\u201d, but that's not true."),
+        (
+            "de",
+            "Ich hab früher oft \u201edu hörst mir nie zu\u201c gesagt, und das war nicht fair.",
+        ),
+    ],
+)
+def test_words_quoted_to_take_them_back_are_not_read_as_said_now(language: str, text: str) -> None:
+    assert check_tone(text, language, trained=False) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", '"Therapy or we\'re done."'),
+        ("en", "\u201cYou never listen to me.\u201d"),
+        ("de", "\u201eDu hörst mir nie zu.\u201c"),
+    ],
+)
+def test_a_whole_message_in_quotation_marks_is_still_checked(language: str, text: str) -> None:
+    assert check_tone(text, language, trained=False)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Du musst jetzt nicht antworten, schlaf ruhig eine Nacht drüber."),
+        ("de", "schlaf gut, du musst da nix mit machen"),
+        ("de", "Du musst dazu gar nichts sagen, ich wollte nur, dass du's weißt."),
+        ("de", "Du musst nie mitkommen, wenn du nicht willst."),
+        ("de", "Du sollst dich dort nie allein gegen zwei fühlen."),
+        ("de", "Du schuldest mir da keine Begründung."),
+        ("de", "Das ist keine letzte Chance oder so was Dramatisches."),
+        ("de", "Du bist immer eingeladen, nie verpflichtet."),
+        ("en", "This is not a last chance or anything dramatic."),
+        ("en", "You are always invited, never obliged."),
+        ("en", "If you ever feel ready, I'd love to go. If you never do, I'll still love you."),
+        ("en", "I'm ready when you are, and if you're never ready, that's okay too."),
+        ("en", "Would Saturday mornings suit you better than evenings?"),
+        ("en", "I want to understand you better."),
+        ("en", "What would you need to feel safe in a session like that?"),
+        ("en", "Please don't feel you have to come just because I paid the deposit."),
+        ("en", "I'd rather wait than have you come because you feel you have to."),
+    ],
+)
+def test_a_negated_or_accepting_look_alike_is_not_read_as_pressure(
+    language: str, text: str
+) -> None:
+    assert check_tone(text, language, trained=False) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Du musst mitkommen."),
+        ("de", "Du musst endlich mitkommen, sonst nix."),
+        ("de", "Du schuldest mir das."),
+        ("de", "Das ist deine letzte Chance."),
+        ("de", "Du hörst mir nie zu."),
+        ("en", "This is your last chance."),
+        ("en", "You better be there on Monday."),
+        ("en", "And you'd better not skip it."),
+        ("en", "You have to come."),
+        ("en", "You never listen to me."),
+    ],
+)
+def test_the_pressure_beside_those_look_alikes_is_still_caught(language: str, text: str) -> None:
+    assert check_tone(text, language, trained=False)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Last spring I told you it was therapy or the door, and I'm sorry I said it."),
+        ("en", "I used to say you never listen, but that wasn't fair."),
+        ("en", "I'm not saying you never listen. Sometimes I don't explain myself well either."),
+        ("de", "Früher hab ich gesagt, du hörst nie zu. Das war nicht fair."),
+        ("de", "Ich hab dir an den Kopf geworfen, du würdest immer alles blocken. Das war unfair."),
+        ("en", '"Not now" is a good answer, and I won\'t ask again for a good while.'),
+        ("en", "If you say no, I'll still love you, and I'll probably go on my own for a while."),
+    ],
+)
+def test_words_the_writer_said_before_and_takes_back_are_not_read_as_said_now(
+    language: str, text: str
+) -> None:
+    assert check_tone(text, language, trained=False) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I told you: therapy or the door."),
+        ("en", "I said it before, you never listen."),
+        ("en", "Sorry, but you never listen."),
+        ("en", "I won't ask again."),
+        ("en", "If you don't come, I'll probably leave."),
+        ("de", "Ich hab es dir gesagt, du hörst nie zu."),
+    ],
+)
+def test_said_again_without_taking_it_back_it_still_counts(language: str, text: str) -> None:
+    assert check_tone(text, language, trained=False)
