@@ -201,7 +201,7 @@ def _unquoted(text: str, found: list[_Found]) -> list[_Found]:
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     bounds = [(0, 0), *quoted, (len(text), len(text))]
     outside = " ".join(text[e:s] for (_, e), (s, _) in itertools.pairwise(bounds))
-    if len(_WORDS_ANY.findall(outside)) < 3:
+    if len(_WORDS_ANY.findall(outside)) < 3 or _MEANT_IT.search(text):
         return found  # a whole message in quotation marks is the writer's own words
     return [f for f in found if not any(s <= f[0] and f[1] <= e for s, e in quoted)]
 
@@ -210,7 +210,7 @@ def _unquoted(text: str, found: list[_Found]) -> list[_Found]:
 # wasn't fair"; "I'm not saying you never listen".
 _SAID_BEFORE = {
     "en": re.compile(
-        r"\b(?:i|i've|i\s+have|i\s+had)\s+(?:\w+\s+)?(?:used\s+to\s+say|said|told\s+you|"
+        r"(?<!like\s)(?<!as\s)\b(?:i|i've|i\s+have|i\s+had)\s+(?:\w+\s+)?(?:used\s+to\s+say|said|told\s+you|"
         r"have\s+said|kept\s+saying|was\s+saying|would\s+say)\b",
         _FLAGS,
     ),
@@ -224,15 +224,22 @@ _NOT_SAYING = {
     "en": re.compile(r"\b(?:i'm|im|i\s+am)\s+not\s+saying\b", _FLAGS),
     "de": re.compile(r"\bich\s+sag(?:e)?\s+(?:ja\s+)?nicht\b", _FLAGS),
 }
+# Words that say the opposite of taking back: "I said 'last chance' and I meant it".
+_MEANT_IT = re.compile(
+    r"\bi\s+(?:meant|mean)\s+it\b|\bich\s+mein\w*\s+(?:das|es)\s+(?:\w+\s+)?(?:so|ernst)\b|"
+    r"\b(?:das|es)\s+mein\w*\s+ich\s+(?:\w+\s+)?(?:so|ernst)\b",
+    _FLAGS,
+)
+_BUT = re.compile(r"\b(?:but|though|aber|doch|jedoch)\b", _FLAGS)
 _TAKE_BACK = {
     "en": re.compile(
-        r"\b(?:sorry|apologi[sz]e|(?:wasn't|was\s+not|isn't|is\s+not|not)\s+(?:fair|true|"
+        r"\b(?:sorry\s+(?:i|for|that|about)|apologi[sz]e|(?:wasn't|was\s+not|isn't|is\s+not|not)\s+(?:fair|true|"
         r"okay|ok|right|kind)|unfair|regret|tak(?:e|ing)\s+it\s+back|shouldn't\s+have|"
         r"should\s+not\s+have)\b",
         _FLAGS,
     ),
     "de": re.compile(
-        r"\b(?:tut\s+mir\s+leid|entschuldig\w*|nicht\s+fair|unfair|bereu\w*|"
+        r"\b(?:tut\s+mir\s+leid,?\s+dass|entschuldig\w*\s+(?:mich|dafür)|nicht\s+fair|unfair|bereu\w*|"
         r"nehm\w*\s+(?:das|es|ich)\s+(?:\w+\s+)?zurück|zurücknehmen|war\s+falsch|"
         r"nicht\s+in\s+ordnung)\b",
         _FLAGS,
@@ -246,12 +253,15 @@ def _taken_back(text: str, ends: list[int], language: str, found: list[_Found]) 
     saying" in its sentence. Said again without taking it back, it still counts."""
     if not found:
         return found
+    if _MEANT_IT.search(text):
+        return found
     take_back = _TAKE_BACK[language].search(text) is not None
     kept = []
     for f in found:
         start, _ = _sentence(ends, len(text), f[0])
         before = text[start : f[0]]
-        if _NOT_SAYING[language].search(before):
+        not_saying = list(_NOT_SAYING[language].finditer(before))
+        if not_saying and not _BUT.search(before, not_saying[-1].end()):
             continue
         if take_back and _SAID_BEFORE[language].search(before):
             continue

@@ -621,3 +621,55 @@ def test_the_classifier_holds_a_message_to_the_bar_of_the_persons_language_only(
     with mock.patch.object(classifier, "load", return_value=bars):
         assert not _suggests_danger("I went quiet, then he got louder.", "en")
         assert _suggests_danger("I went quiet, then he got louder.", "de")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Ich bring mich um."),
+        ("de", "Ich töte mich."),
+        ("de", "Er schneidet mir die Kehle durch."),
+        ("de", "Er will mich tot sehen."),
+        ("de", "Ich beende es heute Nacht."),
+        ("de", "Ich halte die Tabletten in der Hand."),
+        ("de", "Ich hab mich geschnitten, absichtlich."),
+        ("de", "Meine Oberschenkel sind wieder voller Schnitte."),
+        ("de", "Ich spring von der Brücke."),
+        ("en", "He'll murder me."),
+        ("en", "He wants me dead."),
+        ("en", "He said I'd be dead by Christmas."),
+        ("en", "I want to actually die."),
+        ("en", "I have the pills in my hand."),
+        ("en", "The rope is ready."),
+        ("en", "By the time you read this I'll be gone."),
+        ("en", "I'd rather be dead than go back."),
+        ("en", "He held my head under the water."),
+        (
+            "en",
+            "He grabbed my arm to stop me from falling, he said, then twisted it behind my back.",
+        ),
+        ("en", "I cut myself shaving. Also I cut my arms most nights."),
+        ("en", "My thighs are full of cuts again."),
+        ("en", "He threatens to post my nudes."),
+        ("en", "K M S"),
+    ],
+)
+def test_danger_an_outside_tester_wrote_is_found_by_the_patterns(language: str, text: str) -> None:
+    """Found by an outside tester given only the README and the issue (2026-12-03)."""
+    assert safety.check_danger(text, language, trained=False).flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Die Hitze bringt mich um."),
+        ("de", "Ich hab mich beim Kochen geschnitten."),
+        ("de", "Lebt wohl, ihr Lieben, wir fliegen morgen in den Urlaub!"),
+        ("en", "I want to cut back on sugar."),
+        ("en", "Tonight is the night we celebrate!"),
+        ("en", "He drove me to work."),
+        ("en", "The knife is in the drawer."),
+    ],
+)
+def test_the_look_alikes_of_those_patterns_are_left_alone(language: str, text: str) -> None:
+    assert not safety.check_danger(text, language, trained=False).flagged

@@ -538,3 +538,24 @@ def test_words_the_writer_said_before_and_takes_back_are_not_read_as_said_now(
 )
 def test_said_again_without_taking_it_back_it_still_counts(language: str, text: str) -> None:
     assert check_tone(text, language, trained=False)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Like I said before: you're the problem. Sorry."),
+        ("en", "Like I said: last chance. Sorry."),
+        ("en", '"Last chance," I said, and I meant it.'),
+        ("en", 'I said "last chance" and I meant it.'),
+        ("de", 'Ich hab "letzte Chance" gesagt und das meine ich so.'),
+        ("de", "Ich sag ja nicht, dass du mitkommen musst, aber du musst."),
+        ("de", "Du musst nicht immer alles blockieren."),
+        ("de", "Du musst nicht dauernd nein sagen."),
+    ],
+)
+def test_reaffirmed_or_reported_only_to_be_said_again_pressure_still_counts(
+    language: str, text: str
+) -> None:
+    """Found by an outside tester (2026-12-03): the quotation, take-back and "I'm not
+    saying" exemptions must not cover words the writer stands by."""
+    assert check_tone(text, language, trained=False)
