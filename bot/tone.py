@@ -171,7 +171,7 @@ def _check(original: str) -> list[ToneFlag]:
             (m.start(), m.end(), ToneFlag(phrase, _texts()["because_of_you"], Reason.BLAME))
         )
     found += _rules(original, text, ends, "en", _found_spans(found))
-    return _ordered(_taken_back(text, ends, "en", _unquoted(text, found)))
+    return _ordered(_said_now(text, ends, "en", found))
 
 
 def _ordered(found: list[_Found]) -> list[ToneFlag]:
@@ -192,6 +192,11 @@ _QUOTED = re.compile(f"[{_QUOTE_MARKS}][^{_QUOTE_MARKS}\\n]{{1,200}}[{_QUOTE_MAR
 _FEEL_OWN = frozenset(("don't", "dont", "not", "never", "you"))
 
 
+def _said_now(text: str, ends: list[int], language: str, found: list[_Found]) -> list[_Found]:
+    """The flags for words the writer says to the partner now: not quoted, not taken back."""
+    return _taken_back(text, ends, language, _unquoted(text, found))
+
+
 def _unquoted(text: str, found: list[_Found]) -> list[_Found]:
     """Leave out what stands wholly inside quotation marks: words quoted, often to take
     them back, are reported, not said to the partner now (unless next to nothing stands
@@ -210,8 +215,9 @@ def _unquoted(text: str, found: list[_Found]) -> list[_Found]:
 # wasn't fair"; "I'm not saying you never listen".
 _SAID_BEFORE = {
     "en": re.compile(
-        r"(?<!like\s)(?<!as\s)\b(?:i|i've|i\s+have|i\s+had)\s+(?:\w+\s+)?(?:used\s+to\s+say|said|told\s+you|"
-        r"have\s+said|kept\s+saying|was\s+saying|would\s+say)\b",
+        r"(?<!like\s)(?<!as\s)\b(?:i|i've|i\s+have|i\s+had)\s+(?:\w+\s+)?"
+        r"(?:used\s+to\s+say|said|told\s+you|have\s+said|kept\s+saying|was\s+saying|"
+        r"would\s+say)\b",
         _FLAGS,
     ),
     "de": re.compile(
@@ -233,13 +239,15 @@ _MEANT_IT = re.compile(
 _BUT = re.compile(r"\b(?:but|though|aber|doch|jedoch)\b", _FLAGS)
 _TAKE_BACK = {
     "en": re.compile(
-        r"\b(?:sorry\s+(?:i|for|that|about)|apologi[sz]e|(?:wasn't|was\s+not|isn't|is\s+not|not)\s+(?:fair|true|"
-        r"okay|ok|right|kind)|unfair|regret|tak(?:e|ing)\s+it\s+back|shouldn't\s+have|"
+        r"\b(?:sorry\s+(?:i|for|that|about)|apologi[sz]e|"
+        r"(?:wasn't|was\s+not|isn't|is\s+not|not)\s+(?:fair|true|okay|ok|right|kind)|"
+        r"unfair|regret|tak(?:e|ing)\s+it\s+back|shouldn't\s+have|"
         r"should\s+not\s+have)\b",
         _FLAGS,
     ),
     "de": re.compile(
-        r"\b(?:tut\s+mir\s+leid,?\s+dass|entschuldig\w*\s+(?:mich|dafür)|nicht\s+fair|unfair|bereu\w*|"
+        r"\b(?:tut\s+mir\s+leid,?\s+dass|entschuldig\w*\s+(?:mich|dafür)|nicht\s+fair|"
+        r"unfair|bereu\w*|"
         r"nehm\w*\s+(?:das|es|ich)\s+(?:\w+\s+)?zurück|zurücknehmen|war\s+falsch|"
         r"nicht\s+in\s+ordnung)\b",
         _FLAGS,
@@ -628,8 +636,7 @@ def _rules(
 def _check_de(original: str) -> list[ToneFlag]:
     text = original.translate(_APOSTROPHES)
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    found = _unquoted(text, _rules(original, text, ends, "de", []))
-    return _ordered(_taken_back(text, ends, "de", found))
+    return _ordered(_said_now(text, ends, "de", _rules(original, text, ends, "de", [])))
 
 
 def _label_de(word: str) -> bool:
