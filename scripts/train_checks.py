@@ -32,7 +32,7 @@ came out higher on every writer's lines than on lines from a writer the model ha
 seen, so the threshold they gave flagged about 1 % of new writers' gentle lines and
 caught far less (see docs/tone-and-safety.md). The original corpora are not scored this
 way: without them the model loses 60 % of its lines, so their scores would say little
-about the model that ships. Pure Python: training about a minute on one core,
+about the model that ships. Pure Python: training about 15 seconds on one core,
 `--by-writer` about three (eleven groups, 2026-12-03).
 """
 
