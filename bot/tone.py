@@ -28,13 +28,15 @@ trained classifier (bot/classifier.py) reads the words and may flag them with th
 * The same phrase written twice is reported once.
 
 The check is linear in the length of the text (10,000 characters take a few
-milliseconds) and never raises, whatever the input.
+milliseconds) and never raises, whatever the input: should a rule fail, the failure is
+logged (its type, never the text) and no hint is shown.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
@@ -50,6 +52,7 @@ __all__ = ["LANGUAGES", "Language", "Reason", "ToneFlag", "check_tone"]
 
 Language = Literal["en", "de"]
 LANGUAGES: tuple[Language, ...] = ("en", "de")
+log = logging.getLogger(__name__)
 
 
 class Reason(StrEnum):
@@ -126,7 +129,10 @@ def check_tone(
         if flags or not trained:
             return flags
         return _classified(text, "de" if language == "de" else "en")
-    except Exception:  # a wording hint must never break sending a message
+    except Exception as exc:  # a wording hint must never break sending a message
+        # Said, so that a broken pattern file or rule cannot switch the check off unseen;
+        # the type only, never the text.
+        log.error("the tone check failed (%s); no wording hint shown", type(exc).__name__)
         return []
 
 

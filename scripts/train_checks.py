@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.classifier import Model, features, normalise, pieces  # noqa: E402
+from bot.classifier import Model, features, normalise, pieces, too_short  # noqa: E402
 
 CHECKS = {"tone": "gentle", "safety": "harmless"}
 LANGUAGES = ("en", "de")
@@ -215,6 +215,8 @@ def train(lines: list[Line], rng: random.Random) -> Model:
 
 def best_score(model: Model, text: str, language: str) -> float:
     """What bot.classifier.score computes, for a model not yet written to a file."""
+    if too_short(text):
+        return 0.0
     return max(model.probability(features(p)) for p in pieces(text))
 
 

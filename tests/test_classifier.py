@@ -171,3 +171,44 @@ def test_a_text_of_words_the_model_never_saw_scores_nothing() -> None:
     for check in ("tone", "safety"):
         for language in ("en", "de"):
             assert classifier.score(check, text, language).value == 0.0
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Please."),
+        ("en", "Yes"),
+        ("en", "Happy birthday!"),
+        ("en", "Come home."),
+        ("en", "Okay then."),
+        ("de", "Bitte."),
+        ("de", "Ja"),
+        ("de", "Danke dir."),
+        ("de", "Alles Gute!"),
+        ("de", "Bis um sechs."),
+    ],
+)
+def test_a_message_of_three_words_or_fewer_is_left_to_the_patterns(
+    language: str, text: str
+) -> None:
+    """The model flagged each of these everyday replies as pressure or danger: three
+    words are too few to weigh."""
+    assert classifier.too_short(text)
+    for check in ("tone", "safety"):
+        assert classifier.score(check, text, language) == classifier.Score(0.0, "", False)
+    assert check_tone(text, language) == []
+    assert not check_danger(text, language).flagged
+
+
+def test_short_pressure_and_danger_are_still_caught_by_the_patterns() -> None:
+    assert check_tone("Therapy or divorce.")[0].reason == Reason.ULTIMATUM
+    assert check_tone("Final chance.")[0].reason == Reason.ULTIMATUM
+    assert check_tone("Du bist egoistisch", "de")[0].reason == Reason.LABEL
+    for text, language in (("kms", "en"), ("he hit me", "en"), ("Er würgt mich", "de")):
+        assert check_danger(text, language).flagged
+
+
+def test_four_words_are_enough_to_be_scored() -> None:
+    assert not classifier.too_short("come 2 therapy or else")
+    assert classifier.score("tone", "come 2 therapy or else", "en").value > 0.0
+    assert classifier.score("tone", "   Please   .  ", "en").value == 0.0  # spaces are no words

@@ -8,6 +8,7 @@ bot.tone, add an example here.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 
 import pytest
@@ -559,3 +560,30 @@ def test_reaffirmed_or_reported_only_to_be_said_again_pressure_still_counts(
     """Found by an outside tester (2026-12-03): the quotation, take-back and "I'm not
     saying" exemptions must not cover words the writer stands by."""
     assert check_tone(text, language, trained=False)
+
+
+def test_a_ticking_clock_said_to_the_partner_is_a_deadline_and_a_biological_one_is_not() -> None:
+    assert check_tone("clock's ticking. 48h", trained=False)[0].reason == Reason.DEADLINE
+    assert check_tone("I know. The clock's ticking.", trained=False)[0].reason == Reason.DEADLINE
+    assert check_tone("My biological clock is ticking and I'm scared.", trained=False) == []
+    assert check_tone("The kitchen clock's ticking is loud tonight.", trained=False) == []
+
+
+def test_emotionally_stunted_is_a_label() -> None:
+    assert check_tone("You're emotionally stunted.", trained=False)[0].reason == Reason.LABEL
+
+
+def test_a_failing_rule_is_logged_by_its_type_without_the_text_and_shows_no_hint(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken pattern file once switched the check off without a word."""
+    secret = "my private words about us"
+
+    def broken(text: str) -> list[object]:
+        raise ValueError(f"could not read {text!r}")
+
+    monkeypatch.setattr(tone, "_check", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.tone"):
+        assert check_tone(secret) == []
+    assert "the tone check failed (ValueError)" in caplog.text
+    assert secret not in caplog.text
