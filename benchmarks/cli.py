@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.report import Table, load, machine, progress
-from benchmarks.scenarios import burst, claim, crash, fairness, slots, throughput
+from benchmarks.scenarios import burst, checks, claim, crash, fairness, slots, throughput
 from bot import logs
 
-SCENARIOS = ("throughput", "burst", "fairness", "crash", "slots", "claim")
+SCENARIOS = ("throughput", "burst", "fairness", "crash", "slots", "claim", "checks")
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 show(crash.tables(crash.run(work, size.crash_people, size.kills)))
             elif name == "slots":
                 show([slots.run(list(size.slot_sizes), size.repeats)])
-            else:
+            elif name == "claim":
                 show([claim.run(work, list(size.claim_sizes))])
+            else:
+                show([checks.run(size.repeats)])
             progress(f"{name}: done in {time.monotonic() - started:.0f} s")
     print(f"load average at the end: {load()}; wall time {time.monotonic() - begun:.0f} s")
     return 0

@@ -139,3 +139,16 @@ def test_claim_cost_is_timed_for_every_size(output: str) -> None:
     for size in ("500", "2,000"):
         assert row(table, size)[1] == size  # every due schedule was claimed
     assert "target: flat within 2x" in table
+
+
+def test_the_checks_are_timed_beside_vader_for_every_message(output: str) -> None:
+    table = section(output, "7. Tone and safety checks")
+    assert row(table, "message")[2:6] == ["vader", "patterns", "classifier", "both checks"]
+    timed = r"[\d.]+ / [\d.]+"
+    for label in ("one line, en", "letter, en", "4,096 characters, en"):
+        cells = row(table, label)
+        assert all(re.fullmatch(timed, c) for c in cells[2:6]), cells
+    assert row(table, "letter, de")[2] == "n/a"  # VADER reads English only
+    assert row(table, "200 KB paste, en")[2] == "(quadratic)"
+    assert re.fullmatch(timed, row(table, "200 KB paste, en")[5])
+    assert re.fullmatch(timed, row(table, "load both models (s)")[5])

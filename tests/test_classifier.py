@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -83,31 +82,6 @@ def test_a_model_flags_only_at_its_threshold() -> None:
     assert model.probability(features("bad")) > 0.9
     assert model.probability(features("bad good fine okay")) < 0.9
     assert model.probability([]) == 0.0
-
-
-def test_loading_both_models_takes_under_two_seconds() -> None:
-    code = (
-        "import time; t = time.perf_counter(); from bot import classifier; "
-        "classifier.load('tone'); classifier.load('safety'); print(time.perf_counter() - t)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert float(out.stdout) < 2.0
-
-
-@pytest.mark.parametrize("language", ["en", "de"])
-def test_checking_a_long_message_takes_under_fifty_milliseconds(language: str) -> None:
-    check_tone("warm up", language)
-    check_danger("warm up", language)
-    text = "I hope your day was good, and I made soup for later. " * 40  # ~2,000 characters
-    took = []
-    for _ in range(5):  # CPU time, best of five: the machine is shared with other work
-        start = time.process_time()
-        check_tone(text, language)
-        check_danger(text, language)
-        took.append(time.process_time() - start)
-    assert min(took) < 0.05
 
 
 def test_the_committed_weights_are_what_the_training_script_makes() -> None:
