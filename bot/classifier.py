@@ -69,7 +69,8 @@ _NOT_WORD = re.compile(r"[^a-z0-9']+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;\n\u2026])\s+")
 _WINDOW = 2  # sentences scored together, as the training lines are one or two sentences
 _MAX_PIECES = 40
-MIN_WORDS = 4  # a text with fewer words is left to the patterns
+# A text with fewer words is not scored by a check's model and is left to its patterns.
+MIN_WORDS: dict[CheckName, int] = {"tone": 4, "safety": 4}
 
 
 def normalise(text: str) -> str:
@@ -152,17 +153,17 @@ class Score:
     flagged: bool
 
 
-def too_short(text: str) -> bool:
-    """Whether `text` has too few words for the model to weigh (see MIN_WORDS)."""
-    return len(normalise(text).split()) < MIN_WORDS
+def too_short(check: CheckName, text: str) -> bool:
+    """Whether `text` has too few words for the check's model to weigh (see MIN_WORDS)."""
+    return len(normalise(text).split()) < MIN_WORDS[check]
 
 
 def score(check: CheckName, text: str, language: str) -> Score:
     """Score each piece of `text` (see `pieces`); the highest score counts.
 
-    A text of fewer than MIN_WORDS words scores 0 and is never flagged by the model."""
+    A text of fewer than MIN_WORDS[check] words scores 0 and is never flagged."""
     best = Score(0.0, "", False)
-    if too_short(text):
+    if too_short(check, text):
         return best
     model = load(check)
     for piece in pieces(text):

@@ -44,11 +44,12 @@ import math
 import random
 import sys
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.classifier import Model, features, normalise, pieces, too_short  # noqa: E402
+from bot.classifier import CheckName, Model, features, normalise, pieces, too_short  # noqa: E402
 
 CHECKS = {"tone": "gentle", "safety": "harmless"}
 LANGUAGES = ("en", "de")
@@ -213,9 +214,9 @@ def train(lines: list[Line], rng: random.Random) -> Model:
     return Model(weights, round(bias, 4), {})
 
 
-def best_score(model: Model, text: str, language: str) -> float:
+def best_score(check: str, model: Model, text: str, language: str) -> float:
     """What bot.classifier.score computes, for a model not yet written to a file."""
-    if too_short(text):
+    if too_short(cast(CheckName, check), text):
         return 0.0
     return max(model.probability(features(p)) for p in pieces(text))
 
@@ -237,7 +238,7 @@ def choose_thresholds(
         model = train([line for g, line in tagged if g != writer], rng)
         for g, (language, text, label) in tagged:
             if g == writer:
-                scored[language].append((best_score(model, text, language), label))
+                scored[language].append((best_score(check, model, text, language), label))
     thresholds = {
         language: threshold(
             scored[language], FALSE_ALARMS.get((check, language), DEFAULT_FALSE_ALARMS)
@@ -300,7 +301,7 @@ def by_writer(check: str) -> list[str]:
             for _, text, label in read(check, language, group):
                 if text in trained:  # the same line in another group: not new wording
                     continue
-                alone = best_score(model, text, language) >= model.threshold(language)
+                alone = best_score(check, model, text, language) >= model.threshold(language)
                 both = alone or patterns_flag(check, text, language)
                 kind = "pos" if label else "neg"
                 for key in [(group, language)] + (

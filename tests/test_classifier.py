@@ -167,7 +167,7 @@ def test_a_message_of_three_words_or_fewer_is_left_to_the_patterns(
 ) -> None:
     """The model flagged each of these everyday replies as pressure or danger: three
     words are too few to weigh."""
-    assert classifier.too_short(text)
+    assert classifier.too_short("tone", text) and classifier.too_short("safety", text)
     for check in ("tone", "safety"):
         assert classifier.score(check, text, language) == classifier.Score(0.0, "", False)
     assert check_tone(text, language) == []
@@ -183,6 +183,6 @@ def test_short_pressure_and_danger_are_still_caught_by_the_patterns() -> None:
 
 
 def test_four_words_are_enough_to_be_scored() -> None:
-    assert not classifier.too_short("come 2 therapy or else")
+    assert not classifier.too_short("tone", "come 2 therapy or else")
     assert classifier.score("tone", "come 2 therapy or else", "en").value > 0.0
     assert classifier.score("tone", "   Please   .  ", "en").value == 0.0  # spaces are no words

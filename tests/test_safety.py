@@ -673,3 +673,40 @@ def test_danger_an_outside_tester_wrote_is_found_by_the_patterns(language: str, 
 )
 def test_the_look_alikes_of_those_patterns_are_left_alone(language: str, text: str) -> None:
     assert not safety.check_danger(text, language, trained=False).flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Er schlug mich."),
+        ("de", "sie würgte mich"),
+        ("de", "Er trat mich, bis ich liegen blieb."),
+        ("de", "Er schlug mich vor den Kindern."),
+        ("de", "Mein Mann schubste mich gegen die Wand."),
+        ("de", "er stieß mich die Treppe runter"),
+        ("de", "Er vergewaltigte mich."),
+        ("en", "it was marital rape"),
+        ("en", "forced sex again last night"),
+        ("en", "he forces sex on me"),
+    ],
+)
+def test_short_danger_the_classifier_no_longer_reads_is_found_by_the_patterns(
+    language: str, text: str
+) -> None:
+    """German told in the past tense and rape named as such: the classifier caught such
+    short lines before it left texts under four words alone. ("Bring mich um" without
+    "ich" was tried and dropped: said to someone, it is a joke in fresh5.)"""
+    assert safety.check_danger(text, language, trained=False).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Er schlug mich als Kandidaten vor.",
+        "Sie schlug mich für den Preis vor. Wir feiern heute.",
+        "Er schlägt mich als Trauzeugen vor",
+        "Sie schlug mich beim Tennis.",
+    ],
+)
+def test_vorschlagen_and_a_game_lost_are_not_read_as_being_hit(text: str) -> None:
+    assert not safety.check_danger(text, "de", trained=False).flagged
