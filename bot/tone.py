@@ -596,7 +596,9 @@ _NEGATORS = {
 }
 _SOFT_DE = frozenset(("ob", "wenn", "falls", "hoffe", "vielleicht", "hoffentlich"))
 _GLAD_DE = re.compile(
-    r"\b(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lieb\w*|stolz\w*|freu\w*|"
+    # Not when negated just before: "warum ich nicht mehr lächle" is no glad word.
+    r"\b(?<!nicht )(?<!nicht mehr )(?<!nie )(?<!nie mehr )(?<!kaum )(?<!kaum noch )"
+    r"(?<!nimmer )(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lächl\w*|lieb\w*|stolz\w*|freu\w*|"
     r"besser|schön\w*|sicher|geborgen)\b",
     _FLAGS,
 )

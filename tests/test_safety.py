@@ -710,3 +710,25 @@ def test_short_danger_the_classifier_no_longer_reads_is_found_by_the_patterns(
 )
 def test_vorschlagen_and_a_game_lost_are_not_read_as_being_hit(text: str) -> None:
     assert not safety.check_danger(text, "de", trained=False).flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("he hit me with the worst pun at breakfast", False),
+        ("she punched me so hard in sparring lmao, best date", False),
+        ("we started judo and he threw me on the mat today, so proud", False),
+        ("he checks my phone for the football scores, his battery is dead", False),
+        ("he follows me everywhere... on instagram lol", False),
+        ("he hit me with a belt", True),
+        ("he hit me with the question and then hit me", True),
+        ("he threw me on the mat and then choked me", True),
+        ("he checks my phone every night", True),
+        ("he follows me everywhere", True),
+    ],
+)
+def test_puns_sparring_and_instagram_are_not_violence_but_the_acts_beside_them_are(
+    text: str, flagged: bool
+) -> None:
+    """Look-alikes from writer w13, who copied danger words into harmless lines."""
+    assert safety.check_danger(text, "en", trained=False).flagged is flagged

@@ -587,3 +587,21 @@ def test_a_failing_rule_is_logged_by_its_type_without_the_text_and_shows_no_hint
         assert check_tone(secret) == []
     assert "the tone check failed (ValueError)" in caplog.text
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "no excuses needed if u dont want to", False),
+        ("en", "No excuses, you're coming.", True),
+        ("de", "du bist der grund warum ich meistens lächle", False),
+        ("de", "Du bist der Grund, warum ich nicht mehr lächle", True),
+        ("en", "you're the reason I smile most days", False),
+        ("en", "you're the reason I don't smile anymore", True),
+        ("en", "you're the reason I'm not happy", True),
+    ],
+)
+def test_a_glad_word_spares_a_line_only_when_it_is_not_negated(
+    language: str, text: str, flagged: bool
+) -> None:
+    assert bool(check_tone(text, language, trained=False)) is flagged
