@@ -263,8 +263,9 @@ def _warm_checks() -> None:
     """Load the tone and safety checks' phrase tables and models now (about a second), not
     while the first person to write is waiting for an answer."""
     for language in LANGUAGES:
-        check_tone("warm", language)
-        check_danger("warm", language)
+        # Two words: a single word is left to the patterns and would not load the models.
+        check_tone("warm up", language)
+        check_danger("warm up", language)
 
 
 async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:

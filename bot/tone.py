@@ -598,8 +598,8 @@ _SOFT_DE = frozenset(("ob", "wenn", "falls", "hoffe", "vielleicht", "hoffentlich
 _GLAD_DE = re.compile(
     # Not when negated just before: "warum ich nicht mehr lächle" is no glad word.
     r"\b(?<!nicht )(?<!nicht mehr )(?<!nie )(?<!nie mehr )(?<!kaum )(?<!kaum noch )"
-    r"(?<!nimmer )(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lächl\w*|lieb\w*|stolz\w*|freu\w*|"
-    r"besser|schön\w*|sicher|geborgen)\b",
+    r"(?<!nimmer )(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lächl\w*|lieb\w*|"
+    r"stolz\w*|freu\w*|besser|schön\w*|sicher|geborgen)\b",
     _FLAGS,
 )
 

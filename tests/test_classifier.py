@@ -149,29 +149,27 @@ def test_a_text_of_words_the_model_never_saw_scores_nothing() -> None:
 
 @pytest.mark.parametrize(
     ("language", "text"),
-    [
-        ("en", "Please."),
-        ("en", "Yes"),
-        ("en", "Happy birthday!"),
-        ("en", "Come home."),
-        ("en", "Okay then."),
-        ("de", "Bitte."),
-        ("de", "Ja"),
-        ("de", "Danke dir."),
-        ("de", "Alles Gute!"),
-        ("de", "Bis um sechs."),
-    ],
+    [("en", "Please."), ("en", "Yes"), ("en", "ok"), ("de", "Bitte."), ("de", "Ja"), ("de", "nö")],
 )
-def test_a_message_of_three_words_or_fewer_is_left_to_the_patterns(
-    language: str, text: str
-) -> None:
-    """The model flagged each of these everyday replies as pressure or danger: three
-    words are too few to weigh."""
-    assert classifier.too_short("tone", text) and classifier.too_short("safety", text)
+def test_a_single_word_is_left_to_the_patterns(language: str, text: str) -> None:
+    """The model flagged "Please.", "Yes", "Bitte." and "Ja" as pressure or danger: one
+    word is too little to weigh."""
     for check in ("tone", "safety"):
+        assert classifier.too_short(check, text)
         assert classifier.score(check, text, language) == classifier.Score(0.0, "", False)
     assert check_tone(text, language) == []
     assert not check_danger(text, language).flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "he forced me"), ("en", "he'll kill me"), ("de", "er zwingt mich")],
+)
+def test_short_danger_no_pattern_knows_is_still_read_by_the_classifier(
+    language: str, text: str
+) -> None:
+    assert not check_danger(text, language, trained=False).flagged
+    assert classifier.score("safety", text, language).flagged
 
 
 def test_short_pressure_and_danger_are_still_caught_by_the_patterns() -> None:
@@ -182,7 +180,7 @@ def test_short_pressure_and_danger_are_still_caught_by_the_patterns() -> None:
         assert check_danger(text, language).flagged
 
 
-def test_four_words_are_enough_to_be_scored() -> None:
-    assert not classifier.too_short("tone", "come 2 therapy or else")
-    assert classifier.score("tone", "come 2 therapy or else", "en").value > 0.0
+def test_two_words_are_enough_to_be_scored() -> None:
+    assert not classifier.too_short("tone", "or else")
+    assert classifier.score("tone", "or else", "en").value > 0.0
     assert classifier.score("tone", "   Please   .  ", "en").value == 0.0  # spaces are no words

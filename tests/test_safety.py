@@ -472,17 +472,20 @@ HELD_OUT_SAFETY = {
     # fell on held-out de, fresh en, fresh4 de and rose on fresh2 de 1 -> 2, fresh3 en
     # 5 -> 7, de 2 -> 3 (the classifier, on grief, low mood and "threatens to hide the
     # remote": docs/tone-and-safety.md).
+    # Trained on thirteen writers, with short-message patterns (2026-12-03): caught fresh3
+    # en 45 -> 47, fresh4 de 30 -> 31, fresh2 de 14 -> 13; false alarms fell on fresh de,
+    # fresh2 en and de, fresh3 en 7 -> 3 and de, rose on held-out de 1 -> 2, fresh4 de 0 -> 1.
     ("heldout", "en"): (27, 27, 1, 28),
-    ("heldout", "de"): (19, 19, 1, 27),
+    ("heldout", "de"): (19, 19, 2, 27),
     ("fresh", "en"): (17, 17, 1, 19),
-    ("fresh", "de"): (13, 13, 1, 15),
-    ("fresh2", "en"): (15, 16, 3, 20),
-    ("fresh2", "de"): (14, 15, 2, 15),
-    ("fresh3", "en"): (45, 50, 7, 50),
-    ("fresh3", "de"): (30, 35, 3, 35),
+    ("fresh", "de"): (13, 13, 0, 15),
+    ("fresh2", "en"): (15, 16, 2, 20),
+    ("fresh2", "de"): (13, 15, 1, 15),
+    ("fresh3", "en"): (47, 50, 3, 50),
+    ("fresh3", "de"): (30, 35, 2, 35),
     # A sixth writer, measured once after the writers' model was frozen (2026-12-02).
     ("fresh4", "en"): (40, 40, 2, 49),
-    ("fresh4", "de"): (30, 31, 0, 33),
+    ("fresh4", "de"): (31, 31, 1, 33),
     # Another writer, measured once after the model of ten writers was frozen (2026-12-03).
     ("fresh5", "en"): (48, 49, 0, 50),
     ("fresh5", "de"): (38, 39, 0, 40),
@@ -732,3 +735,31 @@ def test_puns_sparring_and_instagram_are_not_violence_but_the_acts_beside_them_a
 ) -> None:
     """Look-alikes from writer w13, who copied danger words into harmless lines."""
     assert safety.check_danger(text, "en", trained=False).flagged is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "hes tracking my phone", True),
+        ("en", "he watches my every move", True),
+        ("en", "he says next time im dead", True),
+        ("en", "relapsed. blade again", True),
+        ("de", "hat mich vergewaltigt", True),
+        ("de", "er sagt er bringt mich um", True),
+        ("de", "droht: nächstes mal bist du tot", True),
+        ("de", "sie kontrolliert ständig meinen standort", True),
+        ("de", "wozu noch leben", True),
+        ("de", "rückfall. wieder die klinge", True),
+        ("en", "the app is tracking my steps", False),
+        ("en", "relapsed on sugar again", False),
+        ("en", "next time you're dead meat in fortnite", False),
+        ("de", "im Film wurde sie vergewaltigt", False),
+        ("de", "wozu noch leben ohne kaffee", False),
+        ("de", "Rückfall beim Rauchen", False),
+    ],
+)
+def test_short_danger_as_typed_on_a_phone_is_found_by_the_patterns(
+    language: str, text: str, flagged: bool
+) -> None:
+    """Writer w11's short messages: no subject, a threat retold, being tracked, a relapse."""
+    assert safety.check_danger(text, language, trained=False).flagged is flagged
