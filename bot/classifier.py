@@ -19,10 +19,11 @@ language. The thresholds were chosen by the training script from scores each wri
 lines got from a model that had not seen that writer, so that at most 3 % (German safety:
 4.5 %) of the writers' gentle and harmless lines are flagged.
 
-A single word (MIN_WORDS) is not scored at all and is left to the patterns: "Please.",
-"Yes", "Bitte." or "Ja" carry too little to weigh, and the model flagged them. The
-minimum was chosen leave one writer out, with a writer of short messages among the
-writers (docs/tone-and-safety.md, "Short messages").
+A text of fewer than four words (MIN_WORDS) is not scored at all and is left to the
+patterns: "I don't know", "ich weiß nicht", "me too" or "Ja" carry too little to weigh,
+and the model flagged them (as danger, whose text the bot drops for a care message).
+Scoring from two words caught a little more short danger and flagged a tenth of the
+everyday replies an outside tester wrote (docs/tone-and-safety.md, "Short messages").
 
 Pure Python and no dependencies: loading both models takes about 0.1 s, scoring a
 2,000-character message a few milliseconds.
@@ -70,7 +71,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;\n\u2026])\s+")
 _WINDOW = 2  # sentences scored together, as the training lines are one or two sentences
 _MAX_PIECES = 40
 # A text with fewer words is not scored by a check's model and is left to its patterns.
-MIN_WORDS: dict[CheckName, int] = {"tone": 2, "safety": 2}
+MIN_WORDS: dict[CheckName, int] = {"tone": 4, "safety": 4}
 
 
 def normalise(text: str) -> str:

@@ -76,8 +76,8 @@ L2 = 1e-3
 # writers' gentle lines), and German safety, whose patterns flag few harmless lines, gets
 # 4.5 %: 87.3 % (4.8 %) against 86.1 % (3.5 %) at 3 %. English safety stays at 3 %
 # (93.1 %, 4.6 % together). With thirteen writers (w11-w13 the hardest yet): tone en
-# 91.0 % (4.8 %), de 85.2 % (4.3 %; at 3.5 % it would be 88.0 %, 5.2 %), safety en
-# 90.8 % (5.9 %), de 88.7 % (4.7 %).
+# 90.6 % (4.8 %), de 85.2 % (4.4 %; at 3.5 % it was 88.0 %, 5.2 %), safety en 90.7 %
+# (5.7 %), de 88.1 % (5.4 %).
 FALSE_ALARMS: dict[tuple[str, str], float] = {("tone", "en"): 0.03, ("safety", "de"): 0.045}
 DEFAULT_FALSE_ALARMS = 0.03
 PRUNE = 0.002  # weights closer to zero than this are left out of the file

@@ -763,3 +763,27 @@ def test_short_danger_as_typed_on_a_phone_is_found_by_the_patterns(
 ) -> None:
     """Writer w11's short messages: no subject, a threat retold, being tracked, a relapse."""
     assert safety.check_danger(text, language, trained=False).flagged is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "raped", True),
+        ("en", "cutting again", True),
+        ("de", "vergewaltigt!!", True),
+        ("de", "ich habe todesangst vor ihm", True),
+        ("de", "er folgt mir zur arbeit", True),
+        ("de", "ich will alles beenden", True),
+        ("de", "selbstverletzung", True),
+        ("en", "cutting onions", False),
+        ("en", "the film where she gets raped", False),
+        ("de", "todesangst vor der prüfung", False),
+        ("de", "mein hund folgt mir überallhin", False),
+        ("de", "ich will heute alles beenden, was auf meiner liste steht", False),
+    ],
+)
+def test_danger_an_outside_tester_typed_in_a_word_or_three_is_found(
+    language: str, text: str, flagged: bool
+) -> None:
+    """Messages of three words or fewer are read by the patterns only (2026-12-03)."""
+    assert safety.check_danger(text, language, trained=False).flagged is flagged

@@ -610,3 +610,26 @@ def test_a_glad_word_spares_a_line_only_when_it_is_not_negated(
     language: str, text: str, flagged: bool
 ) -> None:
     assert bool(check_tone(text, language, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "I'm leaving you if you say no", True),
+        ("en", "I'll move out if you don't go", True),
+        ("en", "don't make me ask again", True),
+        ("en", "I'm asking for the last time", True),
+        ("de", "ich verlasse dich, wenn du nein sagst", True),
+        ("de", "ich ziehe aus, wenn du nicht mitkommst", True),
+        ("de", "zwing mich nicht, nochmal zu fragen", True),
+        ("en", "I'm leaving early if you don't mind", False),
+        ("en", "I'll be done by six if you don't need the car", False),
+        ("en", "I'll leave the light on if you don't mind", False),
+        ("de", "Ich bin gleich weg, wenn du nichts dagegen hast", False),
+    ],
+)
+def test_a_threat_said_before_its_condition_is_found(
+    language: str, text: str, flagged: bool
+) -> None:
+    """An outside tester (2026-12-03): only "if you don't X, I'm leaving" was known."""
+    assert bool(check_tone(text, language, trained=False)) is flagged
