@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import classifier
 from bot.aiohttp_request import AiohttpRequest
 from bot.composer import Composer
 from bot.context import BotContext, Services
@@ -263,9 +264,11 @@ def _warm_checks() -> None:
     """Load the tone and safety checks' phrase tables and models now (about a second), not
     while the first person to write is waiting for an answer."""
     for language in LANGUAGES:
-        # Two words: a single word is left to the patterns and would not load the models.
         check_tone("warm up", language)
         check_danger("warm up", language)
+    # Loaded by name: a text this short is left to the patterns and would not load them.
+    classifier.load("tone")
+    classifier.load("safety")
 
 
 async def _post_init(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
