@@ -599,7 +599,7 @@ _GLAD_DE = re.compile(
     # Not when negated just before: "warum ich nicht mehr lächle" is no glad word.
     r"\b(?<!nicht )(?<!nicht mehr )(?<!nie )(?<!nie mehr )(?<!kaum )(?<!kaum noch )"
     r"(?<!nimmer )(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lächl\w*|lieb\w*|"
-    r"stolz\w*|freu\w*|besser|schön\w*|sicher|geborgen)\b",
+    r"stolz\w*|freu\w*|besser|beste[nrs]?|schön\w*|sicher|geborgen)\b",
     _FLAGS,
 )
 

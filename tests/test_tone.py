@@ -633,3 +633,43 @@ def test_a_threat_said_before_its_condition_is_found(
 ) -> None:
     """An outside tester (2026-12-03): only "if you don't X, I'm leaving" was known."""
     assert bool(check_tone(text, language, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "idiot", True),
+        ("en", "selfish!", True),
+        ("en", "you coward", True),
+        ("de", "Feigling.", True),
+        ("de", "du Versager!", True),
+        ("en", "thanks", False),
+        ("en", "sorry", False),
+        ("en", "tired", False),
+        ("de", "danke", False),
+        ("de", "Schatz", False),
+    ],
+)
+def test_a_label_as_the_whole_message_is_a_label(language: str, text: str, flagged: bool) -> None:
+    """An outside tester (2026-12-03): only "you're ..." and "du bist ..." forms were known."""
+    assert bool(check_tone(text, language, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "you always make the best coffee", False),
+        ("en", "you must try this cake", False),
+        ("de", "du machst immer den besten kaffee", False),
+        ("de", "du musst diesen kuchen probieren", False),
+        ("en", "you must try this therapy", True),
+        ("en", "You have to try this couples session with me", True),
+        ("en", "you always make the worst excuses", True),
+        ("de", "du musst die Paartherapie probieren", True),
+        ("de", "du machst immer alles kaputt", True),
+    ],
+)
+def test_praise_and_a_recommended_cake_are_not_pressure_but_a_recommended_therapy_is(
+    language: str, text: str, flagged: bool
+) -> None:
+    assert bool(check_tone(text, language, trained=False)) is flagged
