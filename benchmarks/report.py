@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import importlib.metadata
 import math
 import os
@@ -18,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def load() -> str:
     """The 1/5/15-minute load averages, as printed beside each figure."""
     return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def timed(run: Callable[[], object], repeats: int) -> list[float]:
+    """Seconds each of `repeats` runs of `run` took, the garbage collector off while timing."""
+    took = []
+    for _ in range(repeats):
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.perf_counter()
+            run()
+            took.append(time.perf_counter() - started)
+        finally:
+            gc.enable()
+    return took
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -29,17 +29,15 @@ loading under 2 s (the check runs while a person waits for the preview).
 
 from __future__ import annotations
 
-import gc
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from benchmarks.report import Table, load, progress
+from benchmarks.report import Table, load, progress, timed
 from bot import classifier
 from bot.safety import check_danger
 from bot.tone import check_tone
@@ -112,17 +110,12 @@ def _both(language: str) -> Callable[[str], object]:
 def _time(call: Callable[[str], object], text: str, calls: int, repeats: int) -> str:
     """Min / median milliseconds per call over `repeats` repeats of `calls` calls."""
     call(text)  # warm up: caches, compiled patterns, the models
-    per_call = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            started = time.perf_counter()
-            for _ in range(calls):
-                call(text)
-            per_call.append((time.perf_counter() - started) / calls * 1e3)
-        finally:
-            gc.enable()
+
+    def run() -> None:
+        for _ in range(calls):
+            call(text)
+
+    per_call = [seconds / calls * 1e3 for seconds in timed(run, repeats)]
     return f"{min(per_call):.2f} / {statistics.median(per_call):.2f}"
 
 

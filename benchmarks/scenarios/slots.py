@@ -22,11 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import statistics
-import time
 from collections.abc import Callable
 
 from benchmarks.old_limits import Limits
-from benchmarks.report import Table, load, progress
+from benchmarks.report import Table, load, progress, timed
 from scheduler.slots import SlotGrid, Want
 
 DUE = 1_800_000_000.0
@@ -83,16 +82,7 @@ def _batches(n: int) -> Callable[[], None]:
 
 def _measure(run: Callable[[], None], n: int, repeats: int) -> tuple[float, float]:
     """Min and median microseconds per nudge over `repeats` runs."""
-    per_nudge = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            started = time.perf_counter()
-            run()
-            per_nudge.append((time.perf_counter() - started) / n * 1e6)
-        finally:
-            gc.enable()
+    per_nudge = [seconds / n * 1e6 for seconds in timed(run, repeats)]
     return min(per_nudge), statistics.median(per_nudge)
 
 
