@@ -362,6 +362,8 @@ ZoneName = Annotated[
 LanguageCode = Annotated[str, Text(r"[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?", "abc_12345678")]
 TimingAnswers = Annotated[str, Text(r"[yn]{1,4}", "nnnn")]
 WordsKey = Annotated[str, Text(r"[0-9a-f]{12}", "f" * 12)]
+# The question a typed answer was for (a person's `awaiting` value).
+FlowName = Annotated[str, Text(r"[a-z][a-z_]{0,19}", "a" * 20)]
 # A moment as Unix seconds, up to the year 5138.
 Timestamp = Annotated[int, Range(0, 10**11)]
 
@@ -409,6 +411,16 @@ class ChooseLanguage(Button):
 @dataclass(frozen=True)
 class PauseEverything(Button):
     """Under the safety note: pause every nudge."""
+
+
+@kind("sc")
+@dataclass(frozen=True)
+class CarryOn(Button):
+    """Under the safety note, when only the trained classifier flagged a typed answer: it
+    was misread, use it for the question it answered. The note quotes the answer (a
+    Telegram reply), so the bot keeps no copy of it."""
+
+    flow: FlowName
 
 
 # nudges

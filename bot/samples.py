@@ -208,6 +208,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         ],
     },
     "therapist/code_saved": {"code": "MJ-04 <3"},
+    # Only the classifier flagged an answer to an open question: the note offers to use it.
+    "safety/care": {"carry_on": True},
+    "safety/carry_on_gone": {"reason": "deleted"},
     "therapist/code_refused": {"reason": "code_taken", "code": "MJ-04 <3"},
     "therapist/wording_refused": {
         "code": "unknown_variable",

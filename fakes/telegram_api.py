@@ -255,7 +255,16 @@ _BOOL_PARAMS: Final = frozenset(
     }
 )
 _INT_PARAMS: Final = frozenset(
-    {"chat_id", "message_id", "offset", "limit", "cache_time", "message_thread_id", "user_id"}
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "cache_time",
+        "message_thread_id",
+        "user_id",
+        "reply_to_message_id",
+    }
 )
 _FLOAT_PARAMS: Final = frozenset({"timeout"})
 
@@ -414,6 +423,7 @@ class SentMessage:
     deleted: bool = False
     previous_texts: list[str | None] = field(default_factory=list)
     api_object: JSONDict = field(default_factory=dict)
+    reply_to_message_id: int | None = None
 
     @property
     def inline_keyboard(self) -> list[list[JSONDict]]:
@@ -687,7 +697,9 @@ class FakeUser:
             query: JSONDict = {
                 "id": query_id,
                 "from": presser.as_dict(),
-                "message": copy.deepcopy(current.api_object),
+                # The message as Telegram would send it now (a replied-to message
+                # deleted since is no longer quoted).
+                "message": fake._render(current),
                 "chat_instance": str(-4_000_000_000 - current.chat_id),
                 "data": data,
             }
@@ -824,7 +836,34 @@ class FakeUser:
         }
 
     def _inject_message(self, message: JSONDict) -> int:
-        return self._fake.inject_update({"message": message})
+        fake = self._fake
+        with fake._lock:
+            # Kept so that a bot message can reply to it, as Telegram quotes it.
+            fake._user_messages.setdefault(self._user_id, {})[message["message_id"]] = (
+                copy.deepcopy(message)
+            )
+        return fake.inject_update({"message": message})
+
+    def edit_own_message(self, message_id: int, text: str) -> None:
+        """The user edits one of their own text messages; a bot message replying to it
+        quotes the new text from now on. No ``edited_message`` update is injected: a bot
+        gets those only when it asks for them in ``allowed_updates``."""
+        fake = self._fake
+        with fake._lock:
+            message = fake._user_messages.get(self._user_id, {}).get(message_id)
+            if message is None or "text" not in message:
+                raise AssertionError(f"user {self._user_id} sent no text message {message_id}")
+            message["text"] = text
+            message["edit_date"] = int(time.time())
+            message.pop("entities", None)
+
+    def delete_own_message(self, message_id: int) -> None:
+        """The user deletes one of their own messages. Telegram tells the bot nothing;
+        a bot message that replied to it no longer carries ``reply_to_message``."""
+        fake = self._fake
+        with fake._lock:
+            fake._user_message_ids.get(self._user_id, set()).discard(message_id)
+            fake._user_messages.get(self._user_id, {}).pop(message_id, None)
 
     def _set_blocked(self, blocked: bool, notify: bool) -> None:
         fake = self._fake
@@ -1015,6 +1054,8 @@ class FakeTelegram:
         self._users: dict[int, FakeUser] = {}
         self._message_ids: dict[int, int] = {}
         self._user_message_ids: dict[int, set[int]] = {}
+        # The text messages users sent, by user and message id (for replies to them).
+        self._user_messages: dict[int, dict[int, JSONDict]] = {}
         self._messages: dict[tuple[int, int], SentMessage] = {}
         self._message_order: list[SentMessage] = []
         self._seq = 0
@@ -2057,7 +2098,42 @@ class FakeTelegram:
         rows = markup.get("inline_keyboard")
         return rows if isinstance(rows, list) else []
 
-    def _render(self, message: SentMessage) -> JSONDict:
+    def _reply_target(self, user: FakeUser, params: JSONDict) -> int | None:
+        """The message id a send replies to (``reply_parameters`` or the older
+        ``reply_to_message_id``), or None. A target that does not exist in the chat is a
+        400, unless ``allow_sending_without_reply`` says to send without the reply."""
+        reply = params.get("reply_parameters")
+        if reply is None and params.get("reply_to_message_id") not in (None, ""):
+            reply = {
+                "message_id": params["reply_to_message_id"],
+                "allow_sending_without_reply": params.get("allow_sending_without_reply", False),
+            }
+        if reply is None:
+            return None
+        if not isinstance(reply, dict) or not isinstance(reply.get("message_id"), int):
+            raise _bad_request("can't parse reply parameters JSON object")
+        if reply.get("chat_id") not in (None, user.user_id):
+            raise _bad_request("replies to other chats are not supported by the fake Bot API")
+        message_id = reply["message_id"]
+        if self._replied_message(user.user_id, message_id) is not None:
+            return int(message_id)
+        if reply.get("allow_sending_without_reply"):
+            return None
+        raise _bad_request("message to be replied not found")
+
+    def _replied_message(self, chat_id: int, message_id: int) -> JSONDict | None:
+        """A message of this chat as it is quoted in ``reply_to_message`` now (without its
+        own ``reply_to_message``, as Telegram quotes one level only), or None when gone."""
+        own = self._user_messages.get(chat_id, {}).get(message_id)
+        if own is not None:
+            return copy.deepcopy(own)
+        sent = self._messages.get((chat_id, message_id))
+        if sent is not None and not sent.deleted:
+            quoted = self._render(sent, quote=False)
+            return quoted
+        return None
+
+    def _render(self, message: SentMessage, *, quote: bool = True) -> JSONDict:
         user = self._users[message.chat_id]
         rendered: JSONDict = {
             "message_id": message.message_id,
@@ -2065,6 +2141,10 @@ class FakeTelegram:
             "chat": user.chat_dict(),
             "date": message.date,
         }
+        if quote and message.reply_to_message_id is not None:
+            replied = self._replied_message(message.chat_id, message.reply_to_message_id)
+            if replied is not None:
+                rendered["reply_to_message"] = replied
         if message.edit_date is not None:
             rendered["edit_date"] = message.edit_date
         if message.document is not None:
@@ -2101,6 +2181,7 @@ class FakeTelegram:
         markup: JSONDict | None,
         document: SentDocument | None = None,
     ) -> JSONDict:
+        reply_to = self._reply_target(user, params)
         seq = self._bump_seq()
         message = SentMessage(
             chat_id=user.user_id,
@@ -2115,6 +2196,7 @@ class FakeTelegram:
             seq=seq,
             updated_seq=seq,
             document=document,
+            reply_to_message_id=reply_to,
         )
         message.api_object = self._render(message)
         self._messages[(message.chat_id, message.message_id)] = message
@@ -2288,6 +2370,7 @@ class FakeTelegram:
         own = self._user_message_ids.get(user.user_id, set())
         if message_id in own:
             own.discard(message_id)
+            self._user_messages.get(user.user_id, {}).pop(message_id, None)
             return True
         raise _bad_request("message to delete not found")
 

@@ -69,7 +69,8 @@ def test_the_tags_stay_what_buttons_already_in_chats_carry() -> None:
         "iv": "InviteOtherWording", "iw": "InviteAsWritten", "ix": "InviteCancel",
         "iy": "InviteConfirmWords", "la": "ChooseLanguage", "nm": "KeepName",
         "pr": "PairAnswer", "ra": "AnswerInvitation", "rf": "ReadFear", "rp": "PreviewAnswer",
-        "sn": "Snooze", "sp": "PauseEverything", "tc": "OpenCouple", "te": "EndLink",
+        "sc": "CarryOn", "sn": "Snooze", "sp": "PauseEverything", "tc": "OpenCouple",
+        "te": "EndLink",
         "ti": "TimingStep", "tk": "CodeFor", "tl": "TherapistLinkAnswer", "ts": "ChangeCouple",
         "tw": "WordingFor", "tx": "WithdrawClientLink", "tz": "UseZone", "un": "Unpair",
     }  # fmt: skip

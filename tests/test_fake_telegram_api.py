@@ -19,7 +19,9 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     MenuButtonCommands,
+    Message,
     MessageEntity,
+    ReplyParameters,
     Update,
 )
 from telegram.error import (
@@ -555,6 +557,56 @@ async def test_press_button_yields_parsable_callback_query(fake: FakeTelegram, b
     with pytest.raises(AssertionError, match="no button with callback_data 'forged'"):
         ana.press(record, "forged")
     ana.press(record, "forged", strict=False)  # allowed when explicitly asked for
+
+
+async def test_a_reply_quotes_the_message_it_answers_until_that_message_is_deleted(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    ana = fake.user(ANA, first_name="Ana")
+    fake.user(BEN)
+    first = ana.send("the words Ana typed")
+    typed = (await bot.get_updates(timeout=1))[0].message
+    assert typed is not None
+
+    sent = await bot.send_message(
+        ANA,
+        "About that:",
+        reply_parameters=ReplyParameters(typed.message_id),
+        reply_markup=keyboard("Go on"),
+    )
+    assert sent.reply_to_message is not None
+    assert sent.reply_to_message.text == "the words Ana typed"
+    assert sent.reply_to_message.from_user is not None
+    assert sent.reply_to_message.from_user.id == ANA
+
+    # The callback query carries the message with its quote, one level deep.
+    ana.press_button("Go on")
+    updates = await bot.get_updates(offset=first + 1, timeout=1)
+    query = updates[-1].callback_query
+    assert query is not None and isinstance(query.message, Message)
+    assert query.message.reply_to_message is not None
+    assert query.message.reply_to_message.text == "the words Ana typed"
+
+    # Ana deletes what she typed: the quote is gone from what the bot is shown next.
+    ana.delete_own_message(typed.message_id)
+    ana.press_button("Go on")
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=1)
+    query = updates[-1].callback_query
+    assert query is not None and isinstance(query.message, Message)
+    assert query.message.reply_to_message is None
+
+    # Replying to a message that is not there is a 400, unless told to send anyway;
+    # so is replying to a message of another chat.
+    with pytest.raises(BadRequest, match="Message to be replied not found"):
+        await bot.send_message(ANA, "x", reply_parameters=ReplyParameters(typed.message_id))
+    plain = await bot.send_message(
+        ANA,
+        "x",
+        reply_parameters=ReplyParameters(typed.message_id, allow_sending_without_reply=True),
+    )
+    assert plain.reply_to_message is None
+    with pytest.raises(BadRequest, match="Message to be replied not found"):
+        await bot.send_message(BEN, "x", reply_parameters=ReplyParameters(sent.message_id))
 
 
 async def test_blocked_user_gets_403_and_my_chat_member(fake: FakeTelegram, bot: Bot) -> None:

@@ -143,7 +143,7 @@ NOT_FLAGGED = [
 
 
 @pytest.mark.parametrize(("text", "category"), FLAGGED)
-def test_it_flags_what_suggests_danger(text: str, category: Category) -> None:
+def test_it_flags_what_danger(text: str, category: Category) -> None:
     result = check_danger(text)
     assert result == DangerCheck(category)
     assert result and result.flagged
@@ -606,10 +606,10 @@ def test_heat_or_work_that_is_killing_someone_is_still_hyperbole_in_german() -> 
 
 
 def test_a_german_danger_phrase_is_found_for_a_person_whose_language_is_english() -> None:
-    from bot.handlers.conversation import _suggests_danger
+    from bot.handlers.conversation import _danger
 
-    assert _suggests_danger("Er hat mich geschlagen.", "en")
-    assert _suggests_danger("He hit me.", "de")
+    assert _danger("Er hat mich geschlagen.", "en")
+    assert _danger("He hit me.", "de")
 
 
 def test_the_classifier_holds_a_message_to_the_bar_of_the_persons_language_only() -> None:
@@ -617,13 +617,13 @@ def test_the_classifier_holds_a_message_to_the_bar_of_the_persons_language_only(
     "I went quiet, then he got louder." was flagged for an English speaker at the German
     bar after German safety's budget rose to 4.5 %."""
     from bot import classifier
-    from bot.handlers.conversation import _suggests_danger
+    from bot.handlers.conversation import _danger
 
     real = classifier.load("safety")
     bars = classifier.Model(real.weights, real.bias, {"en": 0.99, "de": 0.01})
     with mock.patch.object(classifier, "load", return_value=bars):
-        assert not _suggests_danger("I went quiet, then he got louder.", "en")
-        assert _suggests_danger("I went quiet, then he got louder.", "de")
+        assert not _danger("I went quiet, then he got louder.", "en")
+        assert _danger("I went quiet, then he got louder.", "de")
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,7 @@ ROUTES: dict[type[cb.Button], Route] = dict(
         route(cb.DeleteAccount, account.on_delete_button),
         route(cb.ChooseLanguage, account.on_language_button),
         route(cb.PauseEverything, conversation.on_pause_everything),
+        route(cb.CarryOn, conversation.on_carry_on),
         route(cb.Snooze, practice.on_snooze),
         route(cb.TimingStep, practice.on_timing_button),
         route(cb.Fewer, practice.on_fewer_button),

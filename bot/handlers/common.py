@@ -15,6 +15,7 @@ from telegram import (
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ParseMode
@@ -51,12 +52,30 @@ async def reply(
     **values: Any,
 ) -> Message | None:
     """Send a rendered template to the chat this update came from."""
+    return await reply_quoting(update, context, None, template, person, markup=markup, **values)
+
+
+async def reply_quoting(
+    update: Update,
+    context: BotContext,
+    quote: int | None,
+    template: str,
+    person: Person | None = None,
+    *,
+    markup: Markup | None = None,
+    **values: Any,
+) -> Message | None:
+    """`reply`, as a Telegram reply quoting message `quote` of the chat (sent plainly if
+    that message is gone, or when `quote` is None)."""
     chat = update.effective_chat
     if chat is None:
         return None
     text = context.services.renderer.render(template, locale_of(update, context, person), **values)
+    replying = (
+        ReplyParameters(quote, allow_sending_without_reply=True) if quote is not None else None
+    )
     return await context.bot.send_message(
-        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=replying
     )
 
 

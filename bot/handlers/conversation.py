@@ -8,15 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import Message, Update
 
-from bot.callbacks import PauseEverything
+from bot.callbacks import CarryOn, PauseEverything
 from bot.context import BotContext
 from bot.handlers import couple, invite, onboarding
-from bot.handlers.common import acknowledged, label, load_person, locale_of, reply
+from bot.handlers.common import (
+    acknowledged,
+    label,
+    load_person,
+    locale_of,
+    pressed,
+    reply,
+    reply_quoting,
+)
 from bot.keyboards import buttons
 from bot.safety import LANGUAGES as SAFETY_LANGUAGES
-from bot.safety import check_danger, resources_for, suggests_danger
+from bot.safety import DangerCheck, check_danger, resources_for
 from storage import people
 from storage.models import Person
 
@@ -30,28 +38,61 @@ def text_flows(context: BotContext) -> dict[str, TextFlow]:
     return flows
 
 
-def _suggests_danger(text: str, language: str) -> bool:
+def _danger(text: str, language: str) -> DangerCheck:
     """Checked in the person's language first (phrases and classifier), then with the
     phrase lists of every other language: people write in more than one language, and a
     missed danger costs far more. The classifier is one model for both languages; only its
     bar differs, so asking it again "in German" would only hold English text to the lower
     of two bars and add false alarms, not knowledge."""
-    if suggests_danger(text, language):
-        return True
-    return any(
-        check_danger(text, other, trained=False).flagged
-        for other in SAFETY_LANGUAGES
-        if other != language
+    found = check_danger(text, language)
+    if found.category is not None:
+        return found
+    for other in SAFETY_LANGUAGES:
+        if other != language and (by_phrase := check_danger(text, other, trained=False)):
+            return by_phrase
+    return found
+
+
+def _danger_phrase(text: str) -> bool:
+    """A danger phrase of any language, without the classifier."""
+    return any(check_danger(text, language, trained=False) for language in SAFETY_LANGUAGES)
+
+
+async def _care(
+    update: Update, context: BotContext, person: Person | None, carry_on: CarryOn | None = None
+) -> None:
+    """Never stored, never relayed: a caring note, where to get help, and a pause; with
+    `carry_on`, quoting the answer and offering to use it after all (see `_carry_on`)."""
+    markup = None
+    if person is not None:
+        pause = (label(context, update, "pause_all", person), PauseEverything())
+        use = carry_on and (label(context, update, "carry_on", person), carry_on)
+        markup = buttons([pause], [use]) if use else buttons([pause])
+    message = update.effective_message
+    quote = message.message_id if carry_on is not None and message is not None else None
+    resources = resources_for(person.timezone if person is not None else None)
+    await reply_quoting(
+        update,
+        context,
+        quote,
+        "safety/care",
+        person,
+        markup=markup,
+        resources=resources,
+        carry_on=carry_on is not None,
     )
 
 
-async def _care(update: Update, context: BotContext, person: Person | None) -> None:
-    """Never stored, never relayed: a caring note, where to get help, and a pause."""
-    markup = None
-    if person is not None:
-        markup = buttons([(label(context, update, "pause_all", person), PauseEverything())])
-    resources = resources_for(person.timezone if person is not None else None)
-    await reply(update, context, "safety/care", person, markup=markup, resources=resources)
+def _carry_on(context: BotContext, person: Person | None, found: DangerCheck) -> CarryOn | None:
+    """The "Use what I wrote" button, when only the classifier flagged an answer to an
+    open question: it misreads more often than a phrase does, and an appreciation or an
+    invitation line someone took care over should not be lost to a misreading. The bot
+    keeps no copy: the note quotes the answer, and the button reads it back from Telegram.
+    A phrase flag offers no way past the note."""
+    if found.category is not None or person is None or person.stopped_at is not None:
+        return None
+    flow = person.awaiting
+    return CarryOn(flow) if flow and flow in text_flows(context) else None
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -60,8 +101,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or message.text is None:
         return
     person = await load_person(update, context)
-    if _suggests_danger(message.text, locale_of(update, context, person)):
-        await _care(update, context, person)
+    if found := _danger(message.text, locale_of(update, context, person)):
+        await _care(update, context, person, _carry_on(context, person, found))
         return
     if person is None:
         await reply(update, context, "onboarding/consent_first")
@@ -76,6 +117,35 @@ async def on_text(update: Update, context: BotContext) -> None:
     await flow(update, context, person, message.text)
     # A prompt that arrived while this question was open asks its own question now.
     await couple.open_held_question(update, context, person)
+
+
+def _quoted_answer(update: Update) -> str | None:
+    """The presser's own message that the pressed note quotes, as Telegram shows it now
+    (None once deleted; edited, the new text)."""
+    query = pressed(update)
+    note = query.message if isinstance(query.message, Message) else None
+    quoted = note.reply_to_message if note is not None else None
+    if quoted is None or quoted.from_user is None or quoted.from_user.id != query.from_user.id:
+        return None
+    return quoted.text
+
+
+async def on_carry_on(update: Update, context: BotContext, button: CarryOn) -> None:
+    """ "Use what I wrote" under the safety note: the quoted answer goes to its question.
+
+    Only while that question is still the open one (an answer is never moved to another);
+    edited since into a danger phrase, the note comes back without the button."""
+    person = await acknowledged(update, context)
+    text = _quoted_answer(update)
+    if person is None or _carry_on(context, person, DangerCheck()) != button:
+        await reply(update, context, "safety/carry_on_gone", person, reason="closed")
+    elif text is None:
+        await reply(update, context, "safety/carry_on_gone", person, reason="deleted")
+    elif _danger_phrase(text):
+        await _care(update, context, person)
+    else:
+        await text_flows(context)[button.flow](update, context, person, text)
+        await couple.open_held_question(update, context, person)
 
 
 async def on_pause_everything(
