@@ -13,7 +13,9 @@ smaller fresh sets (bot/data/fresh/, bot/data/fresh2/) were each written after a
 rule changes was frozen and measured once; a third (bot/data/fresh3/) by another writer who
 never saw the rules, the corpora or the classifier, and a fourth (bot/data/fresh4/) by a
 sixth writer, measured once on the model trained with the four writers' lines; a fifth
-(bot/data/fresh5/) by another writer, measured once on the model trained with ten (see
+(bot/data/fresh5/) by another writer, measured once on the model trained with ten; and a
+set of short replies (bot/data/short/), the one to ten words people type in answer to the
+bot's prompts, by another writer, mostly everyday lines and look-alikes (see
 docs/tone-and-safety.md).
 
 Operator output, not a message to a person: it names reasons and categories by their
@@ -38,7 +40,9 @@ from bot.tone import LANGUAGES, check_tone
 Check = Literal["tone", "safety"]
 CHECKS: tuple[Check, ...] = ("tone", "safety")
 # Which labelled set: the training corpus the lists were tuned on, or the held-out set.
-LabelledSet = Literal["corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"]
+LabelledSet = Literal[
+    "corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "short"
+]
 SETS: tuple[LabelledSet, ...] = (
     "corpora",
     "heldout",
@@ -47,6 +51,7 @@ SETS: tuple[LabelledSet, ...] = (
     "fresh3",
     "fresh4",
     "fresh5",
+    "short",
 )
 # Which part of a check is measured: the hand-written patterns, the trained classifier,
 # or both (a text is flagged when either flags it, as the bot does).
@@ -248,6 +253,7 @@ _TITLES: dict[LabelledSet, str] = {
     "fresh3": "third fresh set (another writer, who never saw the rules or the classifier)",
     "fresh4": "fourth fresh set (a sixth writer, measured once on the frozen model)",
     "fresh5": "fifth fresh set (another writer, measured once on the model of ten writers)",
+    "short": "short replies (another writer; 1-10 words, as typed in answer to the bot)",
 }
 
 

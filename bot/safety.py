@@ -15,8 +15,10 @@ language. The limits below are those of the patterns.
 Known limits (false negatives are possible; the bot says everywhere that it is not for
 emergencies):
 
-* English only. Other languages, heavy slang, abbreviations ("kms") and deliberate
-  obfuscation ("k i l l", "h1t") are not recognised.
+* English and German only (a German phrase is also found for an English speaker). Other
+  languages and heavy slang are not recognised. Letters spelled out ("k i l l", "k.i.l.l")
+  and digits or symbols for letters ("k1ll", "h!t") are read as the word they spell (see
+  `unobfuscated`); a star for a letter ("k*ll") is not.
 * Words with several meanings need context. "hit", "beat" and "kick" count only with a
   person as subject ("he", "she", "they", "my husband", "her ex", ...): "Tom hit me" is
   missed, "Tom punched me" is caught. A bare "scared of ..." counts for "him", "her" and
@@ -65,6 +67,7 @@ __all__ = [
     "normalise",
     "resources_for",
     "suggests_danger",
+    "unobfuscated",
 ]
 
 
@@ -288,6 +291,55 @@ def _without_benign(normal: str, language: str) -> str:
     return _benign("de" if language == "de" else "en").sub(" . ", normal)
 
 
+def _phrase(text: str, language: str) -> Category | None:
+    """The first kind of danger phrase in `text`: violence, fear, then self-harm."""
+    normal = _without_benign(" " + normalise(text, language), language)
+    if language == "de":
+        for category, pattern in _checks_de():
+            if pattern.search(normal):
+                return category
+    else:
+        for category, pattern in _checks():
+            if _found(pattern, normal, _stems(category)):
+                return category
+    return None
+
+
+# --- obfuscation ------------------------------------------------------------------------
+# People write around filters: letters spelled out one by one ("k i l l", "k.i.l.l",
+# "s-u-i-c-i-d-e") and digits or symbols for letters inside a word ("k1ll", "h!t",
+# "su1c1de"). `unobfuscated` gives a second reading, checked with the same phrases; it can
+# only add a flag, never take one away.
+
+_LETTER = r"[^\W\d_]"
+# Three or more single letters, each followed by one separator: one word spelled out.
+# Words stay apart where the separators double ("k i l l  m y s e l f").
+_SPELLED = re.compile(rf"(?<!{_LETTER})(?:{_LETTER}[ .\-_*\u00b7]){{2,}}{_LETTER}(?!{_LETTER})")
+_SEPARATORS = re.compile(r"[ .\-_*\u00b7]")
+_TOKEN = re.compile(r"[\w@$!|]+")
+_FOR_LETTERS = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+_BETWEEN_LETTERS = re.compile(rf"(?<={_LETTER})[!|](?={_LETTER})")
+
+
+def _letters_for_symbols(match: re.Match[str]) -> str:
+    """A word of letters with digits or symbols among them, in letters ("k1ll" -> "kill");
+    numbers, and words with fewer than two letters, stay as they are."""
+    token = match.group()
+    letters = sum(c.isalpha() for c in token)
+    if letters < 2 or letters == len(token):
+        return token
+    token = _BETWEEN_LETTERS.sub(lambda m: "i" if m.group() == "!" else "l", token)
+    return token.translate(_FOR_LETTERS)
+
+
+def unobfuscated(text: str) -> str:
+    """`text` with spelled-out words joined and symbols inside words read as letters."""
+    text = _SPELLED.sub(lambda m: _SEPARATORS.sub("", m.group()), text)
+    return _TOKEN.sub(_letters_for_symbols, text)
+
+
 # The languages with phrase lists of their own.
 LANGUAGES: tuple[str, ...] = (REFERENCE_LANGUAGE, "de")
 
@@ -305,15 +357,11 @@ def check_danger(
         trained: when no phrase matches, also ask the trained classifier
             (bot/classifier.py); False gives the hand-written patterns alone.
     """
-    normal = _without_benign(" " + normalise(text, language), language)
-    if language == "de":
-        for category, pattern in _checks_de():
-            if pattern.search(normal):
-                return DangerCheck(category)
-    else:
-        for category, pattern in _checks():
-            if _found(pattern, normal, _stems(category)):
-                return DangerCheck(category)
+    category = _phrase(text, language)
+    if category is None and (plain := unobfuscated(text)) != text:
+        category = _phrase(plain, language)
+    if category is not None:
+        return DangerCheck(category)
     if not trained:
         return DangerCheck()
     found = classifier.score("safety", text, "de" if language == "de" else "en")

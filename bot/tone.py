@@ -596,12 +596,32 @@ _NEGATORS = {
 }
 _SOFT_DE = frozenset(("ob", "wenn", "falls", "hoffe", "vielleicht", "hoffentlich"))
 _GLAD_DE = re.compile(
-    # Not when negated just before: "warum ich nicht mehr lächle" is no glad word.
+    # Not when negated just before: "warum ich nicht mehr lächle" is no glad word; "alles
+    # besser wissen" is a reproach.
     r"\b(?<!nicht )(?<!nicht mehr )(?<!nie )(?<!nie mehr )(?<!kaum )(?<!kaum noch )"
     r"(?<!nimmer )(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lächl\w*|lieb\w*|"
-    r"stolz\w*|freu\w*|besser|beste[nrs]?|schön\w*|sicher|geborgen)\b",
+    r"stolz\w*|freu\w*|(?<!alles )besser|beste[nrs]?|schön\w*|sicher|geborgen|gelacht|gelächelt|"
+    r"grins\w*|gegrinst)\b",
     _FLAGS,
 )
+
+
+# Flags that love said straight after turns into teasing (see `affection_after`).
+_TEASING = frozenset((Reason.LABEL, Reason.BLAME, Reason.ALWAYS_NEVER))
+
+
+def _teasing(text: str, m: re.Match[str]) -> bool:
+    """Love said straight after the flag's label word (or, with no word group, within the
+    match or right after it): "you're impossible, and I love you for it"."""
+    groups = m.re.groupindex
+    after = m.end("word") if "word" in groups and m.group("word") else m.start()
+    if "words" in groups and m.group("words"):
+        after = m.start("words")
+    window = text[after : m.end() + 40]
+    return _structure("affection_after").search(window) is not None and not _BUT.search(window)
+
+
+_BUT = re.compile(r"\b(?:but|aber|doch|only|nur)\b", _FLAGS)
 
 
 def _rules(
@@ -633,6 +653,8 @@ def _rules(
             words = _WORDS_ANY.findall(before.lower())
             soft = _SOFT_DE if language == "de" else _words("soft_en")
             if "soft" in rule.guards and words and words[-1] in soft:
+                continue
+            if rule.reason in _TEASING and _teasing(text, m):
                 continue
             phrase = _clean(original[m.start() : m.end()])
             spans.append((m.start(), m.end()))

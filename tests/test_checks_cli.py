@@ -96,20 +96,34 @@ def test_measure_prints_the_held_out_figures_apart_from_the_training_corpus() ->
     result = CliRunner().invoke(main, ["check", "measure"])
     assert result.exit_code == 0, result.output
     sections = [line.split(":")[0] for line in result.output.splitlines() if ": " in line]
-    assert sections == ["corpora", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"]
+    assert sections == [
+        "corpora",
+        "heldout",
+        "fresh",
+        "fresh2",
+        "fresh3",
+        "fresh4",
+        "fresh5",
+        "short",
+    ]
     lines = result.output.splitlines()
     held = lines[lines.index(next(x for x in lines if x.startswith("heldout:"))) + 2]
     # The held-out tone set has 125 lines not also in the training corpus.
     assert held.split()[:4] == ["tone", "en", "patterns", "125"]
-    # 7 sets x 2 checks x 2 languages x 3 parts (patterns, classifier, combined)
-    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 84
+    # 8 sets x 2 checks x 2 languages x 3 parts (patterns, classifier, combined)
+    assert len([r for r in lines if r.startswith(("tone ", "safety "))]) == 96
 
 
 def test_measure_verbose_never_lists_held_out_lines() -> None:
     result = CliRunner().invoke(main, ["check", "measure", "--verbose"])
     assert result.exit_code == 0, result.output
-    held_out = {text for _, text in corpus("tone", "en", "heldout")}
-    held_out |= {text for _, text in corpus("safety", "en", "heldout")}
+    held_out = {
+        text
+        for labelled in ("heldout", "short")
+        for check in ("tone", "safety")
+        for language in ("en", "de")
+        for _, text in corpus(check, language, labelled)  # type: ignore[arg-type]
+    }
     listed = {
         line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("    ")
     }

@@ -475,20 +475,29 @@ HELD_OUT_SAFETY = {
     # Trained on thirteen writers, with short-message patterns (2026-12-03): caught fresh3
     # en 45 -> 47, fresh4 de 30 -> 31, fresh2 de 14 -> 13; false alarms fell on fresh de,
     # fresh2 en and de, fresh3 en 7 -> 3 and de, rose on held-out de 1 -> 2, fresh4 de 0 -> 1.
+    # Trained on seventeen writers (w14 German-first, w15 indirect, w16 and w17 short lines;
+    # 2026-12-03, evening): caught fresh de 13 -> 12 and fresh4 de 31 -> 30 (the German
+    # threshold rose with the short writers' harmless lines); false alarms fell on held-out
+    # de 2 -> 1, fresh3 en 3 -> 2 and fresh4 de 1 -> 0.
     ("heldout", "en"): (27, 27, 1, 28),
-    ("heldout", "de"): (19, 19, 2, 27),
+    ("heldout", "de"): (19, 19, 1, 27),
     ("fresh", "en"): (17, 17, 1, 19),
-    ("fresh", "de"): (13, 13, 0, 15),
+    ("fresh", "de"): (12, 13, 0, 15),
     ("fresh2", "en"): (15, 16, 2, 20),
     ("fresh2", "de"): (13, 15, 1, 15),
-    ("fresh3", "en"): (47, 50, 3, 50),
+    ("fresh3", "en"): (47, 50, 2, 50),
     ("fresh3", "de"): (30, 35, 2, 35),
     # A sixth writer, measured once after the writers' model was frozen (2026-12-02).
     ("fresh4", "en"): (40, 40, 2, 49),
-    ("fresh4", "de"): (31, 31, 1, 33),
+    ("fresh4", "de"): (30, 31, 0, 33),
     # Another writer, measured once after the model of ten writers was frozen (2026-12-03).
     ("fresh5", "en"): (48, 49, 0, 50),
     ("fresh5", "de"): (38, 39, 0, 40),
+    # Short replies (1-10 words) by another writer, measured first on the model of thirteen
+    # writers (2026-12-03): en 30/30 caught, 3/100 flagged wrongly; de 29/30, 4/100 (the
+    # whole files; lines also in the corpus do not count here).
+    ("short", "en"): (28, 28, 0, 91),
+    ("short", "de"): (28, 29, 3, 95),
 }
 
 
@@ -787,3 +796,73 @@ def test_danger_an_outside_tester_typed_in_a_word_or_three_is_found(
 ) -> None:
     """Messages of three words or fewer are read by the patterns only (2026-12-03)."""
     assert safety.check_danger(text, language, trained=False).flagged is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "k i l l  m y s e l f"),
+        ("en", "k i l l m y s e l f"),
+        ("en", "I want to k.i.l.l myself"),
+        ("en", "i want to k1ll myself"),
+        ("en", "thinking about s-u-i-c-i-d-e"),
+        ("en", "he h!t me again"),
+        ("de", "ich will mich u m b r i n g e n"),
+        ("de", "ich will st3rb3n"),
+    ],
+)
+def test_letters_spelled_out_or_written_as_symbols_are_read_as_the_word_they_spell(
+    language: str, text: str
+) -> None:
+    """Found by an outside tester (2026-12-03): each was missed before."""
+    assert check_danger(text, language, trained=False).flagged, text
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("I got an A, B and C", "I got an A, B and C"),
+        ("see you at 9pm on 21st street, help!", "see you at 9pm on 2ist street, help!"),
+        ("e.g. the u.s.a. trip", "e.g. the usa. trip"),
+        ("z. B. morgen um 18:00", "z. B. morgen um 18:00"),
+        ("my mp3 player died", "my mpe player died"),
+    ],
+)
+def test_the_second_reading_changes_only_spelled_out_words_and_symbols_among_letters(
+    text: str, read: str
+) -> None:
+    from bot.safety import unobfuscated
+
+    assert unobfuscated(text) == read
+    assert not check_danger(text, trained=False).flagged
+
+
+@pytest.mark.parametrize("text", ["I want to commit sucide", "thinking about suicde a lot"])
+def test_common_misspellings_of_suicide_are_found(text: str) -> None:
+    assert check_danger(text, trained=False).category == "self_harm"
+
+
+def test_an_overdose_of_coffee_is_not_danger_and_an_overdose_of_pills_still_is() -> None:
+    assert not check_danger("I took an overdose of coffee this morning", trained=False)
+    assert check_danger("I took an overdose of sleeping pills", trained=False)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "he forced me", True),
+        ("en", "my husband forced me, I said no", True),
+        ("en", "she forced me to watch Titanic again", False),
+        ("en", "I can't go on.", True),
+        ("en", "I can't go on like this, we need a holiday", False),
+        ("en", "the show can't go on without you", False),
+        ("de", "er zwingt mich", True),
+        ("de", "Er hat mich gezwungen.", True),
+        ("de", "er zwingt mich immer zum Joggen", False),
+    ],
+)
+def test_forced_and_cannot_go_on_said_and_left_there_are_danger(
+    language: str, text: str, flagged: bool
+) -> None:
+    """Short danger an outside tester found missed under the four-word rule (2026-12-03)."""
+    assert check_danger(text, language, trained=False).flagged is flagged

@@ -368,13 +368,15 @@ HELD_OUT_TONE = {
     # recall fell by 13 lines over these sets (fresh2 en 29 -> 28, de 17 -> 16, fresh3 en
     # 54 -> 51, de 35 -> 32, fresh5 en 50 -> 49, de 39 -> 38) while false alarms fell by 6
     # (held-out en and de, fresh2 en and de, fresh4 en, each by one).
+    # Trained on seventeen writers, with guards for teasing, praise and play (2026-12-03,
+    # evening): caught fresh3 en 51 -> 53, fresh en 27 -> 26; false alarms fresh2 de 1 -> 0.
     ("heldout", "en"): (64, 64, 0, 61),
     ("heldout", "de"): (34, 34, 0, 29),
-    ("fresh", "en"): (27, 28, 0, 30),
+    ("fresh", "en"): (26, 28, 0, 30),
     ("fresh", "de"): (19, 19, 0, 20),
     ("fresh2", "en"): (28, 30, 1, 30),
-    ("fresh2", "de"): (16, 19, 1, 20),
-    ("fresh3", "en"): (51, 60, 0, 60),
+    ("fresh2", "de"): (16, 19, 0, 20),
+    ("fresh3", "en"): (53, 60, 0, 60),
     ("fresh3", "de"): (32, 40, 0, 40),
     # A sixth writer, measured once after the writers' model was frozen (2026-12-02); its
     # gentle lines are flagged more often than any budget allows, mostly by the patterns.
@@ -383,6 +385,13 @@ HELD_OUT_TONE = {
     # Another writer, measured once after the model of ten writers was frozen (2026-12-03).
     ("fresh5", "en"): (49, 50, 3, 50),
     ("fresh5", "de"): (38, 40, 1, 39),
+    # Short replies (1-10 words) by another writer, mostly gentle look-alikes, measured
+    # first on the model of thirteen writers (2026-12-03): 17 of 100 English and 21 of 100
+    # German gentle lines were flagged (whole files). Then two writers of short lines (w16,
+    # w17) joined the training and the teasing guards came: 9 and 11 (these counts leave
+    # out lines also in the corpus).
+    ("short", "en"): (26, 26, 9, 98),
+    ("short", "de"): (29, 29, 11, 100),
 }
 
 
@@ -673,3 +682,122 @@ def test_praise_and_a_recommended_cake_are_not_pressure_but_a_recommended_therap
     language: str, text: str, flagged: bool
 ) -> None:
     assert bool(check_tone(text, language, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("Last time I asked you were tired, so I'm asking again gently", False),
+        ("The last time I brought it up we both got upset", False),
+        ("This is the last time I ask you", True),
+        ("Last time I'm asking", True),
+        ("Last chance before I call a lawyer", True),
+    ],
+)
+def test_last_time_i_followed_by_a_past_tense_tells_of_the_past(text: str, flagged: bool) -> None:
+    """ "Last time I asked" was read as "the last time I ask" (an outside tester's false
+    alarm, 2026-12-03)."""
+    assert bool(check_tone(text, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("i'll tell your mom happy bday", False),
+        ("I'll tell your parents hi from us", False),
+        ("I'll tell your mom", True),
+        ("I'll tell your family what you did", True),
+    ],
+)
+def test_passing_on_a_greeting_to_family_is_not_a_threat(text: str, flagged: bool) -> None:
+    assert bool(check_tone(text, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "You're impossible, and I love you for it.", False),
+        ("en", "You're such a dork. I love it.", False),
+        ("en", "you're a menace and i love you", False),
+        ("de", "Du bist ein Sturkopf, und ich mag das.", False),
+        ("de", "du bist unmöglich und ich lieb dich", False),
+        ("en", "You're selfish but I love you", True),
+        ("en", "You're selfish. I love you but I'm done.", True),
+        ("en", "You're a liar and I hate that", True),
+        ("de", "Du bist egoistisch, aber ich liebe dich", True),
+    ],
+)
+def test_love_said_straight_after_a_teasing_label_makes_it_affection_but_not_after_but(
+    language: str, text: str, flagged: bool
+) -> None:
+    """Writers w16 and w17 (short lines, 2026-12-03): teasing labels were flagged."""
+    assert bool(check_tone(text, language, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "You always make my mornings better.", False),
+        ("en", "You always remember how I take my coffee.", False),
+        ("en", "you always know when i need tea", False),
+        ("en", "You never complain about my snoring, bless you.", False),
+        ("en", "You always make me wait", True),
+        ("de", "Nach 40 Jahren überraschst du mich immer noch.", False),
+        ("de", "Du weißt immer, wie ich meinen Kaffee trinke.", False),
+        ("de", "du errätst nie, was der hund gemacht hat", False),
+        ("de", "Du weißt immer alles besser", True),
+        ("de", "Du hörst mir nie zu", True),
+    ],
+)
+def test_always_and_never_in_praise_play_or_meaning_still_are_not_pressure(
+    language: str, text: str, flagged: bool
+) -> None:
+    assert bool(check_tone(text, language, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "You have to try the curry I made.", False),
+        ("en", "You have to try the therapy", True),
+        ("en", "You need to try the couples session", True),
+        ("en", "You have to try the advice I gave you", True),
+        ("de", "Du musst unbedingt mein Curry probieren.", False),
+        ("de", "Du musst unbedingt die Therapie probieren.", True),
+        ("en", "you owe me a rematch at mario kart", False),
+        ("en", "You owe me this", True),
+        ("de", "du schuldest mir ne revanche bei mario kart", False),
+        ("de", "Du schuldest mir eine Erklärung", True),
+        ("de", "Auch wenn du nein sagst, sind wir okay.", False),
+        ("de", "Selbst wenn du nicht mitkommst, bin ich dir nicht böse.", False),
+        ("de", "Wenn du nein sagst, sind wir geschiedene Leute.", True),
+    ],
+)
+def test_a_dish_to_try_a_playful_debt_and_an_even_if_are_not_pressure(
+    language: str, text: str, flagged: bool
+) -> None:
+    assert bool(check_tone(text, language, trained=False)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "It's your fault I'm grinning at my phone."),
+        ("de", "Du bist der Grund, warum ich heut gelächelt hab."),
+    ],
+)
+def test_grinning_and_a_past_smile_are_glad_words(language: str, text: str) -> None:
+    assert not check_tone(text, language, trained=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["It's your fault I'm not smiling anymore", "It's all your fault, I hope you're happy now"],
+)
+def test_blame_with_a_sad_or_sarcastic_glad_word_is_still_blame(text: str) -> None:
+    assert check_tone(text, trained=False)
+
+
+def test_knowing_everything_better_is_a_reproach_not_a_glad_word() -> None:
+    """ "besser" counted as a glad word and spared "Du weißt immer alles besser"."""
+    assert check_tone("Du weißt immer alles besser", "de", trained=False)
