@@ -364,6 +364,7 @@ TimingAnswers = Annotated[str, Text(r"[yn]{1,4}", "nnnn")]
 WordsKey = Annotated[str, Text(r"[0-9a-f]{12}", "f" * 12)]
 # The question a typed answer was for (a person's `awaiting` value).
 FlowName = Annotated[str, Text(r"[a-z][a-z_]{0,19}", "a" * 20)]
+Seal = Annotated[str, Text(r"[0-9a-f]{12}", "f" * 12)]
 # A moment as Unix seconds, up to the year 5138.
 Timestamp = Annotated[int, Range(0, 10**11)]
 
@@ -418,9 +419,12 @@ class PauseEverything(Button):
 class CarryOn(Button):
     """Under the safety note, when only the trained classifier flagged a typed answer: it
     was misread, use it for the question it answered. The note quotes the answer (a
-    Telegram reply), so the bot keeps no copy of it."""
+    Telegram reply), so the bot keeps no copy of it. `ref` is the open question's
+    reference (0 for none) and `seal` binds the answer to it (storage.secret.answer_seal)."""
 
     flow: FlowName
+    ref: int
+    seal: Seal
 
 
 # nudges

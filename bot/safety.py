@@ -17,8 +17,8 @@ emergencies):
 
 * English and German only (a German phrase is also found for an English speaker). Other
   languages and heavy slang are not recognised. Letters spelled out ("k i l l", "k.i.l.l")
-  and digits or symbols for letters ("k1ll", "h!t") are read as the word they spell (see
-  `unobfuscated`); a star for a letter ("k*ll") is not.
+  and digits or symbols for letters ("k1ll", "h!t", "kіll" with a Cyrillic і) are read as
+  the word they spell (see `readings`); a star for a letter ("k*ll") is not.
 * Words with several meanings need context. "hit", "beat" and "kick" count only with a
   person as subject ("he", "she", "they", "my husband", "her ex", ...): "Tom hit me" is
   missed, "Tom punched me" is caught. A bare "scared of ..." counts for "him", "her" and
@@ -48,7 +48,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any, Literal
 
@@ -65,6 +65,7 @@ __all__ = [
     "check_danger",
     "country_for_zone",
     "normalise",
+    "readings",
     "resources_for",
     "suggests_danger",
     "unobfuscated",
@@ -306,38 +307,71 @@ def _phrase(text: str, language: str) -> Category | None:
 
 
 # --- obfuscation ------------------------------------------------------------------------
-# People write around filters: letters spelled out one by one ("k i l l", "k.i.l.l",
-# "s-u-i-c-i-d-e") and digits or symbols for letters inside a word ("k1ll", "h!t",
-# "su1c1de"). `unobfuscated` gives a second reading, checked with the same phrases; it can
-# only add a flag, never take one away.
+# People write around filters: letters spelled out one by one ("k i l l", "k.i.l.l.",
+# "S - U - I - C - I - D - E"), digits or symbols for letters inside a word ("k1ll", "h!t",
+# "su1c1de", "g0"), a capital I for an l ("kiII"), Cyrillic or Greek look-alike letters
+# ("kіll" with a Cyrillic і). `readings` gives the other readings of a text, checked with
+# the same phrases; they can only add a flag, never take one away.
 
 _LETTER = r"[^\W\d_]"
-# Three or more single letters, each followed by one separator: one word spelled out.
-# Words stay apart where the separators double ("k i l l  m y s e l f").
-_SPELLED = re.compile(rf"(?<!{_LETTER})(?:{_LETTER}[ .\-_*\u00b7]){{2,}}{_LETTER}(?!{_LETTER})")
-_SEPARATORS = re.compile(r"[ .\-_*\u00b7]")
-_TOKEN = re.compile(r"[\w@$!|]+")
-_FOR_LETTERS = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_UNIT = r"[^\W_]|[@$]"  # a letter, or a digit or symbol standing for one
+# One word spelled out: three or more units with the same separator between each (one to
+# three characters of spaces, dots, dashes, slashes, commas...), and perhaps one after
+# the last. Words stay apart where the separator changes ("k i l l  m y s e l f").
+_SPELLED = re.compile(
+    rf"(?<![\w'])({_UNIT})([ .\-_*/,\u00b7\u00a0\u2010-\u2015\n]{{1,3}})(?:{_UNIT})"
+    rf"(?:\2(?:{_UNIT}))+(?:\2|[.!?,])?(?![\w'])"
 )
+_SPELLED_UNITS = re.compile(_UNIT)
+_TOKEN = re.compile(r"[\w@$!|]+")
+_FOR_LETTERS = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_ONE_AS_I = str.maketrans(_FOR_LETTERS | {"1": "i"})
+_ONE_AS_L = str.maketrans(_FOR_LETTERS | {"1": "l"})
 _BETWEEN_LETTERS = re.compile(rf"(?<={_LETTER})[!|](?={_LETTER})")
+_CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+(?![A-Z])")
+# Cyrillic and Greek letters that look like Latin ones.
+_LOOK_ALIKES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0445\u0443\u0456\u0458\u0455\u043a\u043c\u0442\u043d"
+    "\u03bf\u03b1\u03b5\u03b9\u03ba\u03bd\u03c4\u03c1",
+    "aeopcxyijskmtnoaeikvtp",
+)
 
 
-def _letters_for_symbols(match: re.Match[str]) -> str:
+def _spelled_word(match: re.Match[str]) -> str:
+    """A spelled-out word, joined ("k.i.l.l." -> "kill"), if at least two of its units
+    are letters; otherwise (a date, a phone number) as it was."""
+    units = _SPELLED_UNITS.findall(match.group())
+    if sum(u.isalpha() for u in units) < 2:
+        return match.group()
+    return "".join(units)
+
+
+def _letters_for_symbols(match: re.Match[str], table: dict[int, str]) -> str:
     """A word of letters with digits or symbols among them, in letters ("k1ll" -> "kill");
-    numbers, and words with fewer than two letters, stay as they are."""
+    numbers, and one-character words, stay as they are."""
     token = match.group()
     letters = sum(c.isalpha() for c in token)
-    if letters < 2 or letters == len(token):
+    if letters == 0 or letters == len(token) or len(token) < 2:
         return token
     token = _BETWEEN_LETTERS.sub(lambda m: "i" if m.group() == "!" else "l", token)
-    return token.translate(_FOR_LETTERS)
+    return token.translate(table)
+
+
+def readings(text: str) -> list[str]:
+    """The other ways `text` may be read (see above); empty when there are none."""
+    plain = _CAPITAL_I_FOR_L.sub(lambda m: "l" * len(m.group()), text)
+    plain = _SPELLED.sub(_spelled_word, plain.translate(_LOOK_ALIKES))
+    found = []
+    for table in (_ONE_AS_I, _ONE_AS_L) if "1" in plain else (_ONE_AS_I,):
+        reading = _TOKEN.sub(partial(_letters_for_symbols, table=table), plain)
+        if reading != text and reading not in found:
+            found.append(reading)
+    return found
 
 
 def unobfuscated(text: str) -> str:
-    """`text` with spelled-out words joined and symbols inside words read as letters."""
-    text = _SPELLED.sub(lambda m: _SEPARATORS.sub("", m.group()), text)
-    return _TOKEN.sub(_letters_for_symbols, text)
+    """The first other reading of `text` (see `readings`), or `text` itself."""
+    return next(iter(readings(text)), text)
 
 
 # The languages with phrase lists of their own.
@@ -358,8 +392,9 @@ def check_danger(
             (bot/classifier.py); False gives the hand-written patterns alone.
     """
     category = _phrase(text, language)
-    if category is None and (plain := unobfuscated(text)) != text:
-        category = _phrase(plain, language)
+    for reading in readings(text) if category is None else ():
+        if (category := _phrase(reading, language)) is not None:
+            break
     if category is not None:
         return DangerCheck(category)
     if not trained:

@@ -20,7 +20,7 @@ from sqlalchemy import String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base
+from storage.models import Base, Person
 
 ENV_VAR = "NUDGEBOT_SECRET_KEY"
 MIN_KEY_CHARS = 32
@@ -92,3 +92,14 @@ def _create(session: Session) -> str:
 def keyed_hash(key: bytes, message: str) -> str:
     """HMAC-SHA256 of `message` under `key`, as 64 hex characters."""
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def answer_seal(session: Session, person_id: int, question: str, ref: int, text: str) -> str:
+    """12 hex characters that bind a typed answer to the person and the open question it
+    answered, under the server key: the safety note's "Use what I wrote" button carries
+    it, so a forged button cannot move an answer elsewhere and an edited answer is seen
+    as changed. Not stored anywhere. The person's creation time is in it too: SQLite may
+    give an erased person's id, and their prompt's, to the next ones."""
+    created = session.scalar(select(Person.created_at).where(Person.id == person_id))
+    parts = ("carry-on", str(person_id), str(created), question, str(ref), text)
+    return keyed_hash(server_key(session), "\x00".join(parts))[:12]

@@ -809,6 +809,18 @@ def test_danger_an_outside_tester_typed_in_a_word_or_three_is_found(
         ("en", "he h!t me again"),
         ("de", "ich will mich u m b r i n g e n"),
         ("de", "ich will st3rb3n"),
+        # Found by an adversarial review (2026-12-03), each missed before:
+        ("en", "I'm s c a r e d of him"),
+        ("en", "he'd h i t me"),
+        ("en", "k.i.l.l. m.y.s.e.l.f."),
+        ("en", "S - U - I - C - I - D - E"),
+        ("en", "s. u. i. c. i. d. e."),
+        ("en", "s/u/i/c/i/d/e"),
+        ("en", "s\nu\ni\nc\ni\nd\ne"),
+        ("en", "s u i c 1 d e"),
+        ("en", "ki11 myself"),
+        ("en", "kiII myself"),
+        ("en", "k\u0456ll myself"),
     ],
 )
 def test_letters_spelled_out_or_written_as_symbols_are_read_as_the_word_they_spell(
@@ -823,9 +835,12 @@ def test_letters_spelled_out_or_written_as_symbols_are_read_as_the_word_they_spe
     [
         ("I got an A, B and C", "I got an A, B and C"),
         ("see you at 9pm on 21st street, help!", "see you at 9pm on 2ist street, help!"),
-        ("e.g. the u.s.a. trip", "e.g. the usa. trip"),
+        ("e.g. the u.s.a. trip", "e.g. the usa trip"),
         ("z. B. morgen um 18:00", "z. B. morgen um 18:00"),
         ("my mp3 player died", "my mpe player died"),
+        ("call me on 0 1 7 6 5 5 5", "call me on 0 1 7 6 5 5 5"),
+        ("l33t h4x0r", "leet haxor"),
+        ("xXK1ll3rXx", "xXKillerXx"),
     ],
 )
 def test_the_second_reading_changes_only_spelled_out_words_and_symbols_among_letters(
@@ -851,18 +866,30 @@ def test_an_overdose_of_coffee_is_not_danger_and_an_overdose_of_pills_still_is()
     ("language", "text", "flagged"),
     [
         ("en", "he forced me", True),
-        ("en", "my husband forced me, I said no", True),
+        ("en", "My husband forced me.", True),
         ("en", "she forced me to watch Titanic again", False),
+        ("en", "She forced me, but I'm glad I went to yoga.", False),
+        ("en", "He forced me (lovingly) to take a nap", False),
         ("en", "I can't go on.", True),
         ("en", "I can't go on like this, we need a holiday", False),
+        ("en", "I can't go on, I'm too full! Dinner was amazing", False),
         ("en", "the show can't go on without you", False),
         ("de", "er zwingt mich", True),
         ("de", "Er hat mich gezwungen.", True),
         ("de", "er zwingt mich immer zum Joggen", False),
+        ("de", "Mein Mann hat mich gezwungen, Urlaub zu nehmen", False),
+        ("de", "Er zwingt mich, mehr Wasser zu trinken", False),
+        # Or with a refusal soon after.
+        ("en", "he forced me. i said no", True),
+        ("en", "he forced me even tho i said no", True),
+        ("de", "er hat mich gezwungen, obwohl ich nein gesagt hab", True),
+        ("de", "Er hat mich gezwungen, Sachen zu machen, die ich nicht wollte", True),
     ],
 )
-def test_forced_and_cannot_go_on_said_and_left_there_are_danger(
+def test_forced_and_cannot_go_on_as_the_whole_message_are_danger(
     language: str, text: str, flagged: bool
 ) -> None:
-    """Short danger an outside tester found missed under the four-word rule (2026-12-03)."""
+    """Short danger an outside tester found missed under the four-word rule (2026-12-03).
+    Only as the whole message: said with more after a comma, an adversarial review found
+    them flagging everyday answers (a comma is a clause break to the patterns)."""
     assert check_danger(text, language, trained=False).flagged is flagged

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot import classifier
 from bot.safety import check_danger
 from fakes.telegram_api import FakeUser, SentMessage
-from storage.models import Appreciation
+from storage.models import Appreciation, Person
 from tests.support.bot import BotHarness
 from tests.test_german import onboarded_in_german
 
@@ -165,3 +165,106 @@ async def flagged_de(bot: BotHarness, ana: FakeUser, text: str) -> SentMessage:
     [care] = await bot.say(ana, text)
     assert "an niemanden weitergegeben" in care.text
     return care
+
+
+def note_text_id(care: SentMessage) -> int:
+    return int(care.api_object["reply_to_message"]["message_id"])
+
+
+async def press_use(bot: BotHarness, ana: FakeUser, care: SentMessage, data: str = "") -> str:
+    """Press "Use what I wrote" on this note (or forged `data` on it); the last reply."""
+    ana.press(care, data or str(care.callback_data_for(USE)), strict=False)
+    await bot.process()
+    return ana.messages()[-1].text or ""
+
+
+async def test_yesterdays_note_does_not_answer_tonights_prompt(
+    bot: BotHarness, misread: str
+) -> None:
+    """Found by an adversarial review: the button compared only the question's kind."""
+    ana = await prompted(bot)
+    old = await flagged(bot, ana, misread)
+    bot.clock.set(NIGHTLY + dt.timedelta(days=1))
+    await bot.run_dispatcher()  # tonight's prompt is open now
+    assert "isn't open any more" in await press_use(bot, ana, old)
+    assert appreciations(bot) == 0
+
+
+async def test_a_note_from_an_erased_account_does_not_feed_the_new_one(
+    bot: BotHarness, misread: str
+) -> None:
+    ana = await prompted(bot)
+    old = await flagged(bot, ana, misread)
+    await bot.say(ana, "/delete")
+    await bot.press(ana, ana.messages()[-1].button_texts[0])
+    bot.clock.advance(minutes=5)
+    await bot.onboard(ana)
+    await bot.say(ana, "/nightly 21:00")
+    bot.clock.set(NIGHTLY + dt.timedelta(days=1))
+    await bot.run_dispatcher()
+    # SQLite may give the new account the erased one's ids, so the question can look the
+    # same; the seal (which holds the account's creation time) does not match, so the
+    # answer is read again like a new message: nothing is used unchecked.
+    reply = await press_use(bot, ana, old)
+    assert "isn't open any more" in reply or "haven't passed your message on" in reply
+    assert appreciations(bot) == 0
+
+
+async def test_a_forged_button_cannot_move_an_answer_to_another_question(
+    bot: BotHarness, misread: str
+) -> None:
+    ana = await prompted(bot)
+    care = await flagged(bot, ana, misread)
+    data = str(care.callback_data_for(USE))
+    await bot.say(ana, "/invite")
+    await bot.press(ana, "Yes, it's calm")  # the invitation now asks for a name
+    _, _, ref, seal = data.split("|")
+    assert ref != "0"
+    # The question's kind and reference no longer match: refused.
+    forged = f"sc|appreciation|{ref}|{'0' * 12}"
+    assert "isn't open any more" in await press_use(bot, ana, care, forged)
+    # Made to match the invitation's question: the seal does not, so the answer is read
+    # again as if just sent, and the note comes back; the name question stays open.
+    forged = f"sc|invite_name|0|{seal}"
+    assert "haven't passed your message on" in await press_use(bot, ana, care, forged)
+    with bot.db.session() as session:
+        assert session.scalars(select(Person.awaiting)).one() == "invite_name"
+    assert appreciations(bot) == 0
+
+
+async def test_a_forged_seal_on_the_open_question_uses_nothing_unchecked(
+    bot: BotHarness, misread: str
+) -> None:
+    """The seal binds the answer: a wrong one means "changed since", so the text is
+    checked again like a new message (and the classifier flags it again)."""
+    ana = await prompted(bot)
+    care = await flagged(bot, ana, misread)
+    tag, flow, ref, _ = str(care.callback_data_for(USE)).split("|")
+    reply = await press_use(bot, ana, care, f"{tag}|{flow}|{ref}|{'0' * 12}")
+    assert "haven't passed your message on" in reply
+    assert appreciations(bot) == 0
+
+
+async def test_an_answer_edited_since_is_checked_again_like_a_new_message(
+    bot: BotHarness, misread: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana = await prompted(bot)
+    care = await flagged(bot, ana, misread)
+    # Edited into something the classifier flags too: the note comes back, with a new
+    # button bound to the new words.
+    also = "I gave all my things away this week, I won't be needing anything soon"
+    real = classifier.score
+    monkeypatch.setattr(
+        classifier,
+        "score",
+        lambda c, t, lang: classifier.Score(0.9, t, True) if t == also else real(c, t, lang),
+    )
+    ana.edit_own_message(note_text_id(care), also)
+    again = await press_use(bot, ana, care)
+    assert "haven't passed your message on" in again
+    assert ana.messages()[-1].button_texts == ["Pause everything", USE]
+    assert appreciations(bot) == 0
+    # Edited into plain kind words: used, as if just sent.
+    ana.edit_own_message(note_text_id(care), "Your patience with my mother today")
+    assert "It's in your journal" in await press_use(bot, ana, ana.messages()[-1])
+    assert appreciations(bot) == 1

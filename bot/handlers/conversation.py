@@ -25,7 +25,7 @@ from bot.handlers.common import (
 from bot.keyboards import buttons
 from bot.safety import LANGUAGES as SAFETY_LANGUAGES
 from bot.safety import DangerCheck, check_danger, resources_for
-from storage import people
+from storage import people, secret
 from storage.models import Person
 
 TextFlow = Callable[[Update, BotContext, Person, str], Awaitable[None]]
@@ -53,28 +53,25 @@ def _danger(text: str, language: str) -> DangerCheck:
     return found
 
 
-def _danger_phrase(text: str) -> bool:
-    """A danger phrase of any language, without the classifier."""
-    return any(check_danger(text, language, trained=False) for language in SAFETY_LANGUAGES)
-
-
 async def _care(
-    update: Update, context: BotContext, person: Person | None, carry_on: CarryOn | None = None
+    update: Update,
+    context: BotContext,
+    person: Person | None,
+    carry_on: CarryOn | None = None,
+    quote: int | None = None,
 ) -> None:
     """Never stored, never relayed: a caring note, where to get help, and a pause; with
-    `carry_on`, quoting the answer and offering to use it after all (see `_carry_on`)."""
+    `carry_on`, quoting the answer (message `quote`) and offering to use it after all."""
     markup = None
     if person is not None:
         pause = (label(context, update, "pause_all", person), PauseEverything())
         use = carry_on and (label(context, update, "carry_on", person), carry_on)
         markup = buttons([pause], [use]) if use else buttons([pause])
-    message = update.effective_message
-    quote = message.message_id if carry_on is not None and message is not None else None
     resources = resources_for(person.timezone if person is not None else None)
     await reply_quoting(
         update,
         context,
-        quote,
+        quote if carry_on is not None else None,
         "safety/care",
         person,
         markup=markup,
@@ -83,16 +80,22 @@ async def _care(
     )
 
 
-def _carry_on(context: BotContext, person: Person | None, found: DangerCheck) -> CarryOn | None:
+async def _carry_on(
+    context: BotContext, person: Person | None, found: DangerCheck, text: str
+) -> CarryOn | None:
     """The "Use what I wrote" button, when only the classifier flagged an answer to an
     open question: it misreads more often than a phrase does, and an appreciation or an
     invitation line someone took care over should not be lost to a misreading. The bot
-    keeps no copy: the note quotes the answer, and the button reads it back from Telegram.
-    A phrase flag offers no way past the note."""
+    keeps no copy: the note quotes the answer, and the button reads it back from Telegram;
+    its seal binds that text to this person and this question. A phrase flag offers no
+    way past the note."""
     if found.category is not None or person is None or person.stopped_at is not None:
         return None
-    flow = person.awaiting
-    return CarryOn(flow) if flow and flow in text_flows(context) else None
+    flow, ref = person.awaiting, person.awaiting_ref or 0
+    if not flow or flow not in text_flows(context):
+        return None
+    seal = await context.services.db.run(secret.answer_seal, person.id, flow, ref, text)
+    return CarryOn(flow, ref, seal)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -101,8 +104,16 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or message.text is None:
         return
     person = await load_person(update, context)
-    if found := _danger(message.text, locale_of(update, context, person)):
-        await _care(update, context, person, _carry_on(context, person, found))
+    await _take(update, context, person, message.text, message.message_id)
+
+
+async def _take(
+    update: Update, context: BotContext, person: Person | None, text: str, message_id: int
+) -> None:
+    """Typed text (message `message_id`): the safety check first, then the open question."""
+    if found := _danger(text, locale_of(update, context, person)):
+        carry_on = await _carry_on(context, person, found, text)
+        await _care(update, context, person, carry_on, message_id)
         return
     if person is None:
         await reply(update, context, "onboarding/consent_first")
@@ -114,38 +125,50 @@ async def on_text(update: Update, context: BotContext) -> None:
     if flow is None:
         await reply(update, context, "errors/no_question_open", person)
         return
-    await flow(update, context, person, message.text)
+    await flow(update, context, person, text)
     # A prompt that arrived while this question was open asks its own question now.
     await couple.open_held_question(update, context, person)
 
 
-def _quoted_answer(update: Update) -> str | None:
-    """The presser's own message that the pressed note quotes, as Telegram shows it now
-    (None once deleted; edited, the new text)."""
+def _quoted_answer(update: Update) -> Message | None:
+    """The presser's own text message that the pressed note quotes, as Telegram shows it
+    now (None once deleted, or when the note is too old to be shown; edited, the new
+    text)."""
     query = pressed(update)
     note = query.message if isinstance(query.message, Message) else None
     quoted = note.reply_to_message if note is not None else None
     if quoted is None or quoted.from_user is None or quoted.from_user.id != query.from_user.id:
         return None
-    return quoted.text
+    return quoted if quoted.text is not None else None
+
+
+def _still_open(context: BotContext, person: Person | None, button: CarryOn) -> bool:
+    """Whether the question the button's answer was for is still the person's open one."""
+    if person is None or person.stopped_at is not None or button.flow not in text_flows(context):
+        return False
+    return (person.awaiting, person.awaiting_ref or 0) == (button.flow, button.ref)
 
 
 async def on_carry_on(update: Update, context: BotContext, button: CarryOn) -> None:
-    """ "Use what I wrote" under the safety note: the quoted answer goes to its question.
-
-    Only while that question is still the open one (an answer is never moved to another);
-    edited since into a danger phrase, the note comes back without the button."""
+    """ "Use what I wrote" under the safety note: the quoted answer goes to its question,
+    only while that very question is open (never to another). Edited since, the answer
+    is read again as if just sent: checked, then used or met with the note again."""
     person = await acknowledged(update, context)
-    text = _quoted_answer(update)
-    if person is None or _carry_on(context, person, DangerCheck()) != button:
+    quoted = _quoted_answer(update)
+    if person is None or not _still_open(context, person, button):
         await reply(update, context, "safety/carry_on_gone", person, reason="closed")
-    elif text is None:
+    elif quoted is None or quoted.text is None:
         await reply(update, context, "safety/carry_on_gone", person, reason="deleted")
-    elif _danger_phrase(text):
-        await _care(update, context, person)
-    else:
-        await text_flows(context)[button.flow](update, context, person, text)
+    elif (
+        await context.services.db.run(
+            secret.answer_seal, person.id, button.flow, button.ref, quoted.text
+        )
+        == button.seal
+    ):
+        await text_flows(context)[button.flow](update, context, person, quoted.text)
         await couple.open_held_question(update, context, person)
+    else:
+        await _take(update, context, person, quoted.text, quoted.message_id)
 
 
 async def on_pause_everything(
