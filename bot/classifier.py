@@ -4,13 +4,13 @@ The patterns (bot/tone.py, bot/safety.py) catch the wording their author thought
 sets written later they caught a third to a half of the pressure and danger lines. This
 model reads a text as its words, word pairs and word beginnings, and weighs each with a
 logistic regression trained on the labelled corpora in bot/data/corpora/ (the original
-corpora and seventeen independent writers' lines; never a line of the held-out or fresh sets)
+corpora and nineteen independent writers' lines; never a line of the held-out or fresh sets)
 by `scripts/train_checks.py`. Its weights are data, in bot/data/classifier/<check>.json.
 
 It is forgiving of some of what patterns miss: capitals and punctuation are dropped,
 umlauts and ß are written out ("schlägt" and "schlaegt" read the same), word order matters
 little, and it was trained on typo and texting-style variants of each line ("u", "ur").
-It does not understand language either: it has seen about 9,800 lines.
+It does not understand language either: it has seen about 10,800 lines.
 
 A long text is scored two sentences at a time, and the highest score counts, so pressure
 in one sentence of a long letter is not diluted by the kind ones around it. Each check

@@ -319,7 +319,7 @@ _UNIT = r"[^\W_]|[@$]"  # a letter, or a digit or symbol standing for one
 # three characters of spaces, dots, dashes, slashes, commas...), and perhaps one after
 # the last. Words stay apart where the separator changes ("k i l l  m y s e l f").
 _SPELLED = re.compile(
-    rf"(?<![\w'])({_UNIT})([ .\-_*/,\u00b7\u00a0\u2010-\u2015\n]{{1,3}})(?:{_UNIT})"
+    rf"(?<![\w'])({_UNIT})([ .\-_*/,|+~:;=>\u00b7\u2022\u00a0\u2010-\u2015\n]{{1,3}})(?:{_UNIT})"
     rf"(?:\2(?:{_UNIT}))+(?:\2|[.!?,])?(?![\w'])"
 )
 _SPELLED_UNITS = re.compile(_UNIT)
@@ -331,18 +331,26 @@ _BETWEEN_LETTERS = re.compile(rf"(?<={_LETTER})[!|](?={_LETTER})")
 _CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+(?![A-Z])")
 # Cyrillic and Greek letters that look like Latin ones.
 _LOOK_ALIKES = str.maketrans(
-    "\u0430\u0435\u043e\u0440\u0441\u0445\u0443\u0456\u0458\u0455\u043a\u043c\u0442\u043d"
-    "\u03bf\u03b1\u03b5\u03b9\u03ba\u03bd\u03c4\u03c1",
-    "aeopcxyijskmtnoaeikvtp",
+    # Cyrillic а е о р с х у і ј ѕ к м т н һ, Greek ο α ε ι κ ν τ ρ υ, dotless ı, and
+    # their capitals where they have them; small capitals ʜ ᴇ ɪ ᴍ ᴛ ᴏ ᴀ ʀ ᴋ ʟ ᴅ ᴜ ꜱ ɢ ɴ ʏ.
+    "\u0430\u0435\u043e\u0440\u0441\u0445\u0443\u0456\u0458\u0455\u043a\u043c\u0442\u043d\u04bb"
+    "\u03bf\u03b1\u03b5\u03b9\u03ba\u03bd\u03c4\u03c1\u03c5\u0131"
+    "\u0410\u0415\u041e\u0420\u0421\u0425\u0423\u0406\u0408\u0405\u041a\u041c\u0422\u041d"
+    "\u039f\u0391\u0395\u0399\u039a\u039d\u03a4\u03a1"
+    "\u029c\u1d07\u026a\u1d0d\u1d1b\u1d0f\u1d00\u0280\u1d0b\u029f\u1d05\u1d1c\ua731\u0262\u0274\u028f"
+    "\u00a1\u20ac",
+    "aeopcxyijskmthhoaeikvtpuiAEOPCXYIJSKMTHOAEIKNTPheimtoarkldusgnyie",
 )
 
 
 def _spelled_word(match: re.Match[str]) -> str:
     """A spelled-out word, joined ("k.i.l.l." -> "kill"), if at least two of its units
-    are letters; otherwise (a date, a phone number) as it was."""
+    are letters; otherwise (a date, a phone number) or as initials ("K.M.S."), as it was."""
     units = _SPELLED_UNITS.findall(match.group())
     if sum(u.isalpha() for u in units) < 2:
         return match.group()
+    if len(units) <= 3 and all(u.isupper() for u in units) and "." in match.group(2):
+        return match.group()  # initials: "Love you, K.Y.S."
     return "".join(units)
 
 
@@ -357,8 +365,10 @@ def _letters_for_symbols(match: re.Match[str], table: dict[int, str]) -> str:
     return token.translate(table)
 
 
-def readings(text: str) -> list[str]:
-    """The other ways `text` may be read (see above); empty when there are none."""
+def readings(text: str, language: str = REFERENCE_LANGUAGE) -> list[str]:
+    """The other ways `text` may be read (see above); empty when there are none. In
+    German also with umlauts typed as two letters ("schlaegt", "wuergt", "moechte"): the
+    patterns read umlauts without their dots, so "ae" is read as "a"."""
     plain = _CAPITAL_I_FOR_L.sub(lambda m: "l" * len(m.group()), text)
     plain = _SPELLED.sub(_spelled_word, plain.translate(_LOOK_ALIKES))
     found = []
@@ -366,7 +376,12 @@ def readings(text: str) -> list[str]:
         reading = _TOKEN.sub(partial(_letters_for_symbols, table=table), plain)
         if reading != text and reading not in found:
             found.append(reading)
+    if language == "de" and _TYPED_UMLAUT.search(plain):
+        found.append(_TYPED_UMLAUT.sub(lambda m: m.group()[0], found[0] if found else plain))
     return found
+
+
+_TYPED_UMLAUT = re.compile(r"(?<=\w)[aouAOU][eE]|(?<![\w])[AOUaou][eE](?=\w)")
 
 
 def unobfuscated(text: str) -> str:
@@ -392,7 +407,7 @@ def check_danger(
             (bot/classifier.py); False gives the hand-written patterns alone.
     """
     category = _phrase(text, language)
-    for reading in readings(text) if category is None else ():
+    for reading in readings(text, language) if category is None else ():
         if (category := _phrase(reading, language)) is not None:
             break
     if category is not None:

@@ -315,6 +315,8 @@ def _modals(original: str, text: str) -> list[_Found]:
         before = _previous_words(text, m.start())
         if before and before[-1] in _words("soft_before"):
             continue
+        if before == ["the", "time"]:
+            continue  # "take all the time you need to decide" (w18); not "this time you need to"
         if len(before) == 2 and before[1] == "feel" and before[0] in _FEEL_OWN:
             continue  # "don't feel you have to", "because you feel you have to"
         asks = before and before[-1] in ("do", "did", "does", "would")
@@ -601,7 +603,7 @@ _GLAD_DE = re.compile(
     r"\b(?<!nicht )(?<!nicht mehr )(?<!nie )(?<!nie mehr )(?<!kaum )(?<!kaum noch )"
     r"(?<!nimmer )(?:glücklich\w*|froh\w*|dankbar\w*|lach\w*|lächel\w*|lächl\w*|lieb\w*|"
     r"stolz\w*|freu\w*|(?<!alles )besser|beste[nrs]?|schön\w*|sicher|geborgen|gelacht|gelächelt|"
-    r"grins\w*|gegrinst)\b",
+    r"grins\w*|gegrinst|gute\s+laune)\b",
     _FLAGS,
 )
 

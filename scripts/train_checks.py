@@ -33,7 +33,7 @@ seen, so the threshold they gave flagged about 1 % of new writers' gentle lines 
 caught far less (see docs/tone-and-safety.md). The original corpora are not scored this
 way: without them the model loses 60 % of its lines, so their scores would say little
 about the model that ships. Pure Python: training about 20 seconds on one core,
-`--by-writer` about ten minutes (eighteen groups, 2026-12-03).
+`--by-writer` about twelve minutes (twenty groups, 2026-12-03).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ CHECKS = {"tone": "gentle", "safety": "harmless"}
 LANGUAGES = ("en", "de")
 CORPORA = "corpora"  # the original corpora, written by one author
 # Independent writers, each with a header in their files.
-WRITERS = tuple(f"w{n}" for n in range(1, 18))  # w1 .. w17
+WRITERS = tuple(f"w{n}" for n in range(1, 20))  # w1 .. w19
 GROUPS = (CORPORA, *WRITERS)
 HELD_OUT = ("heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "short")
 SEED = 20261202
@@ -79,6 +79,8 @@ L2 = 1e-3
 # 90.6 % (4.8 %), de 85.2 % (4.4 %; at 3.5 % it was 88.0 %, 5.2 %), safety en 90.7 %
 # (5.7 %), de 88.1 % (5.4 %). With seventeen (w14-w17: German-first, indirect, short):
 # tone en 90.4 % (4.9 %), de 82.9 % (5.3 %), safety en 89.8 % (6.1 %), de 87.0 % (5.5 %).
+# Nineteen (w18, w19: short, polite, second language): tone en 88.8 % (4.8 %), de 85.2 %
+# (4.9 %), safety en 90.2 % (5.6 %), de 87.6 % (5.6 %).
 FALSE_ALARMS: dict[tuple[str, str], float] = {("tone", "en"): 0.03, ("safety", "de"): 0.045}
 DEFAULT_FALSE_ALARMS = 0.03
 PRUNE = 0.002  # weights closer to zero than this are left out of the file

@@ -27,6 +27,7 @@ from storage.models import (
     PATH_FOR_ONE,
     Couple,
     Delivery,
+    Invitation,
     Person,
     Schedule,
 )
@@ -209,6 +210,25 @@ def snooze(
             )
         )
     return Snoozed("ok", target, zone, person.display_name, _others(session, moving, person_id))
+
+
+def open_question(session: Session, person_id: int) -> tuple[str, int] | None:
+    """The question this person has open for a typed answer, and which one it is: a
+    prompt's is its delivery, an invitation's its draft, any other 0. None when none is
+    open. (The safety note's "Use what I wrote" is good for that one question only.)"""
+    person = session.get(Person, person_id)
+    if person is None or person.awaiting is None:
+        return None
+    if person.awaiting_ref is not None:
+        return person.awaiting, person.awaiting_ref
+    if person.awaiting.startswith("invite_"):
+        draft = session.scalar(
+            select(Invitation.id).where(
+                Invitation.initiator_id == person_id, Invitation.status == "draft"
+            )
+        )
+        return person.awaiting, draft or 0
+    return person.awaiting, 0
 
 
 def ask_typed(session: Session, person_id: int, question: str | None) -> None:

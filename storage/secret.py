@@ -20,7 +20,7 @@ from sqlalchemy import String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, Person
+from storage.models import Base, Invitation, Person
 
 ENV_VAR = "NUDGEBOT_SECRET_KEY"
 MIN_KEY_CHARS = 32
@@ -98,8 +98,11 @@ def answer_seal(session: Session, person_id: int, question: str, ref: int, text:
     """12 hex characters that bind a typed answer to the person and the open question it
     answered, under the server key: the safety note's "Use what I wrote" button carries
     it, so a forged button cannot move an answer elsewhere and an edited answer is seen
-    as changed. Not stored anywhere. The person's creation time is in it too: SQLite may
-    give an erased person's id, and their prompt's, to the next ones."""
+    as changed. Not stored anywhere. The person's creation time is in it too (and an
+    invitation draft's): SQLite may give an erased row's id to the next one."""
     created = session.scalar(select(Person.created_at).where(Person.id == person_id))
-    parts = ("carry-on", str(person_id), str(created), question, str(ref), text)
+    # An invitation's question is its draft (`ref`), whose id SQLite may also reuse.
+    drafted = session.scalar(select(Invitation.created_at).where(Invitation.id == ref))
+    opened = drafted if question.startswith("invite_") else None
+    parts = ("carry-on", str(person_id), str(created), question, str(ref), str(opened), text)
     return keyed_hash(server_key(session), "\x00".join(parts))[:12]

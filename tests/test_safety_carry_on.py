@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from bot import classifier
 from bot.safety import check_danger
 from fakes.telegram_api import FakeUser, SentMessage
-from storage.models import Appreciation, Person
+from storage.answers import open_question as answers_open
+from storage.models import Appreciation, Invitation, Person
 from tests.support.bot import BotHarness
 from tests.test_german import onboarded_in_german
 
@@ -223,9 +224,13 @@ async def test_a_forged_button_cannot_move_an_answer_to_another_question(
     # The question's kind and reference no longer match: refused.
     forged = f"sc|appreciation|{ref}|{'0' * 12}"
     assert "isn't open any more" in await press_use(bot, ana, care, forged)
+    # An invitation's question is its draft: another draft, or none, is refused.
+    assert "isn't open any more" in await press_use(bot, ana, care, f"sc|invite_name|0|{seal}")
     # Made to match the invitation's question: the seal does not, so the answer is read
     # again as if just sent, and the note comes back; the name question stays open.
-    forged = f"sc|invite_name|0|{seal}"
+    with bot.db.session() as session:
+        draft = session.scalars(select(Invitation.id)).one()
+    forged = f"sc|invite_name|{draft}|{seal}"
     assert "haven't passed your message on" in await press_use(bot, ana, care, forged)
     with bot.db.session() as session:
         assert session.scalars(select(Person.awaiting)).one() == "invite_name"
@@ -268,3 +273,38 @@ async def test_an_answer_edited_since_is_checked_again_like_a_new_message(
     ana.edit_own_message(note_text_id(care), "Your patience with my mother today")
     assert "It's in your journal" in await press_use(bot, ana, ana.messages()[-1])
     assert appreciations(bot) == 1
+
+
+async def test_a_note_from_an_earlier_invitation_does_not_feed_a_new_one(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a second adversarial review: invitation questions had no reference, so a
+    note written for a cancelled invitation's line filled the next invitation's."""
+    line = "I keep thinking about how we used to talk for hours on the balcony"
+    real = classifier.score
+    monkeypatch.setattr(
+        classifier,
+        "score",
+        lambda c, t, lang: (
+            classifier.Score(0.9, t, True) if c == "safety" and t == line else real(c, t, lang)
+        ),
+    )
+    ana = bot.user(1001, "Ana")
+    await bot.onboard(ana)
+    with bot.db.session() as session:
+        person = session.scalars(select(Person)).one()
+    first = await bot.db.run(answers_open, person.id)
+    assert first is None
+    await bot.say(ana, "/invite")
+    await bot.press(ana, "Yes, it's calm")
+    question = await bot.db.run(answers_open, person.id)
+    assert question is not None and question[0] == "invite_name" and question[1] > 0
+    care = await flagged(bot, ana, line)
+    assert care.button_texts == ["Pause everything", USE]
+    await bot.say(ana, "/invite cancel")
+    with bot.db.session() as session:
+        assert session.scalars(select(Invitation.status)).all() in ([], ["cancelled"])
+    bot.clock.advance(days=20)  # past the pause a cancelled invitation may leave
+    await bot.say(ana, "/invite")
+    await bot.press(ana, "Yes, it's calm")
+    assert "isn't open any more" in await press_use(bot, ana, care)

@@ -370,18 +370,21 @@ HELD_OUT_TONE = {
     # (held-out en and de, fresh2 en and de, fresh4 en, each by one).
     # Trained on seventeen writers, with guards for teasing, praise and play (2026-12-03,
     # evening): caught fresh3 en 51 -> 53, fresh en 27 -> 26; false alarms fresh2 de 1 -> 0.
+    # Nineteen writers (w18 over fifty, w19 second language; 2026-12-03): caught fresh2 en
+    # 28 -> 27, de 16 -> 15, fresh3 en 53 -> 54, de 32 -> 34; false alarms fresh2 de 0 -> 1,
+    # fresh4 de 2 -> 1, short en 9 -> 5, de 11 -> 9.
     ("heldout", "en"): (64, 64, 0, 61),
     ("heldout", "de"): (34, 34, 0, 29),
     ("fresh", "en"): (26, 28, 0, 30),
     ("fresh", "de"): (19, 19, 0, 20),
-    ("fresh2", "en"): (28, 30, 1, 30),
-    ("fresh2", "de"): (16, 19, 0, 20),
-    ("fresh3", "en"): (53, 60, 0, 60),
-    ("fresh3", "de"): (32, 40, 0, 40),
+    ("fresh2", "en"): (27, 30, 1, 30),
+    ("fresh2", "de"): (15, 19, 1, 20),
+    ("fresh3", "en"): (54, 60, 0, 60),
+    ("fresh3", "de"): (34, 40, 0, 40),
     # A sixth writer, measured once after the writers' model was frozen (2026-12-02); its
     # gentle lines are flagged more often than any budget allows, mostly by the patterns.
     ("fresh4", "en"): (57, 58, 3, 59),
-    ("fresh4", "de"): (37, 37, 2, 39),
+    ("fresh4", "de"): (37, 37, 1, 39),
     # Another writer, measured once after the model of ten writers was frozen (2026-12-03).
     ("fresh5", "en"): (49, 50, 3, 50),
     ("fresh5", "de"): (38, 40, 1, 39),
@@ -390,8 +393,8 @@ HELD_OUT_TONE = {
     # German gentle lines were flagged (whole files). Then two writers of short lines (w16,
     # w17) joined the training and the teasing guards came: 9 and 11 (these counts leave
     # out lines also in the corpus).
-    ("short", "en"): (26, 26, 9, 98),
-    ("short", "de"): (29, 29, 11, 100),
+    ("short", "en"): (26, 26, 5, 98),
+    ("short", "de"): (29, 29, 9, 100),
 }
 
 
@@ -801,3 +804,44 @@ def test_blame_with_a_sad_or_sarcastic_glad_word_is_still_blame(text: str) -> No
 def test_knowing_everything_better_is_a_reproach_not_a_glad_word() -> None:
     """ "besser" counted as a glad word and spared "Du weißt immer alles besser"."""
     assert check_tone("Du weißt immer alles besser", "de", trained=False)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "flagged"),
+    [
+        ("en", "You must rest now, love. I'll do supper.", False),
+        ("en", "you have to rest a little, my love", False),
+        ("en", "You need to rest and stop arguing with me", True),
+        ("de", "du musst dich mal ausruhen, Schatz", False),
+        ("en", "You must try Ruth's lemon cake. It's sinful.", False),
+        ("en", "You have to see the roses this morning, love.", False),
+        ("en", "you must come see the flowers", False),
+        ("en", "You have to see the therapist", True),
+        ("en", "You must try Ruth's therapy group", True),
+        ("en", "Take all the time you need to decide.", False),
+        ("en", "This time you need to listen", True),
+        ("en", "you never forget my tea, thank you", False),
+        ("en", "You never forget a single mistake I make", True),
+        ("en", "You never forget my mistakes", True),
+        ("en", "you are stubborn like me haha, that's why we match", False),
+        ("de", "du bist stur wie ich haha, passt", False),
+        ("de", "Du fragst nie, wie ich mich fühle", True),
+        ("en", "You owe me nothing, love. I'm simply asking once.", False),
+        ("de", "Du schuldest mir gar nichts. Ich frag nur einmal.", False),
+        ("en", "last chance for pizza, I eat everything haha", False),
+        ("en", "Last chance to claim the final cookie, love.", False),
+        ("en", "Last chance for us", True),
+        ("de", "letzte Chance für Pizza, sonst ess ich alles haha", False),
+        ("de", "Das ist deine letzte Chance", True),
+        ("de", "nie vergisst du meinen Tee, danke", False),
+        ("de", "Nie hörst du mir zu", True),
+        ("de", "Du merkst immer, wann ich Ruhe brauche.", False),
+        ("de", "du machst mir immer gute Laune", False),
+        ("de", "Du machst mir immer Stress", True),
+    ],
+)
+def test_care_a_dish_a_view_and_playful_last_chances_are_not_pressure(
+    language: str, text: str, flagged: bool
+) -> None:
+    """Writers w18 (over fifty, polite) and w19 (second language, emoji), 2026-12-03."""
+    assert bool(check_tone(text, language, trained=False)) is flagged

@@ -25,7 +25,7 @@ from bot.handlers.common import (
 from bot.keyboards import buttons
 from bot.safety import LANGUAGES as SAFETY_LANGUAGES
 from bot.safety import DangerCheck, check_danger, resources_for
-from storage import people, secret
+from storage import answers, people, secret
 from storage.models import Person
 
 TextFlow = Callable[[Update, BotContext, Person, str], Awaitable[None]]
@@ -91,9 +91,10 @@ async def _carry_on(
     way past the note."""
     if found.category is not None or person is None or person.stopped_at is not None:
         return None
-    flow, ref = person.awaiting, person.awaiting_ref or 0
-    if not flow or flow not in text_flows(context):
+    question = await context.services.db.run(answers.open_question, person.id)
+    if question is None or question[0] not in text_flows(context):
         return None
+    flow, ref = question
     seal = await context.services.db.run(secret.answer_seal, person.id, flow, ref, text)
     return CarryOn(flow, ref, seal)
 
@@ -142,11 +143,12 @@ def _quoted_answer(update: Update) -> Message | None:
     return quoted if quoted.text is not None else None
 
 
-def _still_open(context: BotContext, person: Person | None, button: CarryOn) -> bool:
+async def _still_open(context: BotContext, person: Person | None, button: CarryOn) -> bool:
     """Whether the question the button's answer was for is still the person's open one."""
     if person is None or person.stopped_at is not None or button.flow not in text_flows(context):
         return False
-    return (person.awaiting, person.awaiting_ref or 0) == (button.flow, button.ref)
+    question = await context.services.db.run(answers.open_question, person.id)
+    return question == (button.flow, button.ref)
 
 
 async def on_carry_on(update: Update, context: BotContext, button: CarryOn) -> None:
@@ -155,7 +157,7 @@ async def on_carry_on(update: Update, context: BotContext, button: CarryOn) -> N
     is read again as if just sent: checked, then used or met with the note again."""
     person = await acknowledged(update, context)
     quoted = _quoted_answer(update)
-    if person is None or not _still_open(context, person, button):
+    if person is None or not await _still_open(context, person, button):
         await reply(update, context, "safety/carry_on_gone", person, reason="closed")
     elif quoted is None or quoted.text is None:
         await reply(update, context, "safety/carry_on_gone", person, reason="deleted")
