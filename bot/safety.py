@@ -329,6 +329,8 @@ _ONE_AS_I = str.maketrans(_FOR_LETTERS | {"1": "i"})
 _ONE_AS_L = str.maketrans(_FOR_LETTERS | {"1": "l"})
 _BETWEEN_LETTERS = re.compile(rf"(?<={_LETTER})[!|](?={_LETTER})")
 _CAPITAL_I_FOR_L = re.compile(r"(?<=[a-z])I+(?![A-Z])")
+# An umlaut typed as two letters, in German ("schlaegt"); the patterns read "ä" as "a".
+_TYPED_UMLAUT = re.compile(r"(?<=\w)[aouAOU][eE]|(?<![\w])[AOUaou][eE](?=\w)")
 # Cyrillic and Greek letters that look like Latin ones.
 _LOOK_ALIKES = str.maketrans(
     # Cyrillic а е о р с х у і ј ѕ к м т н һ, Greek ο α ε ι κ ν τ ρ υ, dotless ı, and
@@ -379,9 +381,6 @@ def readings(text: str, language: str = REFERENCE_LANGUAGE) -> list[str]:
     if language == "de" and _TYPED_UMLAUT.search(plain):
         found.append(_TYPED_UMLAUT.sub(lambda m: m.group()[0], found[0] if found else plain))
     return found
-
-
-_TYPED_UMLAUT = re.compile(r"(?<=\w)[aouAOU][eE]|(?<![\w])[AOUaou][eE](?=\w)")
 
 
 def unobfuscated(text: str) -> str:

@@ -102,7 +102,10 @@ def answer_seal(session: Session, person_id: int, question: str, ref: int, text:
     invitation draft's): SQLite may give an erased row's id to the next one."""
     created = session.scalar(select(Person.created_at).where(Person.id == person_id))
     # An invitation's question is its draft (`ref`), whose id SQLite may also reuse.
-    drafted = session.scalar(select(Invitation.created_at).where(Invitation.id == ref))
-    opened = drafted if question.startswith("invite_") else None
+    opened = (
+        session.scalar(select(Invitation.created_at).where(Invitation.id == ref))
+        if question.startswith("invite_")
+        else None
+    )
     parts = ("carry-on", str(person_id), str(created), question, str(ref), str(opened), text)
     return keyed_hash(server_key(session), "\x00".join(parts))[:12]

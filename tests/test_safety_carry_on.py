@@ -70,6 +70,11 @@ async def flagged(bot: BotHarness, ana: FakeUser, text: str) -> SentMessage:
     return care
 
 
+def note_text_id(care: SentMessage) -> int:
+    """The id of the person's message that the care note quotes."""
+    return int(care.api_object["reply_to_message"]["message_id"])
+
+
 async def test_an_answer_only_the_classifier_flagged_can_be_used_after_all(
     bot: BotHarness, misread: str
 ) -> None:
@@ -111,7 +116,7 @@ async def test_with_no_question_open_the_note_offers_nothing_to_carry_on_with(
 async def test_an_answer_deleted_before_the_tap_is_not_used(bot: BotHarness, misread: str) -> None:
     ana = await prompted(bot)
     care = await flagged(bot, ana, misread)
-    ana.delete_own_message(care.api_object["reply_to_message"]["message_id"])
+    ana.delete_own_message(note_text_id(care))
     [gone] = await bot.press(ana, USE)
     assert "can no longer see what you wrote" in gone.text
     assert appreciations(bot) == 0
@@ -122,7 +127,7 @@ async def test_an_answer_edited_into_a_danger_phrase_brings_the_note_back_withou
 ) -> None:
     ana = await prompted(bot)
     care = await flagged(bot, ana, misread)
-    ana.edit_own_message(care.api_object["reply_to_message"]["message_id"], "he choked me")
+    ana.edit_own_message(note_text_id(care), "he choked me")
     [again] = await bot.press(ana, USE)
     assert "haven't passed your message on" in again.text
     assert again.button_texts == ["Pause everything"]
@@ -166,10 +171,6 @@ async def flagged_de(bot: BotHarness, ana: FakeUser, text: str) -> SentMessage:
     [care] = await bot.say(ana, text)
     assert "an niemanden weitergegeben" in care.text
     return care
-
-
-def note_text_id(care: SentMessage) -> int:
-    return int(care.api_object["reply_to_message"]["message_id"])
 
 
 async def press_use(bot: BotHarness, ana: FakeUser, care: SentMessage, data: str = "") -> str:
