@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 
@@ -267,12 +266,13 @@ def test_only_the_first_chars_are_looked_at() -> None:
         pytest.param("é" * 10_000, id="accented"),
     ],
 )
-def test_huge_input_is_cheap(text: str) -> None:
-    resolve_zone("warm up the index")
-    start = time.perf_counter()
-    for _ in range(10):
-        _assert_valid(resolve_zone(text))
-    assert time.perf_counter() - start < 5.0  # ~0.1 ms each in practice; a guard, not a target
+def test_a_huge_input_is_read_only_as_far_as_its_first_characters(text: str) -> None:
+    """Its cost cannot grow with its length: the answer is the one its first
+    2 * MAX_INPUT_CHARS characters give, whatever follows (a property, not a timing)."""
+    answer = resolve_zone(text)
+    _assert_valid(answer)
+    assert answer == resolve_zone(text[: MAX_INPUT_CHARS * 2])
+    assert answer == resolve_zone(text[: MAX_INPUT_CHARS * 2] + "x" * 100_000)
 
 
 # --------------------------------------------------------------------------- #
@@ -428,12 +428,10 @@ def test_zone_for_location_never_raises(latitude: float, longitude: float) -> No
         assert not zone.startswith("Etc/")
 
 
-def test_zone_for_location_is_cheap_when_repeated() -> None:
-    zone_for_location(52.52, 13.405)
-    start = time.perf_counter()
-    for i in range(1_000):
-        zone_for_location(-60 + (i % 120), -170 + (i % 340))
-    assert time.perf_counter() - start < 10.0  # a guard against pathological cost
+def test_zone_for_location_answers_a_canonical_zone_or_none_across_the_globe() -> None:
+    answers = [zone_for_location(-60 + (i % 120), -170 + (i % 340)) for i in range(1_000)]
+    assert all(a is None or a in canonical_zones() for a in answers)
+    assert sum(a is not None for a in answers) > 100  # land is found, not only ocean
 
 
 # --------------------------------------------------------------------------- #
