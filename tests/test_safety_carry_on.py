@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import classifier
 from bot.safety import check_danger
@@ -20,6 +20,7 @@ from fakes.telegram_api import FakeUser, SentMessage
 from storage.answers import open_question as answers_open
 from storage.models import Appreciation, Invitation, Person
 from tests.support.bot import BotHarness
+from tests.test_couple import count
 from tests.test_german import onboarded_in_german
 
 NIGHTLY = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)  # 21:00 in Berlin
@@ -50,8 +51,7 @@ def misread(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def appreciations(bot: BotHarness) -> int:
-    with bot.db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(Appreciation)) or 0)
+    return count(bot, Appreciation)
 
 
 async def prompted(bot: BotHarness) -> FakeUser:

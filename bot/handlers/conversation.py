@@ -131,16 +131,16 @@ async def _take(
     await couple.open_held_question(update, context, person)
 
 
-def _quoted_answer(update: Update) -> Message | None:
-    """The presser's own text message that the pressed note quotes, as Telegram shows it
-    now (None once deleted, or when the note is too old to be shown; edited, the new
-    text)."""
+def _quoted_answer(update: Update) -> tuple[int, str] | None:
+    """The message id and text of the presser's own message that the pressed note quotes,
+    as Telegram shows it now (None once deleted, or when the note is too old to be shown;
+    edited, the new text)."""
     query = pressed(update)
     note = query.message if isinstance(query.message, Message) else None
     quoted = note.reply_to_message if note is not None else None
     if quoted is None or quoted.from_user is None or quoted.from_user.id != query.from_user.id:
         return None
-    return quoted if quoted.text is not None else None
+    return (quoted.message_id, quoted.text) if quoted.text is not None else None
 
 
 async def _still_open(context: BotContext, person: Person | None, button: CarryOn) -> bool:
@@ -159,18 +159,18 @@ async def on_carry_on(update: Update, context: BotContext, button: CarryOn) -> N
     quoted = _quoted_answer(update)
     if person is None or not await _still_open(context, person, button):
         await reply(update, context, "safety/carry_on_gone", person, reason="closed")
-    elif quoted is None or quoted.text is None:
+    elif quoted is None:
         await reply(update, context, "safety/carry_on_gone", person, reason="deleted")
     elif (
         await context.services.db.run(
-            secret.answer_seal, person.id, button.flow, button.ref, quoted.text
+            secret.answer_seal, person.id, button.flow, button.ref, quoted[1]
         )
         == button.seal
     ):
-        await text_flows(context)[button.flow](update, context, person, quoted.text)
+        await text_flows(context)[button.flow](update, context, person, quoted[1])
         await couple.open_held_question(update, context, person)
     else:
-        await _take(update, context, person, quoted.text, quoted.message_id)
+        await _take(update, context, person, quoted[1], quoted[0])
 
 
 async def on_pause_everything(
